@@ -1,0 +1,536 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, validated once at start. Nothing else in the code base reads
+ * `process.env`: jobs, clients and faces receive a `Settings` object from here.
+ *
+ * The catalogue below is the single source of truth for names, defaults and meanings: the README's
+ * settings table, local.settings.sample.json and the infrastructure's app settings are tested against it.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
+/** Six-field NCRONTAB (seconds first), as Azure Functions timers expect. */
+const NCRONTAB = /^\s*(\S+\s+){5}\S+\s*$/;
+
+const httpsUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      return new URL(v).protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'must be an https:// URL')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), 'must be true or false')
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const count = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(/[,;\s]+/)
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v));
+
+interface SettingSpec {
+  name: string;
+  /** The default as written in an app setting; undefined when the setting is optional or required. */
+  default?: string;
+  required?: boolean;
+  meaning: string;
+  /** How to fix a bad value, appended to the error message. */
+  fix: string;
+  schema: z.ZodType;
+}
+
+export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
+  {
+    name: 'AZURE_TENANT_ID',
+    required: true,
+    meaning: 'The Microsoft 365 tenant (directory) id whose quarantine and audit log are read.',
+    fix: 'set it to the tenant id GUID shown in Entra ID > Overview',
+    schema: z.string().trim().regex(GUID, 'must be a GUID').transform((v) => v.toLowerCase()),
+  },
+  {
+    name: 'AZURE_CLIENT_ID',
+    meaning:
+      'Client id of the user-assigned managed identity in Azure, or of the app registration for local runs against a real tenant.',
+    fix: 'set it to the client (application) id GUID of the identity',
+    schema: z.string().trim().regex(GUID, 'must be a GUID'),
+  },
+  {
+    name: 'AZURE_CLIENT_SECRET',
+    meaning: 'Local runs only: a client secret of the app registration named by AZURE_CLIENT_ID.',
+    fix: 'remove it in Azure (the managed identity needs no secret), or set AZURE_CLIENT_ID with it',
+    schema: z.string().min(1),
+  },
+  {
+    name: 'AZURE_CLIENT_CERTIFICATE_PATH',
+    meaning: 'Local runs only: path to a PEM certificate (with private key) of the app registration.',
+    fix: 'point it at a readable PEM file, and set AZURE_CLIENT_ID with it',
+    schema: z.string().min(1),
+  },
+  {
+    name: 'AZURE_AUTHORITY_HOST',
+    default: 'https://login.microsoftonline.com',
+    meaning: 'Microsoft Entra authority host (national clouds, or the local simulator).',
+    fix: 'use an https:// URL such as https://login.microsoftonline.us',
+    schema: httpsUrl,
+  },
+  {
+    name: 'EXCHANGE_ADMIN_API_URL',
+    default: 'https://outlook.office365.com',
+    meaning: 'Exchange Online admin API host; its /.default scope is the token audience.',
+    fix: 'use an https:// URL such as https://outlook.office365.com',
+    schema: httpsUrl,
+  },
+  {
+    name: 'GRAPH_API_URL',
+    default: 'https://graph.microsoft.com',
+    meaning: 'Microsoft Graph host (audit log queries, domains, sendMail).',
+    fix: 'use an https:// URL such as https://graph.microsoft.com',
+    schema: httpsUrl,
+  },
+  {
+    name: 'AUDIT_API_VERSION',
+    default: 'v1.0',
+    meaning: 'Graph version for audit log queries; a 404 on v1.0 falls back to beta.',
+    fix: 'use v1.0 or beta',
+    schema: z.enum(['v1.0', 'beta']),
+  },
+  {
+    name: 'AzureWebJobsStorage',
+    meaning:
+      "The Functions host storage; the app's tables live there unless TABLES_CONNECTION_STRING or TABLES_ACCOUNT_URL is set. Identity-based form: AzureWebJobsStorage__tableServiceUri.",
+    fix: 'set a storage connection string, UseDevelopmentStorage=true for Azurite, or the identity-based AzureWebJobsStorage__tableServiceUri',
+    schema: z.string().trim().min(1),
+  },
+  {
+    name: 'AzureWebJobsStorage__tableServiceUri',
+    meaning: 'Identity-based host storage: the table service URL, reached with the managed identity.',
+    fix: 'use the https://<account>.table.core.windows.net URL',
+    schema: httpsUrl,
+  },
+  {
+    name: 'TABLES_CONNECTION_STRING',
+    meaning: "A dedicated storage connection string for the app's tables (overrides AzureWebJobsStorage).",
+    fix: 'use a storage account connection string',
+    schema: z.string().trim().min(1),
+  },
+  {
+    name: 'TABLES_ACCOUNT_URL',
+    meaning:
+      "A dedicated table service URL for the app's tables, reached with the managed identity (overrides AzureWebJobsStorage).",
+    fix: 'use the https://<account>.table.core.windows.net URL',
+    schema: httpsUrl,
+  },
+  {
+    name: 'TABLE_NAME_PREFIX',
+    default: 'qrn',
+    meaning: 'Prefix of the four tables (quarantine, releases, notifications, state).',
+    fix: 'use 1 to 40 letters and digits, starting with a letter',
+    schema: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, 'must be letters and digits, starting with a letter'),
+  },
+  {
+    name: 'SNAPSHOT_SCHEDULE',
+    default: '0 */15 * * * *',
+    meaning: 'NCRONTAB schedule (UTC, six fields) of the snapshot timer.',
+    fix: 'use six NCRONTAB fields, for example "0 */15 * * * *"',
+    schema: z.string().regex(NCRONTAB, 'must have six NCRONTAB fields'),
+  },
+  {
+    name: 'NOTIFY_SCHEDULE',
+    default: '0 5-59/15 * * * *',
+    meaning: 'NCRONTAB schedule (UTC, six fields) of the notify timer, offset from the snapshot.',
+    fix: 'use six NCRONTAB fields, for example "0 5-59/15 * * * *"',
+    schema: z.string().regex(NCRONTAB, 'must have six NCRONTAB fields'),
+  },
+  {
+    name: 'SNAPSHOT_OVERLAP_MINUTES',
+    default: '60',
+    meaning: 'How far each snapshot window reaches back before the last completed one, for late-listed rows.',
+    fix: 'use a whole number of minutes between 0 and 1440',
+    schema: count(0, 1440),
+  },
+  {
+    name: 'QUARANTINE_PURGE_GRACE_DAYS',
+    default: '30',
+    meaning: 'Days a snapshot row is kept after its quarantine expiry, so late audit records still join.',
+    fix: 'use a whole number of days between 0 and 365',
+    schema: count(0, 365),
+  },
+  {
+    name: 'ACCEPTED_DOMAINS',
+    meaning:
+      "The tenant's own domains, comma separated, instead of asking Exchange (Get-AcceptedDomain) or Graph (/domains). A leading '*.' also matches subdomains.",
+    fix: 'list domains separated by commas, for example contoso.com,*.contoso.com',
+    schema: list,
+  },
+  {
+    name: 'AUDIT_LOOKBACK_HOURS',
+    default: '24',
+    meaning: 'Trailing window each audit query covers, so late audit records are still found (capped at 7 days).',
+    fix: 'use a whole number of hours between 1 and 168',
+    schema: count(1, 168),
+  },
+  {
+    name: 'AUDIT_QUERY_POLL_SECONDS',
+    default: '240',
+    meaning: 'How long one notify run waits for an audit query to finish before carrying it to the next run.',
+    fix: 'use a whole number of seconds between 0 and 540',
+    schema: count(0, 540),
+  },
+  {
+    name: 'AUDIT_QUERY_STUCK_MINUTES',
+    default: '180',
+    meaning: 'An audit query still unfinished after this long is abandoned and recreated.',
+    fix: 'use a whole number of minutes between 15 and 1440',
+    schema: count(15, 1440),
+  },
+  {
+    name: 'RELEASE_SOURCES',
+    default: 'both',
+    meaning:
+      "Where releases are learned: 'audit' (the audit log), 'quarantine' (the quarantine's own release status, fastest), or 'both'.",
+    fix: 'use audit, quarantine or both',
+    schema: z.enum(['audit', 'quarantine', 'both']),
+  },
+  {
+    name: 'RELEASE_MATCH_DEADLINE_HOURS',
+    default: '48',
+    meaning: 'How long a release waits for its message to appear in the snapshot before it is marked unmatched.',
+    fix: 'use a whole number of hours between 1 and 720',
+    schema: count(1, 720),
+  },
+  {
+    name: 'NOTIFY_SYSTEM_RELEASES',
+    default: 'true',
+    meaning: 'Tell senders about releases made automatically by Microsoft 365 ("System release").',
+    fix: 'use true or false',
+    schema: flag,
+  },
+  {
+    name: 'EMAIL_CHANNEL',
+    default: 'acs',
+    meaning: "How notifications are sent: 'acs' (Azure Communication Services Email) or 'graph' (sendMail from a mailbox).",
+    fix: 'use acs or graph',
+    schema: z.enum(['acs', 'graph']),
+  },
+  {
+    name: 'ACS_ENDPOINT',
+    meaning: 'Communication Services endpoint, reached with the managed identity.',
+    fix: 'use the https://<resource>.communication.azure.com URL',
+    schema: httpsUrl,
+  },
+  {
+    name: 'ACS_CONNECTION_STRING',
+    meaning: 'Communication Services connection string (endpoint=...;accesskey=...), instead of ACS_ENDPOINT.',
+    fix: 'copy the connection string from the Communication Services resource, Keys blade',
+    schema: z.string().trim().regex(/endpoint=https:\/\/[^;]+;\s*accesskey=.+/i, 'must be endpoint=https://...;accesskey=...'),
+  },
+  {
+    name: 'EMAIL_SENDER_ADDRESS',
+    meaning: "The From address of notifications: the ACS domain's sender (ACS) or the sending mailbox (Graph).",
+    fix: 'use an address such as DoNotReply@<guid>.azurecomm.net',
+    schema: z.string().trim().regex(EMAIL, 'must be an email address'),
+  },
+  {
+    name: 'EMAIL_SENDER_DISPLAY_NAME',
+    default: 'Mail quarantine',
+    meaning: 'Display name shown with the sender address.',
+    fix: 'use a short plain-text name',
+    schema: z.string().trim().max(100, 'must be at most 100 characters'),
+  },
+  {
+    name: 'EMAIL_SUPPORT_CONTACT',
+    meaning: 'Who senders should contact with questions (an address or a sentence), shown in every email.',
+    fix: 'use plain text of at most 200 characters',
+    schema: z.string().trim().max(200, 'must be at most 200 characters').pipe(optionalText),
+  },
+  {
+    name: 'EMAIL_DISCLAIMER',
+    meaning: 'A closing paragraph added to every email.',
+    fix: 'use plain text of at most 1000 characters',
+    schema: z.string().trim().max(1000, 'must be at most 1000 characters').pipe(optionalText),
+  },
+  {
+    name: 'EMAIL_HIDE_RELEASER',
+    default: 'false',
+    meaning: 'Leave out who released the message (senders then read "an administrator").',
+    fix: 'use true or false',
+    schema: flag,
+  },
+  {
+    name: 'MAX_EMAILS_PER_RUN',
+    default: '5',
+    meaning: "Cap on emails sent by one notify run (ACS's Azure-managed domain allows 5 a minute, 10 an hour).",
+    fix: 'use a whole number between 1 and 1000',
+    schema: count(1, 1000),
+  },
+  {
+    name: 'MAX_SEND_ATTEMPTS',
+    default: '5',
+    meaning: 'Failed sends are retried on later runs up to this many attempts, then marked failed.',
+    fix: 'use a whole number between 1 and 50',
+    schema: count(1, 50),
+  },
+  {
+    name: 'NOTIFY_DRY_RUN',
+    default: 'false',
+    meaning: 'Pilot: compose and record every notification, send nothing.',
+    fix: 'use true or false',
+    schema: flag,
+  },
+  {
+    name: 'NOTIFY_REDIRECT_TO',
+    meaning: 'Pilot: send every notification to this administrator address instead of the sender.',
+    fix: 'use one email address',
+    schema: z.string().trim().regex(EMAIL, 'must be an email address'),
+  },
+  {
+    name: 'NOTIFY_ALLOWED_SENDERS',
+    meaning: 'Pilot: only notify these senders (addresses, or domains such as contoso.com), comma separated.',
+    fix: 'list addresses or domains separated by commas',
+    schema: list,
+  },
+  {
+    name: 'LOG_PERSONAL_DATA',
+    default: 'false',
+    meaning: 'Allow subjects and addresses in logs (off: logs carry ids and counts only).',
+    fix: 'use true or false',
+    schema: flag,
+  },
+];
+
+export interface Settings {
+  tenantId: string;
+  credentials: {
+    clientId?: string;
+    clientSecret?: string;
+    certificatePath?: string;
+    authorityHost: string;
+  };
+  exchangeAdminApiUrl: string;
+  graphApiUrl: string;
+  auditApiVersion: 'v1.0' | 'beta';
+  tables: TableStorageSettings;
+  schedules: { snapshot: string; notify: string };
+  snapshot: { overlapMinutes: number; purgeGraceDays: number };
+  acceptedDomains?: string[];
+  audit: { lookbackHours: number; pollSeconds: number; stuckMinutes: number };
+  releaseSources: 'audit' | 'quarantine' | 'both';
+  matchDeadlineHours: number;
+  notifySystemReleases: boolean;
+  email: EmailSettings;
+  pilot: { dryRun: boolean; redirectTo?: string; allowedSenders?: string[] };
+  logPersonalData: boolean;
+}
+
+export type TableStorageSettings =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'accountUrl'; accountUrl: string };
+
+export interface EmailSettings {
+  channel: 'acs' | 'graph';
+  acs?: { kind: 'endpoint'; endpoint: string } | { kind: 'connectionString'; connectionString: string };
+  senderAddress: string;
+  senderDisplayName: string;
+  supportContact?: string;
+  disclaimer?: string;
+  hideReleaser: boolean;
+  maxPerRun: number;
+  maxAttempts: number;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly problems: string[]) {
+    super(
+      `The app cannot start: ${problems.length} setting${problems.length === 1 ? ' is' : 's are'} missing or invalid.\n` +
+        problems.map((p) => `  - ${p}`).join('\n') +
+        '\nSet them as app settings in Azure, or in local.settings.json (Values) when running locally; the README lists every setting.',
+    );
+    this.name = 'SettingsError';
+  }
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Merges the process environment over local.settings.json `Values`, as the Functions host does
+ * locally: a variable already in the environment wins.
+ */
+export function readEnvironment(options: { localSettingsPath?: string } = {}): Environment {
+  const merged: Record<string, string | undefined> = {};
+  if (options.localSettingsPath) {
+    let text: string | undefined;
+    try {
+      text = readFileSync(options.localSettingsPath, 'utf8');
+    } catch {
+      text = undefined; // no local settings file: the environment alone
+    }
+    if (text !== undefined) {
+      let values: unknown;
+      try {
+        values = (JSON.parse(text) as { Values?: unknown }).Values;
+      } catch (error) {
+        throw new SettingsError([`${options.localSettingsPath} is not valid JSON: ${(error as Error).message}`]);
+      }
+      if (values && typeof values === 'object') {
+        for (const [key, value] of Object.entries(values)) {
+          if (value !== null && value !== undefined) merged[key] = String(value);
+        }
+      }
+    }
+  }
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  return merged;
+}
+
+/** Validates every setting at once and throws one SettingsError naming every problem. */
+export function loadSettings(env: Environment): Settings {
+  const problems: string[] = [];
+  const values = new Map<string, unknown>();
+
+  for (const spec of SETTINGS_CATALOGUE) {
+    const raw = env[spec.name];
+    const given = raw !== undefined && raw.trim() !== '';
+    if (!given) {
+      if (spec.required) problems.push(`${spec.name} is missing: ${spec.fix}. (${spec.meaning})`);
+      const fallback = spec.default;
+      if (fallback !== undefined) values.set(spec.name, spec.schema.parse(fallback));
+      continue;
+    }
+    const parsed = spec.schema.safeParse(raw);
+    if (parsed.success) values.set(spec.name, parsed.data);
+    else problems.push(`${spec.name} ${parsed.error.issues[0]?.message ?? 'is invalid'}: ${spec.fix}.`);
+  }
+
+  const get = <T>(name: string) => values.get(name) as T;
+
+  // Settings that only make sense together.
+  if ((values.has('AZURE_CLIENT_SECRET') || values.has('AZURE_CLIENT_CERTIFICATE_PATH')) && !values.has('AZURE_CLIENT_ID')) {
+    problems.push(
+      'AZURE_CLIENT_ID is missing: a client secret or certificate needs the client id of its app registration.',
+    );
+  }
+  if (values.has('AZURE_CLIENT_SECRET') && values.has('AZURE_CLIENT_CERTIFICATE_PATH')) {
+    problems.push('AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are both set: keep only one of them.');
+  }
+
+  const tables = resolveTableStorage(values);
+  if (!tables) {
+    problems.push(
+      'AzureWebJobsStorage is missing: set a storage connection string (UseDevelopmentStorage=true for Azurite), AzureWebJobsStorage__tableServiceUri, TABLES_CONNECTION_STRING or TABLES_ACCOUNT_URL.',
+    );
+  }
+
+  const channel = get<'acs' | 'graph'>('EMAIL_CHANNEL');
+  let acs: EmailSettings['acs'];
+  if (values.has('ACS_CONNECTION_STRING')) {
+    acs = { kind: 'connectionString', connectionString: get<string>('ACS_CONNECTION_STRING') };
+  } else if (values.has('ACS_ENDPOINT')) {
+    acs = { kind: 'endpoint', endpoint: get<string>('ACS_ENDPOINT') };
+  }
+  if (channel === 'acs' && !acs && !problems.some((p) => p.startsWith('ACS_'))) {
+    problems.push(
+      'ACS_ENDPOINT is missing: set the Communication Services endpoint (or ACS_CONNECTION_STRING), or choose EMAIL_CHANNEL=graph.',
+    );
+  }
+  if (!values.has('EMAIL_SENDER_ADDRESS') && !problems.some((p) => p.startsWith('EMAIL_SENDER_ADDRESS'))) {
+    problems.push(
+      channel === 'acs'
+        ? 'EMAIL_SENDER_ADDRESS is missing: use the sender of your Communication Services email domain, for example DoNotReply@<guid>.azurecomm.net.'
+        : 'EMAIL_SENDER_ADDRESS is missing: use the mailbox that sends notifications through Graph sendMail.',
+    );
+  }
+
+  if (problems.length > 0) throw new SettingsError(problems);
+
+  const allowed = get<string[] | undefined>('NOTIFY_ALLOWED_SENDERS');
+  const domains = get<string[] | undefined>('ACCEPTED_DOMAINS');
+  return {
+    tenantId: get('AZURE_TENANT_ID'),
+    credentials: {
+      clientId: get('AZURE_CLIENT_ID'),
+      clientSecret: get('AZURE_CLIENT_SECRET'),
+      certificatePath: get('AZURE_CLIENT_CERTIFICATE_PATH'),
+      authorityHost: get('AZURE_AUTHORITY_HOST'),
+    },
+    exchangeAdminApiUrl: get('EXCHANGE_ADMIN_API_URL'),
+    graphApiUrl: get('GRAPH_API_URL'),
+    auditApiVersion: get('AUDIT_API_VERSION'),
+    tables: tables!,
+    schedules: { snapshot: get('SNAPSHOT_SCHEDULE'), notify: get('NOTIFY_SCHEDULE') },
+    snapshot: { overlapMinutes: get('SNAPSHOT_OVERLAP_MINUTES'), purgeGraceDays: get('QUARANTINE_PURGE_GRACE_DAYS') },
+    acceptedDomains: domains && domains.length > 0 ? domains : undefined,
+    audit: {
+      lookbackHours: get('AUDIT_LOOKBACK_HOURS'),
+      pollSeconds: get('AUDIT_QUERY_POLL_SECONDS'),
+      stuckMinutes: get('AUDIT_QUERY_STUCK_MINUTES'),
+    },
+    releaseSources: get('RELEASE_SOURCES'),
+    matchDeadlineHours: get('RELEASE_MATCH_DEADLINE_HOURS'),
+    notifySystemReleases: get('NOTIFY_SYSTEM_RELEASES'),
+    email: {
+      channel,
+      acs,
+      senderAddress: get('EMAIL_SENDER_ADDRESS'),
+      senderDisplayName: get('EMAIL_SENDER_DISPLAY_NAME'),
+      supportContact: get('EMAIL_SUPPORT_CONTACT'),
+      disclaimer: get('EMAIL_DISCLAIMER'),
+      hideReleaser: get('EMAIL_HIDE_RELEASER'),
+      maxPerRun: get('MAX_EMAILS_PER_RUN'),
+      maxAttempts: get('MAX_SEND_ATTEMPTS'),
+    },
+    pilot: {
+      dryRun: get('NOTIFY_DRY_RUN'),
+      redirectTo: get('NOTIFY_REDIRECT_TO'),
+      allowedSenders: allowed && allowed.length > 0 ? allowed : undefined,
+    },
+    logPersonalData: get('LOG_PERSONAL_DATA'),
+  };
+}
+
+function resolveTableStorage(values: Map<string, unknown>): TableStorageSettings | undefined {
+  const text = (name: string) => values.get(name) as string | undefined;
+  const dedicatedConnection = text('TABLES_CONNECTION_STRING');
+  if (dedicatedConnection) return { kind: 'connectionString', connectionString: dedicatedConnection };
+  const dedicatedUrl = text('TABLES_ACCOUNT_URL');
+  if (dedicatedUrl) return { kind: 'accountUrl', accountUrl: dedicatedUrl };
+  const hostConnection = text('AzureWebJobsStorage');
+  if (hostConnection) return { kind: 'connectionString', connectionString: hostConnection };
+  const hostUrl = text('AzureWebJobsStorage__tableServiceUri');
+  if (hostUrl) return { kind: 'accountUrl', accountUrl: hostUrl };
+  return undefined;
+}
+
+/** True when the tables setting is the local development storage (Azurite). */
+export function usesDevelopmentStorage(env: Environment): boolean {
+  const value = (env.TABLES_CONNECTION_STRING ?? env.AzureWebJobsStorage ?? '').trim();
+  return /^UseDevelopmentStorage=true/i.test(value) || /127\.0\.0\.1|localhost/.test(value);
+}

@@ -1,0 +1,57 @@
+/**
+ * The domain's nouns, shared by the sources, the store, the jobs and the mail.
+ * Times are ISO-8601 UTC strings ("2026-03-02T09:14:22.123Z"); addresses are lower-cased.
+ */
+
+/** One row of Get-QuarantineMessage (one per recipient), as the snapshot stores it. */
+export interface QuarantinedMessage {
+  /** Lower-case GUID: the join key to audit records (first half of Identity). */
+  networkMessageId: string;
+  /** Lower-case GUID: the per-row id (second half of Identity). */
+  rowId: string;
+  /** The raw Identity as Exchange sent it ("GUID1\\GUID2"). */
+  identity: string;
+  receivedAt?: string;
+  expiresAt?: string;
+  /** Empty string when Exchange gave none (the seed article's oddity row). */
+  senderAddress: string;
+  recipients: string[];
+  recipientCount: number;
+  subject: string;
+  /** Exchange's `Type`, e.g. "TransportRule", "DataLossPrevention", "Spam", "High Confidence Phish". */
+  type: string;
+  /** Exchange's `QuarantineTypes` enum name when present, e.g. "HighConfPhish". */
+  quarantineType?: string;
+  policyType?: string;
+  policyName?: string;
+  /** Exchange's `Direction` ("Inbound" / "Outbound"); never trusted alone. */
+  direction?: string;
+  /** Upper-case as on the wire: NOTRELEASED, RELEASED, REQUESTED, … */
+  releaseStatus?: string;
+  releasedBy: string[];
+  releasedUsers: string[];
+  releasedCount: number;
+  internetMessageId?: string;
+  size?: number;
+  /** Names of fields cut to fit Table Storage, with their original lengths. */
+  truncated?: Record<string, number>;
+}
+
+/** Where a release was learned. */
+export type ReleaseSource = 'audit' | 'quarantine';
+
+/** One released (message, recipient) pair, as an audit record or the quarantine's status reports it. */
+export interface ReleaseEvent {
+  /** Audit record id, or a deterministic id for a release seen in the quarantine status. */
+  id: string;
+  source: ReleaseSource;
+  networkMessageId: string;
+  /** The one recipient the message was released to (lower-case), when known. */
+  releasedTo?: string;
+  /** UPN of the releaser, or undefined for a system release. */
+  releasedBy?: string;
+  /** The raw actor as the source named it ("System release", "Admin", a UPN). */
+  releasedByRaw?: string;
+  isSystemRelease: boolean;
+  releasedAt: string;
+}

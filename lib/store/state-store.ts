@@ -1,0 +1,99 @@
+import type { TableClient } from '@azure/data-tables';
+import type { Clock } from '../core/clock';
+import { getEntityOrUndefined, isStatus } from './tables';
+
+/**
+ * The state table: per-job checkpoints (JSON values) and leases. PartitionKey is the job, RowKey the key.
+ */
+export class StateStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly clock: Clock,
+  ) {}
+
+  async read<T>(job: string, key: string): Promise<T | undefined> {
+    const entity = await getEntityOrUndefined<{ value: string }>(this.table, job, key);
+    return entity ? (JSON.parse(entity.value) as T) : undefined;
+  }
+
+  async write<T>(job: string, key: string, value: T): Promise<void> {
+    await this.table.upsertEntity(
+      { partitionKey: job, rowKey: key, value: JSON.stringify(value), updatedAt: this.clock.now().toISOString() },
+      'Replace',
+    );
+  }
+
+  async remove(job: string, key: string): Promise<void> {
+    try {
+      await this.table.deleteEntity(job, key);
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+
+  /**
+   * Takes the job's lease for `durationMs`, or returns undefined when another run holds an unexpired
+   * one. Create-if-absent and ETag-guarded update make the take atomic; a lease left by a crashed run
+   * simply expires.
+   */
+  async acquireLease(job: string, owner: string, durationMs: number): Promise<Lease | undefined> {
+    const now = this.clock.now();
+    const expiresAt = new Date(now.getTime() + durationMs).toISOString();
+    const entity = { partitionKey: job, rowKey: 'lease', owner, expiresAt };
+    const existing = await getEntityOrUndefined<{ owner: string; expiresAt: string }>(this.table, job, 'lease');
+    try {
+      if (!existing) {
+        await this.table.createEntity(entity);
+      } else {
+        if (existing.owner !== '' && new Date(existing.expiresAt).getTime() > now.getTime()) return undefined;
+        await this.table.updateEntity(entity, 'Replace', { etag: existing.etag });
+      }
+    } catch (error) {
+      if (isStatus(error, 409) || isStatus(error, 412)) return undefined; // another run won the race
+      throw error;
+    }
+    return new Lease(this.table, this.clock, job, owner, durationMs);
+  }
+}
+
+export class Lease {
+  constructor(
+    private readonly table: TableClient,
+    private readonly clock: Clock,
+    readonly job: string,
+    readonly owner: string,
+    private readonly durationMs: number,
+  ) {}
+
+  /** True while this run still holds the lease (nobody took it over after expiry). */
+  async renew(): Promise<boolean> {
+    const existing = await getEntityOrUndefined<{ owner: string }>(this.table, this.job, 'lease');
+    if (!existing || existing.owner !== this.owner) return false;
+    const expiresAt = new Date(this.clock.now().getTime() + this.durationMs).toISOString();
+    try {
+      await this.table.updateEntity(
+        { partitionKey: this.job, rowKey: 'lease', owner: this.owner, expiresAt },
+        'Replace',
+        { etag: existing.etag },
+      );
+      return true;
+    } catch (error) {
+      if (isStatus(error, 412)) return false;
+      throw error;
+    }
+  }
+
+  async release(): Promise<void> {
+    const existing = await getEntityOrUndefined<{ owner: string }>(this.table, this.job, 'lease');
+    if (!existing || existing.owner !== this.owner) return;
+    try {
+      await this.table.updateEntity(
+        { partitionKey: this.job, rowKey: 'lease', owner: '', expiresAt: new Date(0).toISOString() },
+        'Replace',
+        { etag: existing.etag },
+      );
+    } catch (error) {
+      if (!isStatus(error, 412) && !isStatus(error, 404)) throw error;
+    }
+  }
+}

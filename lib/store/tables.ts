@@ -1,0 +1,64 @@
+import { TableClient, TableServiceClient, type TableEntity } from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
+import type { TableStorageSettings } from '../config/settings';
+
+export type TableName = 'quarantine' | 'releases' | 'notifications' | 'state';
+export const TABLE_NAMES: readonly TableName[] = ['quarantine', 'releases', 'notifications', 'state'];
+
+/** The app's four tables, opened once by the composition root. */
+export type Tables = Record<TableName, TableClient>;
+
+export function tableClient(
+  storage: TableStorageSettings,
+  tableName: string,
+  credential: TokenCredential,
+): TableClient {
+  if (storage.kind === 'accountUrl') return new TableClient(storage.accountUrl, tableName, credential);
+  // Azurite speaks plain http on loopback; real accounts are https and this flag changes nothing for them.
+  return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: true });
+}
+
+export function tableServiceClient(storage: TableStorageSettings, credential: TokenCredential): TableServiceClient {
+  if (storage.kind === 'accountUrl') return new TableServiceClient(storage.accountUrl, credential);
+  return TableServiceClient.fromConnectionString(storage.connectionString, { allowInsecureConnection: true });
+}
+
+export function openTables(storage: TableStorageSettings, prefix: string, credential: TokenCredential): Tables {
+  const suffix: Record<TableName, string> = {
+    quarantine: 'Quarantine',
+    releases: 'Releases',
+    notifications: 'Notifications',
+    state: 'State',
+  };
+  const tables = {} as Tables;
+  for (const name of TABLE_NAMES) tables[name] = tableClient(storage, `${prefix}${suffix[name]}`, credential);
+  return tables;
+}
+
+/** Creates the tables that do not exist yet (idempotent; createTable ignores "already exists"). */
+export async function ensureTables(tables: Tables): Promise<void> {
+  await Promise.all(Object.values(tables).map((t) => t.createTable()));
+}
+
+export function isStatus(error: unknown, status: number): boolean {
+  return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;
+}
+
+/** Reads one entity, or undefined when it does not exist. */
+export async function getEntityOrUndefined<T extends object>(
+  table: TableClient,
+  partitionKey: string,
+  rowKey: string,
+): Promise<(TableEntity<T> & { etag: string }) | undefined> {
+  try {
+    return (await table.getEntity<T>(partitionKey, rowKey)) as TableEntity<T> & { etag: string };
+  } catch (error) {
+    if (isStatus(error, 404)) return undefined;
+    throw error;
+  }
+}
+
+/** Escapes a value for an OData string literal in a table query filter. */
+export function odataString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
