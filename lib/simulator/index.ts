@@ -1,0 +1,150 @@
+/**
+ * The Microsoft 365 simulator: Entra login, the Exchange admin API, Microsoft Graph and ACS Email on
+ * https loopback ports, with the wire behaviour of wire-facts.md, so the app's real SDK clients run
+ * against it unchanged; plus a scenario API to shape the tenant and read what the app did.
+ */
+import { HOUR, OffsetClock, systemClock, type Clock } from '../core/clock';
+import { ACS_ACCESS_KEY_DEFAULT, createAcsService } from './acs';
+import type { ServiceName, SimulatorContext } from './contract';
+import { createExchangeService } from './exchange';
+import { createGraphService } from './graph';
+import { createLoginService } from './login';
+import { createOutbox } from './outbox';
+import { createScenarioApi, createScenarioRoutes, type ScenarioApi } from './scenario';
+import { seedDemo } from './seed';
+import { FaultBook, listen, RequestLog, type ServiceListener } from './server';
+import { Tenant } from './state';
+
+export type { ScenarioApi, AuditQuerySummary } from './scenario';
+export type { NewMessage, QuarantineRow, QuarantineType } from './quarantine';
+export type { AcceptedDomain, Permissions, ReleaseInput } from './state';
+export type { AuditQueryConfig, GraphAuditRecord } from './audit';
+export { ensureCertificate } from './certificate';
+
+export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-00000000c0de';
+export const DEFAULT_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000a99e';
+export const DEFAULT_CLIENT_SECRET = 'sim~client~secret~not~a~real~one';
+/** The Azure-managed domain's sender the simulated ACS resource accepts. */
+export const DEFAULT_SENDER_ADDRESS = 'DoNotReply@7f3c2a1e-9b8d-4c6f-a5e4-3d2c1b0a9f8e.azurecomm.net';
+
+const SERVICES: ServiceName[] = ['login', 'exchange', 'graph', 'acs', 'scenario'];
+
+export interface SimulatorOptions {
+  /** Default: a real-time clock that the scenario can move forward. */
+  clock?: Clock;
+  certificate: { cert: string; key: string };
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Where sent emails are written as .eml files (none: memory only). */
+  outboxDir?: string;
+  /** Fixed ports; 0 or absent = a free port. */
+  ports?: Partial<Record<ServiceName, number>>;
+  /** 'demo' fills the tenant with the fixture situations; default 'none'. */
+  seed?: 'demo' | 'none';
+  /** Token lifetime by the simulator's clock (default 1 hour). */
+  tokenLifetimeMs?: number;
+  /** ACS access key (base64); default ACS_ACCESS_KEY_DEFAULT. */
+  acsAccessKey?: string;
+  /** ACS sender; default DEFAULT_SENDER_ADDRESS. */
+  senderAddress?: string;
+}
+
+export interface Simulator {
+  /** https://127.0.0.1:PORT for each service, no trailing slash. */
+  urls: Record<ServiceName, string>;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** The ACS endpoint, with its trailing slash as the portal shows it. */
+  acsEndpoint: string;
+  acsConnectionString: string;
+  senderAddress: string;
+  clock: Clock;
+  scenario: ScenarioApi;
+  close(): Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const clock = options.clock ?? new OffsetClock();
+  const tenantId = options.tenantId ?? DEFAULT_TENANT_ID;
+  const clientId = options.clientId ?? DEFAULT_CLIENT_ID;
+  const clientSecret = options.clientSecret ?? DEFAULT_CLIENT_SECRET;
+  const senderAddress = options.senderAddress ?? DEFAULT_SENDER_ADDRESS;
+  const accessKey = options.acsAccessKey ?? ACS_ACCESS_KEY_DEFAULT;
+
+  const tenant = new Tenant(tenantId, clock);
+  const log = new RequestLog();
+  const faults = new FaultBook();
+  const urls = {} as Record<ServiceName, string>;
+  const login = createLoginService({
+    clock,
+    tenantId,
+    clientId,
+    clientSecret,
+    urls: () => urls,
+    tenantNames: () => tenant.acceptedDomains.map((d) => d.domainName),
+    tokenLifetimeMs: options.tokenLifetimeMs ?? HOUR,
+  });
+
+  const listeners: ServiceListener[] = [];
+  try {
+    for (const service of SERVICES) {
+      const listener = await listen(
+        { service, clock, tenantId, tokens: login.tokens, log, faults },
+        options.certificate,
+        options.ports?.[service] ?? 0,
+      );
+      listeners.push(listener);
+      urls[service] = listener.url;
+    }
+  } catch (error) {
+    await Promise.all(listeners.map((l) => l.close()));
+    throw error;
+  }
+  const router = (service: ServiceName) =>
+    (listeners.find((l) => l.service === service) as ServiceListener).router;
+
+  const outbox = createOutbox({ clock, directory: options.outboxDir });
+  const ctx: SimulatorContext = { clock, tenantId, tokens: login.tokens, outbox };
+  // The ACS SDK signs with the machine's time, which a moved simulator clock no longer matches.
+  const acs = createAcsService(ctx, {
+    accessKey,
+    senderAddresses: [senderAddress],
+    alsoAcceptSignaturesNear: systemClock,
+  });
+  const scenario = createScenarioApi({ clock, tenant, log, faults, outbox, acs: acs.scenario });
+
+  const acsEndpoint = `${urls.acs}/`;
+  const info = () => ({
+    urls,
+    tenantId,
+    clientId,
+    acsEndpoint,
+    senderAddress,
+    now: clock.now().toISOString(),
+    endpoints: 'see the comment at the top of lib/simulator/scenario.ts',
+  });
+  router('login').setRoutes(login.routes);
+  router('exchange').setRoutes(createExchangeService({ clock, tenant }).routes);
+  router('graph').setRoutes(createGraphService({ clock, tenant, outbox }).routes);
+  router('acs').setRoutes(acs.routes);
+  router('scenario').setRoutes(createScenarioRoutes(scenario, info));
+
+  if (options.seed === 'demo') seedDemo(scenario);
+
+  return {
+    urls: { ...urls },
+    tenantId,
+    clientId,
+    clientSecret,
+    acsEndpoint,
+    acsConnectionString: `endpoint=${acsEndpoint};accesskey=${accessKey}`,
+    senderAddress,
+    clock,
+    scenario,
+    close: async () => {
+      await Promise.all(listeners.map((l) => l.close()));
+    },
+  };
+}

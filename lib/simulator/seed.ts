@@ -1,0 +1,67 @@
+/**
+ * The demo tenant: the fixture rows' situations, placed relative to now, with one admin release far enough
+ * in the past that its audit record is already visible.
+ */
+import { HOUR, MINUTE } from '../core/clock';
+import type { ScenarioApi } from './scenario';
+
+export function seedDemo(scenario: ScenarioApi): void {
+  const ago = (ms: number) => new Date(scenario.now().getTime() - ms);
+
+  // Outbound mail held by a transport rule, to two external recipients (fixture rows 1-2).
+  const priceList = scenario.addMessage({
+    sender: 'megan.bowen@contoso.com',
+    recipients: ['buyer@fabrikam.example', 'ap@fabrikam.example'],
+    subject: 'Q1 price list (confidential)',
+    type: 'TransportRule',
+    policyName: 'Quarantine outbound confidential',
+    receivedAt: ago(4 * HOUR),
+    size: 48_213,
+  });
+  // Outbound DLP with HTML in the subject (row 3): attacker-shaped text must stay text.
+  scenario.addMessage({
+    sender: 'alex.wilber@contoso.com',
+    recipients: ['patient.records@northwind.example'],
+    subject: 'Patient list <b>March</b> & "follow-ups"',
+    type: 'DataLossPrevention',
+    policyName: 'U.S. HIPAA Enhanced',
+    receivedAt: ago(2 * HOUR),
+    size: 120_877,
+  });
+  // Inbound spam (row 4).
+  scenario.addMessage({
+    sender: 'newsletter@offers.example',
+    recipients: ['lidia.holloway@contoso.com'],
+    subject: "You won't believe these deals",
+    type: 'Spam',
+    receivedAt: ago(14 * HOUR),
+    size: 30_211,
+  });
+  // The seed article's oddity (row 5): no sender, no recipients, reported Outbound.
+  scenario.addMessage({
+    sender: '',
+    recipients: [],
+    subject: 'Document 49KB (',
+    type: 'HighConfPhish',
+    direction: 'Outbound',
+    receivedAt: ago(1 * HOUR),
+    size: 93_651,
+  });
+  // Inbound phish spoofing an internal sender (row 6): Direction says Inbound although the domain is ours.
+  scenario.addMessage({
+    sender: 'ceo@contoso.com',
+    recipients: ['finance@contoso.com'],
+    subject: 'Urgent wire transfer',
+    type: 'Phish',
+    direction: 'Inbound',
+    receivedAt: ago(5 * HOUR),
+    size: 8_120,
+  });
+
+  // An admin released the price list 2 hours ago; with 75 minutes of latency its records are visible now.
+  scenario.release({
+    networkMessageId: priceList.networkMessageId,
+    by: 'adele.vance@contoso.com',
+    at: ago(2 * HOUR + 20 * MINUTE),
+  });
+}

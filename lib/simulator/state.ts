@@ -1,0 +1,238 @@
+/**
+ * The simulated tenant: its quarantine, its audit log, its accepted domains and the permissions granted to
+ * the app, all read against the simulator's clock (expiry, audit latency, query progress).
+ */
+import type { Clock } from '../core/clock';
+import { MINUTE } from '../core/clock';
+import {
+  AuditQueryBook,
+  buildReleaseRecord,
+  eventTimeOf,
+  type GraphAuditRecord,
+  type StoredAuditRecord,
+} from './audit';
+import {
+  buildRows,
+  isVisible,
+  markReleased,
+  networkMessageIdOf,
+  parseWireDate,
+  recipientsOf,
+  type NewMessage,
+  type QuarantineRow,
+  type StoredRow,
+} from './quarantine';
+
+export interface Permissions {
+  /** App role Exchange.ManageAsApp on Office 365 Exchange Online (else Exchange answers 401). */
+  exchangeManageAsApp: boolean;
+  /** Entra directory role Security Reader (else Exchange answers 403 with NUL bytes). */
+  securityReader: boolean;
+  /** Graph AuditLogsQuery.Read.All. */
+  auditLogsQuery: boolean;
+  /** Graph Domain.Read.All. */
+  domainRead: boolean;
+  /** Graph Mail.Send. */
+  mailSend: boolean;
+}
+
+export interface AcceptedDomain {
+  domainName: string;
+  domainType?: 'Authoritative' | 'InternalRelay' | 'ExternalRelay';
+  default?: boolean;
+  initial?: boolean;
+  matchSubDomains?: boolean;
+}
+
+export const DEFAULT_ACCEPTED_DOMAINS: AcceptedDomain[] = [
+  { domainName: 'contoso.com', domainType: 'Authoritative', default: true },
+  { domainName: 'contoso.onmicrosoft.com', domainType: 'Authoritative', initial: true },
+  { domainName: 'eu.contoso.com', domainType: 'InternalRelay', matchSubDomains: true },
+];
+
+export const DEFAULT_AUDIT_LATENCY_MS = 75 * MINUTE;
+
+export interface ReleaseInput {
+  networkMessageId: string;
+  /** Default: every recipient of the message. */
+  recipients?: string[];
+  /** A UPN, or 'system' for a release by Microsoft 365 itself. Default: an admin of the tenant. */
+  by?: string;
+  /** When the release happened (default now): the audit event time. */
+  at?: Date | string;
+  /** 0 portal (default), 1 cmdlet, 2 URL link. */
+  requestSource?: number;
+}
+
+export class Tenant {
+  private rows: StoredRow[] = [];
+  private audit: StoredAuditRecord[] = [];
+  private seq = 0;
+  auditLatencyMs = DEFAULT_AUDIT_LATENCY_MS;
+  permissions: Permissions = allPermissions();
+  acceptedDomains: AcceptedDomain[] = DEFAULT_ACCEPTED_DOMAINS.map((d) => ({ ...d }));
+  readonly queries = new AuditQueryBook(() => this.audit);
+
+  constructor(
+    readonly tenantId: string,
+    private readonly clock: Clock,
+  ) {}
+
+  private nowMs(): number {
+    return this.clock.now().getTime();
+  }
+
+  // ---------------------------------------------------------------- quarantine
+
+  addMessage(message: NewMessage): { networkMessageId: string; identities: string[] } {
+    if (typeof message.sender !== 'string') throw new Error('sender is required (it may be empty)');
+    const recipients = Array.isArray(message.recipients) ? message.recipients.map(String) : [];
+    const rows = buildRows({
+      ...message,
+      recipients,
+      organization: this.tenantId,
+      now: this.nowMs(),
+      direction: message.direction ?? (this.isAccepted(message.sender) ? 'Outbound' : 'Inbound'),
+    });
+    for (const row of rows) this.addRawRow(row);
+    return { networkMessageId: networkMessageIdOf(rows[0]), identities: rows.map((r) => String(r.Identity)) };
+  }
+
+  /** Adds a row verbatim (a fixture row, or a deliberately malformed one). */
+  addRawRow(row: QuarantineRow): void {
+    this.rows.push({
+      row: structuredClone(row),
+      receivedMs: parseWireDate(row.ReceivedTime),
+      expiresMs: parseWireDate(row.Expires),
+      deleted: false,
+      seq: this.seq++,
+    });
+  }
+
+  /** Rows Get-QuarantineMessage can still see (neither deleted nor expired). */
+  visibleRows(): StoredRow[] {
+    const now = this.nowMs();
+    return this.rows.filter((r) => isVisible(r, now));
+  }
+
+  /** Every row ever added, with its state (for a person looking at the simulator). */
+  allRows(): StoredRow[] {
+    return [...this.rows];
+  }
+
+  /** Empties the quarantine (rows are gone, as if every message expired). */
+  clearQuarantine(): void {
+    this.rows = [];
+  }
+
+  deleteMessage(networkMessageId: string): number {
+    let count = 0;
+    for (const r of this.rows) {
+      if (!r.deleted && networkMessageIdOf(r.row).toLowerCase() === networkMessageId.toLowerCase()) {
+        r.deleted = true;
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Releases a message: its rows turn RELEASED and one audit record per recipient is written, visible
+   * after the audit latency.
+   */
+  release(input: ReleaseInput): GraphAuditRecord[] {
+    const rows = this.visibleRows().filter(
+      (r) => networkMessageIdOf(r.row).toLowerCase() === input.networkMessageId.toLowerCase(),
+    );
+    if (rows.length === 0) throw new Error(`no quarantined message ${input.networkMessageId}`);
+    const all = [...new Set(rows.flatMap((r) => recipientsOf(r.row)))];
+    const wanted = (input.recipients ?? all).map(String);
+    // The portal releases a message only to its own recipients.
+    const strangers = wanted.filter((w) => !all.some((a) => a.toLowerCase() === w.toLowerCase()));
+    if (strangers.length > 0)
+      throw new Error(`not a recipient of ${input.networkMessageId}: ${strangers.join(', ')}`);
+    const system = input.by?.toLowerCase() === 'system';
+    const by = system ? undefined : (input.by ?? this.defaultAdmin());
+    const atMs = input.at !== undefined ? parseWireDate(input.at) : this.nowMs();
+    if (Number.isNaN(atMs)) throw new Error(`at is not a date: ${String(input.at)}`);
+
+    const lower = new Set(wanted.map((w) => w.toLowerCase()));
+    for (const r of rows) {
+      const to = recipientsOf(r.row).filter((x) => lower.has(x.toLowerCase()));
+      // A row with no recipient (the seed's oddity) is released with the message as a whole.
+      if (to.length > 0 || recipientsOf(r.row).length === 0) {
+        markReleased(r.row, to, system ? 'System released' : (by as string), system);
+      }
+    }
+    // One record per recipient; a message with none still leaves one record, with an empty ReleaseTo.
+    const targets = wanted.length > 0 ? wanted : [''];
+    const records = targets.map((releaseTo) =>
+      buildReleaseRecord({
+        tenantId: this.tenantId,
+        networkMessageId: networkMessageIdOf(rows[0].row),
+        releaseTo,
+        by,
+        atMs,
+        requestSource: input.requestSource,
+      }),
+    );
+    for (const record of records) this.addAuditRecord(record, atMs, atMs + this.auditLatencyMs);
+    return records;
+  }
+
+  // ---------------------------------------------------------------- audit log
+
+  /** Adds a Graph-shaped record verbatim; visible at `visibleAt`, by default event time + latency. */
+  addRawAuditRecord(record: GraphAuditRecord, visibleAt?: Date | string): void {
+    const event = eventTimeOf(record);
+    // A record without a readable time (a malformed one) counts as happening now, so queries can find it.
+    const eventMs = Number.isNaN(event) ? this.nowMs() : event;
+    const visibleMs = visibleAt !== undefined ? parseWireDate(visibleAt) : eventMs + this.auditLatencyMs;
+    this.addAuditRecord(structuredClone(record), eventMs, Number.isNaN(visibleMs) ? eventMs : visibleMs);
+  }
+
+  private addAuditRecord(record: GraphAuditRecord, eventMs: number, visibleMs: number): void {
+    this.audit.push({ record, eventMs, visibleMs, seq: this.seq++ });
+  }
+
+  auditRecords(): StoredAuditRecord[] {
+    return [...this.audit];
+  }
+
+  // ---------------------------------------------------------------- domains
+
+  defaultDomain(): string {
+    return (
+      (this.acceptedDomains.find((d) => d.default) ?? this.acceptedDomains[0])?.domainName ?? 'contoso.com'
+    );
+  }
+
+  defaultAdmin(): string {
+    return `admin@${this.defaultDomain()}`;
+  }
+
+  isAccepted(address: string): boolean {
+    const domain = address.split('@')[1]?.toLowerCase();
+    if (!domain) return false;
+    return this.acceptedDomains.some((d) => {
+      const name = d.domainName.toLowerCase();
+      return domain === name || (d.matchSubDomains === true && domain.endsWith(`.${name}`));
+    });
+  }
+
+  setAcceptedDomains(domains: (string | AcceptedDomain)[]): void {
+    const list = domains.map((d) => (typeof d === 'string' ? { domainName: d } : { ...d }));
+    if (list.length > 0 && !list.some((d) => d.default)) list[0].default = true;
+    this.acceptedDomains = list;
+  }
+}
+
+export function allPermissions(): Permissions {
+  return {
+    exchangeManageAsApp: true,
+    securityReader: true,
+    auditLogsQuery: true,
+    domainRead: true,
+    mailSend: true,
+  };
+}
