@@ -28,6 +28,10 @@ export interface QuarantinedMessage {
   direction?: string;
   /** Upper-case as on the wire: NOTRELEASED, RELEASED, REQUESTED, … */
   releaseStatus?: string;
+  /** Exchange's `Released` flag. */
+  released?: boolean;
+  /** Exchange's `SystemReleased` flag: Microsoft 365 released it, not an administrator. */
+  systemReleased?: boolean;
   releasedBy: string[];
   releasedUsers: string[];
   releasedCount: number;

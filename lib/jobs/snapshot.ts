@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Settings } from '../config/settings';
+import { DAY, MINUTE, type Clock } from '../core/clock';
+import type { QuarantinedMessage } from '../core/domain';
+import type { Logger } from '../core/log';
+import { acceptedDomainsFetchedAt, loadAcceptedDomains } from '../sources/exchange/accepted-domains';
+import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
+import {
+  fetchQuarantinePages,
+  mapQuarantineRow,
+  QUARANTINE_MAX_LOOKBACK_MS,
+  type WireWarning,
+} from '../sources/exchange/quarantine';
+import type { QuarantineStore } from '../store/quarantine-store';
+import type { StateStore } from '../store/state-store';
+
+/**
+ * The snapshot job (design decision 1): copies every Get-QuarantineMessage row into the quarantine table
+ * before Exchange forgets it, so that a release can later be told what the message was.
+ *
+ * Incremental by received date: the first run backfills the 30 days Exchange keeps; later runs fetch from
+ * the last completed window's end minus an overlap up to this run's start. The watermark moves only after
+ * the whole window is stored, so a run that dies half-way is simply repeated (writes are idempotent).
+ */
+
+export interface SnapshotDeps {
+  exchange: Pick<ExchangeAdminApi, 'invoke'>;
+  quarantine: QuarantineStore;
+  state: StateStore;
+  clock: Clock;
+  logger: Logger;
+  settings: Pick<Settings, 'snapshot' | 'acceptedDomains'>;
+  /** For the accepted-domains fallback to Graph /domains. */
+  graph?: Pick<Client, 'api'>;
+  /** Not used by the snapshot yet (issue 9 may record releases seen in the quarantine status). */
+  releases?: unknown;
+}
+
+export interface SnapshotOptions {
+  /** Who runs it, for the lease and the logs ("timer", "cli"); a random suffix is added. */
+  owner?: string;
+  /** Lease length; renewed after every page (default 30 minutes). */
+  leaseMs?: number;
+}
+
+export interface SnapshotSummary {
+  outcome: 'completed' | 'another run in progress' | 'failed';
+  /** The received-date window asked of Exchange. */
+  window?: { start: string; end: string; firstRun: boolean };
+  /** Received dates no run could fetch any more (the app was down for more than 30 days). */
+  gap?: { from: string; to: string };
+  pages: number;
+  rowsFetched: number;
+  rowsWritten: number;
+  /** Rows that were not stored, by reason (e.g. identity-unparsable). */
+  skipped: Record<string, number>;
+  /** Rows stored despite a broken wire invariant, by "kind:field". */
+  wireWarnings: Record<string, number>;
+  /** Rows with a field cut to fit Table Storage. */
+  rowsTruncated: number;
+  /** Rows purged this run; undefined when no purge was due. */
+  purged?: number;
+  /** What happened to the accepted-domains cache. */
+  acceptedDomains: 'fresh' | 'refreshed' | 'from setting' | 'refresh failed';
+  durationMs: number;
+  /** Why the run failed: the message names what to fix. */
+  error?: string;
+}
+
+interface SnapshotCheckpoint {
+  /** End of the last window stored completely (a received date). */
+  watermark: string;
+  windowStart: string;
+  completedAt: string;
+  rows: number;
+}
+
+interface PurgeCheckpoint {
+  lastPurgeAt: string;
+  purged: number;
+}
+
+export const SNAPSHOT_JOB = 'snapshot';
+const CHECKPOINT_KEY = 'checkpoint';
+const PURGE_KEY = 'purge';
+const DEFAULT_LEASE_MS = 30 * MINUTE;
+/**
+ * How far back a window may start: Exchange's 30 days less a margin, so that a start date never reads as
+ * "older than 30 days" to a service whose clock runs a little ahead (such a date is ignored). Rows in the
+ * margin expire within minutes (retention is at most 30 days).
+ */
+export const SNAPSHOT_MAX_LOOKBACK_MS = QUARANTINE_MAX_LOOKBACK_MS - 10 * MINUTE;
+
+export async function runSnapshot(
+  deps: SnapshotDeps,
+  options: SnapshotOptions = {},
+): Promise<SnapshotSummary> {
+  const { clock, logger, state } = deps;
+  const started = clock.now();
+  const summary: SnapshotSummary = {
+    outcome: 'completed',
+    pages: 0,
+    rowsFetched: 0,
+    rowsWritten: 0,
+    skipped: {},
+    wireWarnings: {},
+    rowsTruncated: 0,
+    acceptedDomains: 'fresh',
+    durationMs: 0,
+  };
+
+  const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+  const owner = `${options.owner ?? 'snapshot'}-${randomUUID()}`;
+  const lease = await state.acquireLease(SNAPSHOT_JOB, owner, leaseMs);
+  if (!lease) {
+    summary.outcome = 'another run in progress';
+    logger.info('Snapshot skipped: another snapshot run holds the lease');
+    return summary;
+  }
+
+  try {
+    try {
+      await snapshotWindow(deps, summary, started, async () => {
+        if (!(await lease.renew()))
+          throw new Error('the snapshot lease expired and another run took it over');
+      });
+    } catch (error) {
+      summary.outcome = 'failed';
+      summary.error = error instanceof Error ? error.message : String(error);
+      logger.error('Snapshot failed; the next run fetches the same window again', { error: summary.error });
+    }
+    // After the snapshot, never before it or instead of it; their failures are logged, not fatal.
+    await refreshAcceptedDomains(deps, summary);
+    await purgeIfDue(deps, summary);
+  } finally {
+    await lease.release().catch((error: unknown) =>
+      logger.warn('Snapshot lease could not be released; it will expire', {
+        error: (error as Error).message,
+      }),
+    );
+    summary.durationMs = clock.now().getTime() - started.getTime();
+    logSummary(logger, summary);
+  }
+  return summary;
+}
+
+async function snapshotWindow(
+  deps: SnapshotDeps,
+  summary: SnapshotSummary,
+  runStart: Date,
+  renewLease: () => Promise<void>,
+): Promise<void> {
+  const { state, logger, settings } = deps;
+  const checkpoint = await state.read<SnapshotCheckpoint>(SNAPSHOT_JOB, CHECKPOINT_KEY);
+  const end = runStart;
+  const earliest = new Date(end.getTime() - SNAPSHOT_MAX_LOOKBACK_MS);
+  let start = earliest;
+  if (checkpoint) {
+    const wanted = new Date(Date.parse(checkpoint.watermark) - settings.snapshot.overlapMinutes * MINUTE);
+    if (wanted.getTime() < earliest.getTime()) {
+      summary.gap = { from: wanted.toISOString(), to: earliest.toISOString() };
+      logger.warn(
+        'Snapshot gap: no run completed for more than 30 days, and Exchange lists only the last 30; messages ' +
+          'quarantined in the gap and already expired or deleted were never captured',
+        summary.gap,
+      );
+    } else {
+      start = wanted;
+    }
+  }
+  if (start.getTime() >= end.getTime()) start = new Date(end.getTime() - MINUTE); // a clock set backwards
+  summary.window = { start: start.toISOString(), end: end.toISOString(), firstRun: !checkpoint };
+
+  const seenWarnings = new Set<string>();
+  for await (const page of fetchQuarantinePages(deps.exchange, { start, end }, logger)) {
+    summary.pages++;
+    summary.rowsFetched += page.rows.length;
+    const messages: QuarantinedMessage[] = [];
+    for (const raw of page.rows) {
+      let mapped: ReturnType<typeof mapQuarantineRow>;
+      try {
+        mapped = mapQuarantineRow(raw);
+      } catch {
+        mapped = { skipped: 'mapping-failed' };
+      }
+      if ('skipped' in mapped) {
+        count(summary.skipped, mapped.skipped);
+        logger.warn('Wire invariant: quarantine row skipped', { reason: mapped.skipped, page: page.page });
+        continue;
+      }
+      for (const warning of mapped.warnings) noteWarning(logger, summary, seenWarnings, warning, page.page);
+      messages.push(mapped.message);
+    }
+    const written = await deps.quarantine.upsertMany(messages);
+    summary.rowsWritten += written.written;
+    summary.rowsTruncated += written.truncated;
+    await renewLease();
+  }
+
+  // Only now is the window stored completely: the next run may start from its end.
+  await state.write<SnapshotCheckpoint>(SNAPSHOT_JOB, CHECKPOINT_KEY, {
+    watermark: end.toISOString(),
+    windowStart: start.toISOString(),
+    completedAt: deps.clock.now().toISOString(),
+    rows: summary.rowsWritten,
+  });
+}
+
+function noteWarning(
+  logger: Logger,
+  summary: SnapshotSummary,
+  seen: Set<string>,
+  warning: WireWarning,
+  page: number,
+): void {
+  count(summary.wireWarnings, `${warning.kind}:${warning.field}`);
+  const key = `${warning.kind}:${warning.field}:${warning.value}`;
+  if (seen.has(key)) return;
+  seen.add(key);
+  // Enum values and type names only: never a subject or an address.
+  logger.warn('Wire invariant: quarantine row stored despite an unexpected value', {
+    kind: warning.kind,
+    field: warning.field,
+    value: warning.value,
+    page,
+  });
+}
+
+async function refreshAcceptedDomains(deps: SnapshotDeps, summary: SnapshotSummary): Promise<void> {
+  if (deps.settings.acceptedDomains && deps.settings.acceptedDomains.length > 0) {
+    summary.acceptedDomains = 'from setting';
+    return;
+  }
+  try {
+    const fetchedAt = await acceptedDomainsFetchedAt(deps.state);
+    if (fetchedAt && deps.clock.now().getTime() - fetchedAt.getTime() < DAY) {
+      summary.acceptedDomains = 'fresh';
+      return;
+    }
+    // On failure loadAcceptedDomains keeps (and warns about) the stale list: same fetchedAt as before.
+    const domains = await loadAcceptedDomains(deps, { refresh: true });
+    const stale = fetchedAt !== undefined && domains.fetchedAt === fetchedAt.toISOString();
+    summary.acceptedDomains = stale ? 'refresh failed' : 'refreshed';
+  } catch (error) {
+    summary.acceptedDomains = 'refresh failed';
+    deps.logger.warn('Accepted domains could not be refreshed (the snapshot itself is unaffected)', {
+      error: (error as Error).message,
+    });
+  }
+}
+
+async function purgeIfDue(deps: SnapshotDeps, summary: SnapshotSummary): Promise<void> {
+  const { state, clock, logger, settings } = deps;
+  try {
+    const last = await state.read<PurgeCheckpoint>(SNAPSHOT_JOB, PURGE_KEY);
+    const now = clock.now();
+    if (last && now.getTime() - Date.parse(last.lastPurgeAt) < DAY) return;
+    const before = new Date(now.getTime() - settings.snapshot.purgeGraceDays * DAY);
+    const purged = await deps.quarantine.purgeExpired(before);
+    summary.purged = purged;
+    await state.write<PurgeCheckpoint>(SNAPSHOT_JOB, PURGE_KEY, { lastPurgeAt: now.toISOString(), purged });
+  } catch (error) {
+    logger.warn('Purge of expired quarantine rows failed; it is tried again next run', {
+      error: (error as Error).message,
+    });
+  }
+}
+
+function count(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+/** One line per run: counts and dates only, never subjects or addresses. */
+function logSummary(logger: Logger, summary: SnapshotSummary): void {
+  const fields = {
+    outcome: summary.outcome,
+    window: summary.window ? `${summary.window.start}..${summary.window.end}` : undefined,
+    firstRun: summary.window?.firstRun,
+    gap: summary.gap ? `${summary.gap.from}..${summary.gap.to}` : undefined,
+    pages: summary.pages,
+    fetched: summary.rowsFetched,
+    written: summary.rowsWritten,
+    skipped: summary.skipped,
+    wireWarnings: summary.wireWarnings,
+    truncated: summary.rowsTruncated,
+    purged: summary.purged,
+    acceptedDomains: summary.acceptedDomains,
+    durationMs: summary.durationMs,
+    error: summary.error,
+  };
+  if (summary.outcome === 'failed') logger.error('Snapshot summary', fields);
+  else logger.info('Snapshot summary', fields);
+}

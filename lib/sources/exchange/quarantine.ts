@@ -1,0 +1,329 @@
+import type { QuarantinedMessage } from '../../core/domain';
+import type { Logger } from '../../core/log';
+import type { ExchangeAdminApi } from './admin-api';
+
+/**
+ * Get-QuarantineMessage, paged and mapped (wire-facts §1-2).
+ *
+ * Paging uses the cmdlet's own Page/PageSize: there is no total count and a short page is the only end
+ * signal. Both received dates are ALWAYS sent (without them the cmdlet silently returns 16 days, not
+ * 30), and EntityType is never sent (it answers 403 to Security Reader).
+ */
+
+export const QUARANTINE_PAGE_SIZE = 1000;
+/** Exchange keeps (and answers for) at most this far back; older StartReceivedDate values are ignored. */
+export const QUARANTINE_MAX_LOOKBACK_MS = 30 * 24 * 60 * 60 * 1000;
+
+export interface QuarantinePageQuery {
+  /** StartReceivedDate (inclusive). */
+  start: Date;
+  /** EndReceivedDate. */
+  end: Date;
+  /** Further cmdlet parameters, e.g. `{ ReleaseStatus: 'Released' }`. Never EntityType, dates or paging. */
+  filters?: Record<string, unknown>;
+  pageSize?: number;
+  /** A safety stop against a service that ignores `Page` (default 10,000 pages = 10 million rows). */
+  maxPages?: number;
+}
+
+export interface QuarantinePage {
+  /** 1-based page number as sent. */
+  page: number;
+  rows: unknown[];
+  /** `@adminapi.warnings` of this page. */
+  warnings: string[];
+  /** True when this is the last page (a short page). */
+  last: boolean;
+}
+
+/** Exchange's date format, e.g. 2026-07-01T00:00:00.0000000Z (seven fractional digits, UTC). */
+export function exchangeDate(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
+}
+
+const RESERVED = ['entitytype', 'page', 'pagesize', 'startreceiveddate', 'endreceiveddate'];
+
+/**
+ * Yields Get-QuarantineMessage one page at a time: the caller stores a page before asking for the next,
+ * so memory holds one page whatever the quarantine's size.
+ */
+export async function* fetchQuarantinePages(
+  exchange: Pick<ExchangeAdminApi, 'invoke'>,
+  query: QuarantinePageQuery,
+  logger?: Logger,
+): AsyncGenerator<QuarantinePage, void, undefined> {
+  const pageSize = query.pageSize ?? QUARANTINE_PAGE_SIZE;
+  const maxPages = query.maxPages ?? 10_000;
+  const filters = query.filters ?? {};
+  const reserved = Object.keys(filters).find((k) => RESERVED.includes(k.toLowerCase()));
+  if (reserved)
+    throw new Error(`Get-QuarantineMessage filter "${reserved}" is set by the pager itself or forbidden`);
+  if (!(query.start.getTime() < query.end.getTime())) {
+    throw new Error(
+      `Get-QuarantineMessage window is empty: ${query.start.toISOString()} .. ${query.end.toISOString()}`,
+    );
+  }
+
+  let previousFirstIdentity: unknown;
+  for (let page = 1; page <= maxPages; page++) {
+    const result = await exchange.invoke('Get-QuarantineMessage', {
+      ...filters,
+      StartReceivedDate: exchangeDate(query.start),
+      EndReceivedDate: exchangeDate(query.end),
+      PageSize: pageSize,
+      Page: page,
+    });
+    if (result.warnings.length > 0 || result.nextLink) {
+      logger?.warn('Exchange flagged a Get-QuarantineMessage page (possible truncation)', {
+        page,
+        warnings: result.warnings.length,
+        nextLink: result.nextLink !== undefined,
+      });
+    }
+    // A service that ignored Page would answer page 1 forever; stop instead of storing it again and again.
+    const firstIdentity = identityOf(result.rows[0]);
+    if (
+      page > 1 &&
+      result.rows.length > 0 &&
+      firstIdentity !== undefined &&
+      firstIdentity === previousFirstIdentity
+    ) {
+      throw new Error(
+        `Get-QuarantineMessage answered page ${page} with the rows of page ${page - 1}: paging is ignored`,
+      );
+    }
+    previousFirstIdentity = firstIdentity;
+    const last = result.rows.length < pageSize;
+    yield { page, rows: result.rows, warnings: result.warnings, last };
+    if (last) return;
+  }
+  throw new Error(`Get-QuarantineMessage still had full pages after ${maxPages} pages; stopped`);
+}
+
+function identityOf(row: unknown): unknown {
+  return typeof row === 'object' && row !== null ? (row as Record<string, unknown>).Identity : undefined;
+}
+
+// --- Mapping one row ---------------------------------------------------------------------------------
+
+/** A wire invariant a row broke: counted and logged, the row still stored. */
+export interface WireWarning {
+  kind: 'unknown-enum' | 'unexpected-type' | 'unparsable-date';
+  field: string;
+  /** The unknown enum value (never personal data), or the JavaScript type that came. */
+  value: string;
+}
+
+export type MappedRow = { message: QuarantinedMessage; warnings: WireWarning[] } | { skipped: SkipReason };
+
+export type SkipReason = 'not-an-object' | 'identity-missing' | 'identity-unparsable' | 'mapping-failed';
+
+/** The enum values seen or documented; anything else is stored, and counted as a wire-invariant warning. */
+export const KNOWN_VALUES = {
+  Type: [
+    'Spam',
+    'TransportRule',
+    'Transport Rule',
+    'Bulk',
+    'Phish',
+    'HighConfPhish',
+    'High Confidence Phish',
+    'Malware',
+    'SPOMalware',
+    'DataLossPrevention',
+    'Data Loss Prevention',
+    'FileTypeBlock',
+    'AdminTriggered',
+    'PPI',
+  ],
+  QuarantineTypes: [
+    'Spam',
+    'TransportRule',
+    'Bulk',
+    'Phish',
+    'HighConfPhish',
+    'Malware',
+    'SPOMalware',
+    'DataLossPrevention',
+    'FileTypeBlock',
+    'AdminTriggered',
+    'PPI',
+  ],
+  PolicyType: [
+    'AntiMalwarePolicy',
+    'AntiPhishPolicy',
+    'DataLossPreventionRule',
+    'ExchangeTransportRule',
+    'HostedContentFilterPolicy',
+    'SafeAttachmentPolicy',
+  ],
+  Direction: ['Inbound', 'Outbound'],
+  ReleaseStatus: [
+    'NOTRELEASED',
+    'RELEASED',
+    'REQUESTED',
+    'APPROVED',
+    'DENIED',
+    'PREPARINGTORELEASE',
+    'ERROR',
+  ],
+} as const;
+
+const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
+
+/** Parses `GUID1\GUID2` into lower-case GUIDs, or undefined. */
+export function parseIdentity(identity: string): { networkMessageId: string; rowId: string } | undefined {
+  const parts = identity.trim().split('\\');
+  if (parts.length !== 2) return undefined;
+  const first = GUID.exec(parts[0].trim());
+  const second = GUID.exec(parts[1].trim());
+  if (!first || !second) return undefined;
+  return { networkMessageId: first[1].toLowerCase(), rowId: second[1].toLowerCase() };
+}
+
+/**
+ * Maps one raw row to the stored shape. Tolerant: a missing or mistyped field becomes a default plus a
+ * warning; only a row without a parsable Identity is skipped (it has no key to store it under).
+ */
+export function mapQuarantineRow(raw: unknown): MappedRow {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { skipped: 'not-an-object' };
+  const row = raw as Record<string, unknown>;
+  const warnings: WireWarning[] = [];
+  const read = new RowReader(row, warnings);
+
+  const identity = read.text('Identity');
+  if (identity === undefined || identity.trim() === '') return { skipped: 'identity-missing' };
+  const keys = parseIdentity(identity);
+  if (!keys) return { skipped: 'identity-unparsable' };
+
+  const recipients = read.list('RecipientAddress').map(lowerAddress);
+  const message: QuarantinedMessage = {
+    networkMessageId: keys.networkMessageId,
+    rowId: keys.rowId,
+    identity,
+    receivedAt: read.date('ReceivedTime'),
+    expiresAt: read.date('Expires'),
+    senderAddress: lowerAddress(read.text('SenderAddress') ?? ''),
+    recipients,
+    recipientCount: read.number('RecipientCount') ?? recipients.length,
+    subject: read.text('Subject') ?? '',
+    type: read.enumText('Type') ?? '',
+    quarantineType: read.enumText('QuarantineTypes'),
+    policyType: read.enumText('PolicyType'),
+    policyName: read.text('PolicyName'),
+    direction: read.enumText('Direction'),
+    releaseStatus: read.enumText('ReleaseStatus', (v) => v.toUpperCase()),
+    released: read.boolean('Released'),
+    systemReleased: read.boolean('SystemReleased'),
+    releasedBy: read.list('ReleasedBy').map(lowerAddress),
+    releasedUsers: read.list('ReleasedUser').map(lowerAddress),
+    releasedCount: read.number('ReleasedCount') ?? 0,
+    internetMessageId: read.text('MessageId'),
+    size: read.number('Size'),
+  };
+  for (const key of Object.keys(message) as (keyof QuarantinedMessage)[]) {
+    if (message[key] === undefined) delete message[key];
+  }
+  return { message, warnings };
+}
+
+function lowerAddress(address: string): string {
+  return address.trim().toLowerCase();
+}
+
+class RowReader {
+  constructor(
+    private readonly row: Record<string, unknown>,
+    private readonly warnings: WireWarning[],
+  ) {}
+
+  private warnType(field: string, value: unknown) {
+    this.warnings.push({
+      kind: 'unexpected-type',
+      field,
+      value: Array.isArray(value) ? 'array' : typeof value,
+    });
+  }
+
+  /** A string; numbers and booleans are turned into text with a warning; null/absent is undefined. */
+  text(field: string): string | undefined {
+    const value = this.row[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value;
+    this.warnType(field, value);
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(', ');
+    return undefined;
+  }
+
+  enumText(
+    field: keyof typeof KNOWN_VALUES,
+    normalise: (v: string) => string = (v) => v,
+  ): string | undefined {
+    const raw = this.text(field);
+    if (raw === undefined || raw.trim() === '') return undefined;
+    const value = normalise(raw.trim());
+    const known = KNOWN_VALUES[field] as readonly string[];
+    // QuarantineTypes may list several ("Spam, Phish"): each part must be known.
+    const parts = field === 'QuarantineTypes' ? value.split(/\s*,\s*/) : [value];
+    for (const part of parts) {
+      if (!known.includes(part))
+        this.warnings.push({ kind: 'unknown-enum', field, value: part.slice(0, 60) });
+    }
+    return value;
+  }
+
+  number(field: string): number | undefined {
+    const value = this.row[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number' && Number.isFinite(value)) return value;
+    this.warnType(field, value);
+    if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+    return undefined;
+  }
+
+  boolean(field: string): boolean | undefined {
+    const value = this.row[field];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'boolean') return value;
+    this.warnType(field, value);
+    if (value === 'true' || value === 'True') return true;
+    if (value === 'false' || value === 'False') return false;
+    return undefined;
+  }
+
+  /** A list of strings; a single string becomes a one-item list (with a warning). */
+  list(field: string): string[] {
+    const value = this.row[field];
+    if (value === undefined || value === null) return [];
+    if (Array.isArray(value)) {
+      const strings = value.filter((v): v is string => typeof v === 'string' && v.trim() !== '');
+      if (strings.length !== value.filter((v) => v !== '').length)
+        this.warnType(
+          field,
+          value.find((v) => typeof v !== 'string'),
+        );
+      return strings;
+    }
+    this.warnType(field, value);
+    if (typeof value === 'string')
+      return value.trim() === '' ? [] : value.split(/\s*[;,]\s*/).filter(Boolean);
+    return [];
+  }
+
+  /** An ISO-8601 UTC string (milliseconds), from Exchange's "2026-07-22T08:58:01.4564204+00:00". */
+  date(field: string): string | undefined {
+    const value = this.row[field];
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string') {
+      this.warnType(field, value);
+      return undefined;
+    }
+    const parsed = Date.parse(value);
+    if (Number.isNaN(parsed)) {
+      this.warnings.push({ kind: 'unparsable-date', field, value: value.slice(0, 40) });
+      return undefined;
+    }
+    return new Date(parsed).toISOString();
+  }
+}
