@@ -1,0 +1,507 @@
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Settings } from '../../config/settings';
+import { DAY, HOUR, MINUTE, type Clock } from '../../core/clock';
+import type { Logger } from '../../core/log';
+import type { StateStore } from '../../store/state-store';
+import type { AuditCollectResult, AuditQueryState, AuditSource } from './audit-source';
+
+/**
+ * The unified audit log through the Graph audit log query API (wire-facts §4): asynchronous, slow,
+ * about 200 query creations per tenant per day, and filtered on event time while events arrive late.
+ *
+ * Each run does one step: it polls the open query (kept in the state table across runs) for a bounded
+ * time, reads every page of it once it has succeeded, and only then moves the covered time. When no query
+ * is open, or the open one failed, was cancelled, vanished or is stuck, it creates one, never more than
+ * one per run. A query that is still running when the poll time is up is carried to the next run.
+ *
+ * Windows: each new query covers [min(now, coveredUntil) - look-back, now], capped at 7 days back, so
+ * every event time is searched by queries made during at least the look-back after it (late records are
+ * found), and downtime is caught up. A query that hits the record limit has its window split in two;
+ * the halves wait in a queue in state and are queried, oldest first, before any new trailing window.
+ */
+
+export interface GraphAuditQueryDependencies {
+  graph: Client;
+  state: StateStore;
+  clock: Clock;
+  logger: Logger;
+  settings: Pick<Settings, 'graphApiUrl' | 'auditApiVersion' | 'audit'>;
+  /** Wait between polls of a running query (default 15 s). */
+  pollIntervalMs?: number;
+}
+
+type ApiVersion = 'v1.0' | 'beta';
+
+interface Window {
+  start: string;
+  end: string;
+}
+
+interface OpenQuery extends Window {
+  id: string;
+  apiVersion: ApiVersion;
+  createdAt: string;
+  /** True when the window came from the queue of split windows. */
+  fromQueue: boolean;
+}
+
+/** What the state table keeps for this source (one JSON value). */
+export interface GraphAuditQueryState {
+  version: 1;
+  /** Every event up to here was searched by a finished query (ISO UTC). */
+  coveredUntil?: string;
+  open?: OpenQuery;
+  /** Windows still to query, oldest first (after a split for isRecordCountLimitExceeded). */
+  pending: Window[];
+  /** Set once v1.0 answered 404 to a create: the tenant only has the beta API. */
+  betaFallback?: boolean;
+  lastCreatedAt?: string;
+  lastSucceededAt?: string;
+}
+
+export const GRAPH_AUDIT_STATE_JOB = 'notify';
+export const GRAPH_AUDIT_STATE_KEY = 'auditGraphQuery';
+
+/** Graph caps the look-back of what we ask for at 7 days (issue 4). */
+const MAX_REACH_MS = 7 * DAY;
+const PAGE_SIZE = 1000;
+const DEFAULT_POLL_INTERVAL_MS = 15_000;
+/** A window this short is not split further: its records are taken as they are. */
+const MIN_SPLIT_MS = MINUTE;
+
+interface GraphQuery {
+  id?: unknown;
+  status?: unknown;
+  isRecordCountLimitExceeded?: unknown;
+}
+
+type Failure = { kind: 'throttled' | 'failed' | 'gone'; message: string };
+
+export class GraphAuditQuerySource implements AuditSource {
+  private readonly graphOrigin: string;
+  private readonly pollIntervalMs: number;
+
+  constructor(private readonly deps: GraphAuditQueryDependencies) {
+    this.graphOrigin = new URL(deps.settings.graphApiUrl).origin;
+    this.pollIntervalMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  }
+
+  async collect(onRecords: (records: unknown[]) => Promise<void>): Promise<AuditCollectResult> {
+    const { clock, logger, settings } = this.deps;
+    const deadline = clock.now().getTime() + settings.audit.pollSeconds * 1000;
+    const state = await this.loadState();
+    const run: Run = {
+      result: {
+        state: 'running',
+        recordsRead: 0,
+        pages: 0,
+        carriedOver: true,
+        queriesCreated: 0,
+        pendingWindows: 0,
+        notes: [],
+      },
+      waitBeforeGet: false,
+    };
+
+    for (;;) {
+      if (!state.open) {
+        if (run.result.queriesCreated > 0) {
+          // The query made this run already failed: the next run makes the next one (budget).
+          return this.finish(state, run, 'failed');
+        }
+        const created = await this.createQuery(state, run);
+        if (isFailure(created)) {
+          return this.finish(state, run, created.kind === 'throttled' ? 'throttled' : 'failed');
+        }
+        state.open = created.open;
+        state.lastCreatedAt = created.open.createdAt;
+        run.result.queriesCreated = 1;
+        await this.saveState(state); // before anything else: a crash must not lose the query and make another
+        this.describe(run, state.open);
+        logger.info('audit: query created', {
+          queryId: created.open.id,
+          apiVersion: created.open.apiVersion,
+          windowStart: created.open.start,
+          windowEnd: created.open.end,
+          fromQueue: created.open.fromQueue,
+        });
+        run.waitBeforeGet = true;
+        if (await this.handleStatus(created.query, state, run, onRecords)) return this.finish(state, run);
+        continue;
+      }
+
+      const open = state.open;
+      this.describe(run, open);
+      if (run.waitBeforeGet) {
+        const remaining = deadline - clock.now().getTime();
+        if (remaining <= 0) return this.finish(state, run, this.unfinishedState(run));
+        await clock.sleep(Math.min(this.pollIntervalMs, remaining));
+        this.describe(run, open);
+      }
+      run.waitBeforeGet = true;
+
+      const got = await this.call(
+        open.apiVersion,
+        `/security/auditLog/queries/${encodeURIComponent(open.id)}`,
+      );
+      if (isFailure(got)) {
+        if (got.kind === 'gone') {
+          this.abandon(state, run, 'vanished: Graph no longer knows it');
+          continue;
+        }
+        this.fail(run, `polling the query: ${got.message}`);
+        return this.finish(state, run, got.kind === 'throttled' ? 'throttled' : 'failed');
+      }
+      if (await this.handleStatus(got as GraphQuery, state, run, onRecords)) return this.finish(state, run);
+      if (!state.open) continue; // failed or cancelled: replaced below, budget permitting
+
+      // Still unfinished: abandoned once it is older than the stuck limit (a crashed or hung query).
+      const ageMs = clock.now().getTime() - Date.parse(open.createdAt);
+      if (ageMs > settings.audit.stuckMinutes * MINUTE) {
+        this.abandon(state, run, `stuck: unfinished after ${Math.round(ageMs / MINUTE)} min`);
+      }
+    }
+  }
+
+  /**
+   * Acts on a query's status. Returns true when the run is over (the query was read, or reading it
+   * failed), false to keep going (poll again, or create a replacement).
+   */
+  private async handleStatus(
+    query: GraphQuery,
+    state: GraphAuditQueryState,
+    run: Run,
+    onRecords: (records: unknown[]) => Promise<void>,
+  ): Promise<boolean> {
+    const status = typeof query.status === 'string' ? query.status : 'unknown';
+    if (status === 'succeeded') {
+      await this.readAndComplete(query, state, run, onRecords);
+      return true;
+    }
+    if (status === 'failed' || status === 'cancelled') {
+      this.abandon(state, run, status);
+      return false;
+    }
+    if (status !== 'notStarted' && status !== 'running') {
+      // An unknown status is waited on like a running one; the stuck limit ends it if it never resolves.
+      const note = `query status ${status.slice(0, 40)}: waiting`;
+      if (!run.result.notes.includes(note)) run.result.notes.push(note);
+    }
+    return false;
+  }
+
+  /** Reads every page of a succeeded query, then moves the covered time and clears the query. */
+  private async readAndComplete(
+    query: GraphQuery,
+    state: GraphAuditQueryState,
+    run: Run,
+    onRecords: (records: unknown[]) => Promise<void>,
+  ): Promise<void> {
+    const { logger, clock } = this.deps;
+    const open = state.open as OpenQuery;
+    let path = `/security/auditLog/queries/${encodeURIComponent(open.id)}/records?$top=${PAGE_SIZE}`;
+    for (;;) {
+      const page = await this.call(open.apiVersion, path);
+      if (isFailure(page) && page.kind === 'gone') {
+        // Its results are gone (expired): the next run queries the window again.
+        this.abandon(state, run, 'vanished: its records are no longer there');
+        run.result.state = 'failed';
+        return;
+      }
+      if (isFailure(page)) {
+        // The pages handed over so far are read again next run; the receiver de-duplicates by record id.
+        this.fail(run, `reading page ${run.result.pages + 1}: ${page.message}`);
+        run.result.state = page.kind === 'throttled' ? 'throttled' : 'failed';
+        return;
+      }
+      const records = (page as { value?: unknown }).value;
+      if (!Array.isArray(records)) {
+        this.fail(run, `page ${run.result.pages + 1} has no value array`);
+        run.result.state = 'failed';
+        return;
+      }
+      run.result.pages += 1;
+      run.result.recordsRead += records.length;
+      if (records.length > 0) await onRecords(records);
+
+      const next = (page as { '@odata.nextLink'?: unknown })['@odata.nextLink'];
+      if (next === undefined || next === null || next === '') break;
+      if (typeof next !== 'string' || !this.isGraphUrl(next)) {
+        // Never send the Graph token anywhere else: a nextLink off the configured host is refused.
+        logger.error('audit: refused an @odata.nextLink that does not point at the configured Graph host', {
+          queryId: open.id,
+          graphHost: this.graphOrigin,
+          nextLinkOrigin: originOf(next),
+        });
+        run.result.notes.push('refused a nextLink off the Graph host');
+        run.result.state = 'failed';
+        return;
+      }
+      path = next;
+    }
+
+    const now = clock.now().toISOString();
+    const window: Window = { start: open.start, end: open.end };
+    const windowMs = Date.parse(window.end) - Date.parse(window.start);
+    state.pending = state.pending.filter((w) => !(w.start === window.start && w.end === window.end));
+    if (query.isRecordCountLimitExceeded === true && windowMs >= 2 * MIN_SPLIT_MS) {
+      const middle = isoSeconds(Date.parse(window.start) + Math.floor(windowMs / 2 / 1000) * 1000);
+      state.pending.push({ start: window.start, end: middle }, { start: middle, end: window.end });
+      state.pending.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+      logger.warn(
+        'audit: the query hit the record count limit; its window is split in two for the next queries',
+        {
+          queryId: open.id,
+          windowStart: window.start,
+          windowEnd: window.end,
+          recordsRead: run.result.recordsRead,
+        },
+      );
+      run.result.notes.push('record count limit exceeded: window split');
+    } else {
+      if (query.isRecordCountLimitExceeded === true) {
+        logger.warn('audit: the query hit the record count limit on a window too short to split', {
+          queryId: open.id,
+          windowStart: window.start,
+          windowEnd: window.end,
+        });
+        run.result.notes.push('record count limit exceeded on a minimal window');
+      }
+      // Covered up to this window's end unless an older window still waits in the queue.
+      const blocked = state.pending.some((w) => Date.parse(w.start) < Date.parse(window.end));
+      if (!blocked && (!state.coveredUntil || Date.parse(state.coveredUntil) < Date.parse(window.end))) {
+        state.coveredUntil = window.end;
+      }
+    }
+    state.open = undefined;
+    state.lastSucceededAt = now;
+    await this.saveState(state);
+    run.result.state = 'succeeded';
+    run.result.carriedOver = state.pending.length > 0;
+    logger.info('audit: query read', {
+      queryId: open.id,
+      pages: run.result.pages,
+      records: run.result.recordsRead,
+      coveredUntil: state.coveredUntil,
+    });
+  }
+
+  /** Creates the next query: the oldest queued window, or a trailing one ending now. */
+  private async createQuery(
+    state: GraphAuditQueryState,
+    run: Run,
+  ): Promise<{ open: OpenQuery; query: GraphQuery } | Failure> {
+    const { settings, logger, clock } = this.deps;
+    const window = this.nextWindow(state, run);
+    let apiVersion: ApiVersion = settings.auditApiVersion === 'beta' || state.betaFallback ? 'beta' : 'v1.0';
+    const body = {
+      displayName: `quarantine releases ${window.start}..${window.end}`,
+      filterStartDateTime: window.start,
+      filterEndDateTime: window.end,
+      recordTypeFilters: ['quarantine'],
+      operationFilters: ['QuarantineReleaseMessage'],
+      // No serviceFilter(s): the docs disagree on its name (wire-facts §4).
+    };
+    let created = await this.call(apiVersion, '/security/auditLog/queries', body);
+    if (isFailure(created) && created.kind === 'gone' && apiVersion === 'v1.0') {
+      // Some tenants only have the beta API. A 404 created nothing, so this is still one query this run.
+      state.betaFallback = true;
+      apiVersion = 'beta';
+      logger.warn('audit: Graph answered 404 to audit log queries on v1.0; using beta from now on', {});
+      run.result.notes.push('v1.0 answered 404: switched to beta');
+      created = await this.call(apiVersion, '/security/auditLog/queries', body);
+    }
+    if (isFailure(created)) {
+      this.fail(run, `creating a query: ${created.message}`);
+      return created.kind === 'gone' ? new FailureBox('failed', created.message) : created;
+    }
+    const query = created as GraphQuery;
+    if (typeof query.id !== 'string' || query.id === '') {
+      this.fail(run, 'Graph created a query without an id');
+      return new FailureBox('failed', 'Graph created a query without an id');
+    }
+    return {
+      open: { id: query.id, apiVersion, createdAt: clock.now().toISOString(), ...window },
+      query,
+    };
+  }
+
+  private nextWindow(state: GraphAuditQueryState, run: Run): Window & { fromQueue: boolean } {
+    if (state.pending.length > 0) return { ...state.pending[0], fromQueue: true };
+    const { settings, logger, clock } = this.deps;
+    const nowMs = clock.now().getTime();
+    const lookbackMs = settings.audit.lookbackHours * HOUR;
+    const coveredMs = state.coveredUntil ? Date.parse(state.coveredUntil) : NaN;
+    let startMs = nowMs - lookbackMs;
+    if (!Number.isNaN(coveredMs) && coveredMs < nowMs) startMs = Math.min(startMs, coveredMs - lookbackMs);
+    if (startMs < nowMs - MAX_REACH_MS) {
+      startMs = nowMs - MAX_REACH_MS;
+      logger.warn('audit: the last covered time is further back than 7 days; older events are not searched', {
+        coveredUntil: state.coveredUntil,
+        windowStart: isoSeconds(startMs),
+      });
+      run.result.notes.push('window capped at 7 days');
+    }
+    return { start: isoSeconds(startMs), end: isoSeconds(nowMs), fromQueue: false };
+  }
+
+  private abandon(state: GraphAuditQueryState, run: Run, why: string): void {
+    const open = state.open as OpenQuery;
+    this.deps.logger.warn(`audit: query ${why}; a new one replaces it`, {
+      queryId: open.id,
+      createdAt: open.createdAt,
+      windowStart: open.start,
+      windowEnd: open.end,
+    });
+    run.result.notes.push(`query ${why.split(':')[0]}: replaced`);
+    run.replaced = true;
+    state.open = undefined;
+  }
+
+  private fail(run: Run, message: string): void {
+    this.deps.logger.warn(`audit: ${message}; carried to the next run`, { queryId: run.result.queryId });
+    run.result.notes.push(message);
+  }
+
+  private unfinishedState(run: Run): AuditQueryState {
+    if (run.result.queriesCreated === 0) return 'running';
+    return run.replaced ? 'recreated' : 'created';
+  }
+
+  private describe(run: Run, open: OpenQuery): void {
+    run.result.queryId = open.id;
+    run.result.windowStart = open.start;
+    run.result.windowEnd = open.end;
+    run.result.queryAgeMinutes = Math.max(
+      0,
+      Math.round((this.deps.clock.now().getTime() - Date.parse(open.createdAt)) / MINUTE),
+    );
+  }
+
+  private async finish(
+    state: GraphAuditQueryState,
+    run: Run,
+    outcome?: AuditQueryState,
+  ): Promise<AuditCollectResult> {
+    if (outcome) run.result.state = outcome;
+    if (run.result.state !== 'succeeded') {
+      run.result.carriedOver = true;
+      await this.saveState(state);
+    }
+    if (state.open) this.describe(run, state.open);
+    else run.result.queryAgeMinutes = undefined;
+    run.result.pendingWindows = state.pending.length;
+    run.result.coveredUntil = state.coveredUntil;
+    return run.result;
+  }
+
+  /** One Graph request; errors become values (a 404 is 'gone', a 429 'throttled'). */
+  private async call(apiVersion: ApiVersion, path: string, body?: unknown): Promise<unknown | Failure> {
+    try {
+      const request = this.deps.graph.api(path).version(apiVersion);
+      return body === undefined ? await request.get() : await request.post(body);
+    } catch (error) {
+      return toFailure(error);
+    }
+  }
+
+  private isGraphUrl(link: string): boolean {
+    try {
+      const url = new URL(link);
+      return url.protocol === 'https:' && url.origin === this.graphOrigin;
+    } catch {
+      return false;
+    }
+  }
+
+  private async loadState(): Promise<GraphAuditQueryState> {
+    let stored: unknown;
+    try {
+      stored = await this.deps.state.read<unknown>(GRAPH_AUDIT_STATE_JOB, GRAPH_AUDIT_STATE_KEY);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      stored = undefined; // an unreadable value is replaced below
+    }
+    if (stored === undefined) return { version: 1, pending: [] };
+    if (!isState(stored)) {
+      this.deps.logger.warn('audit: the stored audit query state is unreadable; starting afresh', {});
+      return { version: 1, pending: [] };
+    }
+    return stored;
+  }
+
+  private async saveState(state: GraphAuditQueryState): Promise<void> {
+    if (state.open === undefined) delete state.open;
+    await this.deps.state.write(GRAPH_AUDIT_STATE_JOB, GRAPH_AUDIT_STATE_KEY, state);
+  }
+}
+
+interface Run {
+  result: AuditCollectResult;
+  /** False only before the first status request of an open query carried over from an earlier run. */
+  waitBeforeGet: boolean;
+  replaced?: boolean;
+}
+
+function isFailure(value: unknown): value is Failure {
+  return value instanceof FailureBox;
+}
+
+/** Marks a failure apart from any JSON Graph may answer. */
+class FailureBox implements Failure {
+  constructor(
+    readonly kind: Failure['kind'],
+    readonly message: string,
+  ) {}
+}
+
+function toFailure(error: unknown): Failure {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    statusCode?: unknown;
+    code?: unknown;
+    message?: unknown;
+  };
+  const status = typeof e.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
+  const code = typeof e.code === 'string' && e.code !== '' ? ` ${e.code}` : '';
+  const detail = typeof e.message === 'string' && e.message !== '' ? `: ${e.message.slice(0, 200)}` : '';
+  if (status === 429) return new FailureBox('throttled', `Graph answered 429${code} after its retries`);
+  if (status === 404) return new FailureBox('gone', `Graph answered 404${code}`);
+  if (status === 401 || status === 403) {
+    return new FailureBox(
+      'failed',
+      `Graph answered ${status}${code}: the app needs the AuditLogsQuery.Read.All application permission`,
+    );
+  }
+  if (status !== undefined) return new FailureBox('failed', `Graph answered ${status}${code}${detail}`);
+  return new FailureBox('failed', `Graph request failed${code}${detail}`);
+}
+
+function isState(value: unknown): value is GraphAuditQueryState {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Partial<GraphAuditQueryState>;
+  const isWindow = (w: unknown) =>
+    typeof w === 'object' &&
+    w !== null &&
+    typeof (w as Window).start === 'string' &&
+    typeof (w as Window).end === 'string';
+  return (
+    s.version === 1 &&
+    Array.isArray(s.pending) &&
+    s.pending.every(isWindow) &&
+    (s.open === undefined ||
+      (isWindow(s.open) && typeof s.open.id === 'string' && typeof s.open.createdAt === 'string')) &&
+    (s.coveredUntil === undefined || typeof s.coveredUntil === 'string')
+  );
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
+}
+
+function originOf(link: unknown): string {
+  try {
+    return new URL(String(link)).origin;
+  } catch {
+    return 'unparsable';
+  }
+}
