@@ -1,0 +1,63 @@
+/**
+ * How a composed notification leaves the app: one small interface, two adapters (ACS Email, Graph
+ * sendMail). The notify job records the operation id before `send` and, after a crash, asks `status`
+ * before sending again (design decision 4).
+ */
+import { cleanLine } from './compose';
+
+export interface OutgoingEmail {
+  to: string;
+  toDisplayName?: string;
+  subject: string;
+  plainText: string;
+  html: string;
+}
+
+/**
+ * - accepted: the service took the email (ACS: 202); delivery continues on its side.
+ * - throttled: stop sending for this run; the rest waits for the next one.
+ * - failed: `permanent` when sending the same email again cannot help (bad request, missing permission);
+ *   otherwise transient (5xx, network, timeout), and the service MAY have accepted it: check `status`
+ *   (where supported) before sending again.
+ */
+export type SendOutcome =
+  | { kind: 'accepted' }
+  | { kind: 'throttled'; retryAfterSeconds?: number }
+  | { kind: 'failed'; permanent: boolean; reason: string };
+
+/** unknown = the service has no record of the operation id (it never reached the service), or cannot say. */
+export type OperationState = 'accepted' | 'succeeded' | 'failed' | 'unknown';
+
+export interface EmailChannel {
+  readonly name: 'acs' | 'graph';
+  /** True when `status` can tell whether an operation id reached the service. */
+  readonly supportsStatus: boolean;
+  /** Sends once, without retrying: retries belong to the notify job, which checks `status` first. */
+  send(email: OutgoingEmail, operationId: string): Promise<SendOutcome>;
+  /**
+   * What the service knows of `operationId`. Throws when it cannot find out right now (network error,
+   * 5xx, throttled): the caller must then decide nothing and ask again later, never resend.
+   */
+  status(operationId: string): Promise<OperationState>;
+}
+
+/** How long one send or status request may take before it counts as a transient failure. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Seconds from a Retry-After header (delta-seconds or an HTTP date), if it holds one. */
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: Date = new Date(),
+): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.ceil(Number(text));
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+}
+
+/** A service's error text, made one short printable line, for logs and the composite view. */
+export function shortReason(text: string, max = 300): string {
+  return cleanLine(text, max);
+}
