@@ -41,14 +41,12 @@ const count = (min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, `must be between ${min} and ${max}`);
 
-const list = z
-  .string()
-  .transform((v) =>
-    v
-      .split(/[,;\s]+/)
-      .map((s) => s.trim().toLowerCase())
-      .filter(Boolean),
-  );
+const list = z.string().transform((v) =>
+  v
+    .split(/[,;\s]+/)
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean),
+);
 
 const optionalText = z
   .string()
@@ -72,7 +70,11 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     required: true,
     meaning: 'The Microsoft 365 tenant (directory) id whose quarantine and audit log are read.',
     fix: 'set it to the tenant id GUID shown in Entra ID > Overview',
-    schema: z.string().trim().regex(GUID, 'must be a GUID').transform((v) => v.toLowerCase()),
+    schema: z
+      .string()
+      .trim()
+      .regex(GUID, 'must be a GUID')
+      .transform((v) => v.toLowerCase()),
   },
   {
     name: 'AZURE_CLIENT_ID',
@@ -152,7 +154,10 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     default: 'qrn',
     meaning: 'Prefix of the four tables (quarantine, releases, notifications, state).',
     fix: 'use 1 to 40 letters and digits, starting with a letter',
-    schema: z.string().trim().regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, 'must be letters and digits, starting with a letter'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, 'must be letters and digits, starting with a letter'),
   },
   {
     name: 'SNAPSHOT_SCHEDULE',
@@ -192,7 +197,8 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   {
     name: 'AUDIT_LOOKBACK_HOURS',
     default: '24',
-    meaning: 'Trailing window each audit query covers, so late audit records are still found (capped at 7 days).',
+    meaning:
+      'Trailing window each audit query covers, so late audit records are still found (capped at 7 days).',
     fix: 'use a whole number of hours between 1 and 168',
     schema: count(1, 168),
   },
@@ -221,7 +227,8 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   {
     name: 'RELEASE_MATCH_DEADLINE_HOURS',
     default: '48',
-    meaning: 'How long a release waits for its message to appear in the snapshot before it is marked unmatched.',
+    meaning:
+      'How long a release waits for its message to appear in the snapshot before it is marked unmatched.',
     fix: 'use a whole number of hours between 1 and 720',
     schema: count(1, 720),
   },
@@ -235,7 +242,8 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   {
     name: 'EMAIL_CHANNEL',
     default: 'acs',
-    meaning: "How notifications are sent: 'acs' (Azure Communication Services Email) or 'graph' (sendMail from a mailbox).",
+    meaning:
+      "How notifications are sent: 'acs' (Azure Communication Services Email) or 'graph' (sendMail from a mailbox).",
     fix: 'use acs or graph',
     schema: z.enum(['acs', 'graph']),
   },
@@ -247,13 +255,18 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   },
   {
     name: 'ACS_CONNECTION_STRING',
-    meaning: 'Communication Services connection string (endpoint=...;accesskey=...), instead of ACS_ENDPOINT.',
+    meaning:
+      'Communication Services connection string (endpoint=...;accesskey=...), instead of ACS_ENDPOINT.',
     fix: 'copy the connection string from the Communication Services resource, Keys blade',
-    schema: z.string().trim().regex(/endpoint=https:\/\/[^;]+;\s*accesskey=.+/i, 'must be endpoint=https://...;accesskey=...'),
+    schema: z
+      .string()
+      .trim()
+      .regex(/endpoint=https:\/\/[^;]+;\s*accesskey=.+/i, 'must be endpoint=https://...;accesskey=...'),
   },
   {
     name: 'EMAIL_SENDER_ADDRESS',
-    meaning: "The From address of notifications: the ACS domain's sender (ACS) or the sending mailbox (Graph).",
+    meaning:
+      "The From address of notifications: the ACS domain's sender (ACS) or the sending mailbox (Graph).",
     fix: 'use an address such as DoNotReply@<guid>.azurecomm.net',
     schema: z.string().trim().regex(EMAIL, 'must be an email address'),
   },
@@ -286,7 +299,8 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   {
     name: 'MAX_EMAILS_PER_RUN',
     default: '5',
-    meaning: "Cap on emails sent by one notify run (ACS's Azure-managed domain allows 5 a minute, 10 an hour).",
+    meaning:
+      "Cap on emails sent by one notify run (ACS's Azure-managed domain allows 5 a minute, 10 an hour).",
     fix: 'use a whole number between 1 and 1000',
     schema: count(1, 1000),
   },
@@ -337,6 +351,7 @@ export interface Settings {
   graphApiUrl: string;
   auditApiVersion: 'v1.0' | 'beta';
   tables: TableStorageSettings;
+  tableNamePrefix: string;
   schedules: { snapshot: string; notify: string };
   snapshot: { overlapMinutes: number; purgeGraceDays: number };
   acceptedDomains?: string[];
@@ -350,8 +365,7 @@ export interface Settings {
 }
 
 export type TableStorageSettings =
-  | { kind: 'connectionString'; connectionString: string }
-  | { kind: 'accountUrl'; accountUrl: string };
+  { kind: 'connectionString'; connectionString: string } | { kind: 'accountUrl'; accountUrl: string };
 
 export interface EmailSettings {
   channel: 'acs' | 'graph';
@@ -396,7 +410,9 @@ export function readEnvironment(options: { localSettingsPath?: string } = {}): E
       try {
         values = (JSON.parse(text) as { Values?: unknown }).Values;
       } catch (error) {
-        throw new SettingsError([`${options.localSettingsPath} is not valid JSON: ${(error as Error).message}`]);
+        throw new SettingsError([
+          `${options.localSettingsPath} is not valid JSON: ${(error as Error).message}`,
+        ]);
       }
       if (values && typeof values === 'object') {
         for (const [key, value] of Object.entries(values)) {
@@ -433,13 +449,18 @@ export function loadSettings(env: Environment): Settings {
   const get = <T>(name: string) => values.get(name) as T;
 
   // Settings that only make sense together.
-  if ((values.has('AZURE_CLIENT_SECRET') || values.has('AZURE_CLIENT_CERTIFICATE_PATH')) && !values.has('AZURE_CLIENT_ID')) {
+  if (
+    (values.has('AZURE_CLIENT_SECRET') || values.has('AZURE_CLIENT_CERTIFICATE_PATH')) &&
+    !values.has('AZURE_CLIENT_ID')
+  ) {
     problems.push(
       'AZURE_CLIENT_ID is missing: a client secret or certificate needs the client id of its app registration.',
     );
   }
   if (values.has('AZURE_CLIENT_SECRET') && values.has('AZURE_CLIENT_CERTIFICATE_PATH')) {
-    problems.push('AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are both set: keep only one of them.');
+    problems.push(
+      'AZURE_CLIENT_SECRET and AZURE_CLIENT_CERTIFICATE_PATH are both set: keep only one of them.',
+    );
   }
 
   const tables = resolveTableStorage(values);
@@ -485,8 +506,12 @@ export function loadSettings(env: Environment): Settings {
     graphApiUrl: get('GRAPH_API_URL'),
     auditApiVersion: get('AUDIT_API_VERSION'),
     tables: tables!,
+    tableNamePrefix: get('TABLE_NAME_PREFIX'),
     schedules: { snapshot: get('SNAPSHOT_SCHEDULE'), notify: get('NOTIFY_SCHEDULE') },
-    snapshot: { overlapMinutes: get('SNAPSHOT_OVERLAP_MINUTES'), purgeGraceDays: get('QUARANTINE_PURGE_GRACE_DAYS') },
+    snapshot: {
+      overlapMinutes: get('SNAPSHOT_OVERLAP_MINUTES'),
+      purgeGraceDays: get('QUARANTINE_PURGE_GRACE_DAYS'),
+    },
     acceptedDomains: domains && domains.length > 0 ? domains : undefined,
     audit: {
       lookbackHours: get('AUDIT_LOOKBACK_HOURS'),

@@ -36,7 +36,8 @@ export const consoleLogger: Logger = createLogger((level, line) => {
 
 /** A logger that remembers its lines: for tests and for the CLI's summaries. */
 export class MemoryLogger implements Logger {
-  readonly lines: { level: 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }[] = [];
+  readonly lines: { level: 'info' | 'warn' | 'error'; message: string; fields?: Record<string, unknown> }[] =
+    [];
   info(message: string, fields?: Record<string, unknown>) {
     this.lines.push({ level: 'info', message, fields });
   }

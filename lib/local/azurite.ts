@@ -48,10 +48,20 @@ export interface RunningAzurite {
  * Starts Azurite's table service (the npm package) on loopback. With `location` the data persists
  * there; without it Azurite keeps everything in memory (tests).
  */
-export async function startAzuriteTables(options: { port?: number; location?: string } = {}): Promise<RunningAzurite> {
+export async function startAzuriteTables(
+  options: { port?: number; location?: string } = {},
+): Promise<RunningAzurite> {
   const port = options.port ?? (await freePort());
-  const entry = require.resolve('azurite/dist/src/azurite-table.js');
-  const args = [entry, '--tableHost', '127.0.0.1', '--tablePort', String(port), '--skipApiVersionCheck', '--silent'];
+  const entry = require.resolve('azurite/dist/src/table/main.js');
+  const args = [
+    entry,
+    '--tableHost',
+    '127.0.0.1',
+    '--tablePort',
+    String(port),
+    '--skipApiVersionCheck',
+    '--silent',
+  ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
     args.push('--location', options.location, '--debug', path.join(options.location, 'debug.log'));
@@ -64,7 +74,8 @@ export async function startAzuriteTables(options: { port?: number; location?: st
 
   const deadline = Date.now() + 20_000;
   while (!(await isListening(port))) {
-    if (child.exitCode !== null) throw new Error(`Azurite exited with code ${child.exitCode}: ${stderr.trim()}`);
+    if (child.exitCode !== null)
+      throw new Error(`Azurite exited with code ${child.exitCode}: ${stderr.trim()}`);
     if (Date.now() > deadline) {
       child.kill();
       throw new Error(`Azurite did not listen on port ${port} within 20 s: ${stderr.trim()}`);

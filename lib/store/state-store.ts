@@ -18,7 +18,12 @@ export class StateStore {
 
   async write<T>(job: string, key: string, value: T): Promise<void> {
     await this.table.upsertEntity(
-      { partitionKey: job, rowKey: key, value: JSON.stringify(value), updatedAt: this.clock.now().toISOString() },
+      {
+        partitionKey: job,
+        rowKey: key,
+        value: JSON.stringify(value),
+        updatedAt: this.clock.now().toISOString(),
+      },
       'Replace',
     );
   }
@@ -40,7 +45,11 @@ export class StateStore {
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + durationMs).toISOString();
     const entity = { partitionKey: job, rowKey: 'lease', owner, expiresAt };
-    const existing = await getEntityOrUndefined<{ owner: string; expiresAt: string }>(this.table, job, 'lease');
+    const existing = await getEntityOrUndefined<{ owner: string; expiresAt: string }>(
+      this.table,
+      job,
+      'lease',
+    );
     try {
       if (!existing) {
         await this.table.createEntity(entity);

@@ -15,15 +15,24 @@ export function tableClient(
 ): TableClient {
   if (storage.kind === 'accountUrl') return new TableClient(storage.accountUrl, tableName, credential);
   // Azurite speaks plain http on loopback; real accounts are https and this flag changes nothing for them.
-  return TableClient.fromConnectionString(storage.connectionString, tableName, { allowInsecureConnection: true });
+  return TableClient.fromConnectionString(storage.connectionString, tableName, {
+    allowInsecureConnection: true,
+  });
 }
 
-export function tableServiceClient(storage: TableStorageSettings, credential: TokenCredential): TableServiceClient {
+export function tableServiceClient(
+  storage: TableStorageSettings,
+  credential: TokenCredential,
+): TableServiceClient {
   if (storage.kind === 'accountUrl') return new TableServiceClient(storage.accountUrl, credential);
   return TableServiceClient.fromConnectionString(storage.connectionString, { allowInsecureConnection: true });
 }
 
-export function openTables(storage: TableStorageSettings, prefix: string, credential: TokenCredential): Tables {
+export function openTables(
+  storage: TableStorageSettings,
+  prefix: string,
+  credential: TokenCredential,
+): Tables {
   const suffix: Record<TableName, string> = {
     quarantine: 'Quarantine',
     releases: 'Releases',
@@ -41,7 +50,9 @@ export async function ensureTables(tables: Tables): Promise<void> {
 }
 
 export function isStatus(error: unknown, status: number): boolean {
-  return typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status;
+  return (
+    typeof error === 'object' && error !== null && (error as { statusCode?: number }).statusCode === status
+  );
 }
 
 /** Reads one entity, or undefined when it does not exist. */

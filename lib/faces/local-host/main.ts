@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: runs the function app's two timers on this machine, on their schedules.
+ *
+ * - No AZURE_TENANT_ID configured: starts the bundled Microsoft 365 simulator with a demo scenario, and a
+ *   fresh in-memory Azurite, and points the app at them. Emails land in .local/outbox as .eml files.
+ * - A tenant configured and development storage (UseDevelopmentStorage=true): starts Azurite (the npm
+ *   package) on its usual port with its data in .local/azurite, unless one is already listening.
+ *
+ * `npm start -- --once` runs each job once, in order, prints their summaries and exits.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Cron } from 'croner';
+import { loadSettings, readEnvironment, SettingsError, usesDevelopmentStorage } from '../../config/settings';
+import { consoleLogger } from '../../core/log';
+import { createApplication, type Application } from '../../composition';
+import { isListening, startAzuriteTables, type RunningAzurite } from '../../local/azurite';
+import { ensureCertificate } from '../../simulator/certificate';
+import { startSimulator, type Simulator } from '../../simulator';
+
+const AZURITE_TABLE_PORT = 10002;
+
+interface Running {
+  azurite?: RunningAzurite;
+  simulator?: Simulator;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const once = argv.includes('--once');
+  const root = process.cwd();
+  const env = readEnvironment({ localSettingsPath: path.join(root, 'local.settings.json') });
+  const useSimulator = !env.AZURE_TENANT_ID?.trim();
+  const running: Running = {};
+
+  if (useSimulator) {
+    // The simulator serves https with its own certificate; Node trusts extra CAs only from process start.
+    const certificate = await ensureCertificate(path.join(root, '.local', 'certs'));
+    if (env.NODE_EXTRA_CA_CERTS !== certificate.certPath) {
+      return relaunch({ ...env, NODE_EXTRA_CA_CERTS: certificate.certPath }, argv);
+    }
+    running.azurite = await startAzuriteTables();
+    running.simulator = await startSimulator({
+      certificate,
+      outboxDir: path.join(root, '.local', 'outbox'),
+      seed: 'demo',
+    });
+    // Audit queries finish in seconds in the demo, instead of minutes as in a real tenant.
+    running.simulator.scenario.configureAuditQueries({ notStartedMs: 2_000, runningMs: 3_000 });
+  } else if (usesDevelopmentStorage(env) && !(await isListening(AZURITE_TABLE_PORT))) {
+    running.azurite = await startAzuriteTables({
+      port: AZURITE_TABLE_PORT,
+      location: path.join(root, '.local', 'azurite'),
+    });
+  }
+
+  const simulator = running.simulator;
+  const settingsEnv = {
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    ...env,
+    ...(simulator && running.azurite
+      ? {
+          AZURE_TENANT_ID: simulator.tenantId,
+          AZURE_CLIENT_ID: simulator.clientId,
+          AZURE_CLIENT_SECRET: simulator.clientSecret,
+          AZURE_CLIENT_CERTIFICATE_PATH: '',
+          AZURE_AUTHORITY_HOST: simulator.urls.login,
+          EXCHANGE_ADMIN_API_URL: simulator.urls.exchange,
+          GRAPH_API_URL: simulator.urls.graph,
+          EMAIL_CHANNEL: 'acs',
+          ACS_CONNECTION_STRING: simulator.acsConnectionString,
+          ACS_ENDPOINT: '',
+          EMAIL_SENDER_ADDRESS: simulator.senderAddress,
+          TABLES_CONNECTION_STRING: running.azurite.connectionString,
+          TABLES_ACCOUNT_URL: '',
+          AUDIT_QUERY_POLL_SECONDS: env.AUDIT_QUERY_POLL_SECONDS || '60',
+        }
+      : {}),
+  };
+
+  let application: Application;
+  try {
+    application = await createApplication(loadSettings(settingsEnv));
+  } catch (error) {
+    await stop(running);
+    if (error instanceof SettingsError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+
+  if (simulator) {
+    console.log(`Microsoft 365 simulator: scenario API at ${simulator.urls.scenario}`);
+    console.log(`Emails are written to ${path.join(root, '.local', 'outbox')}`);
+  }
+
+  if (once) {
+    try {
+      const snapshot = await application.runSnapshot();
+      console.log(`snapshot: ${JSON.stringify(snapshot)}`);
+      const notify = await application.runNotify();
+      console.log(`notify: ${JSON.stringify(notify)}`);
+      if (simulator) {
+        const emails = simulator.scenario.emails();
+        console.log(`${emails.length} email(s) in the outbox:`);
+        for (const email of emails)
+          console.log(`  ${email.emlPath ?? email.id}  to ${email.to[0]?.address}: ${email.subject}`);
+      }
+      return 0;
+    } finally {
+      await stop(running);
+    }
+  }
+
+  const jobs: [string, string, () => Promise<unknown>][] = [
+    ['snapshot', application.settings.schedules.snapshot, () => application.runSnapshot()],
+    ['notify', application.settings.schedules.notify, () => application.runNotify()],
+  ];
+  const timers = jobs.map(
+    ([name, schedule, run]) =>
+      new Cron(schedule, { timezone: 'UTC', protect: true }, async () => {
+        try {
+          await run();
+        } catch (error) {
+          consoleLogger.error(`${name}: run failed`, { error: (error as Error).message });
+        }
+      }),
+  );
+  for (const [i, [name, schedule]] of jobs.entries()) {
+    console.log(`${name}: schedule "${schedule}" (UTC), next run ${timers[i].nextRun()?.toISOString()}`);
+  }
+  console.log('Running; press Ctrl+C to stop. (npm start -- --once runs each job once and exits.)');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  for (const timer of timers) timer.stop();
+  await stop(running);
+  return 0;
+}
+
+async function stop(running: Running): Promise<void> {
+  await running.simulator?.close();
+  await running.azurite?.stop();
+}
+
+/** Starts this same program again with the given environment and passes its exit code on. */
+function relaunch(env: Record<string, string | undefined>, argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [__filename, ...argv], { stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import type { TableClient } from '@azure/data-tables';
+import { getEntityOrUndefined, isStatus, odataString } from './tables';
+import { releaseRowKey } from './releases-store';
+
+/**
+ * The notifications table: one row per email, recorded BEFORE it is sent (design decision 4).
+ *
+ * States: `sending` (recorded, send under way or interrupted), `sent` (the channel accepted it; its
+ * release rows may still need marking), `complete` (release rows marked), `abandoned` (the channel never
+ * received it; its releases go back to the queue), `dry-run`.
+ */
+export type NotificationState = 'sending' | 'sent' | 'complete' | 'abandoned' | 'dry-run';
+
+export interface ReleaseUnit {
+  networkMessageId: string;
+  releasedTo: string;
+}
+
+export interface NotificationRecord {
+  sender: string;
+  id: string;
+  /** The id the channel is given (ACS Operation-Id): the same as `id`. */
+  operationId: string;
+  state: NotificationState;
+  units: ReleaseUnit[];
+  /** Where the email went: the sender, or the pilot's redirect address. */
+  deliveredTo: string;
+  channel: string;
+  createdAt: string;
+  sentAt?: string;
+  lastError?: string;
+  etag?: string;
+}
+
+/**
+ * A deterministic, UUID-shaped id for the set of units an email covers: the same units always give the
+ * same id, so a retried or resumed notification reuses its operation id.
+ */
+export function notificationId(sender: string, units: readonly ReleaseUnit[]): string {
+  const key = units
+    .map((u) => `${u.networkMessageId}|${u.releasedTo}`)
+    .sort()
+    .join('\n');
+  const hex = createHash('sha256').update(`${sender.toLowerCase()}\n${key}`).digest('hex');
+  // Shape it as an RFC 4122 version-5-style UUID (ACS expects a GUID-like Operation-Id).
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function toEntity(record: NotificationRecord) {
+  const { etag: _etag, units, ...rest } = record;
+  const entity: Record<string, unknown> = {
+    partitionKey: releaseRowKey(record.sender),
+    rowKey: record.id,
+    ...rest,
+    units: JSON.stringify(units),
+  };
+  for (const key of Object.keys(entity)) if (entity[key] === undefined) delete entity[key];
+  return entity as { partitionKey: string; rowKey: string };
+}
+
+function fromEntity(entity: Record<string, unknown>): NotificationRecord {
+  const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, units, ...rest } = entity;
+  return { ...(rest as unknown as NotificationRecord), units: JSON.parse(String(units)) as ReleaseUnit[] };
+}
+
+export class NotificationsStore {
+  constructor(private readonly table: TableClient) {}
+
+  async get(sender: string, id: string): Promise<NotificationRecord | undefined> {
+    const entity = await getEntityOrUndefined<Record<string, unknown>>(this.table, releaseRowKey(sender), id);
+    return entity ? fromEntity(entity) : undefined;
+  }
+
+  /** Records a new notification; false when one with this id already exists. */
+  async create(record: NotificationRecord): Promise<boolean> {
+    try {
+      await this.table.createEntity(toEntity(record));
+      return true;
+    } catch (error) {
+      if (isStatus(error, 409)) return false;
+      throw error;
+    }
+  }
+
+  /** Replaces a notification, guarded by its ETag when it has one; false on a lost race. */
+  async update(record: NotificationRecord): Promise<boolean> {
+    try {
+      await this.table.updateEntity(
+        toEntity(record),
+        'Replace',
+        record.etag ? { etag: record.etag } : undefined,
+      );
+      return true;
+    } catch (error) {
+      if (isStatus(error, 412)) return false;
+      throw error;
+    }
+  }
+
+  /** Notifications a run must finish: interrupted sends and accepted ones whose releases are not marked. */
+  async listUnfinished(): Promise<NotificationRecord[]> {
+    const out: NotificationRecord[] = [];
+    const filter = `state eq ${odataString('sending')} or state eq ${odataString('sent')}`;
+    for await (const entity of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter },
+    })) {
+      out.push(fromEntity(entity));
+    }
+    return out;
+  }
+}

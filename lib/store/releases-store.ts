@@ -1,0 +1,228 @@
+import type { TableClient } from '@azure/data-tables';
+import type { ReleaseEvent, ReleaseSource } from '../core/domain';
+import { getEntityOrUndefined, isStatus, odataString } from './tables';
+
+/**
+ * The releases table: the composite view "who released what, for whom".
+ *
+ * One row per released unit, (NetworkMessageId, released-to address) (design decision 4): the audit
+ * record and the quarantine's own release status can both report the same release, and re-read audit
+ * records must not be handled twice, so the unit, not a source's record id, is the key. The audit
+ * record ids that reported the unit are kept on the row.
+ */
+
+export type ReleaseStatus = 'pending' | 'notified' | 'skipped' | 'unmatched' | 'failed';
+
+export interface ReleaseRow {
+  networkMessageId: string;
+  /** Lower-case address, or '' when the source named no recipient. */
+  releasedTo: string;
+  status: ReleaseStatus;
+  reason?: string;
+  /** Exact release time from the audit record, else when the quarantine status first showed it. */
+  releasedAt: string;
+  releasedBy?: string;
+  releasedByRaw?: string;
+  isSystemRelease: boolean;
+  sources: ReleaseSource[];
+  auditRecordIds: string[];
+  firstSeenAt: string;
+  // Joined from the snapshot.
+  sender?: string;
+  originalRecipients?: string[];
+  subject?: string;
+  receivedAt?: string;
+  expiresAt?: string;
+  type?: string;
+  policyType?: string;
+  policyName?: string;
+  direction?: string;
+  outbound?: boolean;
+  // Notification.
+  /** The notification in flight or sent for this unit. */
+  notificationId?: string;
+  sendAttempts?: number;
+  notifiedAt?: string;
+  updatedAt: string;
+}
+
+interface ReleaseEntity {
+  partitionKey: string;
+  rowKey: string;
+  etag?: string;
+  [key: string]: unknown;
+}
+
+const ARRAY_FIELDS = ['sources', 'auditRecordIds', 'originalRecipients'] as const;
+
+/** Table keys forbid / \ # ? and control characters; addresses may hold some of them. */
+export function releaseRowKey(releasedTo: string): string {
+  // encodeURIComponent escapes / # ? \ and control characters alike.
+  return releasedTo === '' ? '~' : encodeURIComponent(releasedTo);
+}
+
+function toEntity(row: ReleaseRow): ReleaseEntity {
+  const entity: ReleaseEntity = { partitionKey: row.networkMessageId, rowKey: releaseRowKey(row.releasedTo) };
+  for (const [key, value] of Object.entries(row)) {
+    if (value === undefined) continue;
+    entity[key] = (ARRAY_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
+  }
+  return entity;
+}
+
+function fromEntity(entity: Record<string, unknown>): ReleaseRow & { etag: string } {
+  const row: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(entity)) {
+    if (['partitionKey', 'rowKey', 'timestamp', 'odata.metadata'].includes(key)) continue;
+    row[key] =
+      (ARRAY_FIELDS as readonly string[]).includes(key) && typeof value === 'string'
+        ? JSON.parse(value)
+        : value;
+  }
+  return row as unknown as ReleaseRow & { etag: string };
+}
+
+export type RecordOutcome = 'new' | 'completed' | 'duplicate';
+
+export class ReleasesStore {
+  constructor(private readonly table: TableClient) {}
+
+  async get(
+    networkMessageId: string,
+    releasedTo: string,
+  ): Promise<(ReleaseRow & { etag: string }) | undefined> {
+    const entity = await getEntityOrUndefined<Record<string, unknown>>(
+      this.table,
+      networkMessageId,
+      releaseRowKey(releasedTo),
+    );
+    return entity ? fromEntity(entity) : undefined;
+  }
+
+  /**
+   * Records one release event. A new unit becomes a pending row; an event for a known unit completes
+   * the row (an audit record brings the exact time and releaser to a release first seen in the
+   * quarantine status) and never resets its status, so it can never cause a second email.
+   */
+  async record(event: ReleaseEvent, now: Date): Promise<RecordOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      const releasedTo = event.releasedTo ?? '';
+      const existing = await this.get(event.networkMessageId, releasedTo);
+      if (!existing) {
+        const row: ReleaseRow = {
+          networkMessageId: event.networkMessageId,
+          releasedTo,
+          status: 'pending',
+          reason: 'waiting for the message in the snapshot',
+          releasedAt: event.releasedAt,
+          releasedBy: event.releasedBy,
+          releasedByRaw: event.releasedByRaw,
+          isSystemRelease: event.isSystemRelease,
+          sources: [event.source],
+          auditRecordIds: event.source === 'audit' ? [event.id] : [],
+          firstSeenAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+        };
+        try {
+          await this.table.createEntity(toEntity(row));
+          return 'new';
+        } catch (error) {
+          if (isStatus(error, 409) && attempt < 3) continue; // recorded meanwhile: merge instead
+          throw error;
+        }
+      }
+      const merged = mergeEvent(existing, event);
+      if (!merged) return 'duplicate';
+      merged.updatedAt = now.toISOString();
+      try {
+        await this.table.updateEntity(toEntity(merged), 'Replace', { etag: existing.etag });
+        return 'completed';
+      } catch (error) {
+        if (isStatus(error, 412) && attempt < 3) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Replaces a row, guarded by its ETag when it has one: the new ETag, or undefined on a lost race. */
+  async update(row: ReleaseRow & { etag?: string }): Promise<string | undefined> {
+    const { etag, ...rest } = row;
+    try {
+      const response = await this.table.updateEntity(
+        toEntity(rest as ReleaseRow),
+        'Replace',
+        etag ? { etag } : undefined,
+      );
+      return response.etag ?? '*';
+    } catch (error) {
+      if (isStatus(error, 412)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Rows that still need work: pending (join or notification) ones. */
+  async *listPending(): AsyncIterable<ReleaseRow & { etag: string }> {
+    const rows = this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `status eq ${odataString('pending')}` },
+    });
+    for await (const entity of rows) yield fromEntity(entity);
+  }
+
+  /** Every row of one message. */
+  async listForMessage(networkMessageId: string): Promise<(ReleaseRow & { etag: string })[]> {
+    const out: (ReleaseRow & { etag: string })[] = [];
+    const rows = this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq ${odataString(networkMessageId)}` },
+    });
+    for await (const entity of rows) out.push(fromEntity(entity));
+    return out;
+  }
+
+  /** Streams rows for the report, filtered server-side by status and release time where given. */
+  async *list(
+    filter: { status?: ReleaseStatus; since?: Date; until?: Date } = {},
+  ): AsyncIterable<ReleaseRow> {
+    const clauses: string[] = [];
+    if (filter.status) clauses.push(`status eq ${odataString(filter.status)}`);
+    if (filter.since) clauses.push(`releasedAt ge ${odataString(filter.since.toISOString())}`);
+    if (filter.until) clauses.push(`releasedAt lt ${odataString(filter.until.toISOString())}`);
+    const rows = this.table.listEntities<Record<string, unknown>>({
+      queryOptions: clauses.length ? { filter: clauses.join(' and ') } : undefined,
+    });
+    for await (const entity of rows) yield fromEntity(entity);
+  }
+}
+
+/** The row completed by a new event, or undefined when the event adds nothing. */
+function mergeEvent(row: ReleaseRow & { etag?: string }, event: ReleaseEvent): ReleaseRow | undefined {
+  const next: ReleaseRow = { ...row };
+  delete (next as { etag?: string }).etag;
+  let changed = false;
+  if (!next.sources.includes(event.source)) {
+    next.sources = [...next.sources, event.source];
+    changed = true;
+  }
+  if (event.source === 'audit') {
+    if (!next.auditRecordIds.includes(event.id)) {
+      next.auditRecordIds = [...next.auditRecordIds, event.id];
+      changed = true;
+    }
+    // The audit record is authoritative for who and when.
+    if (next.releasedAt !== event.releasedAt) {
+      next.releasedAt = event.releasedAt;
+      changed = true;
+    }
+    if (event.releasedByRaw && next.releasedByRaw !== event.releasedByRaw) {
+      next.releasedBy = event.releasedBy;
+      next.releasedByRaw = event.releasedByRaw;
+      next.isSystemRelease = event.isSystemRelease;
+      changed = true;
+    }
+  } else if (!next.releasedByRaw && event.releasedByRaw) {
+    next.releasedBy = event.releasedBy;
+    next.releasedByRaw = event.releasedByRaw;
+    next.isSystemRelease = event.isSystemRelease;
+    changed = true;
+  }
+  return changed ? next : undefined;
+}
