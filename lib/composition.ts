@@ -121,7 +121,16 @@ export async function createApplication(
     state,
     tenantDomains,
     runSnapshot: (logger = defaultLogger) =>
-      runSnapshot({ exchange: exchangeFor(logger), quarantine, state, graph, clock, logger, settings }),
+      runSnapshot({
+        exchange: exchangeFor(logger),
+        quarantine,
+        releases,
+        state,
+        graph,
+        clock,
+        logger,
+        settings,
+      }),
     runNotify: (logger = defaultLogger) =>
       runNotify({
         settings,

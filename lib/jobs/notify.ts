@@ -56,6 +56,20 @@ const LEASE_MS = 15 * MINUTE;
 
 type Row = ReleaseRow & { etag?: string };
 
+/** What the passes of one run share. */
+interface RunState {
+  stillLeased: () => Promise<boolean>;
+  /** Why sending stopped for the rest of this run (cap, throttling, lost lease). */
+  stopReason?: string;
+  /** Units joined to the snapshot this run. */
+  matched: Set<string>;
+  /** Units whose send failed this run: retried by a later run, not by this one's second pass. */
+  failedThisRun: Set<string>;
+}
+
+const unitKey = (row: { networkMessageId: string; releasedTo: string }) =>
+  `${row.networkMessageId}|${row.releasedTo}`;
+
 /** A sender's releases that are ready to be told, grouped into one email. */
 interface SenderBatch {
   sender: string;
@@ -96,10 +110,19 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     return summary;
   }
   try {
+    const run: RunState = { stillLeased: () => lease.renew(), matched: new Set(), failedThisRun: new Set() };
     await finishInterruptedNotifications(deps, summary);
-    if (deps.auditSource) await collectAuditReleases(deps, deps.auditSource, summary);
-    const batches = await joinPendingReleases(deps, summary);
-    await sendNotifications(deps, batches, summary, () => lease.renew());
+    if (deps.auditSource) {
+      // Releases already known (seen early in the quarantine status, or carried over) go out first:
+      // their senders should not wait for an audit query that can take many minutes.
+      await sendNotifications(deps, await joinPendingReleases(deps, summary, run), summary, run);
+      await collectAuditReleases(deps, deps.auditSource, summary);
+      // What is still waiting is counted by the last pass only.
+      summary.pending = 0;
+      summary.carriedOver = 0;
+    }
+    await sendNotifications(deps, await joinPendingReleases(deps, summary, run), summary, run);
+    summary.matched = run.matched.size;
   } finally {
     await lease.release();
     summary.durationMs = deps.clock.now().getTime() - started.getTime();
@@ -195,11 +218,19 @@ async function collectAuditReleases(deps: NotifyDependencies, source: AuditSourc
 }
 
 /** Step 3: join each pending release to the snapshot (one partition query per distinct message). */
-async function joinPendingReleases(deps: NotifyDependencies, summary: NotifySummary): Promise<SenderBatch[]> {
+async function joinPendingReleases(
+  deps: NotifyDependencies,
+  summary: NotifySummary,
+  run: RunState,
+): Promise<SenderBatch[]> {
   const { settings, clock } = deps;
   const byMessage = new Map<string, Row[]>();
   for await (const row of deps.releases.listPending()) {
     if (row.notificationId) continue; // in flight: settled by step 1 of the next run
+    if (run.failedThisRun.has(unitKey(row))) {
+      summary.carriedOver += 1;
+      continue;
+    }
     const rows = byMessage.get(row.networkMessageId) ?? [];
     rows.push(row);
     byMessage.set(row.networkMessageId, rows);
@@ -232,7 +263,7 @@ async function joinPendingReleases(deps: NotifyDependencies, summary: NotifySumm
       continue;
     }
 
-    summary.matched += rows.length;
+    for (const row of rows) run.matched.add(unitKey(row));
     const joined = joinFields(message);
     const decision = decideOutbound(message, domains);
     for (const row of rows) {
@@ -301,17 +332,16 @@ async function sendNotifications(
   deps: NotifyDependencies,
   batches: SenderBatch[],
   summary: NotifySummary,
-  stillLeased: () => Promise<boolean>,
+  run: RunState,
 ): Promise<void> {
   const { settings, clock, logger } = deps;
-  let stopReason: string | undefined;
   for (const batch of batches) {
-    if (!stopReason && summary.emailsSent >= settings.email.maxPerRun && !settings.pilot.dryRun) {
-      stopReason = `the cap of ${settings.email.maxPerRun} emails per run was reached`;
+    if (!run.stopReason && summary.emailsSent >= settings.email.maxPerRun && !settings.pilot.dryRun) {
+      run.stopReason = `the cap of ${settings.email.maxPerRun} emails per run was reached`;
     }
-    if (!stopReason && !(await stillLeased())) stopReason = 'the run lost its lease';
-    if (stopReason) {
-      await markWaiting(deps, batch.rows, `waiting to be sent: ${stopReason}`);
+    if (!run.stopReason && !(await run.stillLeased())) run.stopReason = 'the run lost its lease';
+    if (run.stopReason) {
+      await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`);
       summary.carriedOver += batch.rows.length;
       continue;
     }
@@ -386,16 +416,17 @@ async function sendNotifications(
     current.lastError = outcome.kind === 'throttled' ? 'throttled' : outcome.reason;
     await deps.notifications.update(current);
     if (outcome.kind === 'throttled') {
-      stopReason = `the email service is throttling${
+      run.stopReason = `the email service is throttling${
         outcome.retryAfterSeconds !== undefined ? ` (retry after ${outcome.retryAfterSeconds} s)` : ''
       }`;
       logger.warn('notify: the email channel is throttling; the rest waits for the next run', {
         retryAfterSeconds: outcome.retryAfterSeconds,
       });
-      await markWaiting(deps, batch.rows, `waiting to be sent: ${stopReason}`, true);
+      await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`, true);
       summary.carriedOver += batch.rows.length;
       continue;
     }
+    for (const row of batch.rows) run.failedThisRun.add(unitKey(row));
     const failures = await recordFailure(deps, batch.rows, outcome.reason, outcome.permanent);
     summary.failed += failures.failed;
     summary.carriedOver += failures.retrying;

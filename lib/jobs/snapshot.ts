@@ -13,7 +13,9 @@ import {
   type WireWarning,
 } from '../sources/exchange/quarantine';
 import type { QuarantineStore } from '../store/quarantine-store';
+import type { ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
+import { recordReleasesSeenEarly, type ReleasesSeenEarlySummary } from './releases-seen-early';
 
 /**
  * The snapshot job (design decision 1): copies every Get-QuarantineMessage row into the quarantine table
@@ -30,11 +32,11 @@ export interface SnapshotDeps {
   state: StateStore;
   clock: Clock;
   logger: Logger;
-  settings: Pick<Settings, 'snapshot' | 'acceptedDomains'>;
+  settings: Pick<Settings, 'snapshot' | 'acceptedDomains'> & Partial<Pick<Settings, 'releaseSources'>>;
   /** For the accepted-domains fallback to Graph /domains. */
   graph?: Pick<Client, 'api'>;
-  /** Not used by the snapshot yet (issue 9 may record releases seen in the quarantine status). */
-  releases?: unknown;
+  /** Where releases seen in the quarantine's own status are recorded (RELEASE_SOURCES quarantine or both). */
+  releases?: ReleasesStore;
 }
 
 export interface SnapshotOptions {
@@ -61,6 +63,8 @@ export interface SnapshotSummary {
   rowsTruncated: number;
   /** Rows purged this run; undefined when no purge was due. */
   purged?: number;
+  /** The fast path: releases seen in the quarantine's status (absent when RELEASE_SOURCES is audit). */
+  releasesSeenEarly?: ReleasesSeenEarlySummary;
   /** What happened to the accepted-domains cache. */
   acceptedDomains: 'fresh' | 'refreshed' | 'from setting' | 'refresh failed';
   durationMs: number;
@@ -120,6 +124,7 @@ export async function runSnapshot(
   }
 
   try {
+    await seeReleasesEarly(deps, summary, started);
     try {
       await snapshotWindow(deps, summary, started, async () => {
         if (!(await lease.renew()))
@@ -143,6 +148,25 @@ export async function runSnapshot(
     logSummary(logger, summary);
   }
   return summary;
+}
+
+/**
+ * The released rows of the whole 30-day window, compared with the snapshot (the fast path). Its own
+ * query: when it fails, the snapshot itself still runs; its releases are found by the next run.
+ */
+async function seeReleasesEarly(deps: SnapshotDeps, summary: SnapshotSummary, runStart: Date): Promise<void> {
+  const { releases, settings, logger } = deps;
+  if (!releases || (settings.releaseSources ?? 'both') === 'audit') return;
+  const window = { start: new Date(runStart.getTime() - SNAPSHOT_MAX_LOOKBACK_MS), end: runStart };
+  try {
+    summary.releasesSeenEarly = await recordReleasesSeenEarly({ ...deps, releases }, window);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    summary.releasesSeenEarly = { pages: 0, releasedRows: 0, changedRows: 0, newReleases: 0, error: message };
+    logger.error('Released-messages query failed; the snapshot goes on and the next run asks again', {
+      error: message,
+    });
+  }
 }
 
 async function snapshotWindow(
@@ -285,6 +309,9 @@ function logSummary(logger: Logger, summary: SnapshotSummary): void {
     wireWarnings: summary.wireWarnings,
     truncated: summary.rowsTruncated,
     purged: summary.purged,
+    releasedRows: summary.releasesSeenEarly?.releasedRows,
+    releasesSeenEarly: summary.releasesSeenEarly?.newReleases,
+    releasesSeenEarlyError: summary.releasesSeenEarly?.error,
     acceptedDomains: summary.acceptedDomains,
     durationMs: summary.durationMs,
     error: summary.error,

@@ -53,7 +53,8 @@ describe('notify, end to end through both jobs', () => {
     expect(email.plainText).toContain('ap@fabrikam.example');
     expect(email.plainText).toContain(ADMIN);
     expect(email.plainText).toContain('Q1 price list (confidential)');
-    expect(summary).toMatchObject({ newReleases: 2, notified: 2, emailsSent: 1 });
+    // The snapshot saw the release first (fast path); the audit records then completed the same rows.
+    expect(summary).toMatchObject({ newReleases: 0, completedReleases: 2, notified: 2, emailsSent: 1 });
 
     const view = await world.app.releases.listForMessage(TRANSPORT_RULE);
     expect(view.map((r) => [r.releasedTo, r.status, r.releasedBy, r.sender]).sort()).toEqual([
@@ -296,5 +297,66 @@ describe('notify, end to end through both jobs', () => {
       status: 'skipped',
       reason: 'not in scope',
     });
+  });
+
+  it('GIVEN a release whose message never reaches the snapshot THEN it waits pending until the deadline, then is unmatched with a warning', async () => {
+    world = await startWorld({ settings: { RELEASE_MATCH_DEADLINE_HOURS: '2' } });
+    const [record] = world.simulator.scenario.release({
+      networkMessageId: world.simulator.scenario.addMessage({
+        sender: 'megan.bowen@contoso.com',
+        recipients: ['buyer@fabrikam.example'],
+        type: 'TransportRule',
+      }).networkMessageId,
+      by: ADMIN,
+    });
+    const id = String((record.auditData as Record<string, unknown>).NetworkMessageId);
+    world.simulator.scenario.deleteMessage(id); // gone before any snapshot saw it
+    world.clock.advance(80 * MINUTE);
+    const first = await world.app.runNotify();
+    expect(first).toMatchObject({ newReleases: 1, pending: 1 });
+    world.clock.advance(2 * HOUR + MINUTE);
+    const later = await world.app.runNotify();
+    expect(later).toMatchObject({ unmatched: 1, pending: 0 });
+    expect(await releaseRow(world, id)).toMatchObject({ status: 'unmatched' });
+    expect(world.logger.text()).toContain('release unmatched after the deadline');
+    expect(world.simulator.scenario.emails()).toHaveLength(0);
+  });
+
+  it('GIVEN the email service fails every send THEN it is retried on later runs up to the limit, then marked failed and visible', async () => {
+    world = await startWorld({ settings: { MAX_SEND_ATTEMPTS: '3' } });
+    seedFixture(world);
+    world.simulator.scenario.acs.failNext(500, 10);
+    world.simulator.scenario.release({ networkMessageId: DLP, by: ADMIN });
+    const first = await cycle(world);
+    expect(first).toMatchObject({ emailsSent: 0, failed: 0, carriedOver: 1 });
+    expect(await releaseRow(world, DLP)).toMatchObject({ status: 'pending', sendAttempts: 1 });
+    world.clock.advance(15 * MINUTE);
+    await world.app.runNotify();
+    world.clock.advance(15 * MINUTE);
+    const third = await world.app.runNotify();
+    expect(third).toMatchObject({ failed: 1 });
+    const row = await releaseRow(world, DLP);
+    expect(row).toMatchObject({ status: 'failed', sendAttempts: 3 });
+    expect(row.reason).toMatch(/send failed after 3 attempts/);
+    world.clock.advance(15 * MINUTE);
+    expect(await world.app.runNotify()).toMatchObject({ emailsSent: 0, failed: 0 });
+    expect(world.simulator.scenario.emails()).toHaveLength(0);
+  });
+
+  it('GIVEN the Graph mail channel THEN the notification is sent with sendMail from the configured mailbox', async () => {
+    world = await startWorld({
+      settings: {
+        EMAIL_CHANNEL: 'graph',
+        EMAIL_SENDER_ADDRESS: 'quarantine.notices@contoso.com',
+        ACS_CONNECTION_STRING: '',
+      },
+    });
+    seedFixture(world);
+    world.simulator.scenario.release({ networkMessageId: DLP, by: ADMIN });
+    const summary = await cycle(world);
+    expect(summary.emailsSent).toBe(1);
+    const [email] = world.simulator.scenario.emails();
+    expect(email).toMatchObject({ channel: 'graph', from: 'quarantine.notices@contoso.com' });
+    expect(email.to.map((t) => t.address)).toEqual(['alex.wilber@contoso.com']);
   });
 });

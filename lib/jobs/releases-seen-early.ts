@@ -1,0 +1,106 @@
+import type { Clock } from '../core/clock';
+import type { QuarantinedMessage, ReleaseEvent } from '../core/domain';
+import type { Logger } from '../core/log';
+import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
+import { fetchQuarantinePages, mapQuarantineRow } from '../sources/exchange/quarantine';
+import type { QuarantineStore } from '../store/quarantine-store';
+import type { ReleasesStore } from '../store/releases-store';
+
+/**
+ * The fast path (issue 9): a released message stays listed by Get-QuarantineMessage with ReleaseStatus
+ * RELEASED, ReleasedUser and ReleasedBy until it expires, long before its audit record is searchable.
+ * Each snapshot run asks for the released rows of the whole 30-day window (released messages are few)
+ * and compares them with the releases already known: a row that has become released, or has gained
+ * released-to recipients, is a release seen early. Each new (message, released-to) unit becomes a
+ * pending release; the audit record, when it comes, completes the same row and never a second email.
+ * The cost is one point read per released unit per run.
+ */
+
+export interface ReleasesSeenEarlyDeps {
+  exchange: Pick<ExchangeAdminApi, 'invoke'>;
+  quarantine: QuarantineStore;
+  releases: ReleasesStore;
+  clock: Clock;
+  logger: Logger;
+}
+
+export interface ReleasesSeenEarlySummary {
+  pages: number;
+  releasedRows: number;
+  /** Rows whose release status changed since the snapshot last stored them. */
+  changedRows: number;
+  /** New (message, released-to) units recorded as pending releases. */
+  newReleases: number;
+  error?: string;
+}
+
+/** Exchange's words for "nobody in particular": not a person to name in an email. */
+const NOT_A_PERSON = /^(system\s*release[sd]?|admin|administrator)$/i;
+const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export async function recordReleasesSeenEarly(
+  deps: ReleasesSeenEarlyDeps,
+  window: { start: Date; end: Date },
+): Promise<ReleasesSeenEarlySummary> {
+  const summary: ReleasesSeenEarlySummary = { pages: 0, releasedRows: 0, changedRows: 0, newReleases: 0 };
+  const pages = fetchQuarantinePages(
+    deps.exchange,
+    { ...window, filters: { ReleaseStatus: 'Released' } },
+    deps.logger,
+  );
+  for await (const page of pages) {
+    summary.pages += 1;
+    const changed: QuarantinedMessage[] = [];
+    for (const raw of page.rows) {
+      const row = safeMap(raw);
+      if (!row || row.releaseStatus !== 'RELEASED') continue;
+      summary.releasedRows += 1;
+      // The releases table knows every unit already seen, from either source: only new ones count.
+      let rowChanged = false;
+      for (const address of releasedTo(row)) {
+        const now = deps.clock.now();
+        const outcome = await deps.releases.record(releaseEvent(row, address, now), now);
+        if (outcome === 'new') summary.newReleases += 1;
+        if (outcome !== 'duplicate') rowChanged = true;
+      }
+      if (rowChanged) changed.push(row);
+    }
+    summary.changedRows += changed.length;
+    // Keep the snapshot's release fields current for rows older than the snapshot's own window.
+    if (changed.length > 0) await deps.quarantine.upsertMany(changed);
+  }
+  return summary;
+}
+
+function safeMap(raw: unknown): QuarantinedMessage | undefined {
+  try {
+    const mapped = mapQuarantineRow(raw);
+    return 'message' in mapped ? mapped.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Who a row was released to: ReleasedUser, or the row's own recipients when Exchange lists none. */
+function releasedTo(row: QuarantinedMessage): string[] {
+  const users = row.releasedUsers.length > 0 ? row.releasedUsers : row.recipients;
+  return [...new Set(users.map((u) => u.toLowerCase()).filter(Boolean))];
+}
+
+function releaseEvent(row: QuarantinedMessage, address: string, now: Date): ReleaseEvent {
+  // ReleasedBy grows with each release; the latest entry is the one that released the new recipients.
+  const raw = row.releasedBy[row.releasedBy.length - 1];
+  const isSystemRelease = raw ? /^system/i.test(raw) : row.systemReleased === true;
+  const person = raw && !NOT_A_PERSON.test(raw) && ADDRESS.test(raw) && !isSystemRelease ? raw : undefined;
+  return {
+    id: `quarantine:${row.networkMessageId}:${address}`,
+    source: 'quarantine',
+    networkMessageId: row.networkMessageId,
+    releasedTo: address,
+    releasedBy: person,
+    releasedByRaw: raw,
+    isSystemRelease,
+    // The quarantine does not say when; the first time a snapshot saw it is the best bound we have.
+    releasedAt: now.toISOString(),
+  };
+}

@@ -1,0 +1,122 @@
+import { HOUR, MINUTE } from '../../lib/core/clock';
+import { startWorld, type World } from '../support/world';
+
+const ADMIN = 'adele.vance@contoso.com';
+
+function quarantineOutbound(world: World, recipients: string[]) {
+  return world.simulator.scenario.addMessage({
+    sender: 'megan.bowen@contoso.com',
+    recipients,
+    subject: 'Board pack (draft)',
+    type: 'TransportRule',
+    policyType: 'ExchangeTransportRule',
+    policyName: 'Quarantine outbound confidential',
+  }).networkMessageId;
+}
+
+/** One 15-minute period of the unattended schedule: snapshot, then notify. */
+async function period(world: World) {
+  world.clock.advance(15 * MINUTE);
+  const snapshot = await world.app.runSnapshot();
+  const notify = await world.app.runNotify();
+  return { snapshot, notify };
+}
+
+describe('fast path: the quarantine status tells the sender before the audit log does', () => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  it('GIVEN the audit record is hours from visible WHEN the next snapshot sees the release THEN the sender is told, and the later audit record completes the view without a second email', async () => {
+    world = await startWorld();
+    world.simulator.scenario.setAuditLatency(5 * HOUR);
+    const id = quarantineOutbound(world, ['buyer@fabrikam.example']);
+    await world.app.runSnapshot();
+    world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
+    const releasedAt = world.clock.now().getTime();
+
+    const { snapshot, notify } = await period(world);
+    expect(snapshot.releasesSeenEarly).toMatchObject({ newReleases: 1 });
+    expect(notify).toMatchObject({ emailsSent: 1, newReleases: 0 });
+    const emails = world.simulator.scenario.emails();
+    expect(emails).toHaveLength(1);
+    expect(emails[0].plainText).toContain(`Released by: ${ADMIN}`);
+    const early = (await world.app.releases.listForMessage(id))[0];
+    expect(early).toMatchObject({ status: 'notified', sources: ['quarantine'], auditRecordIds: [] });
+    expect(new Date(early.notifiedAt!).getTime() - releasedAt).toBeLessThanOrEqual(20 * MINUTE);
+
+    for (let i = 0; i < 24; i++) await period(world); // six hours: the audit record becomes visible
+    expect(world.simulator.scenario.emails()).toHaveLength(1);
+    const complete = (await world.app.releases.listForMessage(id))[0];
+    expect(complete.status).toBe('notified');
+    expect(complete.sources.sort()).toEqual(['audit', 'quarantine']);
+    expect(complete.auditRecordIds).toHaveLength(1);
+    expect(new Date(complete.releasedAt).getTime()).toBe(releasedAt - (releasedAt % 1000)); // exact time from the audit record
+    expect(complete.releasedBy).toBe(ADMIN);
+  });
+
+  it('GIVEN a partial release (one of three recipients) then the rest THEN the sender gets one email, then a follow-up naming only the others', async () => {
+    world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine' } });
+    const recipients = ['a@fabrikam.example', 'b@fabrikam.example', 'c@fabrikam.example'];
+    const id = quarantineOutbound(world, recipients);
+    await world.app.runSnapshot();
+
+    world.simulator.scenario.release({ networkMessageId: id, by: ADMIN, recipients: ['a@fabrikam.example'] });
+    await period(world);
+    world.simulator.scenario.release({
+      networkMessageId: id,
+      by: ADMIN,
+      recipients: ['b@fabrikam.example', 'c@fabrikam.example'],
+    });
+    await period(world);
+    await period(world);
+
+    const emails = world.simulator.scenario.emails();
+    expect(emails).toHaveLength(2);
+    expect(emails[0].plainText).toMatch(/Released to: a@fabrikam\.example\n/);
+    expect(emails[1].plainText).toMatch(/released to: b@fabrikam\.example, c@fabrikam\.example\n/i);
+    expect(emails[1].plainText).not.toMatch(/released to:[^\n]*a@fabrikam/i);
+    const view = await world.app.releases.listForMessage(id);
+    expect(view.map((r) => [r.releasedTo, r.status])).toEqual(recipients.map((r) => [r, 'notified']));
+  });
+
+  it('GIVEN the row is deleted before any snapshot saw it released THEN the audit log alone still gets the sender told', async () => {
+    world = await startWorld();
+    const id = quarantineOutbound(world, ['buyer@fabrikam.example']);
+    await world.app.runSnapshot();
+    world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
+    world.simulator.scenario.deleteMessage(id);
+
+    for (let i = 0; i < 8; i++) await period(world); // two hours: past the audit latency
+    const emails = world.simulator.scenario.emails();
+    expect(emails).toHaveLength(1);
+    const row = (await world.app.releases.listForMessage(id))[0];
+    expect(row).toMatchObject({ status: 'notified', sources: ['audit'] });
+  });
+
+  it('GIVEN the Released query fails THEN the rest of the snapshot is stored all the same and the next run catches up', async () => {
+    world = await startWorld();
+    const id = quarantineOutbound(world, ['buyer@fabrikam.example']);
+    world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
+    // The Released query is the run's first Exchange call: make it fail with the NUL-byte 403.
+    world.simulator.scenario.injectFault({ service: 'exchange', kind: 'missing-role', count: 1 });
+
+    const first = await world.app.runSnapshot();
+    expect(first.outcome).toBe('completed');
+    expect(first.releasesSeenEarly?.error).toMatch(/Security Reader/);
+    expect(first.rowsWritten).toBe(1);
+
+    const { snapshot } = await period(world);
+    expect(snapshot.releasesSeenEarly).toMatchObject({ newReleases: 1 });
+    expect(world.simulator.scenario.emails()).toHaveLength(1);
+  });
+
+  it('GIVEN RELEASE_SOURCES=audit THEN the snapshot never asks for released rows', async () => {
+    world = await startWorld({ settings: { RELEASE_SOURCES: 'audit' } });
+    quarantineOutbound(world, ['buyer@fabrikam.example']);
+    await world.app.runSnapshot();
+    const released = world.simulator.scenario
+      .requests('exchange')
+      .filter((r) => (r.parameters as Record<string, unknown> | undefined)?.ReleaseStatus !== undefined);
+    expect(released).toHaveLength(0);
+  });
+});
