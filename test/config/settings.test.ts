@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadSettings, readEnvironment, SettingsError, SETTINGS_CATALOGUE } from '../../lib/config/settings';
@@ -186,5 +186,11 @@ describe('settings', () => {
   it('GIVEN the sample local settings THEN they list every setting of the catalogue', () => {
     const sample = require('../../local.settings.sample.json') as { Values: Record<string, string> };
     for (const spec of SETTINGS_CATALOGUE) expect(Object.keys(sample.Values)).toContain(spec.name);
+  });
+
+  it('GIVEN the README THEN its settings table has a row for every setting of the catalogue', () => {
+    const readme = readFileSync(path.resolve(__dirname, '../../README.md'), 'utf8');
+    for (const spec of SETTINGS_CATALOGUE)
+      expect(readme).toMatch(new RegExp(`^\\|\\s*\`${spec.name}\`\\s*\\|`, 'm'));
   });
 });
