@@ -1,0 +1,98 @@
+# azd postprovision hook (Windows): grants the app's managed identity its Microsoft 365 permissions with the
+# app's own command (`qrn permissions`); when the deploying user may not, prints the exact commands for a
+# Global Administrator or Privileged Role Administrator. Never fails the deployment.
+# Same behaviour as postprovision.sh; reads APP_IDENTITY_PRINCIPAL_ID, APP_M365_TENANT_ID, APP_EMAIL_CHANNEL,
+# AZURE_TENANT_ID from the azd environment. Set QRN_SKIP_PERMISSIONS=true to only print the commands.
+
+$principal = $env:APP_IDENTITY_PRINCIPAL_ID
+$m365Tenant = $env:APP_M365_TENANT_ID
+$azureTenant = $env:AZURE_TENANT_ID
+$channel = if ($env:APP_EMAIL_CHANNEL) { $env:APP_EMAIL_CHANNEL } else { 'acs' }
+
+if (-not $principal) {
+    Write-Warning "postprovision: APP_IDENTITY_PRINCIPAL_ID is not in the azd environment; run 'azd provision' first."
+    exit 0
+}
+$tenantShown = if ($m365Tenant) { $m365Tenant } else { '<tenant id>' }
+
+# --no: run this project's own `qrn`, never download a package of that name.
+$grantArgs = @('--no', 'qrn', 'permissions', '--principal-id', $principal)
+if ($channel -eq 'graph') { $grantArgs += '--mail-send' }
+$grant = 'npx ' + ($grantArgs -join ' ')
+
+if ($m365Tenant -and $azureTenant -and ($m365Tenant -ne $azureTenant)) {
+    Write-Warning ("The Microsoft 365 tenant ($m365Tenant) is not the tenant of this Azure subscription ($azureTenant). " +
+        'A managed identity exists only in its subscription''s tenant: deploy into a subscription of the Microsoft 365 tenant, or leave AZURE_M365_TENANT_ID empty.')
+}
+
+function Show-ManualSteps {
+    $mailSend = ''
+    if ($channel -eq 'graph') {
+        $mailSend = @"
+    # Mail.Send on Microsoft Graph (EMAIL_CHANNEL=graph only): send notifications from a mailbox
+    `$role = `$graph.AppRoles | Where-Object Value -eq 'Mail.Send'
+    New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId `$mi -PrincipalId `$mi -ResourceId `$graph.Id -AppRoleId `$role.Id
+
+"@
+    }
+    Write-Host @"
+
+================================================================================
+Microsoft 365 permissions for the app's managed identity are NOT granted yet.
+Until they are, each run fails with a message naming the missing permission.
+
+Ask a Global Administrator or Privileged Role Administrator of tenant $tenantShown
+to run ONE of the following.
+
+1. From this project folder (npm ci; npm run build first), signed in as that administrator
+   (az login --tenant $tenantShown):
+
+    $grant
+
+2. Or in PowerShell with the Microsoft.Graph module:
+
+    Connect-MgGraph -TenantId $tenantShown -Scopes AppRoleAssignment.ReadWrite.All,Application.Read.All,RoleManagement.ReadWrite.Directory
+    `$mi = '$principal'
+    # Exchange.ManageAsApp on Office 365 Exchange Online: call the Exchange admin API as an app
+    `$exo = Get-MgServicePrincipal -Filter "appId eq '00000002-0000-0ff1-ce00-000000000000'"
+    `$role = `$exo.AppRoles | Where-Object Value -eq 'Exchange.ManageAsApp'
+    New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId `$mi -PrincipalId `$mi -ResourceId `$exo.Id -AppRoleId `$role.Id
+    # AuditLogsQuery.Read.All on Microsoft Graph: find QuarantineReleaseMessage in the audit log
+    `$graph = Get-MgServicePrincipal -Filter "appId eq '00000003-0000-0000-c000-000000000000'"
+    `$role = `$graph.AppRoles | Where-Object Value -eq 'AuditLogsQuery.Read.All'
+    New-MgServicePrincipalAppRoleAssignment -ServicePrincipalId `$mi -PrincipalId `$mi -ResourceId `$graph.Id -AppRoleId `$role.Id
+$mailSend    # Security Reader directory role: the least Exchange role that reads the quarantine
+    New-MgRoleManagementDirectoryRoleAssignment -PrincipalId `$mi -RoleDefinitionId '5d6b6bb7-de71-4623-b4af-96380a352509' -DirectoryScopeId '/'
+
+3. Or with the Azure CLI (az rest): run infra/hooks/postprovision.sh with QRN_SKIP_PERMISSIONS=true to print them.
+
+Permissions can take up to an hour to reach Exchange Online; until then runs log which one is missing.
+================================================================================
+"@
+}
+
+if ($env:QRN_SKIP_PERMISSIONS -eq 'true') {
+    Show-ManualSteps
+    exit 0
+}
+
+if (-not (Test-Path 'dist/lib/faces/cli/main.js')) {
+    Write-Host "postprovision: building the project so that 'qrn' can run..."
+    if (-not (Test-Path 'node_modules')) { npm ci --no-audit --no-fund | Out-Null }
+    npm run build | Out-Null
+}
+
+Write-Host "postprovision: granting the Microsoft 365 permissions to the managed identity $principal"
+Write-Host '  (this works when you are a Global Administrator or Privileged Role Administrator)'
+Write-Host "  > $grant"
+$previousTenant = $env:AZURE_TENANT_ID
+if ($m365Tenant) { $env:AZURE_TENANT_ID = $m365Tenant }
+& npx @grantArgs
+$granted = ($LASTEXITCODE -eq 0)
+$env:AZURE_TENANT_ID = $previousTenant
+if ($granted) {
+    Write-Host 'postprovision: permissions granted. They can take up to an hour to reach Exchange Online.'
+} else {
+    Show-ManualSteps
+}
+exit 0

@@ -1,0 +1,110 @@
+#!/bin/sh
+# azd postprovision hook: grants the app's managed identity its Microsoft 365 permissions with the app's
+# own command (`qrn permissions`). That needs a Global Administrator or Privileged Role Administrator; when
+# the deploying user is neither, the grant fails and this prints the exact commands to hand to one.
+# It never fails the deployment: the app runs without the permissions, and says which one is missing.
+#
+# Reads the azd environment (outputs of infra/main.bicep): APP_IDENTITY_PRINCIPAL_ID, APP_M365_TENANT_ID,
+# APP_EMAIL_CHANNEL, AZURE_TENANT_ID. Set QRN_SKIP_PERMISSIONS=true to only print the commands.
+set -u
+
+principal="${APP_IDENTITY_PRINCIPAL_ID:-}"
+m365_tenant="${APP_M365_TENANT_ID:-}"
+azure_tenant="${AZURE_TENANT_ID:-}"
+channel="${APP_EMAIL_CHANNEL:-acs}"
+
+if [ -z "$principal" ]; then
+  echo "postprovision: APP_IDENTITY_PRINCIPAL_ID is not in the azd environment; run 'azd provision' first." >&2
+  exit 0
+fi
+
+mail_send=""
+if [ "$channel" = "graph" ]; then
+  mail_send=" --mail-send"
+fi
+# --no: run this project's own `qrn`, never download a package of that name.
+grant="npx --no qrn permissions --principal-id $principal$mail_send"
+
+if [ -n "$m365_tenant" ] && [ -n "$azure_tenant" ] && [ "$m365_tenant" != "$azure_tenant" ]; then
+  cat >&2 <<EOF
+
+WARNING: the Microsoft 365 tenant ($m365_tenant) is not the tenant of this Azure subscription
+($azure_tenant). A managed identity exists only in its subscription's tenant: it cannot be granted
+permissions in, or read the quarantine of, another tenant. Deploy into a subscription of the Microsoft 365
+tenant (azd env set AZURE_SUBSCRIPTION_ID ...), or leave AZURE_M365_TENANT_ID empty.
+EOF
+fi
+
+print_manual() {
+  cat <<EOF
+
+================================================================================
+Microsoft 365 permissions for the app's managed identity are NOT granted yet.
+Until they are, each run fails with a message naming the missing permission.
+
+Ask a Global Administrator or Privileged Role Administrator of tenant ${m365_tenant:-<tenant id>}
+to run ONE of the following.
+
+1. From this project folder (npm ci && npm run build first), signed in as that administrator
+   (az login --tenant ${m365_tenant:-<tenant id>}):
+
+   $grant
+
+2. Or with the Azure CLI alone (az login --tenant ${m365_tenant:-<tenant id>} --allow-no-subscriptions):
+
+   MI=$principal
+   # Exchange.ManageAsApp on Office 365 Exchange Online: call the Exchange admin API as an app
+   EXO=\$(az ad sp show --id 00000002-0000-0ff1-ce00-000000000000 --query id -o tsv)
+   ROLE=\$(az ad sp show --id 00000002-0000-0ff1-ce00-000000000000 --query "appRoles[?value=='Exchange.ManageAsApp'].id" -o tsv)
+   az rest --method POST --uri "https://graph.microsoft.com/v1.0/servicePrincipals/\$MI/appRoleAssignments" \\
+     --headers Content-Type=application/json \\
+     --body "{\"principalId\":\"\$MI\",\"resourceId\":\"\$EXO\",\"appRoleId\":\"\$ROLE\"}"
+   # AuditLogsQuery.Read.All on Microsoft Graph: find QuarantineReleaseMessage in the audit log
+   GRAPH=\$(az ad sp show --id 00000003-0000-0000-c000-000000000000 --query id -o tsv)
+   ROLE=\$(az ad sp show --id 00000003-0000-0000-c000-000000000000 --query "appRoles[?value=='AuditLogsQuery.Read.All'].id" -o tsv)
+   az rest --method POST --uri "https://graph.microsoft.com/v1.0/servicePrincipals/\$MI/appRoleAssignments" \\
+     --headers Content-Type=application/json \\
+     --body "{\"principalId\":\"\$MI\",\"resourceId\":\"\$GRAPH\",\"appRoleId\":\"\$ROLE\"}"
+EOF
+  if [ -n "$mail_send" ]; then
+    cat <<EOF
+   # Mail.Send on Microsoft Graph (EMAIL_CHANNEL=graph only): send notifications from a mailbox
+   ROLE=\$(az ad sp show --id 00000003-0000-0000-c000-000000000000 --query "appRoles[?value=='Mail.Send'].id" -o tsv)
+   az rest --method POST --uri "https://graph.microsoft.com/v1.0/servicePrincipals/\$MI/appRoleAssignments" \\
+     --headers Content-Type=application/json \\
+     --body "{\"principalId\":\"\$MI\",\"resourceId\":\"\$GRAPH\",\"appRoleId\":\"\$ROLE\"}"
+EOF
+  fi
+  cat <<EOF
+   # Security Reader directory role: the least Exchange role that reads the quarantine
+   az rest --method POST --uri "https://graph.microsoft.com/v1.0/roleManagement/directory/roleAssignments" \\
+     --headers Content-Type=application/json \\
+     --body "{\"principalId\":\"\$MI\",\"roleDefinitionId\":\"5d6b6bb7-de71-4623-b4af-96380a352509\",\"directoryScopeId\":\"/\"}"
+
+3. Or in PowerShell (Microsoft.Graph module): see infra/hooks/postprovision.ps1, which prints the same steps.
+
+Permissions can take up to an hour to reach Exchange Online; until then runs log which one is missing.
+================================================================================
+EOF
+}
+
+if [ "${QRN_SKIP_PERMISSIONS:-}" = "true" ]; then
+  print_manual
+  exit 0
+fi
+
+if [ ! -f dist/lib/faces/cli/main.js ]; then
+  echo "postprovision: building the project so that 'qrn' can run..."
+  if [ ! -d node_modules ]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || true; fi
+  npm run build >/dev/null 2>&1 || true
+fi
+
+echo "postprovision: granting the Microsoft 365 permissions to the managed identity $principal"
+echo "  (this works when you are a Global Administrator or Privileged Role Administrator)"
+echo "  \$ $grant"
+if AZURE_TENANT_ID="${m365_tenant:-$azure_tenant}" $grant; then
+  echo "postprovision: permissions granted. They can take up to an hour to reach Exchange Online."
+else
+  print_manual
+fi
+exit 0

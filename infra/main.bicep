@@ -1,0 +1,306 @@
+// One deployment per Microsoft 365 tenant: `azd up` creates a resource group holding the function app
+// (Flex Consumption, Node 22), its user-assigned managed identity, storage reached only with that identity,
+// Application Insights with Entra authentication, and Communication Services Email.
+// Structure follows Azure-Samples/functions-quickstart-typescript-azd (see README, "Deploy").
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment (one per tenant); it seeds the unique names of every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Region of the resource group and the Flex Consumption function app.')
+@allowed([
+  'australiaeast'
+  'australiasoutheast'
+  'brazilsouth'
+  'canadacentral'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'italynorth'
+  'japaneast'
+  'koreacentral'
+  'northcentralus'
+  'northeurope'
+  'norwayeast'
+  'southafricanorth'
+  'southcentralus'
+  'southeastasia'
+  'southindia'
+  'spaincentral'
+  'swedencentral'
+  'uaenorth'
+  'uksouth'
+  'ukwest'
+  'westcentralus'
+  'westeurope'
+  'westus'
+  'westus2'
+  'westus3'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID). Empty: no role for the user.')
+param principalId string = ''
+
+@description('Kind of principal named by principalId: User, or ServicePrincipal when a pipeline deploys.')
+@allowed(['', 'User', 'ServicePrincipal'])
+param principalType string = ''
+
+@description('Microsoft 365 tenant (directory) id whose quarantine is read. Empty: the tenant of this subscription. The managed identity lives in the subscription\'s tenant and can only be granted permissions there, so the two must match.')
+param m365TenantId string = ''
+
+@description('How notifications are sent: acs (Communication Services Email, the default) or graph (sendMail from a mailbox).')
+@allowed(['', 'acs', 'graph'])
+param emailChannel string = ''
+
+@description('EMAIL_CHANNEL=graph only: the mailbox that sends the notifications (its address).')
+param emailSenderMailbox string = ''
+
+@description('Display name shown with the sender address (set on the email domain\'s sender username; ACS cannot set it per email).')
+@maxLength(100)
+param emailSenderDisplayName string = ''
+
+@description('Who senders should contact with questions (an address or a sentence), shown in every email.')
+param emailSupportContact string = ''
+
+@description('Optional custom email domain (for example notify.contoso.com). Created unverified; link it after adding its DNS records.')
+param customEmailDomain string = ''
+
+@description('Set to true once the custom domain is verified: it is then linked and becomes the sender domain.')
+@allowed(['', 'true', 'false'])
+param customEmailDomainVerified string = ''
+
+@description('Where Communication Services keeps its data at rest (for example United States, Europe, UK).')
+@allowed([
+  ''
+  'Africa'
+  'Asia Pacific'
+  'Australia'
+  'Brazil'
+  'Canada'
+  'Europe'
+  'France'
+  'Germany'
+  'India'
+  'Japan'
+  'Korea'
+  'Norway'
+  'Switzerland'
+  'UAE'
+  'UK'
+  'United States'
+])
+param communicationDataLocation string = ''
+
+@description('NCRONTAB schedule (UTC, six fields) of the snapshot timer. Empty: every 15 minutes.')
+param snapshotSchedule string = ''
+
+@description('NCRONTAB schedule (UTC, six fields) of the notify timer. Empty: every 15 minutes, 5 minutes after the snapshot.')
+param notifySchedule string = ''
+
+@description('Pilot: true composes and records notifications and sends nothing. Empty: true, so nothing is emailed until you go live.')
+@allowed(['', 'true', 'false'])
+param notifyDryRun string = ''
+
+@description('Pilot: send every notification to this administrator address instead of the sender.')
+param notifyRedirectTo string = ''
+
+@description('Pilot: only notify these senders (addresses or domains, comma separated).')
+param notifyAllowedSenders string = ''
+
+@description('Memory of each Flex Consumption instance in MB. Empty: 2048. Billing is per GB-second, so 512 costs a quarter.')
+@allowed(['', '512', '2048', '4096'])
+param functionInstanceMemoryMB string = ''
+
+param resourceGroupName string = ''
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = '${abbrs.webSitesFunctions}qrn-${resourceToken}'
+var deploymentStorageContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+
+// Empty azd variables arrive as empty strings: fall back to the app's own defaults (lib/config/settings.ts;
+// test/infra checks these match the settings catalogue).
+var defaults = {
+  snapshotSchedule: '0 */15 * * * *'
+  notifySchedule: '0 5-59/15 * * * *'
+  emailSenderDisplayName: 'Mail quarantine'
+  emailChannel: 'acs'
+}
+var resolvedTenantId = empty(m365TenantId) ? tenant().tenantId : m365TenantId
+var resolvedEmailChannel = empty(emailChannel) ? defaults.emailChannel : emailChannel
+var resolvedDisplayName = empty(emailSenderDisplayName) ? defaults.emailSenderDisplayName : emailSenderDisplayName
+var resolvedPrincipalType = empty(principalType) ? 'User' : principalType
+
+resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+// The app's one identity: host storage, the app's tables, telemetry, email, and (granted after provisioning)
+// Exchange Online and Microsoft Graph. Roles are in app/rbac.bicep.
+module appIdentity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+  name: 'appIdentity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}qrn-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module appServicePlan 'br/public:avm/res/web/serverfarm:0.1.1' = {
+  name: 'appServicePlan'
+  scope: rg
+  params: {
+    name: '${abbrs.webServerFarms}${resourceToken}'
+    sku: {
+      name: 'FC1'
+      tier: 'FlexConsumption'
+    }
+    reserved: true
+    location: location
+    tags: tags
+  }
+}
+
+// Host storage and the app's tables. No shared keys: everything is reached with the managed identity.
+module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    skuName: 'Standard_LRS' // the tables are a cache of Exchange data plus run state: no geo-replication needed
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    dnsEndpointType: 'Standard'
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+    blobServices: {
+      containers: [{ name: deploymentStorageContainerName }]
+    }
+    minimumTlsVersion: 'TLS1_2'
+    location: location
+    tags: tags
+  }
+}
+
+module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
+  name: '${uniqueString(deployment().name, location)}-loganalytics'
+  scope: rg
+  params: {
+    name: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    location: location
+    tags: tags
+    dataRetention: 30
+  }
+}
+
+module monitoring 'br/public:avm/res/insights/component:0.6.0' = {
+  name: '${uniqueString(deployment().name, location)}-appinsights'
+  scope: rg
+  params: {
+    name: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+    workspaceResourceId: logAnalytics.outputs.resourceId
+    disableLocalAuth: true
+  }
+}
+
+module email 'app/email.bicep' = {
+  name: 'email'
+  scope: rg
+  params: {
+    communicationServiceName: '${abbrs.communicationCommunicationServices}${resourceToken}'
+    emailServiceName: '${abbrs.communicationEmailServices}${resourceToken}'
+    tags: tags
+    dataLocation: empty(communicationDataLocation) ? 'United States' : communicationDataLocation
+    senderDisplayName: resolvedDisplayName
+    customDomainName: customEmailDomain
+    customDomainVerified: customEmailDomainVerified == 'true'
+  }
+}
+
+// Every setting the app reads (lib/config/settings.ts). Host and platform settings are added in app/api.bicep.
+// test/infra/infra.test.ts fails when a required setting is missing here or an unknown one appears.
+var appSettings = {
+  AZURE_TENANT_ID: resolvedTenantId
+  AZURE_CLIENT_ID: appIdentity.outputs.clientId
+  EMAIL_CHANNEL: resolvedEmailChannel
+  ACS_ENDPOINT: email.outputs.endpoint
+  EMAIL_SENDER_ADDRESS: resolvedEmailChannel == 'graph' ? emailSenderMailbox : email.outputs.senderAddress
+  EMAIL_SENDER_DISPLAY_NAME: resolvedDisplayName
+  EMAIL_SUPPORT_CONTACT: emailSupportContact
+  SNAPSHOT_SCHEDULE: empty(snapshotSchedule) ? defaults.snapshotSchedule : snapshotSchedule
+  NOTIFY_SCHEDULE: empty(notifySchedule) ? defaults.notifySchedule : notifySchedule
+  NOTIFY_DRY_RUN: empty(notifyDryRun) ? 'true' : notifyDryRun
+  NOTIFY_REDIRECT_TO: notifyRedirectTo
+  NOTIFY_ALLOWED_SENDERS: notifyAllowedSenders
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    location: location
+    tags: tags
+    applicationInsightsName: monitoring.outputs.name
+    appServicePlanId: appServicePlan.outputs.resourceId
+    runtimeName: 'node'
+    runtimeVersion: '22'
+    instanceMemoryMB: int(empty(functionInstanceMemoryMB) ? '2048' : functionInstanceMemoryMB)
+    storageAccountName: storage.outputs.name
+    deploymentStorageContainerName: deploymentStorageContainerName
+    identityId: appIdentity.outputs.resourceId
+    identityClientId: appIdentity.outputs.clientId
+    appSettings: appSettings
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbacAssignments'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    appInsightsName: monitoring.outputs.name
+    communicationServiceName: email.outputs.communicationServiceName
+    managedIdentityPrincipalId: appIdentity.outputs.principalId
+    userIdentityPrincipalId: principalId
+    userIdentityPrincipalType: resolvedPrincipalType
+  }
+}
+
+// Read by azd and by infra/hooks/postprovision.* (names differ from the inputs above, so that azd writing
+// outputs back into the environment never turns a computed value into an override).
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
+output AZURE_FUNCTION_NAME string = api.outputs.SERVICE_API_NAME
+output APP_IDENTITY_PRINCIPAL_ID string = appIdentity.outputs.principalId
+output APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
+output APP_M365_TENANT_ID string = resolvedTenantId
+output APP_EMAIL_CHANNEL string = resolvedEmailChannel
+output APP_EMAIL_SENDER_ADDRESS string = appSettings.EMAIL_SENDER_ADDRESS
+output APP_ACS_ENDPOINT string = email.outputs.endpoint
+output APP_STORAGE_TABLE_ENDPOINT string = api.outputs.tableServiceUri
+output CUSTOM_EMAIL_DOMAIN_VERIFICATION_RECORDS object = email.outputs.customDomainVerificationRecords

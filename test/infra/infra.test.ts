@@ -1,0 +1,472 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
+import {
+  BicepFile,
+  entries,
+  matchingBracket,
+  objectEntry,
+  readSimpleYaml,
+  type YamlValue,
+} from './bicep-text';
+
+/**
+ * The infrastructure, read as text (the Bicep compiler cannot run here), against what the app reads:
+ * the settings catalogue, and the Azure roles its code needs.
+ */
+
+const ROOT = path.resolve(__dirname, '../..');
+const INFRA = path.join(ROOT, 'infra');
+const read = (relative: string) => readFileSync(path.join(ROOT, relative), 'utf8');
+const bicep = (relative: string) => new BicepFile(relative, read(relative));
+
+function bicepFiles(dir = INFRA): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return bicepFiles(full);
+    return entry.name.endsWith('.bicep') ? [path.relative(ROOT, full)] : [];
+  });
+}
+
+const main = bicep('infra/main.bicep');
+const api = bicep('infra/app/api.bicep');
+const rbac = bicep('infra/app/rbac.bicep');
+const email = bicep('infra/app/email.bicep');
+const allBicep = bicepFiles().map(bicep);
+const catalogue = new Map(SETTINGS_CATALOGUE.map((spec) => [spec.name, spec]));
+
+/**
+ * Settings of the Functions host and platform, which the app's catalogue does not list. Anything else the
+ * infrastructure sets must be a setting the app knows.
+ */
+const PLATFORM_SETTINGS = new Set([
+  'AzureWebJobsStorage__credential', // identity-based host storage: use a managed identity
+  'AzureWebJobsStorage__clientId', // ... the user-assigned one
+  'AzureWebJobsStorage__blobServiceUri', // host locks and timer status
+  'AzureWebJobsStorage__queueServiceUri', // allowed, though unused: no queue triggers
+  'AzureWebJobsStorage__tableServiceUri', // also read by the app (its tables), and in the catalogue
+  'APPLICATIONINSIGHTS_CONNECTION_STRING', // where telemetry goes; holds no secret with local auth off
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', // telemetry sent with an Entra token of the identity
+]);
+
+/**
+ * Settings the app needs in Azure beyond those the catalogue marks required (the catalogue cannot mark
+ * them: locally they are optional or have alternatives).
+ */
+const REQUIRED_IN_AZURE: Record<string, string> = {
+  AZURE_CLIENT_ID:
+    'selects the user-assigned managed identity (ManagedIdentityCredential, lib/composition.ts)',
+  ACS_ENDPOINT: 'the ACS channel sends with the identity, not a connection string',
+  EMAIL_SENDER_ADDRESS: 'the app refuses to start without a From address',
+  SNAPSHOT_SCHEDULE: "the host resolves '%SNAPSHOT_SCHEDULE%' from app settings, not from the app's defaults",
+  NOTIFY_SCHEDULE: "the host resolves '%NOTIFY_SCHEDULE%' from app settings, not from the app's defaults",
+  AzureWebJobsStorage__tableServiceUri: "the app's tables, reached with the identity",
+};
+
+/** Settings that carry or need a secret: the infrastructure never sets them (identity everywhere). */
+const SECRET_SETTINGS = [
+  'AzureWebJobsStorage', // the connection-string form of host storage
+  'TABLES_CONNECTION_STRING',
+  'ACS_CONNECTION_STRING',
+  'AZURE_CLIENT_SECRET',
+  'AZURE_CLIENT_CERTIFICATE_PATH',
+];
+
+/** Settings Flex Consumption refuses or ignores: the runtime is set in functionAppConfig instead. */
+const NOT_ON_FLEX = [
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_CONTENTSHARE',
+];
+
+/**
+ * Azure built-in roles the infrastructure may assign, each with what in the code needs it. A role
+ * assignment naming any other id fails; so does a justification nobody uses any more.
+ */
+const JUSTIFIED_ROLES: Record<string, { role: string; why: string }> = {
+  'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': {
+    role: 'Storage Blob Data Owner',
+    why: 'Flex Consumption deployment container (functionAppConfig.deployment, identity auth) and the host storage blobs (AzureWebJobsStorage__blobServiceUri: locks, timer status)',
+  },
+  '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': {
+    role: 'Storage Table Data Contributor',
+    why: "the app's tables (lib/store: create at start, read and write entities) through AzureWebJobsStorage__tableServiceUri; the deploying user's qrn CLI against them",
+  },
+  '3913510d-42f4-4e42-8a64-420c390055eb': {
+    role: 'Monitoring Metrics Publisher',
+    why: 'telemetry to Application Insights with local auth disabled (APPLICATIONINSIGHTS_AUTHENTICATION_STRING)',
+  },
+  '09976791-48a7-449e-bb21-39d1a415f350': {
+    role: 'Communication and Email Service Owner',
+    why: 'lib/mail/acs-channel.ts sends with EmailClient(endpoint, managed identity): the narrowest built-in role allowing an Entra-authenticated send',
+  },
+};
+
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/i;
+
+function suppliedSettings(): Map<string, string> {
+  return new Map([...main.objectVar('appSettings'), ...api.objectVar('hostSettings')]);
+}
+
+function moduleNamed(file: BicepFile, name: string) {
+  const found = file.modules().find((m) => m.name === name);
+  if (!found) throw new Error(`${file.path}: no module '${name}'`);
+  return found;
+}
+
+/** A Bicep string literal's value, or undefined when the expression is not a plain literal. */
+function literal(expression: string): string | undefined {
+  const match = /^'((?:[^'\\]|\\.)*)'$/.exec(expression.trim());
+  return match ? match[1].replace(/\\(.)/g, '$1') : undefined;
+}
+
+describe('infrastructure: app settings', () => {
+  const supplied = suppliedSettings();
+
+  it('GIVEN the Bicep WHEN the app settings are gathered THEN they all flow through the two objects the test reads', () => {
+    const sinks = allBicep.flatMap((file) =>
+      [...file.text.matchAll(/appSettingsKeyValuePairs\s*:\s*(.+)/g)].map(
+        (m) => `${file.path}: ${m[1].trim()}`,
+      ),
+    );
+    expect(sinks).toEqual(['infra/app/api.bicep: union(appSettings, hostSettings)']);
+    // union() lets the second object win silently: a name in both would hide the app's value.
+    const app = main.objectVar('appSettings');
+    expect([...api.objectVar('hostSettings').keys()].filter((name) => app.has(name))).toEqual([]);
+    expect(objectEntry(moduleNamed(main, 'api').body!, 'params')?.get('appSettings')).toBe('appSettings');
+    for (const file of allBicep) {
+      expect(file.text).not.toMatch(/Microsoft\.Web\/sites\/config/);
+      expect(file.text).not.toMatch(/\bconfigs\s*:/);
+    }
+  });
+
+  it('GIVEN the settings catalogue WHEN compared with the Bicep THEN every setting the app requires in Azure is supplied', () => {
+    const required = [
+      ...SETTINGS_CATALOGUE.filter((spec) => spec.required).map((spec) => spec.name),
+      ...Object.keys(REQUIRED_IN_AZURE),
+    ];
+    for (const name of Object.keys(REQUIRED_IN_AZURE)) {
+      expect({ name, inCatalogue: catalogue.has(name) }).toEqual({ name, inCatalogue: true });
+    }
+    const missing = required.filter((name) => !supplied.has(name));
+    expect(missing).toEqual([]);
+  });
+
+  it('GIVEN the Bicep WHEN its settings are listed THEN each is a setting the app knows or an allowed platform setting', () => {
+    const unknown = [...supplied.keys()].filter(
+      (name) => !catalogue.has(name) && !PLATFORM_SETTINGS.has(name),
+    );
+    expect(unknown).toEqual([]);
+    const notOnFlex = [...supplied.keys()].filter((name) => NOT_ON_FLEX.includes(name));
+    expect(notOnFlex).toEqual([]);
+  });
+
+  it('GIVEN the Bicep WHEN its settings are read THEN none carries a key, a connection string with a key, or a secret', () => {
+    expect([...supplied.keys()].filter((name) => SECRET_SETTINGS.includes(name))).toEqual([]);
+    for (const [name, value] of supplied) {
+      expect({ name, value }).not.toEqual({
+        name,
+        value: expect.stringMatching(
+          /listKeys|listConnectionStrings|AccountKey=|accesskey=|SharedAccessSignature|primaryKey|secret/i,
+        ),
+      });
+    }
+    for (const file of allBicep) {
+      expect({ file: file.path, listKeys: /\blist(Keys|ConnectionStrings)\s*\(/.test(file.text) }).toEqual({
+        file: file.path,
+        listKeys: false,
+      });
+      expect({ file: file.path, secure: /@secure\s*\(/.test(file.text) }).toEqual({
+        file: file.path,
+        secure: false,
+      });
+    }
+  });
+
+  it('GIVEN the identity-based settings WHEN read THEN host storage, tables and telemetry use the user-assigned identity', () => {
+    expect(supplied.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
+    expect(supplied.get('AzureWebJobsStorage__clientId')).toBe('identityClientId');
+    expect(supplied.get('AzureWebJobsStorage__blobServiceUri')).toMatch(/primaryEndpoints\.blob$/);
+    expect(supplied.get('AzureWebJobsStorage__tableServiceUri')).toMatch(/primaryEndpoints\.table$/);
+    expect(supplied.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe(
+      "'ClientId=${identityClientId};Authorization=AAD'",
+    );
+    expect(supplied.get('AZURE_CLIENT_ID')).toBe('appIdentity.outputs.clientId');
+    const apiParams = objectEntry(moduleNamed(main, 'api').body!, 'params')!;
+    expect(apiParams.get('identityClientId')).toBe('appIdentity.outputs.clientId');
+    expect(apiParams.get('identityId')).toBe('appIdentity.outputs.resourceId');
+  });
+
+  it("GIVEN the Bicep's fallbacks for empty azd variables WHEN compared THEN they equal the catalogue's defaults", () => {
+    const defaults = main.objectVar('defaults');
+    const expected: Record<string, string> = {
+      snapshotSchedule: 'SNAPSHOT_SCHEDULE',
+      notifySchedule: 'NOTIFY_SCHEDULE',
+      emailSenderDisplayName: 'EMAIL_SENDER_DISPLAY_NAME',
+      emailChannel: 'EMAIL_CHANNEL',
+    };
+    for (const [key, setting] of Object.entries(expected)) {
+      expect({ key, value: literal(defaults.get(key) ?? '') }).toEqual({
+        key,
+        value: catalogue.get(setting)?.default,
+      });
+    }
+  });
+
+  it('GIVEN sample values for what Azure fills in WHEN the supplied settings are loaded THEN the app starts with them', () => {
+    // What the deployment computes, as it would look at run time.
+    const samples: Record<string, string> = {
+      resolvedTenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
+      'appIdentity.outputs.clientId': '3b9d3f1e-5d2c-4a8e-9f6b-0c1d2e3f4a5b',
+      identityClientId: '3b9d3f1e-5d2c-4a8e-9f6b-0c1d2e3f4a5b',
+      'email.outputs.endpoint': 'https://acs-abc.unitedstates.communication.azure.com',
+      'stg.properties.primaryEndpoints.blob': 'https://stabc.blob.core.windows.net/',
+      'stg.properties.primaryEndpoints.table': 'https://stabc.table.core.windows.net/',
+      'applicationInsights.properties.ConnectionString':
+        'InstrumentationKey=00000000-0000-0000-0000-000000000000',
+      emailSupportContact: '',
+      notifyRedirectTo: '',
+      notifyAllowedSenders: '',
+    };
+    const defaults = main.objectVar('defaults');
+    const resolve = (name: string, expression: string): string => {
+      const plain = literal(expression);
+      if (plain !== undefined) return plain.replace(/\$\{identityClientId\}/g, samples.identityClientId);
+      if (expression in samples) return samples[expression];
+      // empty(x) ? fallback : x  -> the fallback (azd variable left empty)
+      const fallback = /^empty\(\w+\)\s*\?\s*(.+?)\s*:\s*\w+$/.exec(expression);
+      if (fallback) {
+        const value = fallback[1].startsWith('defaults.')
+          ? defaults.get(fallback[1].slice('defaults.'.length))
+          : fallback[1];
+        return literal(value ?? '') ?? '';
+      }
+      if (/^resolved\w+$/.test(expression)) {
+        const declared = main.vars().find((v) => v.name === expression)?.value ?? '';
+        return resolve(name, declared);
+      }
+      if (name === 'EMAIL_SENDER_ADDRESS')
+        return 'DoNotReply@0c5e1a2b-1d2e-4f5a-8b9c-0d1e2f3a4b5c.azurecomm.net';
+      throw new Error(`no sample value for ${name} = ${expression}: add one to this test`);
+    };
+    const env = Object.fromEntries(
+      [...supplied].map(([name, expression]) => [name, resolve(name, expression)]),
+    );
+    const settings = loadSettings(env);
+    expect(settings.credentials.clientId).toBe(samples.identityClientId);
+    expect(settings.tables).toEqual({
+      kind: 'accountUrl',
+      accountUrl: 'https://stabc.table.core.windows.net',
+    });
+    expect(settings.email).toMatchObject({ channel: 'acs', acs: { kind: 'endpoint' } });
+    expect(settings.schedules).toEqual({ snapshot: '0 */15 * * * *', notify: '0 5-59/15 * * * *' });
+    // A fresh deployment pilots: it records notifications and sends nothing until NOTIFY_DRY_RUN=false.
+    expect(settings.pilot.dryRun).toBe(true);
+  });
+});
+
+describe('infrastructure: parameters and modules', () => {
+  it('GIVEN main.parameters.json WHEN parsed THEN it is valid JSON whose parameters main.bicep declares, fed from azd variables', () => {
+    const parameters = JSON.parse(read('infra/main.parameters.json')) as {
+      parameters: Record<string, { value: unknown }>;
+    };
+    const declared = new Map(main.params().map((p) => [p.name, p]));
+    for (const [name, { value }] of Object.entries(parameters.parameters)) {
+      expect({ name, declared: declared.has(name) }).toEqual({ name, declared: true });
+      expect({ name, value }).toEqual({ name, value: expect.stringMatching(/^\$\{[A-Z][A-Z0-9_]*\}$/) });
+    }
+    const withoutDefault = [...declared.values()].filter((p) => p.value === undefined).map((p) => p.name);
+    expect(withoutDefault.filter((name) => !(name in parameters.parameters))).toEqual([]);
+    for (const expected of ['environmentName', 'location', 'principalId', 'm365TenantId']) {
+      expect(Object.keys(parameters.parameters)).toContain(expected);
+    }
+    expect(parameters.parameters.environmentName.value).toBe('${AZURE_ENV_NAME}');
+    expect(parameters.parameters.location.value).toBe('${AZURE_LOCATION}');
+    expect(parameters.parameters.principalId.value).toBe('${AZURE_PRINCIPAL_ID}');
+  });
+
+  it('GIVEN each module call WHEN compared with its module THEN local files exist, every passed param is declared and every required param is passed', () => {
+    for (const file of allBicep) {
+      for (const module of file.modules()) {
+        const passed = objectEntry(module.body!, 'params') ?? new Map<string, string>();
+        if (module.type.startsWith('br/public:avm/')) {
+          expect(module.type).toMatch(/^br\/public:avm\/res\/[\w-]+\/[\w-]+:\d+\.\d+\.\d+$/);
+          // AVM modules can assign roles themselves; all assignments stay in rbac.bicep, where they are checked.
+          expect({ module: module.name, roleAssignments: passed.has('roleAssignments') }).toEqual({
+            module: module.name,
+            roleAssignments: false,
+          });
+          continue;
+        }
+        const target = path.join(path.dirname(file.path), module.type);
+        expect({ module: module.type, exists: existsSync(path.join(ROOT, target)) }).toEqual({
+          module: module.type,
+          exists: true,
+        });
+        const declared = bicep(target).params();
+        const names = new Set(declared.map((p) => p.name));
+        expect([...passed.keys()].filter((name) => !names.has(name))).toEqual([]);
+        const required = declared.filter((p) => p.value === undefined).map((p) => p.name);
+        expect({ module: module.type, missing: required.filter((name) => !passed.has(name)) }).toEqual({
+          module: module.type,
+          missing: [],
+        });
+      }
+    }
+  });
+
+  it('GIVEN the function app WHEN read THEN it runs Node 22 on a Flex Consumption (FC1) plan', () => {
+    const apiParams = objectEntry(moduleNamed(main, 'api').body!, 'params')!;
+    expect(apiParams.get('runtimeName')).toBe("'node'");
+    expect(apiParams.get('runtimeVersion')).toBe("'22'");
+    const plan = objectEntry(moduleNamed(main, 'appServicePlan').body!, 'params')!;
+    const sku = entries(plan.get('sku')!.slice(1, -1));
+    expect(sku.get('name')).toBe("'FC1'");
+    expect(sku.get('tier')).toBe("'FlexConsumption'");
+    const site = objectEntry(moduleNamed(api, 'api').body!, 'params')!;
+    expect(site.get('kind')).toBe("'functionapp,linux'");
+    const config = site.get('functionAppConfig')!;
+    const runtime = entries(
+      entries(config.slice(1, matchingBracket(config, 0)))
+        .get('runtime')!
+        .slice(1, -1),
+    );
+    expect(runtime.get('name')).toBe('runtimeName');
+    expect(runtime.get('version')).toBe('runtimeVersion');
+    expect(config).toMatch(/type:\s*'UserAssignedIdentity'/);
+  });
+
+  it('GIVEN storage and monitoring WHEN read THEN shared keys and local authentication are off', () => {
+    const storage = objectEntry(moduleNamed(main, 'storage').body!, 'params')!;
+    expect(storage.get('allowSharedKeyAccess')).toBe('false');
+    expect(storage.get('allowBlobPublicAccess')).toBe('false');
+    const monitoring = objectEntry(moduleNamed(main, 'monitoring').body!, 'params')!;
+    expect(monitoring.get('disableLocalAuth')).toBe('true');
+  });
+
+  it('GIVEN the email module WHEN read THEN an Azure-managed domain (and the optional custom one) is linked, with a settable display name', () => {
+    const resources = email.resources();
+    const managed = resources.find((r) => r.name === 'managedDomain')!;
+    expect(entries(managed.body!).get('name')).toBe("'AzureManagedDomain'");
+    expect(objectEntry(managed.body!, 'properties')?.get('domainManagement')).toBe("'AzureManaged'");
+    const senders = resources.filter((r) =>
+      r.type.startsWith('Microsoft.Communication/emailServices/domains/senderUsernames@'),
+    );
+    expect(senders.map((s) => objectEntry(s.body!, 'properties')?.get('displayName'))).toEqual([
+      'senderDisplayName',
+      'senderDisplayName',
+    ]);
+    const acs = resources.find((r) => r.type.startsWith('Microsoft.Communication/communicationServices@'))!;
+    expect(objectEntry(acs.body!, 'properties')?.get('linkedDomains')).toMatch(/managedDomain\.id/);
+    expect(email.outputs().find((o) => o.name === 'senderAddress')?.value).toMatch(/fromSenderDomain/);
+  });
+});
+
+describe('infrastructure: role assignments', () => {
+  const assignments = allBicep.flatMap((file) =>
+    file
+      .resources()
+      .filter((r) => r.type.startsWith('Microsoft.Authorization/roleAssignments@'))
+      .map((r) => ({ file, resource: r })),
+  );
+
+  function roleIdOf(file: BicepFile, expression: string): string {
+    const direct = GUID.exec(expression);
+    if (direct) return direct[0].toLowerCase();
+    const viaRoles = /\broles\.(\w+)/.exec(expression);
+    if (viaRoles) {
+      const value = file.objectVar('roles').get(viaRoles[1]);
+      if (value && GUID.test(value)) return GUID.exec(value)![0].toLowerCase();
+    }
+    const viaVar = /\b(\w+)\)?\s*$/.exec(expression);
+    const declared = viaVar && file.vars().find((v) => v.name === viaVar[1]);
+    if (declared?.value && GUID.test(declared.value)) return GUID.exec(declared.value)![0].toLowerCase();
+    throw new Error(`${file.path}: cannot resolve the role of '${expression}'`);
+  }
+
+  it('GIVEN the Bicep WHEN role assignments are listed THEN there are some, all in rbac.bicep', () => {
+    expect(assignments.length).toBeGreaterThan(0);
+    expect(new Set(assignments.map((a) => a.file.path))).toEqual(new Set(['infra/app/rbac.bicep']));
+  });
+
+  it('GIVEN every role assignment WHEN its role id is resolved THEN it is one the code needs, and every justified role is used', () => {
+    const used = new Set<string>();
+    for (const { file, resource } of assignments) {
+      const roleDefinitionId = objectEntry(resource.body!, 'properties')?.get('roleDefinitionId');
+      expect({ resource: resource.name, roleDefinitionId: typeof roleDefinitionId }).toEqual({
+        resource: resource.name,
+        roleDefinitionId: 'string',
+      });
+      const id = roleIdOf(file, roleDefinitionId!);
+      expect({ resource: resource.name, id, justified: id in JUSTIFIED_ROLES }).toEqual({
+        resource: resource.name,
+        id,
+        justified: true,
+      });
+      used.add(id);
+    }
+    expect([...used].sort()).toEqual(Object.keys(JUSTIFIED_ROLES).sort());
+    // Every role id written in rbac.bicep is assigned (no stale, unexplained ids lying around).
+    const written = [...rbac.objectVar('roles').values()].map((v) => GUID.exec(v)![0].toLowerCase());
+    expect(written.sort()).toEqual([...used].sort());
+  });
+
+  it('GIVEN the managed identity WHEN its assignments are listed THEN each is scoped to the one resource it needs', () => {
+    const scopes = Object.fromEntries(
+      assignments
+        .filter(
+          ({ resource }) =>
+            objectEntry(resource.body!, 'properties')?.get('principalId') === 'managedIdentityPrincipalId',
+        )
+        .map(({ file, resource }) => [
+          JUSTIFIED_ROLES[roleIdOf(file, objectEntry(resource.body!, 'properties')!.get('roleDefinitionId')!)]
+            .role,
+          entries(resource.body!).get('scope'),
+        ]),
+    );
+    expect(scopes).toEqual({
+      'Storage Blob Data Owner': 'storageAccount',
+      'Storage Table Data Contributor': 'storageAccount',
+      'Monitoring Metrics Publisher': 'applicationInsights',
+      'Communication and Email Service Owner': 'communicationService',
+    });
+  });
+});
+
+describe('infrastructure: azd project and hooks', () => {
+  const yaml = readSimpleYaml(read('azure.yaml'));
+  const at = (value: YamlValue | undefined, ...keys: string[]): YamlValue | undefined =>
+    keys.reduce<YamlValue | undefined>((v, k) => (v && typeof v === 'object' ? v[k] : undefined), value);
+
+  it('GIVEN azure.yaml WHEN read THEN it declares the function app service and a postprovision hook for both shells', () => {
+    expect(typeof yaml.name).toBe('string');
+    expect(at(yaml, 'services', 'api')).toEqual({ project: '.', language: 'ts', host: 'function' });
+    for (const [platform, shell, script] of [
+      ['posix', 'sh', './infra/hooks/postprovision.sh'],
+      ['windows', 'pwsh', './infra/hooks/postprovision.ps1'],
+    ]) {
+      expect(at(yaml, 'hooks', 'postprovision', platform, 'shell')).toBe(shell);
+      expect(at(yaml, 'hooks', 'postprovision', platform, 'run')).toBe(script);
+      expect(existsSync(path.join(ROOT, script))).toBe(true);
+    }
+  });
+
+  it('GIVEN the hooks WHEN read THEN they grant with the app own command and read only outputs main.bicep declares', () => {
+    const outputs = new Set(main.outputs().map((o) => o.name));
+    for (const script of ['infra/hooks/postprovision.sh', 'infra/hooks/postprovision.ps1']) {
+      const text = read(script);
+      expect(text).toMatch(/qrn['\s,]+permissions['\s,]+--principal-id/);
+      expect(text).toMatch(/--no\b/); // never fetch a registry package named qrn
+      expect(text).toMatch(/--mail-send/);
+      expect(text).toMatch(/graph/);
+      const variables = new Set(
+        [...text.matchAll(/(?:\$\{|\$env:)(APP_[A-Z0-9_]+|AZURE_TENANT_ID)/g)].map((m) => m[1]),
+      );
+      expect([...variables].filter((name) => !outputs.has(name))).toEqual([]);
+      expect(variables.has('APP_IDENTITY_PRINCIPAL_ID')).toBe(true);
+    }
+  });
+});
