@@ -16,6 +16,8 @@ import { EmailClient, type EmailMessage, type EmailClientOptions } from '@azure/
 import { isRestError, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import type { EmailSettings } from '../config/settings';
+import { originGuardPolicy } from '../core/origin-guard';
+import type { Logger } from '../core/log';
 import {
   parseRetryAfter,
   REQUEST_TIMEOUT_MS,
@@ -31,6 +33,15 @@ export interface AcsChannelOptions {
   timeoutMs?: number;
   /** Extra client options (tests); retries stay off whatever is given here. */
   clientOptions?: EmailClientOptions;
+  /** Where a refused request (an Operation-Location off the endpoint) is logged. */
+  logger?: Logger;
+}
+
+/** The `endpoint=` of an ACS connection string. */
+export function connectionStringEndpoint(connectionString: string): string {
+  const match = /(?:^|;)\s*endpoint\s*=\s*([^;]+)/i.exec(connectionString);
+  if (!match) throw new Error('ACS_CONNECTION_STRING has no endpoint=');
+  return match[1].trim();
 }
 
 /** The status call the SDK's generated client has but `EmailClient` does not expose (1.1.0). */
@@ -52,9 +63,16 @@ export function createAcsChannel(
   if (!acs) {
     throw new Error('The ACS email channel needs ACS_ENDPOINT or ACS_CONNECTION_STRING.');
   }
+  // The key's HMAC signature (or the bearer token) goes to the configured endpoint only: an
+  // Operation-Location pointing elsewhere is refused, never polled with credentials.
+  const endpoint = acs.kind === 'endpoint' ? acs.endpoint : connectionStringEndpoint(acs.connectionString);
   const clientOptions: EmailClientOptions = {
     ...options.clientOptions,
     retryOptions: { ...options.clientOptions?.retryOptions, maxRetries: 0 },
+    additionalPolicies: [
+      ...(options.clientOptions?.additionalPolicies ?? []),
+      { policy: originGuardPolicy('acs', endpoint, options.logger), position: 'perRetry' },
+    ],
   };
   const client =
     acs.kind === 'connectionString'

@@ -1,23 +1,73 @@
-import { Client } from '@microsoft/microsoft-graph-client';
+import {
+  Client,
+  MiddlewareFactory,
+  type AuthenticationProvider,
+  type Context,
+  type Middleware,
+} from '@microsoft/microsoft-graph-client';
 import type { TokenCredential } from '@azure/identity';
+import { OriginGuardMiddleware } from '../core/origin-guard';
+import type { Logger } from '../core/log';
 
 /**
  * The Microsoft Graph client for the configured Graph host (GRAPH_API_URL). The client sends its
  * token only to Graph's own hosts and to `customHosts`, so the configured host is named there
  * (national clouds, the local simulator). Its RetryHandler honours 429 Retry-After.
+ *
+ * `customHosts` compares host names only (any port, and every Microsoft Graph cloud), so the default
+ * chain is given an origin guard just before its HTTP handler: a request to any origin but the configured
+ * one (a nextLink or a redirect elsewhere) is refused and logged, never sent with the token.
  */
-export function createGraphClient(graphApiUrl: string, credential: TokenCredential): Client {
+export interface GraphClientOptions {
+  /**
+   * One call, retries included, gives up after this long (default 100 s): a Graph request that never
+   * answers must not hold a run until the host's own timeout. A call that sets its own signal keeps it.
+   */
+  requestTimeoutMs?: number;
+}
+
+export function createGraphClient(
+  graphApiUrl: string,
+  credential: TokenCredential,
+  logger?: Logger,
+  options: GraphClientOptions = {},
+): Client {
   const url = new URL(graphApiUrl);
   const scope = `${url.origin}/.default`;
+  const authProvider: AuthenticationProvider = {
+    getAccessToken: async () => {
+      const token = await credential.getToken(scope);
+      if (!token) throw new Error(`No token for ${scope}`);
+      return token.token;
+    },
+  };
+  const chain: Middleware[] = [
+    new TimeoutMiddleware(options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS),
+    ...MiddlewareFactory.getDefaultMiddlewareChain(authProvider),
+  ];
+  // The last handler sends the request: the guard goes right before it.
+  chain.splice(chain.length - 1, 0, new OriginGuardMiddleware(url.origin, logger));
   return Client.initWithMiddleware({
     baseUrl: url.origin,
     customHosts: new Set([url.hostname]),
-    authProvider: {
-      getAccessToken: async () => {
-        const token = await credential.getToken(scope);
-        if (!token) throw new Error(`No token for ${scope}`);
-        return token.token;
-      },
-    },
+    middleware: chain,
   });
+}
+
+const DEFAULT_TIMEOUT_MS = 100_000;
+
+/** First in the chain: gives the call (all its retries) one deadline, unless the caller set a signal. */
+class TimeoutMiddleware implements Middleware {
+  private next?: Middleware;
+  constructor(private readonly timeoutMs: number) {}
+
+  async execute(context: Context): Promise<void> {
+    context.options = context.options ?? {};
+    if (!context.options.signal) context.options.signal = AbortSignal.timeout(this.timeoutMs);
+    await this.next!.execute(context);
+  }
+
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
 }

@@ -1,6 +1,7 @@
 import { TableClient, TableServiceClient, type TableEntity } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { TableStorageSettings } from '../config/settings';
+import { originGuardPolicy } from '../core/origin-guard';
 
 export type TableName = 'quarantine' | 'releases' | 'notifications' | 'state';
 export const TABLE_NAMES: readonly TableName[] = ['quarantine', 'releases', 'notifications', 'state'];
@@ -13,11 +14,16 @@ export function tableClient(
   tableName: string,
   credential: TokenCredential,
 ): TableClient {
-  if (storage.kind === 'accountUrl') return new TableClient(storage.accountUrl, tableName, credential);
-  // Azurite speaks plain http on loopback; real accounts are https and this flag changes nothing for them.
-  return TableClient.fromConnectionString(storage.connectionString, tableName, {
-    allowInsecureConnection: true,
-  });
+  const client =
+    storage.kind === 'accountUrl'
+      ? new TableClient(storage.accountUrl, tableName, credential)
+      : // Azurite speaks plain http on loopback; real accounts are https and this flag changes nothing for them.
+        TableClient.fromConnectionString(storage.connectionString, tableName, {
+          allowInsecureConnection: true,
+        });
+  // The account's key signature or token goes to the account's own endpoint only.
+  client.pipeline.addPolicy(originGuardPolicy('tables', client.url), { afterPhase: 'Sign' });
+  return client;
 }
 
 export function tableServiceClient(

@@ -197,6 +197,21 @@ describe('Rows that break the wire invariants', () => {
     });
   });
 
+  test('a numeric text too long for a number (Infinity) is reported and left out, never stored as Infinity (issue 8)', () => {
+    const huge = '9'.repeat(400);
+    const mapped = stored(
+      mapQuarantineRow({ ...base, Size: huge, RecipientCount: huge, ReleasedCount: huge }),
+    );
+    expect(mapped.message.size).toBeUndefined();
+    expect(mapped.message.recipientCount).toBe(1); // falls back to the recipients listed
+    expect(mapped.message.releasedCount).toBe(0);
+    expect(mapped.warnings.map((w) => `${w.kind}:${w.field}`).sort()).toEqual([
+      'unexpected-type:RecipientCount',
+      'unexpected-type:ReleasedCount',
+      'unexpected-type:Size',
+    ]);
+  });
+
   test('an unparsable date is reported and left out', () => {
     const mapped = stored(mapQuarantineRow({ ...base, Expires: 'next Tuesday' }));
     expect(mapped.message.expiresAt).toBeUndefined();

@@ -15,6 +15,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { TokenCredential } from '@azure/identity';
 import { systemClock, type Clock } from '../../core/clock';
+import { originGuardPolicy } from '../../core/origin-guard';
 import type { Logger } from '../../core/log';
 
 /**
@@ -243,6 +244,8 @@ export class ExchangeAdminApi {
       { phase: 'Sign' },
     );
     this.pipeline.addPolicy(this.attemptPolicy(), { afterPhase: 'Sign' });
+    // Last before the wire: the token goes to the configured Exchange origin and nowhere else.
+    this.pipeline.addPolicy(originGuardPolicy('exchange', origin, options.logger), { afterPhase: 'Sign' });
   }
 
   /** Runs one cmdlet. `parameters` defaults to `{}` (never null: the service wants an object). */

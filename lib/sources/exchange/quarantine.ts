@@ -278,7 +278,11 @@ class RowReader {
     if (value === undefined || value === null) return undefined;
     if (typeof value === 'number' && Number.isFinite(value)) return value;
     this.warnType(field, value);
-    if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) return Number(value);
+    if (typeof value === 'string' && /^\s*-?\d+(\.\d+)?\s*$/.test(value)) {
+      // Hundreds of digits read as Infinity, which Table Storage cannot keep: treat it as unreadable.
+      const parsed = Number(value);
+      if (Number.isFinite(parsed)) return parsed;
+    }
     return undefined;
   }
 
