@@ -16,6 +16,7 @@ import {
 } from '../store/notifications-store';
 import type { ReleaseRow, ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
+import { recordSuccessfulRun } from './last-run';
 import { decideOutbound, senderInScope, type SkipReason, type TenantDomains } from './outbound';
 
 export interface NotifyDependencies {
@@ -123,6 +124,7 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     }
     await sendNotifications(deps, await joinPendingReleases(deps, summary, run), summary, run);
     summary.matched = run.matched.size;
+    await recordSuccessfulRun(deps.state, 'notify', deps.clock.now()); // for GET /api/health
   } finally {
     await lease.release();
     summary.durationMs = deps.clock.now().getTime() - started.getTime();
@@ -160,7 +162,7 @@ async function finishInterruptedNotifications(
         record.lastError =
           state === 'failed' ? 'the email channel reported the send failed' : record.lastError;
         if (!(await deps.notifications.update(record))) continue;
-        await releaseUnits(
+        summary.failed += await releaseUnits(
           deps,
           record,
           state === 'failed' ? 'the email channel reported the send failed' : undefined,
@@ -226,11 +228,12 @@ async function joinPendingReleases(
   const { settings, clock } = deps;
   const byMessage = new Map<string, Row[]>();
   for await (const row of deps.releases.listPending()) {
-    if (row.notificationId) continue; // in flight: settled by step 1 of the next run
     if (run.failedThisRun.has(unitKey(row))) {
       summary.carriedOver += 1;
       continue;
     }
+    // In flight (settled by step 1 of the next run), unless its notification is not in flight any more.
+    if (row.notificationId && !(await freeStaleHold(deps, row))) continue;
     const rows = byMessage.get(row.networkMessageId) ?? [];
     rows.push(row);
     byMessage.set(row.networkMessageId, rows);
@@ -412,7 +415,11 @@ async function sendNotifications(
       continue;
     }
 
-    current.state = 'abandoned';
+    // A transient failure (a timeout, a lost answer, a 5xx) may hide a send the service took: where the
+    // channel can tell, the notification stays 'sending' with its units held, and the next run asks the
+    // channel (step 1) before sending anything again. Never resend blindly.
+    const uncertain = outcome.kind === 'failed' && !outcome.permanent && deps.channel.supportsStatus;
+    current.state = uncertain ? 'sending' : 'abandoned';
     current.lastError = outcome.kind === 'throttled' ? 'throttled' : outcome.reason;
     await deps.notifications.update(current);
     if (outcome.kind === 'throttled') {
@@ -427,6 +434,24 @@ async function sendNotifications(
       continue;
     }
     for (const row of batch.rows) run.failedThisRun.add(unitKey(row));
+    if (uncertain) {
+      for (const row of batch.rows) {
+        const attempts = (row.sendAttempts ?? 0) + 1;
+        await save(deps, row, {
+          reason: `send failed (attempt ${attempts}); the next run asks the email service whether it went out: ${outcome.reason}`,
+          sendAttempts: attempts,
+        });
+      }
+      summary.carriedOver += batch.rows.length;
+      logger.warn(
+        'notify: a send may not have gone out; the next run asks the email service before any resend',
+        {
+          notification: id,
+          releases: batch.rows.length,
+        },
+      );
+      continue;
+    }
     const failures = await recordFailure(deps, batch.rows, outcome.reason, outcome.permanent);
     summary.failed += failures.failed;
     summary.carriedOver += failures.retrying;
@@ -443,10 +468,16 @@ async function sendNotifications(
 async function describeBatch(deps: NotifyDependencies, batch: SenderBatch) {
   const messages: (ReleasedMessageSummary & { followUp: boolean })[] = [];
   for (const [networkMessageId, { rows }] of batch.messages) {
-    const told = (await deps.releases.listForMessage(networkMessageId)).filter(
-      (r) => r.status === 'notified',
-    );
     const first = rows[0];
+    // Only a message released before to another of its recipients can be a follow-up. When this batch
+    // releases every recipient the snapshot lists, no other unit can exist (a release names the message's
+    // own recipients, or none for a message without any), so its releases partition is not read: the
+    // join stays at one table query per released message (issue 7).
+    const releasedNow = new Set(rows.map((r) => r.releasedTo));
+    const othersPossible = (first.originalRecipients ?? []).some((r) => !releasedNow.has(r));
+    const told = othersPossible
+      ? (await deps.releases.listForMessage(networkMessageId)).filter((r) => r.status === 'notified')
+      : [];
     const releaser: ReleasedMessageSummary['releaser'] = rows.some((r) => r.releasedBy && !r.isSystemRelease)
       ? { kind: 'person', name: rows.find((r) => r.releasedBy && !r.isSystemRelease)!.releasedBy! }
       : rows.every((r) => r.isSystemRelease)
@@ -483,15 +514,50 @@ async function markUnitsNotified(deps: NotifyDependencies, record: NotificationR
   }
 }
 
-/** Puts an abandoned notification's units back in the queue (or fails them once out of attempts). */
-async function releaseUnits(deps: NotifyDependencies, record: NotificationRecord, failure?: string) {
+/**
+ * A pending row can still name a notification that is no longer in flight: a crash between marking the
+ * notification abandoned and releasing its rows (throttled, failed, or found unknown by step 1) leaves it
+ * so, and nothing would ever free it. Free it when its notification is gone or abandoned; mark it
+ * notified when its notification was sent. True when the row may be sent now.
+ */
+async function freeStaleHold(deps: NotifyDependencies, row: Row): Promise<boolean> {
+  const record = row.sender ? await deps.notifications.get(row.sender, row.notificationId!) : undefined;
+  if (record && (record.state === 'sending' || record.state === 'sent')) return false;
+  if (record && record.state === 'complete') {
+    await markUnitsNotified(deps, record);
+    return false;
+  }
+  await save(deps, row, { notificationId: undefined });
+  return true;
+}
+
+/**
+ * Puts an abandoned notification's units back in the queue (or fails them once out of attempts).
+ * Returns how many failed.
+ */
+async function releaseUnits(
+  deps: NotifyDependencies,
+  record: NotificationRecord,
+  failure?: string,
+): Promise<number> {
   const rows: Row[] = [];
   for (const unit of record.units) {
     const row = await deps.releases.get(unit.networkMessageId, unit.releasedTo);
     if (row && row.status === 'pending' && row.notificationId === record.id) rows.push(row);
   }
-  if (failure) await recordFailure(deps, rows, failure, false);
-  else await markWaiting(deps, rows, 'waiting to be sent again after an interrupted run', true);
+  if (failure) return (await recordFailure(deps, rows, failure, false)).failed;
+  // An uncertain send counted its attempt when it failed: out of attempts, its units fail now.
+  const spent = rows.filter((r) => (r.sendAttempts ?? 0) >= deps.settings.email.maxAttempts);
+  for (const row of spent) {
+    await save(deps, row, {
+      status: 'failed',
+      reason: `send failed after ${row.sendAttempts} attempts: ${record.lastError ?? 'no answer'}`,
+      notificationId: undefined,
+    });
+  }
+  const waiting = rows.filter((r) => !spent.includes(r));
+  await markWaiting(deps, waiting, 'waiting to be sent again after an interrupted run', true);
+  return spent.length;
 }
 
 async function markWaiting(deps: NotifyDependencies, rows: Row[], reason: string, clearNotification = false) {

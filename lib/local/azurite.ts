@@ -86,11 +86,17 @@ export async function startAzuriteTables(
     port,
     connectionString: azuriteTablesConnectionString(port),
     process: child,
+    // SIGINT is Azurite's graceful stop: it saves its database, then exits. It has no SIGTERM handler:
+    // SIGTERM kills it at once, losing what it wrote since its last autosave (up to 5 s, tables included).
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill('SIGINT');
       }),
   };
 }

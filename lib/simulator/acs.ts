@@ -24,6 +24,16 @@ export interface AcsScenario {
    * its operation ends `Failed`, and nothing is captured.
    */
   failNext(status: number, count?: number): void;
+  /**
+   * The next `count` (default 1) valid sends are accepted and captured, but their answer never comes:
+   * the client's own timeout fires (a send that went out although the client could not know it).
+   */
+  loseNextAnswers(count?: number): void;
+  /**
+   * Token-safety tests: the 202's Operation-Location names this origin (e.g. another loopback port)
+   * instead of the service's own; undefined restores the real one.
+   */
+  setOperationLocationOrigin(origin: string | undefined): void;
   operations(): { id: string; status: string; recipients: string[] }[];
   reset(): void;
 }
@@ -118,6 +128,8 @@ export function createAcsService(
   let limits = { ...DEFAULT_LIMITS };
   let senderAddresses = options.senderAddresses?.map((a) => a.toLowerCase());
   let failures: number[] = [];
+  let answersToLose = 0;
+  let operationLocationOrigin: string | undefined;
   /** Accepted sends' times (ms), for the sliding windows. */
   let sendTimes: number[] = [];
   let operationLog: Operation[] = [];
@@ -366,13 +378,17 @@ export function createAcsService(
     operationLog.push(operation);
     operationsById.set(id, operation);
     if (!operation.failure) ctx.outbox.capture({ ...parsed, channel: 'acs', operationId: id });
+    if (answersToLose > 0) {
+      answersToLose -= 1;
+      return { status: 0, hang: true };
+    }
 
     const apiVersion = req.url.searchParams.get('api-version') ?? '';
     return {
       status: 202,
       headers: {
         ...JSON_HEADERS,
-        'Operation-Location': `${req.url.origin}/emails/operations/${encodeURIComponent(id)}?api-version=${apiVersion}`,
+        'Operation-Location': `${operationLocationOrigin ?? req.url.origin}/emails/operations/${encodeURIComponent(id)}?api-version=${apiVersion}`,
         'retry-after': POLL_RETRY_AFTER_SECONDS,
         'x-ms-request-id': randomUUID(),
       },
@@ -428,6 +444,12 @@ export function createAcsService(
     failNext(status, count = 1) {
       for (let i = 0; i < count; i++) failures.push(status);
     },
+    loseNextAnswers(count = 1) {
+      answersToLose += Math.max(0, count);
+    },
+    setOperationLocationOrigin(origin) {
+      operationLocationOrigin = origin === undefined ? undefined : new URL(origin).origin;
+    },
     operations() {
       const at = now();
       return operationLog.map((op) => ({
@@ -440,6 +462,8 @@ export function createAcsService(
       limits = { ...DEFAULT_LIMITS };
       senderAddresses = options.senderAddresses?.map((a) => a.toLowerCase());
       failures = [];
+      answersToLose = 0;
+      operationLocationOrigin = undefined;
       sendTimes = [];
       operationLog = [];
       operationsById = new Map();

@@ -114,6 +114,8 @@ export interface AuditQueryConfig {
   recordLimit: number;
   /** The tenant answers 404 to the audit API on v1.0 (only beta works). */
   v1NotFound: boolean;
+  /** Token-safety tests: @odata.nextLink names this origin (e.g. another loopback port) instead of Graph's. */
+  nextLinkOrigin?: string;
 }
 
 export const DEFAULT_AUDIT_QUERY_CONFIG: AuditQueryConfig = {

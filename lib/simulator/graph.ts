@@ -125,7 +125,8 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
       value: page,
     };
     if (offset + pageSize < results.records.length) {
-      const next = new URL(`${origin(req)}/${params.version}/security/auditLog/queries/${query.id}/records`);
+      const base = tenant.queries.config.nextLinkOrigin || origin(req); // "" restores the real one
+      const next = new URL(`${base}/${params.version}/security/auditLog/queries/${query.id}/records`);
       next.searchParams.set('$top', String(pageSize));
       next.searchParams.set('$skiptoken', encodeSkipToken(offset + pageSize));
       body['@odata.nextLink'] = next.toString();

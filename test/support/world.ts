@@ -17,6 +17,8 @@ export interface World {
   logger: MemoryLogger;
   settings: Settings;
   app: Application;
+  /** The settings environment the app was built from, with `extra` over it (for the CLI's `env`). */
+  env(extra?: Record<string, string>): Record<string, string>;
   /** Builds a second application on the same tables and tenant (a CLI run beside the timer). */
   another(overrides?: ApplicationOverrides & { settings?: Record<string, string> }): Promise<Application>;
   close(): Promise<void>;
@@ -27,6 +29,8 @@ export async function startWorld(
     start?: string;
     settings?: Record<string, string>;
     seed?: 'demo' | 'none';
+    /** Where the simulator writes each email as an .eml file (none: memory only). */
+    outboxDir?: string;
   } & ApplicationOverrides = {},
 ): Promise<World> {
   const clock = new ManualClock(options.start ?? '2026-03-02T16:00:00Z');
@@ -37,6 +41,7 @@ export async function startWorld(
     certificate,
     seed: options.seed ?? 'none',
     tokenLifetimeMs: 365 * DAY,
+    outboxDir: options.outboxDir,
   });
   const connectionString = process.env.TEST_TABLES_CONNECTION_STRING;
   if (!connectionString)
@@ -66,6 +71,7 @@ export async function startWorld(
     logger,
     settings,
     app,
+    env,
     another: async (overrides = {}) =>
       createApplication(loadSettings(env(overrides.settings)), { clock, logger, ...overrides }),
     close: async () => {
