@@ -1,4 +1,8 @@
+import { TableClient } from '@azure/data-tables';
 import {
+  AzureCliCredential,
+  AzureDeveloperCliCredential,
+  ChainedTokenCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
   DefaultAzureCredential,
@@ -6,7 +10,7 @@ import {
   type TokenCredential,
 } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { Settings } from './config/settings';
+import type { DirectorySettings, Settings } from './config/settings';
 import { systemClock, type Clock } from './core/clock';
 import { consoleLogger, type Logger } from './core/log';
 import { runNotify, type NotifySummary } from './jobs/notify';
@@ -16,13 +20,13 @@ import type { EmailChannel } from './mail/channel';
 import { createEmailChannel } from './mail';
 import { GraphAuditQuerySource } from './sources/audit/graph-audit-query';
 import { loadAcceptedDomains } from './sources/exchange/accepted-domains';
-import { ExchangeAdminApi } from './sources/exchange/admin-api';
+import { ExchangeAdminApi, type ExchangeAdminApiOptions } from './sources/exchange/admin-api';
 import { createGraphClient } from './sources/graph-client';
 import { NotificationsStore } from './store/notifications-store';
 import { QuarantineStore } from './store/quarantine-store';
 import { ReleasesStore } from './store/releases-store';
 import { StateStore } from './store/state-store';
-import { ensureTables, openTables, type Tables } from './store/tables';
+import { ensureTables, openTables, TABLE_NAMES, type TableName, type Tables } from './store/tables';
 
 /**
  * The composition root: every client is built here, once, from the settings, and handed to the jobs.
@@ -51,6 +55,20 @@ export interface ApplicationOverrides {
   credential?: TokenCredential;
   /** Test seams: replace one client while keeping the rest real. */
   channel?: EmailChannel;
+  /**
+   * Test seam (the chaos run): shorter waits than production's, so that a dependency that hangs or
+   * throttles costs seconds, not minutes. Production uses the clients' defaults.
+   */
+  timeouts?: {
+    exchange?: Pick<
+      ExchangeAdminApiOptions,
+      'maxRetryMs' | 'requestTimeoutMs' | 'retryDelayMs' | 'maxRetryDelayMs' | 'maxRetries'
+    >;
+    /** One email send or status request. */
+    emailMs?: number;
+    /** One Microsoft Graph call, retries included. */
+    graphMs?: number;
+  };
 }
 
 /** Well-known Entra authority hosts; any other host (the simulator, a proxy) skips instance discovery. */
@@ -88,12 +106,22 @@ export async function createApplication(
   const tables = openTables(settings.tables, settings.tableNamePrefix, credential);
   await ensureTables(tables);
 
-  const graph = createGraphClient(settings.graphApiUrl, credential);
+  const timeouts = overrides.timeouts ?? {};
+  const graph = createGraphClient(settings.graphApiUrl, credential, defaultLogger, {
+    requestTimeoutMs: timeouts.graphMs,
+  });
   const state = new StateStore(tables.state, clock);
   const quarantine = new QuarantineStore(tables.quarantine, { clock });
   const releases = new ReleasesStore(tables.releases);
   const notifications = new NotificationsStore(tables.notifications);
-  const channel = overrides.channel ?? createEmailChannel(settings.email, { credential, graph });
+  const channel =
+    overrides.channel ??
+    createEmailChannel(settings.email, {
+      credential,
+      graph,
+      logger: defaultLogger,
+      timeoutMs: timeouts.emailMs,
+    });
   const exchangeFor = (logger: Logger) =>
     new ExchangeAdminApi({
       baseUrl: settings.exchangeAdminApiUrl,
@@ -101,6 +129,7 @@ export async function createApplication(
       credential,
       clock,
       logger,
+      ...timeouts.exchange,
     });
   const exchange = exchangeFor(defaultLogger);
 
@@ -148,4 +177,81 @@ export async function createApplication(
             : new GraphAuditQuerySource({ graph, state, clock, logger, settings }),
       }),
   };
+}
+
+// ---------------------------------------------------------------- the administrator's tools
+
+/**
+ * The clients `qrn doctor` checks with: the same settings, credential and endpoints as the app, but
+ * built without touching storage first (an unreachable account is one of the things it reports) and with
+ * short retry budgets, so a broken permission answers in seconds, not after the jobs' five minutes.
+ */
+export interface DiagnosticClients {
+  credential: TokenCredential;
+  tables: Tables;
+  graph: Client;
+  exchange: ExchangeAdminApi;
+  /** The configured email channel, or why it could not be built. */
+  channel: EmailChannel | Error;
+}
+
+export function createDiagnosticClients(
+  settings: Settings,
+  overrides: ApplicationOverrides = {},
+): DiagnosticClients {
+  const credential = overrides.credential ?? createCredential(settings);
+  const clock = overrides.clock ?? systemClock;
+  const graph = createGraphClient(settings.graphApiUrl, credential);
+  const suffix: Record<TableName, string> = {
+    quarantine: 'Quarantine',
+    releases: 'Releases',
+    notifications: 'Notifications',
+    state: 'State',
+  };
+  const retryOptions = { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
+  const tables = {} as Tables;
+  for (const name of TABLE_NAMES) {
+    const tableName = `${settings.tableNamePrefix}${suffix[name]}`;
+    tables[name] =
+      settings.tables.kind === 'accountUrl'
+        ? new TableClient(settings.tables.accountUrl, tableName, credential, { retryOptions })
+        : TableClient.fromConnectionString(settings.tables.connectionString, tableName, {
+            allowInsecureConnection: true,
+            retryOptions,
+          });
+  }
+  const exchange = new ExchangeAdminApi({
+    baseUrl: settings.exchangeAdminApiUrl,
+    tenantId: settings.tenantId,
+    credential,
+    clock,
+    maxRetryMs: 20_000,
+    requestTimeoutMs: 20_000,
+    retryDelayMs: 1_000,
+    maxRetries: 2,
+  });
+  let channel: EmailChannel | Error;
+  try {
+    channel = overrides.channel ?? createEmailChannel(settings.email, { credential, graph });
+  } catch (error) {
+    channel = error instanceof Error ? error : new Error(String(error));
+  }
+  return { credential, tables, graph, exchange, channel };
+}
+
+/**
+ * `qrn permissions` signs in as the administrator running it (Azure CLI, or the Azure Developer CLI in an
+ * azd hook), never as the app: granting roles takes a Privileged Role Administrator.
+ */
+export function createAdministratorCredential(settings: DirectorySettings): TokenCredential {
+  const options = { tenantId: settings.tenantId };
+  return new ChainedTokenCredential(
+    new AzureCliCredential(options),
+    new AzureDeveloperCliCredential(options),
+  );
+}
+
+/** The Graph client `qrn permissions` uses, for the configured Graph host. */
+export function createDirectoryClient(settings: DirectorySettings, credential: TokenCredential): Client {
+  return createGraphClient(settings.graphApiUrl, credential);
 }

@@ -559,3 +559,38 @@ export function usesDevelopmentStorage(env: Environment): boolean {
   const value = (env.TABLES_CONNECTION_STRING ?? env.AzureWebJobsStorage ?? '').trim();
   return /^UseDevelopmentStorage=true/i.test(value) || /127\.0\.0\.1|localhost/.test(value);
 }
+
+/** What `qrn permissions` needs: it signs in as an administrator and talks to Graph only. */
+export interface DirectorySettings {
+  /** Optional: the sign-in's own tenant is used when absent. */
+  tenantId?: string;
+  authorityHost: string;
+  graphApiUrl: string;
+  emailChannel: 'acs' | 'graph';
+}
+
+/**
+ * Validates only the settings `qrn permissions` reads, so that it runs in a deployment step where the
+ * app's other settings (storage, email sender) are not in the environment.
+ */
+export function loadDirectorySettings(env: Environment): DirectorySettings {
+  const problems: string[] = [];
+  const value = <T>(name: string): T | undefined => {
+    const spec = SETTINGS_CATALOGUE.find((s) => s.name === name) as SettingSpec;
+    const raw = env[name];
+    const text = raw !== undefined && raw.trim() !== '' ? raw : spec.default;
+    if (text === undefined) return undefined;
+    const parsed = spec.schema.safeParse(text);
+    if (parsed.success) return parsed.data as T;
+    problems.push(`${name} ${parsed.error.issues[0]?.message ?? 'is invalid'}: ${spec.fix}.`);
+    return undefined;
+  };
+  const settings = {
+    tenantId: value<string>('AZURE_TENANT_ID'),
+    authorityHost: value<string>('AZURE_AUTHORITY_HOST') as string,
+    graphApiUrl: value<string>('GRAPH_API_URL') as string,
+    emailChannel: value<'acs' | 'graph'>('EMAIL_CHANNEL') as 'acs' | 'graph',
+  };
+  if (problems.length > 0) throw new SettingsError(problems);
+  return settings;
+}

@@ -2,6 +2,7 @@ import type { InvocationContext } from '@azure/functions';
 import { loadSettings, readEnvironment } from '../config/settings';
 import { createLogger, type Logger } from '../core/log';
 import { createApplication, type Application } from '../composition';
+import type { HealthSource } from '../health/health';
 
 /**
  * The Functions host's one application: settings validated and clients built on first use, then
@@ -24,3 +25,9 @@ export function invocationLogger(context: InvocationContext): Logger {
     else context.log(line);
   });
 }
+
+/** What the health endpoint reads in the host: the settings on their own (they may be invalid), and the app. */
+export const hostedHealthSource: HealthSource = {
+  settings: () => loadSettings(readEnvironment()),
+  application: hostedApplication,
+};

@@ -15,6 +15,7 @@ import {
 import type { QuarantineStore } from '../store/quarantine-store';
 import type { ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
+import { recordSuccessfulRun } from './last-run';
 import { recordReleasesSeenEarly, type ReleasesSeenEarlySummary } from './releases-seen-early';
 
 /**
@@ -130,6 +131,7 @@ export async function runSnapshot(
         if (!(await lease.renew()))
           throw new Error('the snapshot lease expired and another run took it over');
       });
+      await recordSuccessfulRun(state, SNAPSHOT_JOB, clock.now()); // for GET /api/health
     } catch (error) {
       summary.outcome = 'failed';
       summary.error = error instanceof Error ? error.message : String(error);

@@ -7,6 +7,7 @@ import { HOUR, OffsetClock, systemClock, type Clock } from '../core/clock';
 import { ACS_ACCESS_KEY_DEFAULT, createAcsService } from './acs';
 import type { ServiceName, SimulatorContext } from './contract';
 import { createExchangeService } from './exchange';
+import { createDirectoryRoutes } from './directory';
 import { createGraphService } from './graph';
 import { createLoginService } from './login';
 import { createOutbox } from './outbox';
@@ -18,12 +19,18 @@ import { Tenant } from './state';
 export type { ScenarioApi, AuditQuerySummary } from './scenario';
 export type { NewMessage, QuarantineRow, QuarantineType } from './quarantine';
 export type { AcceptedDomain, Permissions, ReleaseInput } from './state';
+export type { AdminRights } from './directory';
 export type { AuditQueryConfig, GraphAuditRecord } from './audit';
 export { ensureCertificate } from './certificate';
 
 export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-00000000c0de';
 export const DEFAULT_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000a99e';
 export const DEFAULT_CLIENT_SECRET = 'sim~client~secret~not~a~real~one';
+/** The app's service principal object id: what Azure calls the managed identity's principal id. */
+export const DEFAULT_APP_PRINCIPAL_ID = '7d3a9b1e-0000-4000-8000-00000000a99e';
+/** The administrator's tool (`qrn permissions` signs in as an administrator, never as the app). */
+export const DEFAULT_ADMIN_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000ad31';
+export const DEFAULT_ADMIN_CLIENT_SECRET = 'sim~admin~secret~not~a~real~one';
 /** The Azure-managed domain's sender the simulated ACS resource accepts. */
 export const DEFAULT_SENDER_ADDRESS = 'DoNotReply@7f3c2a1e-9b8d-4c6f-a5e4-3d2c1b0a9f8e.azurecomm.net';
 
@@ -56,6 +63,11 @@ export interface Simulator {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** The app's service principal (object) id in the simulated directory. */
+  appPrincipalId: string;
+  /** The administrator's client id and secret (for `qrn permissions`). */
+  adminClientId: string;
+  adminClientSecret: string;
   /** The ACS endpoint, with its trailing slash as the portal shows it. */
   acsEndpoint: string;
   acsConnectionString: string;
@@ -73,7 +85,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const senderAddress = options.senderAddress ?? DEFAULT_SENDER_ADDRESS;
   const accessKey = options.acsAccessKey ?? ACS_ACCESS_KEY_DEFAULT;
 
-  const tenant = new Tenant(tenantId, clock);
+  const tenant = new Tenant(tenantId, clock, {
+    appClientId: clientId,
+    appPrincipalId: DEFAULT_APP_PRINCIPAL_ID,
+    adminClientId: DEFAULT_ADMIN_CLIENT_ID,
+  });
   const log = new RequestLog();
   const faults = new FaultBook();
   const urls = {} as Record<ServiceName, string>;
@@ -82,6 +98,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     tenantId,
     clientId,
     clientSecret,
+    admin: { clientId: DEFAULT_ADMIN_CLIENT_ID, clientSecret: DEFAULT_ADMIN_CLIENT_SECRET },
     urls: () => urls,
     tenantNames: () => tenant.acceptedDomains.map((d) => d.domainName),
     tokenLifetimeMs: options.tokenLifetimeMs ?? HOUR,
@@ -127,7 +144,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   router('login').setRoutes(login.routes);
   router('exchange').setRoutes(createExchangeService({ clock, tenant }).routes);
-  router('graph').setRoutes(createGraphService({ clock, tenant, outbox }).routes);
+  router('graph').setRoutes([
+    ...createGraphService({ clock, tenant, outbox }).routes,
+    ...createDirectoryRoutes({ directory: tenant.directory, tokens: login.tokens }),
+  ]);
   router('acs').setRoutes(acs.routes);
   router('scenario').setRoutes(createScenarioRoutes(scenario, info));
 
@@ -138,6 +158,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     tenantId,
     clientId,
     clientSecret,
+    appPrincipalId: DEFAULT_APP_PRINCIPAL_ID,
+    adminClientId: DEFAULT_ADMIN_CLIENT_ID,
+    adminClientSecret: DEFAULT_ADMIN_CLIENT_SECRET,
     acsEndpoint,
     acsConnectionString: `endpoint=${acsEndpoint};accesskey=${accessKey}`,
     senderAddress,

@@ -13,6 +13,8 @@ export interface LoginOptions {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /** A second client: the administrator's tool (`qrn permissions`), with its own secret. */
+  admin?: { clientId: string; clientSecret: string };
   /** The simulator's service URLs (https://127.0.0.1:PORT), known once every listener is up. */
   urls: () => Record<ServiceName, string>;
   /** Other names the tenant answers to (its domains), besides its id. */
@@ -181,7 +183,10 @@ export function createLoginService(options: LoginOptions): LoginService {
       );
     }
     const clientId = form.get('client_id') ?? '';
-    if (clientId.toLowerCase() !== options.clientId.toLowerCase()) {
+    const isAdmin =
+      options.admin !== undefined && clientId.toLowerCase() === options.admin.clientId.toLowerCase();
+    const expectedSecret = isAdmin ? options.admin!.clientSecret : options.clientSecret;
+    if (!isAdmin && clientId.toLowerCase() !== options.clientId.toLowerCase()) {
       // Entra answers this one with 400 (unauthorized_client), not 401.
       return fail(
         req,
@@ -202,13 +207,13 @@ export function createLoginService(options: LoginOptions): LoginService {
         "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
       );
     }
-    if (secret !== null && secret !== options.clientSecret) {
+    if (secret !== null && secret !== expectedSecret) {
       return fail(
         req,
         401,
         'invalid_client',
         7000215,
-        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${options.clientId}'.`,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
       );
     }
     if (secret === null && !assertionNamesClient(assertion ?? '', clientId)) {

@@ -19,12 +19,14 @@
  *   POST   /audit-latency           setAuditLatency {ms}
  *   GET    /audit-queries           auditQueries()
  *   POST   /audit-queries/config    configureAuditQueries {notStartedMs?, runningMs?, failNext?, hang?,
- *                                   recordLimit?, v1NotFound?}
+ *                                   recordLimit?, v1NotFound?, nextLinkOrigin? ("" restores Graph's)}
  *   GET    /clock                   {now}
  *   POST   /clock/advance           advanceClock {ms} -> {now}
  *   GET    /permissions             the app's permissions
  *   POST   /permissions             setPermissions {exchangeManageAsApp?, securityReader?, auditLogsQuery?,
  *                                   domainRead?, mailSend?}
+ *   GET    /directory               service principals, app role assignments and directory role assignments
+ *   POST   /directory/admin-rights  setAdminRights {appRoles?, directoryRoles?} (the administrator's rights)
  *   GET    /accepted-domains        the tenant's domains
  *   POST   /accepted-domains        setAcceptedDomains {domains: [name | {domainName, domainType?, default?,
  *                                   initial?, matchSubDomains?}]}
@@ -38,6 +40,8 @@
  *   POST   /acs/limits              acs.setLimits {perMinute?, perHour?}
  *   POST   /acs/senders             acs.setSenderAddresses {addresses}
  *   POST   /acs/fail                acs.failNext {status, count?}
+ *   POST   /acs/lose-answers        acs.loseNextAnswers {count?}
+ *   POST   /acs/operation-location  acs.setOperationLocationOrigin {origin?}
  *   GET    /acs/operations          acs.operations()
  *   POST   /acs/reset               acs.reset()
  *
@@ -58,6 +62,7 @@ import type {
 } from './contract';
 import type { NewMessage, QuarantineRow } from './quarantine';
 import type { FaultBook, RequestLog } from './server';
+import type { AdminRights, AppRoleAssignment, RoleAssignment, ServicePrincipal } from './directory';
 import type { AcceptedDomain, Permissions, ReleaseInput, Tenant } from './state';
 
 export interface AuditQuerySummary {
@@ -91,6 +96,15 @@ export interface ScenarioApi {
   auditQueries(): AuditQuerySummary[];
   setPermissions(patch: Partial<Permissions>): Permissions;
   permissions(): Permissions;
+  /** What the directory holds (service principals, app role and directory role assignments). */
+  directory(): {
+    servicePrincipals: ServicePrincipal[];
+    appRoleAssignments: AppRoleAssignment[];
+    roleAssignments: RoleAssignment[];
+    adminRights: AdminRights;
+  };
+  /** What the administrator running `qrn permissions` may do (default: both). */
+  setAdminRights(patch: Partial<AdminRights>): AdminRights;
   setAcceptedDomains(domains: (string | AcceptedDomain)[]): void;
   acceptedDomains(): AcceptedDomain[];
   injectFault(spec: FaultSpec): void;
@@ -176,6 +190,17 @@ export function createScenarioApi(deps: ScenarioDeps): ScenarioApi {
       return { ...tenant.permissions };
     },
     permissions: () => ({ ...tenant.permissions }),
+    directory: () =>
+      structuredClone({
+        servicePrincipals: tenant.directory.servicePrincipals,
+        appRoleAssignments: tenant.directory.appRoleAssignments,
+        roleAssignments: tenant.directory.roleAssignments,
+        adminRights: tenant.directory.adminRights,
+      }),
+    setAdminRights(patch) {
+      tenant.directory.adminRights = { ...tenant.directory.adminRights, ...pickDefined(patch) };
+      return { ...tenant.directory.adminRights };
+    },
     setAcceptedDomains: (domains) => tenant.setAcceptedDomains(domains),
     acceptedDomains: () => tenant.acceptedDomains.map((d) => ({ ...d })),
     injectFault(spec) {
@@ -271,6 +296,8 @@ export function createScenarioRoutes(api: ScenarioApi, info: () => Record<string
     ),
     route('GET', /^\/permissions$/, () => ok(api.permissions())),
     route('POST', /^\/permissions$/, (req) => ok(api.setPermissions(json(req)))),
+    route('GET', /^\/directory$/, () => ok(api.directory())),
+    route('POST', /^\/directory\/admin-rights$/, (req) => ok(api.setAdminRights(json(req)))),
     route('GET', /^\/accepted-domains$/, () => ok({ value: api.acceptedDomains() })),
     route('POST', /^\/accepted-domains$/, (req) => {
       const body = json(req);
@@ -316,6 +343,16 @@ export function createScenarioRoutes(api: ScenarioApi, info: () => Record<string
     route('POST', /^\/acs\/fail$/, (req) => {
       const body = json(req);
       api.acs.failNext(num(body, 'status'), body.count === undefined ? undefined : num(body, 'count'));
+      return ok({});
+    }),
+    route('POST', /^\/acs\/lose-answers$/, (req) => {
+      const body = json(req);
+      api.acs.loseNextAnswers(body.count === undefined ? undefined : num(body, 'count'));
+      return ok({});
+    }),
+    route('POST', /^\/acs\/operation-location$/, (req) => {
+      const body = json(req);
+      api.acs.setOperationLocationOrigin(typeof body.origin === 'string' ? body.origin : undefined);
       return ok({});
     }),
     route('GET', /^\/acs\/operations$/, () => ok({ value: api.acs.operations() })),

@@ -22,6 +22,7 @@ import {
   type QuarantineRow,
   type StoredRow,
 } from './quarantine';
+import { Directory } from './directory';
 
 export interface Permissions {
   /** App role Exchange.ManageAsApp on Office 365 Exchange Online (else Exchange answers 401). */
@@ -66,17 +67,44 @@ export interface ReleaseInput {
 
 export class Tenant {
   private rows: StoredRow[] = [];
+  /** The rows of each message (lower-case NetworkMessageId), so a release need not scan the quarantine. */
+  private byMessage = new Map<string, StoredRow[]>();
   private audit: StoredAuditRecord[] = [];
   private seq = 0;
   auditLatencyMs = DEFAULT_AUDIT_LATENCY_MS;
-  permissions: Permissions = allPermissions();
   acceptedDomains: AcceptedDomain[] = DEFAULT_ACCEPTED_DOMAINS.map((d) => ({ ...d }));
   readonly queries = new AuditQueryBook(() => this.audit);
+
+  /** Service principals and their assignments: where the app's permissions live (see directory.ts). */
+  readonly directory: Directory;
 
   constructor(
     readonly tenantId: string,
     private readonly clock: Clock,
-  ) {}
+    identities: { appClientId: string; appPrincipalId: string; adminClientId: string } = {
+      appClientId: '5a1e0c1d-0000-4000-8000-00000000a99e',
+      appPrincipalId: '7d3a9b1e-0000-4000-8000-00000000a99e',
+      adminClientId: '5a1e0c1d-0000-4000-8000-00000000ad31',
+    },
+  ) {
+    this.directory = new Directory(
+      clock,
+      tenantId,
+      identities.appClientId,
+      identities.appPrincipalId,
+      identities.adminClientId,
+    );
+    this.directory.setPermissions(allPermissions());
+  }
+
+  /** The app's permissions, read from (and written as) its service principal's assignments. */
+  get permissions(): Permissions {
+    return this.directory.permissions();
+  }
+
+  set permissions(value: Permissions) {
+    this.directory.setPermissions(value);
+  }
 
   private nowMs(): number {
     return this.clock.now().getTime();
@@ -100,13 +128,18 @@ export class Tenant {
 
   /** Adds a row verbatim (a fixture row, or a deliberately malformed one). */
   addRawRow(row: QuarantineRow): void {
-    this.rows.push({
+    const stored: StoredRow = {
       row: structuredClone(row),
       receivedMs: parseWireDate(row.ReceivedTime),
       expiresMs: parseWireDate(row.Expires),
       deleted: false,
       seq: this.seq++,
-    });
+    };
+    this.rows.push(stored);
+    const key = networkMessageIdOf(stored.row).toLowerCase();
+    const same = this.byMessage.get(key);
+    if (same) same.push(stored);
+    else this.byMessage.set(key, [stored]);
   }
 
   /** Rows Get-QuarantineMessage can still see (neither deleted nor expired). */
@@ -123,6 +156,7 @@ export class Tenant {
   /** Empties the quarantine (rows are gone, as if every message expired). */
   clearQuarantine(): void {
     this.rows = [];
+    this.byMessage.clear();
   }
 
   deleteMessage(networkMessageId: string): number {
@@ -141,8 +175,9 @@ export class Tenant {
    * after the audit latency.
    */
   release(input: ReleaseInput): GraphAuditRecord[] {
-    const rows = this.visibleRows().filter(
-      (r) => networkMessageIdOf(r.row).toLowerCase() === input.networkMessageId.toLowerCase(),
+    const now = this.nowMs();
+    const rows = (this.byMessage.get(input.networkMessageId.toLowerCase()) ?? []).filter((r) =>
+      isVisible(r, now),
     );
     if (rows.length === 0) throw new Error(`no quarantined message ${input.networkMessageId}`);
     const all = [...new Set(rows.flatMap((r) => recipientsOf(r.row)))];

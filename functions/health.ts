@@ -1,0 +1,9 @@
+import { app } from '@azure/functions';
+import { createHealthHandler } from '../lib/faces/http';
+import { hostedHealthSource } from '../lib/faces/runtime';
+
+// Function key, not anonymous: every call reads the state table and counts releases (a cost anyone could
+// run up), and ages and counts are operational facts. Availability tests send the key as x-functions-key.
+export const healthHttp = createHealthHandler(hostedHealthSource);
+
+app.http('health', { methods: ['GET'], route: 'health', authLevel: 'function', handler: healthHttp });

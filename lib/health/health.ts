@@ -1,0 +1,166 @@
+import { SettingsError, type Settings } from '../config/settings';
+import { DAY, HOUR, MINUTE, systemClock, type Clock } from '../core/clock';
+import type { Application } from '../composition';
+import { readSuccessfulRun } from '../jobs/last-run';
+import { SNAPSHOT_JOB } from '../jobs/snapshot';
+import {
+  GRAPH_AUDIT_STATE_JOB,
+  GRAPH_AUDIT_STATE_KEY,
+  type GraphAuditQueryState,
+} from '../sources/audit/graph-audit-query';
+import type { ReleaseStatus } from '../store/releases-store';
+
+/**
+ * The app's health, for `GET /api/health`: ids, times, ages and counts only — no secrets, no addresses, no
+ * subjects, no setting values.
+ *
+ * Unhealthy (503) when any of these holds:
+ *   - a setting is missing or invalid (the app cannot start);
+ *   - the storage account does not answer;
+ *   - a job (snapshot, notify) has not completed a run for over an hour, or never has (the timers run every
+ *     15 minutes: an hour is four missed runs);
+ *   - the open audit log query is older than AUDIT_QUERY_STUCK_MINUTES plus an hour (the notify job should
+ *     have replaced it by then).
+ * Failed and unmatched releases are reported, not judged: they are data an administrator looks at
+ * (`qrn report --status failed`), not a sign that the app is down.
+ */
+
+export const JOB_STALE_AFTER_MS = HOUR;
+/** Unmatched and failed releases are counted over this window (the report shows older ones). */
+export const COUNT_WINDOW_MS = 30 * DAY;
+const STORAGE_TIMEOUT_MS = 10_000;
+
+export interface HealthSource {
+  /** Throws SettingsError when the settings are invalid. */
+  settings(): Settings;
+  application(): Promise<Application>;
+  clock?: Clock;
+}
+
+export interface JobHealth {
+  lastSuccessAt: string | null;
+  ageMinutes: number | null;
+  ok: boolean;
+}
+
+export interface HealthReport {
+  status: 'healthy' | 'unhealthy';
+  checkedAt: string;
+  /** One short sentence per reason for "unhealthy". */
+  problems: string[];
+  settings: 'valid' | 'invalid';
+  /** Names of the settings that are missing or invalid (never their values). */
+  invalidSettings?: string[];
+  storage: 'reachable' | 'unreachable' | 'not checked';
+  jobs?: { snapshot: JobHealth; notify: JobHealth };
+  auditQuery?:
+    | { used: false }
+    | {
+        used: true;
+        open: boolean;
+        openAgeMinutes: number | null;
+        lastSucceededAt: string | null;
+        lastSucceededAgeMinutes: number | null;
+        coveredUntil: string | null;
+      };
+  releases?: { pending: number; unmatched: number; failed: number; unmatchedAndFailedSince: string };
+}
+
+export async function checkHealth(source: HealthSource): Promise<HealthReport> {
+  const clock = source.clock ?? systemClock;
+  const report: HealthReport = {
+    status: 'healthy',
+    checkedAt: clock.now().toISOString(),
+    problems: [],
+    settings: 'valid',
+    storage: 'not checked',
+  };
+  const finish = () => {
+    report.status = report.problems.length === 0 ? 'healthy' : 'unhealthy';
+    return report;
+  };
+
+  let settings: Settings;
+  try {
+    settings = source.settings();
+  } catch (error) {
+    if (!(error instanceof SettingsError)) throw error;
+    report.settings = 'invalid';
+    report.invalidSettings = [...new Set(error.problems.map((p) => p.split(/[\s:]/)[0]))];
+    report.problems.push(`settings invalid: ${report.invalidSettings.join(', ')}`);
+    return finish();
+  }
+
+  let app: Application;
+  try {
+    app = await withTimeout(source.application(), STORAGE_TIMEOUT_MS);
+    await withTimeout(app.state.read('health', 'probe'), STORAGE_TIMEOUT_MS);
+    report.storage = 'reachable';
+  } catch {
+    report.storage = 'unreachable';
+    report.problems.push('storage unreachable');
+    return finish();
+  }
+  const now = (source.clock ?? app.clock).now();
+  report.checkedAt = now.toISOString();
+
+  const job = async (name: string): Promise<JobHealth> => {
+    const last = await readSuccessfulRun(app.state, name);
+    const age = last ? now.getTime() - Date.parse(last.completedAt) : null;
+    const ok = age !== null && age <= JOB_STALE_AFTER_MS;
+    if (!ok) {
+      report.problems.push(
+        age === null
+          ? `${name}: no successful run recorded`
+          : `${name}: no successful run for ${Math.floor(age / MINUTE)} minutes`,
+      );
+    }
+    return { lastSuccessAt: last?.completedAt ?? null, ageMinutes: minutes(age), ok };
+  };
+  report.jobs = { snapshot: await job(SNAPSHOT_JOB), notify: await job('notify') };
+
+  if (settings.releaseSources === 'quarantine') {
+    report.auditQuery = { used: false };
+  } else {
+    const state = await app.state.read<GraphAuditQueryState>(GRAPH_AUDIT_STATE_JOB, GRAPH_AUDIT_STATE_KEY);
+    const openAge = state?.open ? now.getTime() - Date.parse(state.open.createdAt) : null;
+    const succeededAge = state?.lastSucceededAt ? now.getTime() - Date.parse(state.lastSucceededAt) : null;
+    report.auditQuery = {
+      used: true,
+      open: state?.open !== undefined,
+      openAgeMinutes: minutes(openAge),
+      lastSucceededAt: state?.lastSucceededAt ?? null,
+      lastSucceededAgeMinutes: minutes(succeededAge),
+      coveredUntil: state?.coveredUntil ?? null,
+    };
+    if (openAge !== null && openAge > settings.audit.stuckMinutes * MINUTE + HOUR) {
+      report.problems.push(`audit query open for ${Math.floor(openAge / MINUTE)} minutes`);
+    }
+  }
+
+  const since = new Date(now.getTime() - COUNT_WINDOW_MS);
+  const count = async (status: ReleaseStatus, from?: Date) => {
+    let n = 0;
+    for await (const _row of app.releases.list({ status, since: from })) n++;
+    return n;
+  };
+  report.releases = {
+    pending: await count('pending'),
+    unmatched: await count('unmatched', since),
+    failed: await count('failed', since),
+    unmatchedAndFailedSince: since.toISOString(),
+  };
+  return finish();
+}
+
+function minutes(ms: number | null): number | null {
+  return ms === null ? null : Math.max(0, Math.floor(ms / MINUTE));
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,241 @@
+import { stringify } from 'csv-stringify/sync';
+import { DAY, HOUR, MINUTE } from '../core/clock';
+import type { ReleaseRow, ReleasesStore, ReleaseStatus } from '../store/releases-store';
+
+/**
+ * The report "who released what, for whom": the releases table (the composite view) as a table for a
+ * terminal, CSV for Excel, or JSON. Shared by `qrn report` and `GET /api/releases`.
+ *
+ * Streaming: rows are read page by page from the table and written as they come; nothing holds the whole
+ * table. The price is the order: rows come in the table's key order (by message), not by release time;
+ * sort in Excel or with jq.
+ */
+
+export type ReportFormat = 'table' | 'csv' | 'json';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['table', 'csv', 'json'];
+export const RELEASE_STATUSES: readonly ReleaseStatus[] = [
+  'pending',
+  'notified',
+  'skipped',
+  'unmatched',
+  'failed',
+];
+
+export interface ReportQuery {
+  /** Releases at or after this time. */
+  since?: Date;
+  /** Releases before this time. */
+  until?: Date;
+  status?: ReleaseStatus;
+  /** An address (exact), or a domain ("contoso.com" or "@contoso.com": that domain and its subdomains). */
+  sender?: string;
+}
+
+/** What the filters as typed (CLI options, query string) said wrong; the CLI exits 2, HTTP answers 400. */
+export class ReportUsageError extends Error {
+  override readonly name = 'ReportUsageError';
+}
+
+/** One line of the report: the columns an administrator asked for, in their order. */
+export interface ReportLine {
+  releasedAt: string;
+  releasedBy: string;
+  sender: string;
+  originalRecipients: string[];
+  releasedTo: string;
+  subject: string;
+  type: string;
+  policy: string;
+  status: ReleaseStatus;
+  reason: string;
+  notifiedAt: string;
+  networkMessageId: string;
+}
+
+const UNITS: Record<string, number> = { m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
+
+/**
+ * A point in time as an administrator types it: a duration back from now ("30m", "12h", "7d", "2w"), or an
+ * ISO date ("2026-03-01", "2026-03-01T08:00", "2026-03-01T08:00:00+01:00"; no zone means UTC).
+ */
+export function parseWhen(text: string, now: Date, option: string): Date {
+  const value = text.trim();
+  const duration = /^(\d+)\s*([mhdw])$/i.exec(value);
+  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2].toLowerCase()]);
+  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(value)) {
+    const zoned = /T.*(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`;
+    const ms = Date.parse(zoned);
+    if (!Number.isNaN(ms)) return new Date(ms);
+  }
+  throw new ReportUsageError(
+    `${option} "${text}" is neither a duration (30m, 12h, 7d, 2w) nor an ISO date (2026-03-01 or 2026-03-01T08:00Z).`,
+  );
+}
+
+export function parseReportQuery(
+  input: { since?: string; until?: string; status?: string; sender?: string },
+  now: Date,
+): ReportQuery {
+  const query: ReportQuery = {};
+  if (input.since !== undefined && input.since !== '') query.since = parseWhen(input.since, now, '--since');
+  if (input.until !== undefined && input.until !== '') query.until = parseWhen(input.until, now, '--until');
+  if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
+    throw new ReportUsageError('--since must be earlier than --until.');
+  }
+  if (input.status !== undefined && input.status !== '') {
+    const status = input.status.trim().toLowerCase() as ReleaseStatus;
+    if (!RELEASE_STATUSES.includes(status)) {
+      throw new ReportUsageError(`--status "${input.status}" is not one of ${RELEASE_STATUSES.join(', ')}.`);
+    }
+    query.status = status;
+  }
+  if (input.sender !== undefined && input.sender.trim() !== '')
+    query.sender = input.sender.trim().toLowerCase();
+  return query;
+}
+
+export function parseFormat(text: string | undefined, fallback: ReportFormat): ReportFormat {
+  if (text === undefined || text === '') return fallback;
+  const format = text.trim().toLowerCase() as ReportFormat;
+  if (!REPORT_FORMATS.includes(format)) {
+    throw new ReportUsageError(`--format "${text}" is not one of ${REPORT_FORMATS.join(', ')}.`);
+  }
+  return format;
+}
+
+function senderMatches(sender: string | undefined, wanted: string): boolean {
+  const address = (sender ?? '').toLowerCase();
+  if (wanted.includes('@') && !wanted.startsWith('@')) return address === wanted;
+  const domain = wanted.replace(/^@/, '');
+  const own = address.slice(address.lastIndexOf('@') + 1);
+  return address.includes('@') && (own === domain || own.endsWith(`.${domain}`));
+}
+
+export function toReportLine(row: ReleaseRow): ReportLine {
+  const policy = [row.policyName, row.policyType ? `(${row.policyType})` : undefined]
+    .filter(Boolean)
+    .join(' ');
+  return {
+    releasedAt: row.releasedAt,
+    releasedBy: row.releasedBy ?? row.releasedByRaw ?? (row.isSystemRelease ? 'System release' : ''),
+    sender: row.sender ?? '',
+    originalRecipients: row.originalRecipients ?? [],
+    releasedTo: row.releasedTo,
+    subject: row.subject ?? '',
+    type: row.type ?? '',
+    policy,
+    status: row.status,
+    reason: row.reason ?? '',
+    notifiedAt: row.notifiedAt ?? '',
+    networkMessageId: row.networkMessageId,
+  };
+}
+
+/** The report's lines, read from the table as they come (status and time filtered by the table itself). */
+export async function* reportLines(
+  releases: Pick<ReleasesStore, 'list'>,
+  query: ReportQuery,
+): AsyncIterable<ReportLine> {
+  for await (const row of releases.list({ status: query.status, since: query.since, until: query.until })) {
+    if (query.sender && !senderMatches(row.sender, query.sender)) continue;
+    yield toReportLine(row);
+  }
+}
+
+// ---------------------------------------------------------------- formats
+
+/** CSV and JSON carry every column; status and reason are separate so Excel can filter on the status. */
+const COLUMNS: { key: keyof ReportLine; title: string }[] = [
+  { key: 'releasedAt', title: 'Released at (UTC)' },
+  { key: 'releasedBy', title: 'Released by' },
+  { key: 'sender', title: 'Sender' },
+  { key: 'originalRecipients', title: 'Original recipients' },
+  { key: 'releasedTo', title: 'Released to' },
+  { key: 'subject', title: 'Subject' },
+  { key: 'type', title: 'Type' },
+  { key: 'policy', title: 'Policy' },
+  { key: 'status', title: 'Status' },
+  { key: 'reason', title: 'Reason' },
+  { key: 'notifiedAt', title: 'Notified at (UTC)' },
+];
+
+/** The terminal table: fixed widths (streaming cannot measure the rows first), long cells cut with "…". */
+const TABLE_COLUMNS: { title: string; width: number; text: (line: ReportLine) => string }[] = [
+  { title: 'Released at (UTC)', width: 17, text: (l) => plainTime(l.releasedAt).slice(0, 16) },
+  { title: 'Released by', width: 24, text: (l) => l.releasedBy },
+  { title: 'Sender', width: 24, text: (l) => l.sender },
+  { title: 'Original recipients', width: 24, text: (l) => l.originalRecipients.join(', ') },
+  { title: 'Released to', width: 24, text: (l) => l.releasedTo },
+  { title: 'Subject', width: 28, text: (l) => l.subject },
+  { title: 'Type', width: 14, text: (l) => l.type },
+  { title: 'Policy', width: 24, text: (l) => l.policy },
+  { title: 'Status and reason', width: 34, text: (l) => (l.reason ? `${l.status}: ${l.reason}` : l.status) },
+  { title: 'Notified at (UTC)', width: 17, text: (l) => plainTime(l.notifiedAt).slice(0, 16) },
+];
+
+/** "2026-03-02 13:40:05": a UTC time Excel reads as a date and a person reads at a glance. */
+function plainTime(iso: string): string {
+  if (!iso) return '';
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function cellText(line: ReportLine, key: keyof ReportLine): string {
+  const value = line[key];
+  if (key === 'releasedAt' || key === 'notifiedAt') return plainTime(value as string);
+  return Array.isArray(value) ? value.join('; ') : String(value);
+}
+
+/**
+ * CSV cells: subjects and addresses come from outside (design decision 5). A cell that starts like a
+ * formula (= + - @, or a tab or carriage return before one) would run as one in Excel: it gets a leading
+ * apostrophe, which Excel shows as text. Control characters other than tab and line breaks are dropped.
+ */
+export function csvCell(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
+  return /^[=+\-@\t\r]/.test(clean) ? `'${clean}` : clean;
+}
+
+/** One line for a terminal: no control characters (escape sequences in a subject must not reach it). */
+function terminalCell(text: string, width: number): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+  const chars = [...clean];
+  const cut = chars.length > width ? `${chars.slice(0, width - 1).join('')}…` : clean;
+  return cut + ' '.repeat(Math.max(0, width - [...cut].length));
+}
+
+const CSV_OPTIONS = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+
+/** The report as text chunks, one per line (plus a header and a footer). */
+export async function* formatReport(
+  lines: AsyncIterable<ReportLine>,
+  format: ReportFormat,
+): AsyncIterable<string> {
+  let count = 0;
+  if (format === 'csv') {
+    // UTF-8 byte order mark: without it Excel reads the file as the machine's ANSI code page.
+    yield '\ufeff' + stringify([COLUMNS.map((c) => c.title)], CSV_OPTIONS);
+    for await (const line of lines) {
+      yield stringify([COLUMNS.map((c) => csvCell(cellText(line, c.key)))], CSV_OPTIONS);
+    }
+    return;
+  }
+  if (format === 'json') {
+    yield '[';
+    for await (const line of lines) {
+      yield `${count++ === 0 ? '\n' : ',\n'}  ${JSON.stringify(line)}`;
+    }
+    yield count === 0 ? ']\n' : '\n]\n';
+    return;
+  }
+  const row = (cells: string[]) => cells.join('  ').trimEnd() + '\n';
+  yield row(TABLE_COLUMNS.map((c) => terminalCell(c.title, c.width)));
+  yield row(TABLE_COLUMNS.map((c) => '-'.repeat(c.width)));
+  for await (const line of lines) {
+    count++;
+    yield row(TABLE_COLUMNS.map((c) => terminalCell(c.text(line), c.width)));
+  }
+  yield `${count} release${count === 1 ? '' : 's'}\n`;
+}
