@@ -1,0 +1,458 @@
+/**
+ * `npm run bench`: the snapshot and notify jobs measured against the minimum possible work and the seed
+ * article's method, on generated data, in one run (issue 7). `npm run bench -- --quick` is a small version.
+ *
+ * The parent process holds the Microsoft 365 simulator (with the generated tenant) and a fresh Azurite;
+ * every measured job runs in a child process of its own, so that each peak RSS is that job's alone.
+ *
+ *   --quick             10,000 rows, 200 releases, RSS at 2,000 and 10,000 rows
+ *   --rows N            rows in the quarantine (default 100,000); one row per recipient, as Exchange lists them
+ *   --releases M        released messages (default 2,000)
+ *   --small N           the smaller RSS size (default 10,000)
+ *   --out FILE          where the JSON goes (default .local/bench/results.json)
+ */
+import { fork, spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAzuriteTables } from '../../lib/local/azurite';
+import { ensureCertificate } from '../../lib/simulator/certificate';
+import { startSimulator, type Simulator } from '../../lib/simulator';
+import { MINUTE } from '../../lib/core/clock';
+import { SNAPSHOT_MAX_LOOKBACK_MS } from '../../lib/jobs/snapshot';
+import { Generator } from './data';
+import type { AuditRelease, ChildJob, ChildResult, Endpoints } from './shared';
+
+const ROOT = path.resolve(__dirname, '../../../..');
+const STEADY_NEW_ROWS = 1_000;
+const PAGE = 1_000;
+
+interface Options {
+  quick: boolean;
+  rows: number;
+  releases: number;
+  small: number;
+  out: string;
+}
+
+function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const value = (name: string, fallback: number) => {
+    const i = argv.indexOf(name);
+    if (i < 0) return fallback;
+    const n = Number(argv[i + 1]);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} wants a positive whole number`);
+    return n;
+  };
+  const outIndex = argv.indexOf('--out');
+  return {
+    quick,
+    rows: value('--rows', quick ? 10_000 : 100_000),
+    releases: value('--releases', quick ? 200 : 2_000),
+    small: value('--small', quick ? 2_000 : 10_000),
+    out: outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(ROOT, '.local/bench/results.json'),
+  };
+}
+
+/** Runs one job in a child process and waits for its answer. */
+function inChild(job: ChildJob): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'child.js'), [], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let answered = false;
+    child.once('message', (message: ChildResult) => {
+      answered = true;
+      if (message.error) reject(new Error(`${job.kind} failed in its child process: ${message.error}`));
+      else resolve(message);
+    });
+    child.once('exit', (code) => {
+      if (!answered) reject(new Error(`${job.kind} child exited with code ${code} without an answer`));
+    });
+    child.send(job);
+  });
+}
+
+/** Exchange calls the simulator saw since the last clear, by cmdlet (the Released query apart). */
+function exchangeCalls(sim: Simulator) {
+  const calls = sim.scenario.requests('exchange').filter((r) => r.cmdlet);
+  const released = calls.filter((r) => r.parameters && 'ReleaseStatus' in r.parameters).length;
+  const window = calls.filter(
+    (r) =>
+      r.cmdlet?.toLowerCase() === 'get-quarantinemessage' &&
+      !(r.parameters && 'ReleaseStatus' in r.parameters),
+  ).length;
+  return { total: calls.length, window, released, acceptedDomains: calls.length - window - released };
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const s = (ms: number) => Math.round(ms) / 1000;
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+
+function log(line: string) {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+}
+
+async function main() {
+  const options = parseOptions(process.argv.slice(2));
+  const certificate = await ensureCertificate(path.join(ROOT, '.local/certs'));
+  if (process.env.NODE_EXTRA_CA_CERTS !== certificate.certPath) {
+    // Node reads the extra CA only at start: run again with it (the children inherit it).
+    const again = spawnSync(process.execPath, [__filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: certificate.certPath },
+    });
+    process.exit(again.status ?? 1);
+  }
+
+  const started = Date.now();
+  log(
+    `bench: ${options.rows} rows, ${options.releases} releases, RSS at ${options.small} and ${options.rows} rows`,
+  );
+  const azurite = await startAzuriteTables();
+  const sim = await startSimulator({ certificate, tokenLifetimeMs: 24 * 60 * MINUTE });
+  try {
+    sim.scenario.setAuditLatency(0);
+    sim.scenario.configureAuditQueries({ notStartedMs: 0, runningMs: 0 });
+    const endpoints: Endpoints = {
+      tenantId: sim.tenantId,
+      clientId: sim.clientId,
+      clientSecret: sim.clientSecret,
+      loginUrl: sim.urls.login,
+      exchangeUrl: sim.urls.exchange,
+      graphUrl: sim.urls.graph,
+      acsConnectionString: sim.acsConnectionString,
+      senderAddress: sim.senderAddress,
+      tablesConnectionString: azurite.connectionString,
+    };
+    const generator = new Generator(sim.scenario);
+    const window = () => {
+      const end = new Date();
+      return {
+        start: new Date(end.getTime() - SNAPSHOT_MAX_LOOKBACK_MS).toISOString(),
+        end: end.toISOString(),
+      };
+    };
+
+    // 1. The smaller size: backfill on its own tables, for its peak RSS.
+    let t = Date.now();
+    generator.addRows(options.small, generator.spreadOverMonth(new Date()));
+    log(`generated ${generator.rows} rows (${generator.messages.length} messages) in ${s(Date.now() - t)} s`);
+    sim.scenario.clearRequests();
+    const small = await inChild({ kind: 'app-snapshot', endpoints, prefix: 'small', settings: {} });
+    const smallCalls = exchangeCalls(sim);
+    log(`backfill ${options.small} rows: ${s(small.wallMs)} s, peak RSS ${mb(small.peakRssBytes)} MB`);
+
+    // 2. The full size.
+    t = Date.now();
+    generator.addRows(options.rows - generator.rows, generator.spreadOverMonth(new Date()));
+    log(`generated ${generator.rows} rows (${generator.messages.length} messages) in ${s(Date.now() - t)} s`);
+
+    sim.scenario.clearRequests();
+    const minWindow = window();
+    const minimum = await inChild({ kind: 'minimum', endpoints, prefix: 'minimum', ...minWindow });
+    log(`minimum work: ${s(minimum.wallMs)} s, ${minimum.details.exchangeCalls} Exchange calls`);
+
+    sim.scenario.clearRequests();
+    const backfill = await inChild({ kind: 'app-snapshot', endpoints, prefix: 'qrn', settings: {} });
+    const backfillCalls = exchangeCalls(sim);
+    log(`backfill ${options.rows} rows: ${s(backfill.wallMs)} s, peak RSS ${mb(backfill.peakRssBytes)} MB`);
+
+    // 3. Steady state: 1,000 new rows since the backfill.
+    generator.addRows(STEADY_NEW_ROWS, () => new Date());
+    sim.scenario.clearRequests();
+    const steady = await inChild({ kind: 'app-snapshot', endpoints, prefix: 'qrn', settings: {} });
+    const steadyCalls = exchangeCalls(sim);
+    log(
+      `steady state (+${STEADY_NEW_ROWS} rows): ${s(steady.wallMs)} s, ${steadyCalls.total} Exchange calls`,
+    );
+
+    // 4. M releases: the next snapshot sees them early, notify joins and composes (dry run).
+    t = Date.now();
+    const released = generator.pickReleases(options.releases);
+    for (const message of released) {
+      const by = generator.releaser();
+      sim.scenario.release({ networkMessageId: message.networkMessageId, by });
+    }
+    const releasedUnits = released.reduce((n, m) => n + m.rows, 0);
+    log(`released ${released.length} messages (${releasedUnits} units) in ${s(Date.now() - t)} s`);
+    sim.scenario.clearRequests();
+    const afterRelease = await inChild({ kind: 'app-snapshot', endpoints, prefix: 'qrn', settings: {} });
+    const afterReleaseCalls = exchangeCalls(sim);
+    log(
+      `snapshot after the releases: ${s(afterRelease.wallMs)} s, ${afterReleaseCalls.total} Exchange calls`,
+    );
+    sim.scenario.clearRequests();
+    const notify = await inChild({ kind: 'app-notify', endpoints, prefix: 'qrn', settings: {} });
+    log(`notify: ${s(notify.wallMs)} s`);
+
+    // 4b. Steady state again, now with the M releases inside the Released query's 30 days: what every
+    // run costs a tenant that releases M messages a month (the fast path re-reads its released rows).
+    generator.addRows(STEADY_NEW_ROWS, () => new Date());
+    sim.scenario.clearRequests();
+    const steadyReleased = await inChild({ kind: 'app-snapshot', endpoints, prefix: 'qrn', settings: {} });
+    const steadyReleasedCalls = exchangeCalls(sim);
+    log(
+      `steady state with ${released.length} released messages in the window: ${s(steadyReleased.wallMs)} s, ` +
+        `${steadyReleasedCalls.total} Exchange calls`,
+    );
+
+    // 5. The seed article's method on the same tenant: the whole quarantine, then a nested-loop join.
+    const releases: AuditRelease[] = sim.scenario.auditRecords().map(({ record, eventTime }) => {
+      const audit = (record as { auditData?: Record<string, unknown> }).auditData ?? {};
+      return {
+        networkMessageId: String(audit.NetworkMessageId ?? ''),
+        releaseTo: String(audit.ReleaseTo ?? ''),
+        userId: String((record as { userPrincipalName?: unknown }).userPrincipalName ?? audit.UserId ?? ''),
+        creationDate: eventTime,
+      };
+    });
+    sim.scenario.clearRequests();
+    const seed = await inChild({ kind: 'seed', endpoints, ...window(), releases });
+    log(`seed method: ${s(seed.wallMs)} s, ${seed.details.exchangeCalls} Exchange calls`);
+
+    const report = buildReport({
+      options,
+      generator,
+      small,
+      smallCalls,
+      minimum,
+      backfill,
+      backfillCalls,
+      steady,
+      steadyCalls,
+      afterRelease,
+      afterReleaseCalls,
+      notify,
+      steadyReleased,
+      steadyReleasedCalls,
+      seed,
+      released: { messages: released.length, units: releasedUnits, auditRecords: releases.length },
+      totalMs: Date.now() - started,
+    });
+    mkdirSync(path.dirname(options.out), { recursive: true });
+    writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+    printReport(report);
+    log(`figures written to ${options.out}`);
+    const failed = Object.entries(report.targets).filter(([, v]) => !v.met);
+    if (failed.length > 0) log(`targets missed: ${failed.map(([k]) => k).join(', ')} (see the report)`);
+  } finally {
+    await sim.close();
+    await azurite.stop();
+  }
+}
+
+type Report = ReturnType<typeof buildReport>;
+
+function buildReport(r: {
+  options: Options;
+  generator: Generator;
+  small: ChildResult;
+  smallCalls: ReturnType<typeof exchangeCalls>;
+  minimum: ChildResult;
+  backfill: ChildResult;
+  backfillCalls: ReturnType<typeof exchangeCalls>;
+  steady: ChildResult;
+  steadyCalls: ReturnType<typeof exchangeCalls>;
+  afterRelease: ChildResult;
+  afterReleaseCalls: ReturnType<typeof exchangeCalls>;
+  notify: ChildResult;
+  steadyReleased: ChildResult;
+  steadyReleasedCalls: ReturnType<typeof exchangeCalls>;
+  seed: ChildResult;
+  released: { messages: number; units: number; auditRecords: number };
+  totalMs: number;
+}) {
+  const summary = (c: ChildResult) => c.details.summary as Record<string, unknown> & { rowsWritten: number };
+  const notifySummary = r.notify.details.summary as Record<string, number>;
+  const backfillRows = summary(r.backfill).rowsWritten;
+  const steadyWindowRows = summary(r.steady).rowsFetched as unknown as number;
+  const steadyTarget = Math.ceil(STEADY_NEW_ROWS / PAGE) + 1;
+  const queriesPerMessage = r.notify.tables.partitionQueries / r.released.messages;
+  const rssFlat = r.backfill.peakRssBytes / r.small.peakRssBytes;
+  return {
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model,
+      memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+      node: process.version,
+      platform: `${os.type()} ${os.release()}`,
+    },
+    parameters: {
+      quick: r.options.quick,
+      rows: r.generator.rows,
+      messages: r.generator.messages.length,
+      rowsPerMessage: Math.round((r.generator.rows / r.generator.messages.length) * 100) / 100,
+      smallRows: r.options.small,
+      releasedMessages: r.released.messages,
+      releasedUnits: r.released.units,
+      steadyNewRows: STEADY_NEW_ROWS,
+      storage: 'Azurite (in memory, fresh)',
+    },
+    backfill: {
+      rows: backfillRows,
+      wallSeconds: s(r.backfill.wallMs),
+      rowsPerSecond: Math.round(backfillRows / (r.backfill.wallMs / 1000)),
+      exchangeCalls: r.backfillCalls,
+      tables: r.backfill.tables,
+      peakRssMB: mb(r.backfill.peakRssBytes),
+    },
+    minimum: {
+      rows: r.minimum.details.rows,
+      wallSeconds: s(r.minimum.wallMs),
+      rowsPerSecond: Math.round((r.minimum.details.rows as number) / (r.minimum.wallMs / 1000)),
+      exchangeCalls: r.minimum.details.exchangeCalls,
+      tables: r.minimum.tables,
+      peakRssMB: mb(r.minimum.peakRssBytes),
+    },
+    steadyState: {
+      newRows: STEADY_NEW_ROWS,
+      windowRows: steadyWindowRows,
+      wallSeconds: s(r.steady.wallMs),
+      exchangeCalls: r.steadyCalls,
+      tables: r.steady.tables,
+      peakRssMB: mb(r.steady.peakRssBytes),
+    },
+    steadyStateWithReleases: {
+      newRows: STEADY_NEW_ROWS,
+      releasedMessagesInWindow: r.released.messages,
+      windowRows: summary(r.steadyReleased).rowsFetched,
+      wallSeconds: s(r.steadyReleased.wallMs),
+      exchangeCalls: r.steadyReleasedCalls,
+      releasesSeenEarly: summary(r.steadyReleased).releasesSeenEarly,
+      tables: r.steadyReleased.tables,
+      peakRssMB: mb(r.steadyReleased.peakRssBytes),
+    },
+    snapshotAfterReleases: {
+      wallSeconds: s(r.afterRelease.wallMs),
+      exchangeCalls: r.afterReleaseCalls,
+      releasesSeenEarly: summary(r.afterRelease).releasesSeenEarly,
+      tables: r.afterRelease.tables,
+      peakRssMB: mb(r.afterRelease.peakRssBytes),
+    },
+    notify: {
+      releasedMessages: r.released.messages,
+      releasedUnits: r.released.units,
+      wallSeconds: s(r.notify.wallMs),
+      emailsComposed: notifySummary.emailsComposed,
+      composedPerSecond: Math.round((notifySummary.emailsComposed / (r.notify.wallMs / 1000)) * 10) / 10,
+      tableQueriesPerReleasedMessage: Math.round(queriesPerMessage * 1000) / 1000,
+      tableQueriesPerReleasedUnit:
+        Math.round((r.notify.tables.partitionQueries / r.released.units) * 1000) / 1000,
+      /** Whole-table queries of the run (pending releases, unfinished notifications), not per message. */
+      tableScansPerRun: r.notify.tables.tableScans,
+      tables: r.notify.tables,
+      summary: notifySummary,
+      peakRssMB: mb(r.notify.peakRssBytes),
+    },
+    seed: {
+      rows: r.seed.details.rows,
+      auditRecords: r.released.auditRecords,
+      wallSeconds: s(r.seed.wallMs),
+      fetchSeconds: s(r.seed.details.fetchMs as number),
+      joinSeconds: s(r.seed.details.joinMs as number),
+      exchangeCalls: r.seed.details.exchangeCalls,
+      comparisons: r.seed.details.comparisons,
+      peakRssMB: mb(r.seed.peakRssBytes),
+    },
+    rss: {
+      [`${r.options.small}Rows`]: mb(r.small.peakRssBytes),
+      [`${backfillRows}Rows`]: mb(r.backfill.peakRssBytes),
+      growth: Math.round(rssFlat * 100) / 100,
+      /** Heap still in use after the run and a full GC: what the job retained. */
+      heapAfterGcMB: {
+        [`${r.options.small}Rows`]: mb(r.small.heapUsedBytes),
+        [`${backfillRows}Rows`]: mb(r.backfill.heapUsedBytes),
+      },
+    },
+    ratios: {
+      backfillOursOverMinimum: ratio(r.backfill.wallMs, r.minimum.wallMs),
+      /** Every seed run re-fetches and re-joins everything; ours is a steady-state snapshot run. */
+      seedRunOverOurSteadyRun: ratio(r.seed.wallMs, r.steadyReleased.wallMs),
+      /** The seed's every run against our one-time processing of the M releases (snapshot + notify). */
+      seedRunOverOurReleaseProcessing: ratio(r.seed.wallMs, r.afterRelease.wallMs + r.notify.wallMs),
+      seedExchangeCallsOverOurSteadyRun: ratio(
+        r.seed.details.exchangeCalls as number,
+        r.steadyReleasedCalls.total,
+      ),
+      seedRssOverOurs: ratio(
+        r.seed.peakRssBytes,
+        Math.max(r.steadyReleased.peakRssBytes, r.notify.peakRssBytes),
+      ),
+    },
+    targets: {
+      backfillWithin125xMinimum: {
+        met: r.backfill.wallMs <= 1.25 * r.minimum.wallMs,
+        value: ratio(r.backfill.wallMs, r.minimum.wallMs),
+        limit: 1.25,
+      },
+      /** Strict reading: every Exchange call of the run, the fast path's Released query included. */
+      steadyStateExchangeCalls: {
+        met: r.steadyCalls.total <= steadyTarget,
+        value: r.steadyCalls.total,
+        limit: steadyTarget,
+        note: 'window query pages + Released query (fast path) + Get-AcceptedDomain (daily)',
+      },
+      /** The snapshot's own window query (the quarantine copy): the Released query is budgeted apart. */
+      steadyStateWindowQueryCalls: {
+        met: r.steadyCalls.window <= steadyTarget,
+        value: r.steadyCalls.window,
+        limit: steadyTarget,
+      },
+      tableQueriesPerReleasedMessage: {
+        met: queriesPerMessage <= 1,
+        value: Math.round(queriesPerMessage * 1000) / 1000,
+        limit: 1,
+      },
+      peakRssUnder256MB: {
+        met: r.backfill.peakRssBytes < 256 * 1024 * 1024,
+        value: mb(r.backfill.peakRssBytes),
+        limit: 256,
+      },
+      peakRssFlat: {
+        met: rssFlat <= 1.15,
+        value: Math.round(rssFlat * 100) / 100,
+        limit: 1.15,
+        note: r.options.quick
+          ? 'quick sizes are too small for V8 to reach its steady heap: judge on a full run'
+          : '',
+      },
+    },
+    totalSeconds: s(r.totalMs),
+  };
+}
+
+function printReport(report: Report) {
+  const lines = [
+    '',
+    `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
+    `data: ${report.parameters.rows} rows = ${report.parameters.messages} messages (${report.parameters.rowsPerMessage} rows each), ${report.parameters.releasedMessages} released messages (${report.parameters.releasedUnits} units)`,
+    '',
+    `backfill     ours ${report.backfill.wallSeconds} s (${report.backfill.rowsPerSecond} rows/s), minimum ${report.minimum.wallSeconds} s (${report.minimum.rowsPerSecond} rows/s): ours/minimum ${report.ratios.backfillOursOverMinimum}`,
+    `             Exchange calls ours ${report.backfill.exchangeCalls.total} (window ${report.backfill.exchangeCalls.window}, Released ${report.backfill.exchangeCalls.released}, Get-AcceptedDomain ${report.backfill.exchangeCalls.acceptedDomains}), minimum ${report.minimum.exchangeCalls}`,
+    `             table transactions ours ${report.backfill.tables.transactions} + ${report.backfill.tables.singleWrites} single writes, minimum ${report.minimum.tables.transactions} + ${report.minimum.tables.singleWrites}`,
+    `             peak RSS ours ${report.backfill.peakRssMB} MB, minimum ${report.minimum.peakRssMB} MB`,
+    `steady state +${report.steadyState.newRows} rows (${report.steadyState.windowRows} in the window with the overlap): ${report.steadyState.wallSeconds} s, Exchange calls ${report.steadyState.exchangeCalls.total} (window ${report.steadyState.exchangeCalls.window}, Released ${report.steadyState.exchangeCalls.released}, Get-AcceptedDomain ${report.steadyState.exchangeCalls.acceptedDomains})`,
+    `steady state with ${report.steadyStateWithReleases.releasedMessagesInWindow} released messages in the 30 days: ${report.steadyStateWithReleases.wallSeconds} s, Exchange calls ${report.steadyStateWithReleases.exchangeCalls.total} (window ${report.steadyStateWithReleases.exchangeCalls.window}, Released ${report.steadyStateWithReleases.exchangeCalls.released}), table requests ${report.steadyStateWithReleases.tables.total} (point reads ${report.steadyStateWithReleases.tables.pointReads}, queries ${report.steadyStateWithReleases.tables.queryRequests})`,
+    `after releases snapshot ${report.snapshotAfterReleases.wallSeconds} s, Exchange calls ${report.snapshotAfterReleases.exchangeCalls.total} (Released ${report.snapshotAfterReleases.exchangeCalls.released})`,
+    `notify       ${report.notify.wallSeconds} s for ${report.notify.releasedMessages} messages (${report.notify.releasedUnits} units): ${report.notify.emailsComposed} emails composed, ${report.notify.composedPerSecond}/s; partition queries ${report.notify.tables.partitionQueries} = ${report.notify.tableQueriesPerReleasedMessage} per released message, plus ${report.notify.tableScansPerRun} table-wide queries per run (${JSON.stringify(report.notify.tables.queriesByTable)}), point reads ${report.notify.tables.pointReads}, writes ${report.notify.tables.singleWrites}`,
+    `seed method  ${report.seed.wallSeconds} s per run (fetch ${report.seed.fetchSeconds} s, nested-loop join ${report.seed.joinSeconds} s), ${report.seed.exchangeCalls} Exchange calls, peak RSS ${report.seed.peakRssMB} MB`,
+    `             seed run / our steady-state run: time ${report.ratios.seedRunOverOurSteadyRun}x, Exchange calls ${report.ratios.seedExchangeCallsOverOurSteadyRun}x; seed run / our one-time processing of the releases: ${report.ratios.seedRunOverOurReleaseProcessing}x; RSS ${report.ratios.seedRssOverOurs}x`,
+    `peak RSS     ${JSON.stringify(report.rss)}`,
+    '',
+    'targets:',
+    ...Object.entries(report.targets).map(
+      ([name, t]) =>
+        `  ${t.met ? 'met   ' : 'MISSED'} ${name}: ${t.value} (limit ${t.limit})` +
+        ('note' in t && t.note ? ` - ${t.note}` : ''),
+    ),
+    `total ${report.totalSeconds} s`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

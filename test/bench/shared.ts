@@ -1,0 +1,128 @@
+/**
+ * What the benchmark's parent (simulator, Azurite, data) and its child processes (the app, the baselines)
+ * share: the job messages, the results, and a request counter for Azure Table Storage.
+ */
+import type { PipelinePolicy } from '@azure/core-rest-pipeline';
+import type { TableClient } from '@azure/data-tables';
+import type { Logger } from '../../lib/core/log';
+
+/** Table Storage requests by kind, counted at the HTTP pipeline of each TableClient. */
+export interface TableCounts {
+  /** Entity-group transactions ($batch). */
+  transactions: number;
+  /** Operations inside those transactions. */
+  transactionOps: number;
+  /** Single-entity writes (insert, upsert, update, delete outside a transaction). */
+  singleWrites: number;
+  /** Point reads (PartitionKey and RowKey given). */
+  pointReads: number;
+  /** Query requests, each continuation page counted. */
+  queryRequests: number;
+  /** Queries started (continuation pages not counted). */
+  queries: number;
+  /** Queries by table (continuation pages not counted). */
+  queriesByTable: Record<string, number>;
+  /** Queries of one partition (`PartitionKey eq …`): the per-message joins. */
+  partitionQueries: number;
+  /** Queries over a whole table (a property filter, e.g. status): once per run, not per message. */
+  tableScans: number;
+  other: number;
+  total: number;
+}
+
+export function emptyCounts(): TableCounts {
+  return {
+    transactions: 0,
+    transactionOps: 0,
+    singleWrites: 0,
+    pointReads: 0,
+    queryRequests: 0,
+    queries: 0,
+    queriesByTable: {},
+    partitionQueries: 0,
+    tableScans: 0,
+    other: 0,
+    total: 0,
+  };
+}
+
+/** A pipeline policy that classifies every request a TableClient sends (retries included). */
+export function countingPolicy(counts: TableCounts): PipelinePolicy {
+  return {
+    name: 'benchTableCounter',
+    sendRequest: async (request, next) => {
+      const url = new URL(request.url);
+      const path = decodeURIComponent(url.pathname);
+      counts.total += 1;
+      if (path.endsWith('/$batch')) {
+        counts.transactions += 1;
+        const body = typeof request.body === 'string' ? request.body : '';
+        counts.transactionOps += (body.match(/^(POST|PUT|PATCH|MERGE|DELETE) /gm) ?? []).length;
+      } else if (request.method === 'GET' && /\(PartitionKey='.*',RowKey='.*'\)$/.test(path)) {
+        counts.pointReads += 1;
+      } else if (request.method === 'GET' && /\(\)$/.test(path)) {
+        counts.queryRequests += 1;
+        if (!url.searchParams.has('NextPartitionKey') && !url.searchParams.has('NextRowKey')) {
+          counts.queries += 1;
+          const table = /\/([^/(]+)\(\)$/.exec(path)?.[1] ?? '?';
+          counts.queriesByTable[table] = (counts.queriesByTable[table] ?? 0) + 1;
+          if (/^PartitionKey eq /.test(url.searchParams.get('$filter') ?? '')) counts.partitionQueries += 1;
+          else counts.tableScans += 1;
+        }
+      } else if (['PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) || /\)$/.test(path)) {
+        counts.singleWrites += 1;
+      } else if (request.method === 'POST' && !/\/Tables$/.test(path)) {
+        counts.singleWrites += 1; // insert into a table
+      } else {
+        counts.other += 1;
+      }
+      return next(request);
+    },
+  };
+}
+
+export function countRequests(clients: TableClient[], counts: TableCounts): void {
+  for (const client of clients) client.pipeline.addPolicy(countingPolicy(counts), { afterPhase: 'Retry' });
+}
+
+export const quietLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The simulator and storage a child talks to. */
+export interface Endpoints {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  loginUrl: string;
+  exchangeUrl: string;
+  graphUrl: string;
+  acsConnectionString: string;
+  senderAddress: string;
+  tablesConnectionString: string;
+}
+
+/** A released unit as the audit log reports it (the seed method's input). */
+export interface AuditRelease {
+  networkMessageId: string;
+  releaseTo: string;
+  userId: string;
+  creationDate: string;
+}
+
+export type ChildJob =
+  | { kind: 'app-snapshot'; endpoints: Endpoints; prefix: string; settings?: Record<string, string> }
+  | { kind: 'app-notify'; endpoints: Endpoints; prefix: string; settings?: Record<string, string> }
+  | { kind: 'minimum'; endpoints: Endpoints; prefix: string; start: string; end: string }
+  | { kind: 'seed'; endpoints: Endpoints; start: string; end: string; releases: AuditRelease[] };
+
+export interface ChildResult {
+  kind: ChildJob['kind'];
+  wallMs: number;
+  /** Peak resident set size of the child process, in bytes (the kernel's high-water mark). */
+  peakRssBytes: number;
+  /** Heap in use at the end, after a GC when available. */
+  heapUsedBytes: number;
+  tables: TableCounts;
+  /** Job-specific figures: the job's own summary, rows, matches. */
+  details: Record<string, unknown>;
+  error?: string;
+}
