@@ -1,4 +1,3 @@
-import { TableClient } from '@azure/data-tables';
 import {
   AzureCliCredential,
   AzureDeveloperCliCredential,
@@ -26,7 +25,7 @@ import { NotificationsStore } from './store/notifications-store';
 import { QuarantineStore } from './store/quarantine-store';
 import { ReleasesStore } from './store/releases-store';
 import { StateStore } from './store/state-store';
-import { ensureTables, openTables, TABLE_NAMES, type TableName, type Tables } from './store/tables';
+import { ensureTables, openTables, type Tables } from './store/tables';
 
 /**
  * The composition root: every client is built here, once, from the settings, and handed to the jobs.
@@ -202,24 +201,9 @@ export function createDiagnosticClients(
   const credential = overrides.credential ?? createCredential(settings);
   const clock = overrides.clock ?? systemClock;
   const graph = createGraphClient(settings.graphApiUrl, credential);
-  const suffix: Record<TableName, string> = {
-    quarantine: 'Quarantine',
-    releases: 'Releases',
-    notifications: 'Notifications',
-    state: 'State',
-  };
+  // Short retries: a diagnosis should say "unreachable" in seconds, not minutes.
   const retryOptions = { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
-  const tables = {} as Tables;
-  for (const name of TABLE_NAMES) {
-    const tableName = `${settings.tableNamePrefix}${suffix[name]}`;
-    tables[name] =
-      settings.tables.kind === 'accountUrl'
-        ? new TableClient(settings.tables.accountUrl, tableName, credential, { retryOptions })
-        : TableClient.fromConnectionString(settings.tables.connectionString, tableName, {
-            allowInsecureConnection: true,
-            retryOptions,
-          });
-  }
+  const tables = openTables(settings.tables, settings.tableNamePrefix, credential, { retryOptions });
   const exchange = new ExchangeAdminApi({
     baseUrl: settings.exchangeAdminApiUrl,
     tenantId: settings.tenantId,

@@ -1,4 +1,9 @@
-import { TableClient, TableServiceClient, type TableEntity } from '@azure/data-tables';
+import {
+  TableClient,
+  TableServiceClient,
+  type TableEntity,
+  type TableServiceClientOptions,
+} from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type { TableStorageSettings } from '../config/settings';
 import { originGuardPolicy } from '../core/origin-guard';
@@ -13,12 +18,14 @@ export function tableClient(
   storage: TableStorageSettings,
   tableName: string,
   credential: TokenCredential,
+  options: TableServiceClientOptions = {},
 ): TableClient {
   const client =
     storage.kind === 'accountUrl'
-      ? new TableClient(storage.accountUrl, tableName, credential)
+      ? new TableClient(storage.accountUrl, tableName, credential, options)
       : // Azurite speaks plain http on loopback; real accounts are https and this flag changes nothing for them.
         TableClient.fromConnectionString(storage.connectionString, tableName, {
+          ...options,
           allowInsecureConnection: true,
         });
   // The account's key signature or token goes to the account's own endpoint only.
@@ -38,6 +45,7 @@ export function openTables(
   storage: TableStorageSettings,
   prefix: string,
   credential: TokenCredential,
+  options: TableServiceClientOptions = {},
 ): Tables {
   const suffix: Record<TableName, string> = {
     quarantine: 'Quarantine',
@@ -46,7 +54,9 @@ export function openTables(
     state: 'State',
   };
   const tables = {} as Tables;
-  for (const name of TABLE_NAMES) tables[name] = tableClient(storage, `${prefix}${suffix[name]}`, credential);
+  for (const name of TABLE_NAMES) {
+    tables[name] = tableClient(storage, `${prefix}${suffix[name]}`, credential, options);
+  }
   return tables;
 }
 
