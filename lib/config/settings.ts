@@ -188,6 +188,14 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     schema: count(0, 365),
   },
   {
+    name: 'RELEASES_RETENTION_DAYS',
+    default: '180',
+    meaning:
+      'Days the releases table (the report) and the notifications table keep a settled release or email; pending ones are kept until settled. 180 matches Audit Standard retention.',
+    fix: 'use a whole number of days between 7 and 3650',
+    schema: count(7, 3650),
+  },
+  {
     name: 'ACCEPTED_DOMAINS',
     meaning:
       "The tenant's own domains, comma separated, instead of asking Exchange (Get-AcceptedDomain) or Graph (/domains). A leading '*.' also matches subdomains.",
@@ -358,6 +366,7 @@ export interface Settings {
   audit: { lookbackHours: number; pollSeconds: number; stuckMinutes: number };
   releaseSources: 'audit' | 'quarantine' | 'both';
   matchDeadlineHours: number;
+  releasesRetentionDays: number;
   notifySystemReleases: boolean;
   email: EmailSettings;
   pilot: { dryRun: boolean; redirectTo?: string; allowedSenders?: string[] };
@@ -520,6 +529,7 @@ export function loadSettings(env: Environment): Settings {
     },
     releaseSources: get('RELEASE_SOURCES'),
     matchDeadlineHours: get('RELEASE_MATCH_DEADLINE_HOURS'),
+    releasesRetentionDays: get('RELEASES_RETENTION_DAYS'),
     notifySystemReleases: get('NOTIFY_SYSTEM_RELEASES'),
     email: {
       channel,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Settings } from '../config/settings';
 import type { Clock } from '../core/clock';
-import { HOUR, MINUTE } from '../core/clock';
+import { DAY, HOUR, MINUTE } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { EmailChannel } from '../mail/channel';
@@ -50,6 +50,8 @@ export interface NotifySummary {
   emailsSent: number;
   emailsComposed: number;
   recovered: number;
+  /** Settled rows deleted past RELEASES_RETENTION_DAYS (at most once a day); undefined when not due. */
+  purged?: { releases: number; notifications: number };
   durationMs: number;
 }
 
@@ -124,6 +126,7 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     }
     await sendNotifications(deps, await joinPendingReleases(deps, summary, run), summary, run);
     summary.matched = run.matched.size;
+    await purgeIfDue(deps, summary);
     await recordSuccessfulRun(deps.state, 'notify', deps.clock.now()); // for GET /api/health
   } finally {
     await lease.release();
@@ -612,6 +615,28 @@ async function save(deps: NotifyDependencies, row: Row, change: Partial<ReleaseR
   row.etag = etag;
 }
 
+/**
+ * Once a day: the releases and notifications tables hold addresses and subjects, so settled rows go
+ * after RELEASES_RETENTION_DAYS. A failure is logged and tried again the next day; it never fails the run.
+ */
+async function purgeIfDue(deps: NotifyDependencies, summary: NotifySummary): Promise<void> {
+  const now = deps.clock.now();
+  try {
+    const last = await deps.state.read<{ lastPurgeAt: string }>('notify', 'purge');
+    if (last && now.getTime() - Date.parse(last.lastPurgeAt) < DAY) return;
+    const before = new Date(now.getTime() - deps.settings.releasesRetentionDays * DAY);
+    summary.purged = {
+      releases: await deps.releases.purgeSettledBefore(before),
+      notifications: await deps.notifications.purgeFinishedBefore(before),
+    };
+    await deps.state.write('notify', 'purge', { lastPurgeAt: now.toISOString(), ...summary.purged });
+  } catch (error) {
+    deps.logger.warn('notify: purge of old releases failed; it is tried again next run', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
 function logSummary(logger: Logger, s: NotifySummary): void {
   logger.info('notify: run summary', {
     outcome: s.outcome,
@@ -630,6 +655,7 @@ function logSummary(logger: Logger, s: NotifySummary): void {
     carriedOver: s.carriedOver,
     emailsSent: s.emailsSent,
     recovered: s.recovered,
+    purged: s.purged,
     durationMs: s.durationMs,
   });
 }

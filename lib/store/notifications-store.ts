@@ -110,4 +110,24 @@ export class NotificationsStore {
     }
     return out;
   }
+
+  /** Deletes finished notifications created before `before` (never one still sending). */
+  async purgeFinishedBefore(before: Date): Promise<number> {
+    const finished = (['complete', 'abandoned', 'dry-run'] as const).map(
+      (st) => `state eq ${odataString(st)}`,
+    );
+    const filter = `createdAt lt ${odataString(before.toISOString())} and (${finished.join(' or ')})`;
+    let deleted = 0;
+    for await (const entity of this.table.listEntities({
+      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+    })) {
+      try {
+        await this.table.deleteEntity(entity.partitionKey!, entity.rowKey!);
+        deleted += 1;
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+    }
+    return deleted;
+  }
 }

@@ -191,6 +191,25 @@ export class ReleasesStore {
     });
     for await (const entity of rows) yield fromEntity(entity);
   }
+  /**
+   * Deletes settled rows (anything but pending) released before `before`: the report's retention.
+   * Returns how many were deleted.
+   */
+  async purgeSettledBefore(before: Date): Promise<number> {
+    const filter = `releasedAt lt ${odataString(before.toISOString())} and status ne ${odataString('pending')}`;
+    let deleted = 0;
+    for await (const entity of this.table.listEntities({
+      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+    })) {
+      try {
+        await this.table.deleteEntity(entity.partitionKey!, entity.rowKey!);
+        deleted += 1;
+      } catch (error) {
+        if (!isStatus(error, 404)) throw error;
+      }
+    }
+    return deleted;
+  }
 }
 
 /** The row completed by a new event, or undefined when the event adds nothing. */

@@ -362,4 +362,31 @@ describe('notify, end to end through both jobs', () => {
     expect(email).toMatchObject({ channel: 'graph', from: 'quarantine.notices@contoso.com' });
     expect(email.to.map((t) => t.address)).toEqual(['alex.wilber@contoso.com']);
   });
+
+  it('GIVEN RELEASES_RETENTION_DAYS has passed THEN settled releases and their notifications are purged, pending ones kept', async () => {
+    world = await startWorld({
+      settings: { RELEASES_RETENTION_DAYS: '7', RELEASE_MATCH_DEADLINE_HOURS: '720' },
+    });
+    seedFixture(world);
+    world.simulator.scenario.release({ networkMessageId: DLP, by: ADMIN });
+    const waiting = world.simulator.scenario.addMessage({
+      sender: 'megan.bowen@contoso.com',
+      recipients: ['buyer@fabrikam.example'],
+      type: 'TransportRule',
+    }).networkMessageId;
+    world.simulator.scenario.release({ networkMessageId: waiting, by: ADMIN });
+    world.simulator.scenario.deleteMessage(waiting); // never reaches the snapshot: stays pending
+    const first = await cycle(world);
+    expect(first.purged).toEqual({ releases: 0, notifications: 0 });
+    expect(await releaseRow(world, DLP)).toMatchObject({ status: 'notified' });
+
+    world.clock.advance(8 * 24 * HOUR);
+    const later = await world.app.runNotify();
+    expect(later.purged).toEqual({ releases: 1, notifications: 1 });
+    expect(await world.app.releases.listForMessage(DLP)).toHaveLength(0);
+    expect(await releaseRow(world, waiting)).toMatchObject({ status: 'pending' });
+
+    world.clock.advance(HOUR);
+    expect((await world.app.runNotify()).purged).toBeUndefined(); // once a day
+  });
 });
