@@ -112,6 +112,25 @@ describe('token safety: credentials go to the configured hosts only', () => {
       expect(world.logger.text()).toMatch(/refused an @odata.nextLink/);
     });
 
+    it('GIVEN the page 2 link names the public Graph host while GRAPH_API_URL points elsewhere THEN it is read from the configured host, and only there', async () => {
+      for (let i = 0; i < 1001; i++) {
+        world.simulator.scenario.addRawAuditRecord({
+          id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+          createdDateTime: world.clock.now().toISOString(),
+          auditLogRecordType: 'Quarantine',
+          operation: 'QuarantineReleaseMessage',
+          auditData: { Operation: 'QuarantineReleaseMessage', RequestType: 1 },
+        });
+      }
+      world.simulator.scenario.configureAuditQueries({ nextLinkOrigin: 'https://graph.microsoft.com' });
+      world.clock.advance(3 * 60 * MINUTE);
+      const summary = await world.app.runNotify();
+      expect(summary.audit).toMatchObject({ state: 'succeeded', pages: 2, recordsRead: 1001 });
+      const pages = world.simulator.scenario.requests('graph').filter((r) => r.path.endsWith('/records'));
+      expect(pages).toHaveLength(2);
+      expect(decoy.seen).toEqual([]);
+    });
+
     it('GIVEN ACS answers 202 with an Operation-Location on another port THEN the send counts as accepted, the poll is refused, and the port receives nothing', async () => {
       world.simulator.scenario.acs.setOperationLocationOrigin(decoy.origin);
       const operationId = '0f8fad5b-d9cb-469f-a165-70867728950e';

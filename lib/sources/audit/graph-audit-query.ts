@@ -226,7 +226,8 @@ export class GraphAuditQuerySource implements AuditSource {
 
       const next = (page as { '@odata.nextLink'?: unknown })['@odata.nextLink'];
       if (next === undefined || next === null || next === '') break;
-      if (typeof next !== 'string' || !this.isGraphUrl(next)) {
+      const link = typeof next === 'string' ? this.onConfiguredHost(next) : undefined;
+      if (link === undefined) {
         // Never send the Graph token anywhere else: a nextLink off the configured host is refused.
         logger.error('audit: refused an @odata.nextLink that does not point at the configured Graph host', {
           queryId: open.id,
@@ -237,7 +238,7 @@ export class GraphAuditQuerySource implements AuditSource {
         run.result.state = 'failed';
         return;
       }
-      path = next;
+      path = link;
     }
 
     const now = clock.now().toISOString();
@@ -405,6 +406,24 @@ export class GraphAuditQuerySource implements AuditSource {
     }
   }
 
+  /**
+   * The nextLink to follow, on the configured Graph host, or undefined to refuse it. A link on the
+   * configured origin is followed as is; a relative one, or one naming a public Microsoft Graph host
+   * while GRAPH_API_URL points at a proxy, a national cloud's alias or the simulator, is rebased onto the
+   * configured origin (the token still goes only there). Any other host is refused.
+   */
+  private onConfiguredHost(link: string): string | undefined {
+    if (this.isGraphUrl(link)) return link;
+    try {
+      const url = new URL(link, this.graphOrigin);
+      const relative = link.startsWith('/');
+      if (url.protocol !== 'https:' || !(relative || PUBLIC_GRAPH_HOSTS.has(url.hostname))) return undefined;
+      return `${this.graphOrigin}${url.pathname}${url.search}`;
+    } catch {
+      return undefined;
+    }
+  }
+
   private isGraphUrl(link: string): boolean {
     try {
       const url = new URL(link);
@@ -497,6 +516,14 @@ function isState(value: unknown): value is GraphAuditQueryState {
 function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
+
+/** Microsoft Graph's own hosts (global and national clouds): their nextLinks are rebased, not refused. */
+const PUBLIC_GRAPH_HOSTS = new Set([
+  'graph.microsoft.com',
+  'graph.microsoft.us',
+  'dod-graph.microsoft.us',
+  'microsoftgraph.chinacloudapi.cn',
+]);
 
 function originOf(link: unknown): string {
   try {
