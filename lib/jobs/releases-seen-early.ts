@@ -4,7 +4,7 @@ import type { Logger } from '../core/log';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import { fetchQuarantinePages, mapQuarantineRow } from '../sources/exchange/quarantine';
 import type { QuarantineStore } from '../store/quarantine-store';
-import type { ReleasesStore } from '../store/releases-store';
+import { releaseUnitKey, type ReleasesStore } from '../store/releases-store';
 
 /**
  * The fast path (issue 9): a released message stays listed by Get-QuarantineMessage with ReleaseStatus
@@ -13,7 +13,8 @@ import type { ReleasesStore } from '../store/releases-store';
  * and compares them with the releases already known: a row that has become released, or has gained
  * released-to recipients, is a release seen early. Each new (message, released-to) unit becomes a
  * pending release; the audit record, when it comes, completes the same row and never a second email.
- * The cost is one point read per released unit per run.
+ * The cost per run is one scan of the releases table's keys for the window, and a point read only for a
+ * unit not recorded yet.
  */
 
 export interface ReleasesSeenEarlyDeps {
@@ -34,6 +35,8 @@ export interface ReleasesSeenEarlySummary {
   error?: string;
 }
 
+const KNOWN_UNITS_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
+
 /** Exchange's words for "nobody in particular": not a person to name in an email. */
 const NOT_A_PERSON = /^(system\s*release[sd]?|admin|administrator)$/i;
 const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -43,6 +46,10 @@ export async function recordReleasesSeenEarly(
   window: { start: Date; end: Date },
 ): Promise<ReleasesSeenEarlySummary> {
   const summary: ReleasesSeenEarlySummary = { pages: 0, releasedRows: 0, changedRows: 0, newReleases: 0 };
+  // Units already recorded (by either source) need no read each: one scan of keys finds them all. Releases
+  // happen after their message is received, so a margin before the window covers every unit it can list;
+  // a unit outside it is still de-duplicated by `record` itself.
+  const known = await deps.releases.knownUnitsSince(new Date(window.start.getTime() - KNOWN_UNITS_MARGIN_MS));
   const pages = fetchQuarantinePages(
     deps.exchange,
     { ...window, filters: { ReleaseStatus: 'Released' } },
@@ -58,6 +65,7 @@ export async function recordReleasesSeenEarly(
       // The releases table knows every unit already seen, from either source: only new ones count.
       let rowChanged = false;
       for (const address of releasedTo(row)) {
+        if (known.has(releaseUnitKey(row.networkMessageId, address))) continue;
         const now = deps.clock.now();
         const outcome = await deps.releases.record(releaseEvent(row, address, now), now);
         if (outcome === 'new') summary.newReleases += 1;

@@ -82,6 +82,11 @@ function fromEntity(entity: Record<string, unknown>): ReleaseRow & { etag: strin
   return row as unknown as ReleaseRow & { etag: string };
 }
 
+/** The key `knownUnitsSince` uses for a unit. */
+export function releaseUnitKey(networkMessageId: string, releasedTo: string): string {
+  return `${networkMessageId}|${releaseRowKey(releasedTo)}`;
+}
+
 export type RecordOutcome = 'new' | 'completed' | 'duplicate';
 
 export class ReleasesStore {
@@ -191,6 +196,18 @@ export class ReleasesStore {
     });
     for await (const entity of rows) yield fromEntity(entity);
   }
+  /**
+   * The units (message, released-to) recorded with a release time at or after `since`, as
+   * `releaseUnitKey` strings: one paged scan of keys, instead of a point read per unit.
+   */
+  async knownUnitsSince(since: Date): Promise<Set<string>> {
+    const known = new Set<string>();
+    const filter = `releasedAt ge ${odataString(since.toISOString())}`;
+    const rows = this.table.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } });
+    for await (const entity of rows) known.add(`${entity.partitionKey}|${entity.rowKey}`);
+    return known;
+  }
+
   /**
    * Deletes settled rows (anything but pending) released before `before`: the report's retention.
    * Returns how many were deleted.

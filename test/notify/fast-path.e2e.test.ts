@@ -119,4 +119,25 @@ describe('fast path: the quarantine status tells the sender before the audit log
       .filter((r) => (r.parameters as Record<string, unknown> | undefined)?.ReleaseStatus !== undefined);
     expect(released).toHaveLength(0);
   });
+
+  it('GIVEN releases already recorded THEN later snapshot runs find them in one scan and read no row of them one by one', async () => {
+    world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine' } });
+    const ids = [0, 1, 2].map(() => quarantineOutbound(world, ['a@fabrikam.example', 'b@fabrikam.example']));
+    await world.app.runSnapshot();
+    for (const id of ids) world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
+    const first = await period(world);
+    expect(first.snapshot.releasesSeenEarly).toMatchObject({ releasedRows: 6, newReleases: 6 });
+
+    const record = jest.spyOn(world.app.releases, 'record');
+    const get = jest.spyOn(world.app.releases, 'get');
+    const again = await period(world);
+    expect(again.snapshot.releasesSeenEarly).toMatchObject({
+      releasedRows: 6,
+      newReleases: 0,
+      changedRows: 0,
+    });
+    expect(record).not.toHaveBeenCalled();
+    expect(get).not.toHaveBeenCalled();
+    expect(world.simulator.scenario.emails()).toHaveLength(1); // one sender, one email for the three
+  });
 });
