@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
-import { getEntityOrUndefined, isStatus, odataString } from './tables';
+import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
 import { releaseRowKey } from './releases-store';
 
 /**
@@ -117,17 +117,6 @@ export class NotificationsStore {
       (st) => `state eq ${odataString(st)}`,
     );
     const filter = `createdAt lt ${odataString(before.toISOString())} and (${finished.join(' or ')})`;
-    let deleted = 0;
-    for await (const entity of this.table.listEntities({
-      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
-    })) {
-      try {
-        await this.table.deleteEntity(entity.partitionKey!, entity.rowKey!);
-        deleted += 1;
-      } catch (error) {
-        if (!isStatus(error, 404)) throw error;
-      }
-    }
-    return deleted;
+    return deleteWhere(this.table, filter);
   }
 }

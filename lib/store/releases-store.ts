@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
-import { getEntityOrUndefined, isStatus, odataString } from './tables';
+import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
 
 /**
  * The releases table: the composite view "who released what, for whom".
@@ -214,18 +214,7 @@ export class ReleasesStore {
    */
   async purgeSettledBefore(before: Date): Promise<number> {
     const filter = `releasedAt lt ${odataString(before.toISOString())} and status ne ${odataString('pending')}`;
-    let deleted = 0;
-    for await (const entity of this.table.listEntities({
-      queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
-    })) {
-      try {
-        await this.table.deleteEntity(entity.partitionKey!, entity.rowKey!);
-        deleted += 1;
-      } catch (error) {
-        if (!isStatus(error, 404)) throw error;
-      }
-    }
-    return deleted;
+    return deleteWhere(this.table, filter);
   }
 }
 

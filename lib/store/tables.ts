@@ -89,3 +89,18 @@ export async function getEntityOrUndefined<T extends object>(
 export function odataString(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
+
+/** Deletes every entity matching an OData filter (a row already gone is fine); returns how many. */
+export async function deleteWhere(table: TableClient, filter: string): Promise<number> {
+  let deleted = 0;
+  const keys = table.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } });
+  for await (const entity of keys) {
+    try {
+      await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
+      deleted += 1;
+    } catch (error) {
+      if (!isStatus(error, 404)) throw error;
+    }
+  }
+  return deleted;
+}
