@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { createHealthHandler } from '../lib/faces/http';
-import { hostedHealthSource } from '../lib/faces/runtime';
+import { createHealthHandler } from '../lib/entrypoints/http';
+import { hostedHealthSource } from '../lib/entrypoints/runtime';
 
 // Function key, not anonymous: every call reads the state table and counts releases (a cost anyone could
 // run up), and ages and counts are operational facts. Availability tests send the key as x-functions-key.

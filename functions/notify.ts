@@ -1,5 +1,5 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { hostedApplication, invocationLogger } from '../lib/faces/runtime';
+import { hostedApplication, invocationLogger } from '../lib/entrypoints/runtime';
 
 export async function notifyTimer(_timer: Timer, context: InvocationContext): Promise<void> {
   const application = await hostedApplication();

@@ -1,6 +1,6 @@
 import { app } from '@azure/functions';
-import { createReleasesHandler } from '../lib/faces/http';
-import { hostedApplication } from '../lib/faces/runtime';
+import { createReleasesHandler } from '../lib/entrypoints/http';
+import { hostedApplication } from '../lib/entrypoints/runtime';
 
 export const releasesHttp = createReleasesHandler(hostedApplication);
 

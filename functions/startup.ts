@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import { hostedApplication } from '../lib/faces/runtime';
+import { hostedApplication } from '../lib/entrypoints/runtime';
 
 // Responses stream (GET /api/releases writes the report row by row instead of building it in memory).
 // Needs Functions host 4.28 or later; Flex Consumption has it.

@@ -76,7 +76,7 @@ if ($env:QRN_SKIP_PERMISSIONS -eq 'true') {
     exit 0
 }
 
-if (-not (Test-Path 'dist/lib/faces/cli/main.js')) {
+if (-not (Test-Path 'dist/lib/entrypoints/cli/main.js')) {
     Write-Host "postprovision: building the project so that 'qrn' can run..."
     if (-not (Test-Path 'node_modules')) { npm ci --no-audit --no-fund | Out-Null }
     npm run build | Out-Null

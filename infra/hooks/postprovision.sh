@@ -93,7 +93,7 @@ if [ "${QRN_SKIP_PERMISSIONS:-}" = "true" ]; then
   exit 0
 fi
 
-if [ ! -f dist/lib/faces/cli/main.js ]; then
+if [ ! -f dist/lib/entrypoints/cli/main.js ]; then
   echo "postprovision: building the project so that 'qrn' can run..."
   if [ ! -d node_modules ]; then npm ci --no-audit --no-fund >/dev/null 2>&1 || true; fi
   npm run build >/dev/null 2>&1 || true

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * Every setting the app reads, validated once at start. Nothing else in the code base reads
- * `process.env`: jobs, clients and faces receive a `Settings` object from here.
+ * `process.env`: jobs, clients and entry points receive a `Settings` object from here.
  *
  * The catalogue below is the single source of truth for names, defaults and meanings: the README's
  * settings table, local.settings.sample.json and the infrastructure's app settings are tested against it.

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings } from '../../lib/config/settings';
 import { MINUTE } from '../../lib/core/clock';
-import { createHealthHandler } from '../../lib/faces/http';
+import { createHealthHandler } from '../../lib/entrypoints/http';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { startWorld, type World } from '../support/world';
 import { NO_PERMISSIONS, qrn } from './support';

@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import { Readable } from 'node:stream';
 import { loadSettings } from '../../lib/config/settings';
 import { HOUR, MINUTE } from '../../lib/core/clock';
-import { createHealthHandler, createReleasesHandler } from '../../lib/faces/http';
+import { createHealthHandler, createReleasesHandler } from '../../lib/entrypoints/http';
 import type { HealthReport, HealthSource } from '../../lib/health/health';
 import { startWorld, type World } from '../support/world';
 import { parseCsv } from './support';

@@ -158,7 +158,7 @@ describe('qrn permissions: grants the managed identity exactly what the app need
 
 describe('the installed command', () => {
   it('GIVEN the built bin THEN `qrn --help` lists every command and exits 0 (one real process)', () => {
-    const result = spawnSync(process.execPath, ['dist/lib/faces/cli/main.js', '--help'], {
+    const result = spawnSync(process.execPath, ['dist/lib/entrypoints/cli/main.js', '--help'], {
       encoding: 'utf8',
     });
     expect(result.status).toBe(0);

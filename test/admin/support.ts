@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { ClientSecretCredential } from '@azure/identity';
-import { runCli, type CliIo } from '../../lib/faces/cli/main';
+import { runCli, type CliIo } from '../../lib/entrypoints/cli/main';
 import type { Simulator } from '../../lib/simulator';
 import type { World } from '../support/world';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXIT, runCli } from '../../lib/faces/cli/main';
+import { EXIT, runCli } from '../../lib/entrypoints/cli/main';
 
 describe('the command line', () => {
   const cwd = process.cwd();
