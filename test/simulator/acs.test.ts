@@ -14,7 +14,7 @@ import { ManualClock, MINUTE } from '../../lib/core/clock';
 import { ACS_ACCESS_KEY_DEFAULT, createAcsService, type AcsScenario } from '../../lib/simulator/acs';
 import type { IssuedToken, Outbox, SimRequest, TokenVerifier } from '../../lib/simulator/contract';
 import { createOutbox } from '../../lib/simulator/outbox';
-import { serveRoutes, type ServedRoutes } from './support/serve-routes';
+import { serveRoutes, type ServedRoutes } from '../support/serve-routes';
 
 const SENDER = 'DoNotReply@0f3c9a2e-1111-4222-8333-444455556666.azurecomm.net';
 const ACS_TOKEN = 'acs-token';

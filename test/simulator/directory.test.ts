@@ -1,6 +1,6 @@
 import { ManualClock } from '../../lib/core/clock';
 import type { Simulator } from '../../lib/simulator';
-import { bearer, call, credentialFor, startTestSimulator, tokenFor } from './support/simulator';
+import { bearer, call, credentialFor, startTestSimulator, tokenFor } from '../support/simulator';
 
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';

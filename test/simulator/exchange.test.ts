@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { DAY, HOUR, ManualClock } from '../../lib/core/clock';
 import type { Simulator } from '../../lib/simulator';
-import { fixture, fixturePath, invoke, startTestSimulator, tokenFor } from './support/simulator';
+import { fixtureJson as fixture, fixturePath } from '../support/fixtures';
+import { invoke, startTestSimulator, tokenFor } from '../support/simulator';
 
 const quarantinePage = fixture('exchange/get-quarantinemessage.page.json');
 const invalidEnum = fixture('exchange/error-400-invalid-enum.json');

@@ -2,7 +2,8 @@ import { Client } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { DAY, HOUR, MINUTE, ManualClock } from '../../lib/core/clock';
 import type { Simulator } from '../../lib/simulator';
-import { bearer, call, credentialFor, fixture, startTestSimulator, tokenFor } from './support/simulator';
+import { fixtureJson as fixture } from '../support/fixtures';
+import { bearer, call, credentialFor, startTestSimulator, tokenFor } from '../support/simulator';
 
 const created = fixture('graph/auditlog-query.created.json');
 const page1 = fixture('graph/auditlog-records.page1.json');

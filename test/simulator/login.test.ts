@@ -1,6 +1,6 @@
 import { ManualClock, HOUR } from '../../lib/core/clock';
 import type { Simulator } from '../../lib/simulator';
-import { bearer, call, credentialFor, invoke, startTestSimulator } from './support/simulator';
+import { bearer, call, credentialFor, invoke, startTestSimulator } from '../support/simulator';
 
 describe('simulated Entra login (client credentials)', () => {
   let sim: Simulator;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ManualClock } from '../../lib/core/clock';
 import type { CapturedEmail } from '../../lib/simulator/contract';
 import { createOutbox } from '../../lib/simulator/outbox';
-import { parseEml } from './support/eml';
+import { parseEml } from '../support/eml';
 
 type Input = Omit<CapturedEmail, 'id' | 'acceptedAt' | 'emlPath'>;
 

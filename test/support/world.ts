@@ -1,11 +1,10 @@
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { loadSettings, type Settings } from '../../lib/config/settings';
 import { DAY, ManualClock } from '../../lib/core/clock';
 import { MemoryLogger } from '../../lib/core/log';
 import { createApplication, type Application, type ApplicationOverrides } from '../../lib/composition';
-import { ensureCertificate } from '../../lib/simulator/certificate';
 import { startSimulator, type Simulator } from '../../lib/simulator';
+import { testCertificate } from './simulator';
 
 /**
  * A whole tenant for one test: the simulator and the app sharing one ManualClock, the app's tables on
@@ -34,7 +33,7 @@ export async function startWorld(
   } & ApplicationOverrides = {},
 ): Promise<World> {
   const clock = new ManualClock(options.start ?? '2026-03-02T16:00:00Z');
-  const certificate = await ensureCertificate(path.resolve(__dirname, '../../.local/certs'));
+  const certificate = await testCertificate();
   // Client libraries cache tokens by real time while this clock jumps hours ahead: tokens outlive the test.
   const simulator = await startSimulator({
     clock,

@@ -1,0 +1,206 @@
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { Readable } from 'node:stream';
+import { loadSettings } from '../../lib/config/settings';
+import { HOUR, MINUTE } from '../../lib/core/clock';
+import { createHealthHandler, createReleasesHandler } from '../../lib/entrypoints/http';
+import type { HealthReport, HealthSource } from '../../lib/health/health';
+import { startWorld, type World } from '../support/world';
+import { parseCsv } from '../support/cli';
+
+const ADMIN = 'adele.vance@contoso.com';
+
+function get(path: string): HttpRequest {
+  return new HttpRequest({ method: 'GET', url: `http://localhost:7071${path}` });
+}
+
+function context(): InvocationContext {
+  return new InvocationContext({ functionName: 'test', invocationId: 'test', logHandler: () => undefined });
+}
+
+async function bodyText(response: HttpResponseInit): Promise<string> {
+  if (typeof response.body === 'string') return response.body;
+  if (response.body instanceof Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of response.body) chunks.push(Buffer.from(chunk as Buffer));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+  return JSON.stringify(response.jsonBody);
+}
+
+function healthSource(world: World, settings?: Record<string, string>): HealthSource {
+  return {
+    settings: () => loadSettings(world.env(settings)),
+    application: async () => world.app,
+    clock: world.clock,
+  };
+}
+
+/** The demo situations: a transport-rule release (notified) and an inbound spam release (skipped). */
+async function cycle(world: World) {
+  const scenario = world.simulator.scenario;
+  const outbound = scenario.addMessage({
+    sender: 'megan.bowen@contoso.com',
+    recipients: ['buyer@fabrikam.example'],
+    subject: 'Q1 price list (confidential)',
+    type: 'TransportRule',
+  });
+  const spam = scenario.addMessage({
+    sender: 'newsletter@offers.example',
+    recipients: ['lidia.holloway@contoso.com'],
+    subject: 'Deals',
+    type: 'Spam',
+  });
+  scenario.release({ networkMessageId: outbound.networkMessageId, by: ADMIN });
+  scenario.release({ networkMessageId: spam.networkMessageId, by: ADMIN });
+  await world.app.runSnapshot();
+  world.clock.advance(80 * MINUTE);
+  await world.app.runSnapshot();
+  await world.app.runNotify();
+}
+
+describe('GET /api/health', () => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  it('GIVEN both jobs ran minutes ago THEN 200 healthy, with ages and counts and no address or subject', async () => {
+    world = await startWorld();
+    await cycle(world);
+    world.clock.advance(10 * MINUTE);
+    const response = await createHealthHandler(healthSource(world))(get('/api/health'), context());
+    expect(response.status).toBe(200);
+    const report = response.jsonBody as HealthReport;
+    expect(report).toMatchObject({
+      status: 'healthy',
+      problems: [],
+      settings: 'valid',
+      storage: 'reachable',
+      jobs: { snapshot: { ok: true }, notify: { ok: true } },
+      auditQuery: { used: true, open: false },
+      releases: { pending: 0, unmatched: 0, failed: 0 },
+    });
+    expect(report.jobs?.notify.ageMinutes).toBeLessThanOrEqual(15);
+    expect(report.auditQuery).toMatchObject({ lastSucceededAgeMinutes: expect.any(Number) });
+    const text = JSON.stringify(report);
+    expect(text).not.toContain('@');
+    expect(text).not.toContain('price list');
+    expect(text).not.toContain(world.simulator.clientSecret);
+  });
+
+  it('GIVEN the snapshot has not succeeded for over an hour THEN 503 naming the job', async () => {
+    world = await startWorld();
+    await cycle(world);
+    world.clock.advance(HOUR);
+    await world.app.runNotify(); // notify still runs; the snapshot timer stopped
+    world.clock.advance(5 * MINUTE);
+    const response = await createHealthHandler(healthSource(world))(get('/api/health'), context());
+    expect(response.status).toBe(503);
+    const report = response.jsonBody as HealthReport;
+    expect(report.status).toBe('unhealthy');
+    expect(report.problems).toEqual([expect.stringMatching(/^snapshot: no successful run for 6\d minutes$/)]);
+    expect(report.jobs?.snapshot.ok).toBe(false);
+    expect(report.jobs?.notify.ok).toBe(true);
+  });
+
+  it('GIVEN a new deployment where no job has run yet THEN 503, each job without a recorded run', async () => {
+    world = await startWorld();
+    const report = (await createHealthHandler(healthSource(world))(get('/api/health'), context()))
+      .jsonBody as HealthReport;
+    expect(report.problems).toEqual([
+      'snapshot: no successful run recorded',
+      'notify: no successful run recorded',
+    ]);
+  });
+
+  it('GIVEN invalid settings THEN 503 naming the settings, never their values', async () => {
+    world = await startWorld();
+    const source = healthSource(world, {
+      AZURE_TENANT_ID: 'not-a-guid-secretish',
+      ACS_CONNECTION_STRING: 'oops',
+    });
+    const response = await createHealthHandler(source)(get('/api/health'), context());
+    expect(response.status).toBe(503);
+    const report = response.jsonBody as HealthReport;
+    expect(report).toMatchObject({
+      settings: 'invalid',
+      invalidSettings: ['AZURE_TENANT_ID', 'ACS_CONNECTION_STRING'],
+    });
+    expect(JSON.stringify(report)).not.toContain('secretish');
+  });
+
+  it('GIVEN storage that does not answer THEN 503 storage unreachable', async () => {
+    world = await startWorld();
+    const source: HealthSource = {
+      ...healthSource(world),
+      application: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      },
+    };
+    const response = await createHealthHandler(source)(get('/api/health'), context());
+    expect(response.status).toBe(503);
+    expect(response.jsonBody).toMatchObject({ storage: 'unreachable', problems: ['storage unreachable'] });
+  });
+});
+
+describe('GET /api/releases', () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld();
+    await cycle(world);
+  });
+  afterAll(async () => world?.close());
+  const handler = () => createReleasesHandler(async () => world.app);
+
+  it('GIVEN no format THEN the report as a JSON array', async () => {
+    const response = await handler()(get('/api/releases?since=7d'), context());
+    expect(response.status).toBe(200);
+    expect((response.headers as Record<string, string>)['content-type']).toBe(
+      'application/json; charset=utf-8',
+    );
+    const rows = JSON.parse(await bodyText(response));
+    expect(rows.map((r: { status: string }) => r.status).sort()).toEqual(['notified', 'skipped']);
+  });
+
+  it('GIVEN format=csv and filters THEN a CSV download for Excel with the filtered rows', async () => {
+    const response = await handler()(
+      get('/api/releases?format=csv&status=notified&sender=contoso.com'),
+      context(),
+    );
+    expect(response.status).toBe(200);
+    const headers = response.headers as Record<string, string>;
+    expect(headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(headers['content-disposition']).toMatch(
+      /^attachment; filename="releases-\d{4}-\d{2}-\d{2}\.csv"$/,
+    );
+    const text = await bodyText(response);
+    expect(text.startsWith('\ufeff')).toBe(true);
+    const [header, ...rows] = parseCsv(text.slice(1));
+    expect(rows).toHaveLength(1);
+    expect(rows[0][header.indexOf('Sender')]).toBe('megan.bowen@contoso.com');
+  });
+
+  it('GIVEN a malformed filter THEN 400 naming it', async () => {
+    const response = await handler()(get('/api/releases?since=yesterday'), context());
+    expect(response.status).toBe(400);
+    expect(response.jsonBody).toEqual({
+      error: expect.stringContaining('since "yesterday" is neither a duration'),
+    });
+    expect((await handler()(get('/api/releases?format=table'), context())).status).toBe(400);
+  });
+
+  it('GIVEN the app cannot start THEN 503, not a half-written 200', async () => {
+    const failing = createReleasesHandler(async () => {
+      throw new Error('storage unreachable');
+    });
+    expect((await failing(get('/api/releases'), context())).status).toBe(503);
+  });
+});
+
+describe('the function registrations', () => {
+  it('GIVEN the functions folder THEN health and releases export their handlers apart from registering them', async () => {
+    jest.spyOn(console, 'warn').mockImplementation(() => undefined); // "test mode: not registered"
+    const health = await import('../../functions/health');
+    const releases = await import('../../functions/releases');
+    expect(typeof health.healthHttp).toBe('function');
+    expect(typeof releases.releasesHttp).toBe('function');
+  });
+});

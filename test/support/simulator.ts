@@ -1,0 +1,82 @@
+/**
+ * Test-only helpers for the simulator core: start a simulator with the shared certificate, get tokens with
+ * the real ClientSecretCredential, call the Exchange admin API as the app does, (fixtures: ./fixtures).
+ * The test process must trust the certificate (NODE_EXTRA_CA_CERTS=.local/certs/simulator-cert.pem, as
+ * `npm test` sets it).
+ */
+import * as path from 'node:path';
+import { ClientSecretCredential } from '@azure/identity';
+import { DAY } from '../../lib/core/clock';
+import { ensureCertificate } from '../../lib/simulator/certificate';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../lib/simulator';
+
+export const CERT_DIR = path.resolve(__dirname, '../../.local/certs');
+
+/** The simulator's certificate, made once per run; the test process trusts it (see test/run.js). */
+export function testCertificate() {
+  return ensureCertificate(CERT_DIR);
+}
+
+/**
+ * A simulator for one test. With a clock of the test's own, tokens live a year by that clock: tests move
+ * it by weeks, while the client libraries cache tokens by real time.
+ */
+export async function startTestSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+  if (!process.env.NODE_EXTRA_CA_CERTS) {
+    throw new Error('NODE_EXTRA_CA_CERTS is not set: run the tests with `npm test` (test/run.js sets it).');
+  }
+  const certificate = await testCertificate();
+  const tokenLifetimeMs = options.clock ? 365 * DAY : undefined;
+  return startSimulator({ certificate, ...(tokenLifetimeMs ? { tokenLifetimeMs } : {}), ...options });
+}
+
+export function credentialFor(
+  sim: Simulator,
+  overrides: { tenantId?: string; clientId?: string; secret?: string } = {},
+) {
+  return new ClientSecretCredential(
+    overrides.tenantId ?? sim.tenantId,
+    overrides.clientId ?? sim.clientId,
+    overrides.secret ?? sim.clientSecret,
+    { authorityHost: sim.urls.login, disableInstanceDiscovery: true },
+  );
+}
+
+export async function tokenFor(sim: Simulator, service: 'exchange' | 'graph' | 'acs'): Promise<string> {
+  const token = await credentialFor(sim).getToken(`${sim.urls[service]}/.default`);
+  return token.token;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  bytes: Buffer;
+  text: string;
+  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export async function call(url: string, init: RequestInit = {}): Promise<RawResponse> {
+  const res = await fetch(url, init);
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const text = bytes.toString('utf8');
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, bytes, text, json };
+}
+
+/** POST InvokeCommand as the app does; `parameters` goes verbatim (null included). */
+export function invoke(sim: Simulator, token: string | undefined, cmdlet: string, parameters: unknown = {}) {
+  return call(`${sim.urls.exchange}/adminapi/beta/${sim.tenantId}/InvokeCommand`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ CmdletInput: { CmdletName: cmdlet, Parameters: parameters } }),
+  });
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
