@@ -1,5 +1,5 @@
 /**
- * Time is a dependency (design decision 8): jobs ask a Clock, never `Date.now()`, so tests and the
+ * Time is a dependency (docs/architecture.md#time): jobs ask a Clock, never `Date.now()`, so tests and the
  * simulator can move time together.
  */
 export interface Clock {

@@ -13,7 +13,7 @@ export interface QuarantinedMessage {
   identity: string;
   receivedAt?: string;
   expiresAt?: string;
-  /** Empty string when Exchange gave none (the seed article's oddity row). */
+  /** Empty string when Exchange gave none (a row seen in the field: no sender, reported Outbound). */
   senderAddress: string;
   recipients: string[];
   recipientCount: number;

@@ -3,10 +3,11 @@ import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
 import type { Logger } from './log';
 
 /**
- * Token safety (issue 8): every client that carries credentials (a bearer token, or ACS's HMAC signature)
- * sends requests only to the one origin it was configured for. A URL that came from a response (an
- * `@odata.nextLink`, an `Operation-Location`, a redirect) and points anywhere else is refused before it
- * leaves the process: the request throws `ForeignOriginError` and the refusal is logged (origins only).
+ * Token safety (docs/security.md, Risks and how each is handled): every client that carries credentials (a
+ * bearer token, or ACS's HMAC signature) sends requests only to the one origin it was configured for. A URL
+ * that came from a response (an `@odata.nextLink`, an `Operation-Location`, a redirect) and points anywhere
+ * else is refused before it leaves the process: the request throws `ForeignOriginError` and the refusal is
+ * logged (origins only).
  *
  * The guard sits last in each pipeline, after the credential was applied and right before the wire, so it
  * also sees requests the SDKs build on their own (long-running-operation polls, redirects, retries).

@@ -83,7 +83,8 @@ interface SenderBatch {
 
 /**
  * The notify job: reads new releases from the audit source, joins every pending release to the
- * snapshot, decides who may be told, and sends one email per sender, exactly once (design decisions 2-5).
+ * snapshot, decides who may be told, and sends one email per sender, exactly once (docs/architecture.md:
+ * #audit-reading, #outbound, #exactly-once, #release-sources).
  */
 export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary> {
   const started = deps.clock.now();
@@ -475,7 +476,7 @@ async function describeBatch(deps: NotifyDependencies, batch: SenderBatch) {
     // Only a message released before to another of its recipients can be a follow-up. When this batch
     // releases every recipient the snapshot lists, no other unit can exist (a release names the message's
     // own recipients, or none for a message without any), so its releases partition is not read: the
-    // join stays at one table query per released message (issue 7).
+    // join stays at one table query per released message, however many messages a run handles.
     const releasedNow = new Set(rows.map((r) => r.releasedTo));
     const othersPossible = (first.originalRecipients ?? []).some((r) => !releasedNow.has(r));
     const told = othersPossible

@@ -20,8 +20,9 @@ function normalise(value: string | undefined): string {
 
 /**
  * Decides whether a quarantined message (all its rows, one per recipient) was outbound mail of the
- * tenant's own sender (design decision 3). `Direction` alone never decides: the seed article shows an
- * inbound message reported Outbound, and an inbound phish can spoof an internal sender.
+ * tenant's own sender (docs/architecture.md#outbound). `Direction` alone never decides: a published
+ * Get-QuarantineMessage output shows an inbound message reported Outbound, and an inbound phish can spoof
+ * an internal sender.
  *
  * 1. The sender must be non-empty and belong to an accepted domain.
  * 2. The message must have been quarantined as outbound mail: by a mail flow rule or a DLP policy

@@ -7,14 +7,14 @@ import type { QuarantineStore } from '../store/quarantine-store';
 import { releaseUnitKey, type ReleasesStore } from '../store/releases-store';
 
 /**
- * The fast path (issue 9): a released message stays listed by Get-QuarantineMessage with ReleaseStatus
- * RELEASED, ReleasedUser and ReleasedBy until it expires, long before its audit record is searchable.
- * Each snapshot run asks for the released rows of the whole 30-day window (released messages are few)
- * and compares them with the releases already known: a row that has become released, or has gained
- * released-to recipients, is a release seen early. Each new (message, released-to) unit becomes a
- * pending release; the audit record, when it comes, completes the same row and never a second email.
- * The cost per run is one scan of the releases table's keys for the window, and a point read only for a
- * unit not recorded yet.
+ * The fast path (docs/architecture.md#release-sources): a released message stays listed by
+ * Get-QuarantineMessage with ReleaseStatus RELEASED, ReleasedUser and ReleasedBy until it expires, long
+ * before its audit record is searchable. Each snapshot run asks for the released rows of the whole 30-day
+ * window (released messages are few) and compares them with the releases already known: a row that has become
+ * released, or has gained released-to recipients, is a release seen early. Each new (message, released-to)
+ * unit becomes a pending release; the audit record, when it comes, completes the same row and never a second
+ * email. The cost per run is one scan of the releases table's keys for the window, and a point read only for
+ * a unit not recorded yet.
  */
 
 export interface ReleasesSeenEarlyDeps {

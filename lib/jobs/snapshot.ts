@@ -19,8 +19,8 @@ import { recordSuccessfulRun } from './last-run';
 import { recordReleasesSeenEarly, type ReleasesSeenEarlySummary } from './releases-seen-early';
 
 /**
- * The snapshot job (design decision 1): copies every Get-QuarantineMessage row into the quarantine table
- * before Exchange forgets it, so that a release can later be told what the message was.
+ * The snapshot job (docs/architecture.md#snapshot): copies every Get-QuarantineMessage row into the
+ * quarantine table before Exchange forgets it, so that a release can later be told what the message was.
  *
  * Incremental by received date: the first run backfills the 30 days Exchange keeps; later runs fetch from
  * the last completed window's end minus an overlap up to this run's start. The watermark moves only after

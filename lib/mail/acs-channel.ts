@@ -1,5 +1,5 @@
 /**
- * Azure Communication Services Email (wire-facts §6) through the SDK's `EmailClient`.
+ * Azure Communication Services Email (docs/wire-contract.md, ACS Email) through the SDK's `EmailClient`.
  *
  * - `send` calls `beginSend` with the notify job's deterministic operation id (sent as `Operation-Id`)
  *   and counts the service's 202 as accepted. It never waits for the operation to finish: ACS completes

@@ -1,7 +1,7 @@
 /**
  * How a composed notification leaves the app: one small interface, two adapters (ACS Email, Graph
  * sendMail). The notify job records the operation id before `send` and, after a crash, asks `status`
- * before sending again (design decision 4).
+ * before sending again (docs/architecture.md#exactly-once).
  */
 import { cleanLine } from './compose';
 

@@ -1,11 +1,11 @@
 /**
  * The notification email a sender receives when their held (quarantined) messages are released.
  *
- * Design decision 5: every subject, address and policy name here comes from quarantined mail, which an
- * attacker may have written. Each such string is made single-line and printable (control, bidi and
+ * docs/architecture.md#outside-text: every subject, address and policy name here comes from quarantined mail,
+ * which an attacker may have written. Each such string is made single-line and printable (control, bidi and
  * zero-width characters removed), bounded in length without splitting a character, and escaped in HTML.
- * Values only ever appear as element text, never in attributes or links. The message body is never
- * included: the composer does not even receive it.
+ * Values only ever appear as element text, never in attributes or links. The message body is never included:
+ * the composer does not even receive it.
  */
 import { domainToASCII } from 'node:url';
 import type { EmailSettings } from '../config/settings';

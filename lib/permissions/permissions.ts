@@ -3,7 +3,7 @@ import { graphFailure, type GraphFailure } from '../sources/graph-errors';
 
 /**
  * Grants the app's managed identity (a service principal) exactly what the app needs, through Microsoft
- * Graph, and nothing more (wire-facts §1, §4):
+ * Graph, and nothing more (docs/wire-contract.md, Exchange admin API and Graph audit log queries):
  *
  *   - `AuditLogsQuery.Read.All` (application) on Microsoft Graph: the audit log query API;
  *   - `Exchange.ManageAsApp` (application) on Office 365 Exchange Online: the Exchange admin API;

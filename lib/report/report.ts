@@ -187,9 +187,10 @@ function cellText(line: ReportLine, key: keyof ReportLine): string {
 }
 
 /**
- * CSV cells: subjects and addresses come from outside (design decision 5). A cell that starts like a
- * formula (= + - @, or a tab or carriage return before one) would run as one in Excel: it gets a leading
- * apostrophe, which Excel shows as text. Control characters other than tab and line breaks are dropped.
+ * CSV cells: subjects and addresses come from outside (docs/architecture.md#outside-text). A cell that starts
+ * like a formula (= + - @, or a tab or carriage return before one) would run as one in Excel: it gets a
+ * leading apostrophe, which Excel shows as text. Control characters other than tab and line breaks are
+ * dropped.
  */
 export function csvCell(text: string): string {
   // eslint-disable-next-line no-control-regex

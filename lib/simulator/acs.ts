@@ -1,7 +1,8 @@
 /**
- * Azure Communication Services Email, as the real `EmailClient` sees it (wire-facts §6): `POST /emails:send`
- * answers 202 with an Operation-Location to poll, `GET /emails/operations/{id}` reports the operation.
- * Key (HMAC) and bearer auth are both checked here, because the router's bearer check cannot do HMAC.
+ * Azure Communication Services Email, as the real `EmailClient` sees it (docs/wire-contract.md, ACS Email):
+ * `POST /emails:send` answers 202 with an Operation-Location to poll, `GET /emails/operations/{id}` reports
+ * the operation. Key (HMAC) and bearer auth are both checked here, because the router's bearer check cannot
+ * do HMAC.
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../core/clock';

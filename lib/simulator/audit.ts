@@ -40,7 +40,10 @@ export interface ReleaseRecordInput {
   requestSource?: number;
 }
 
-/** One audit record of a release to one recipient (wire-facts §3, fixtures/graph/auditlog-records.page*.json). */
+/**
+ * One audit record of a release to one recipient (docs/wire-contract.md, Audit records;
+ * test/fixtures/graph/auditlog-records.page*.json).
+ */
 export function buildReleaseRecord(input: ReleaseRecordInput): GraphAuditRecord {
   const id = randomUUID();
   const created = formatGraphDate(input.atMs);
@@ -163,7 +166,10 @@ const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) :
 export type CreateResult =
   { query: AuditQuery } | { throttled: true; retryAfterSeconds: number; reason: string };
 
-/** Creation quotas (wire-facts §4): queries in quick succession get 429, and ~200 per tenant per day. */
+/**
+ * Creation quotas (docs/wire-contract.md, Graph audit log queries): queries in quick succession get 429, and
+ * ~200 per tenant per day.
+ */
 const PER_MINUTE = 5;
 const PER_DAY = 200;
 

@@ -1,8 +1,8 @@
 /**
  * The simulator's TLS certificate. The Azure SDKs refuse bearer tokens over http and the Graph client drops
- * the Authorization header for http URLs (wire-facts §7), so the simulator serves https on loopback with a
- * self-signed certificate that clients trust through NODE_EXTRA_CA_CERTS=certPath. Node reads that variable
- * only when a process starts, so the certificate is created once and reused.
+ * the Authorization header for http URLs (docs/wire-contract.md, Azure platform), so the simulator serves
+ * https on loopback with a self-signed certificate that clients trust through NODE_EXTRA_CA_CERTS=certPath.
+ * Node reads that variable only when a process starts, so the certificate is created once and reused.
  */
 import { promises as fs } from 'node:fs';
 import { X509Certificate } from 'node:crypto';

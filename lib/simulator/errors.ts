@@ -20,7 +20,7 @@ export interface ExchangeErrorOptions {
   status?: number;
 }
 
-/** The admin API's error envelope: error.message is always "Invalid Operation" (wire-facts §1). */
+/** The admin API's error envelope: error.message is always "Invalid Operation" (docs/wire-contract.md). */
 export function exchangeError(message: string, options: ExchangeErrorOptions): SimResponse {
   const error: Record<string, unknown> = { code: 'BadRequest', message: 'Invalid Operation' };
   if (options.details) {
@@ -39,7 +39,7 @@ export function exchangeError(message: string, options: ExchangeErrorOptions): S
   return { status: options.status ?? 400, headers: JSON_HEADERS, body: { error } };
 }
 
-/** A missing directory role: 403 whose body is a run of NUL bytes, not JSON (wire-facts §1). */
+/** A missing directory role: 403 whose body is a run of NUL bytes, not JSON (docs/wire-contract.md). */
 export function exchangeMissingRole(): SimResponse {
   return { status: 403, headers: { 'content-type': 'application/json' }, body: Buffer.alloc(512) };
 }

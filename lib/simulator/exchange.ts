@@ -1,9 +1,10 @@
 /**
  * Exchange Online's admin API (the REST endpoint behind ExchangeOnlineManagement v3):
  * POST /adminapi/beta/{tenantId}/InvokeCommand {"CmdletInput":{"CmdletName":…,"Parameters":{…}}}.
- * Reproduces Get-QuarantineMessage's quirks (wire-facts §1-2): 1-based Page/PageSize paging with no total,
- * the 16-day default window and 30-day clamp, prefix-matched enums, an empty Identity meaning "all",
- * a 403 of NUL bytes for a missing role, and the "Invalid Operation" error envelope.
+ * Reproduces Get-QuarantineMessage's quirks (docs/wire-contract.md, Exchange admin API and
+ * Get-QuarantineMessage): 1-based Page/PageSize paging with no total, the 16-day default window and 30-day
+ * clamp, prefix-matched enums, an empty Identity meaning "all", a 403 of NUL bytes for a missing role, and
+ * the "Invalid Operation" error envelope.
  */
 import { DAY } from '../core/clock';
 import type { Route, SimRequest, SimResponse } from './contract';
@@ -79,7 +80,8 @@ export function createExchangeService({ clock, tenant }: ExchangeServiceOptions)
     if (params.tenant.toLowerCase() !== tenant.tenantId.toLowerCase()) {
       return exchangeUnauthorized('The tenant in the request URL does not match the token');
     }
-    // Live progression (wire-facts §1): 401 without the app role, 403 of NUL bytes without a directory role.
+    // Live progression (docs/wire-contract.md, Exchange admin API): 401 without the app role, 403 of NUL
+    // bytes without a directory role.
     if (!tenant.permissions.exchangeManageAsApp) {
       return exchangeUnauthorized('The token does not grant the Exchange.ManageAsApp role');
     }
@@ -250,8 +252,8 @@ function stringListParameter(value: unknown): string[] {
 }
 
 /**
- * Enum parameters match members by case-insensitive PREFIX (wire-facts §1); a value matching no member
- * fails with the list of members.
+ * Enum parameters match members by case-insensitive PREFIX (docs/wire-contract.md, Exchange admin API); a
+ * value matching no member fails with the list of members.
  */
 function enumParameter(
   name: string,
@@ -284,7 +286,7 @@ function enumParameter(
 
 function getQuarantineMessage(raw: Params, tenant: Tenant, now: number): unknown[] {
   const p = normalise(raw, QUARANTINE_PARAMETERS);
-  // A Security Reader may not use -EntityType (wire-facts §1): the live service answers 403 of NUL bytes.
+  // A Security Reader may not use -EntityType (docs/wire-contract.md): the service answers 403 of NUL bytes.
   if (p.EntityType !== undefined) throw new CmdletError(exchangeMissingRole());
 
   const pageSize = integerParameter('PageSize', p.PageSize, 0, 1000, 100);
@@ -327,7 +329,7 @@ function getQuarantineMessage(raw: Params, tenant: Tenant, now: number): unknown
   let rows = tenant.visibleRows();
 
   // Identity: an exact row, or every row of a NetworkMessageId. An empty or unknown Identity is ignored,
-  // so the cmdlet returns ALL messages (wire-facts §2).
+  // so the cmdlet returns ALL messages (docs/wire-contract.md, Get-QuarantineMessage).
   const identity = typeof p.Identity === 'string' ? p.Identity.trim().toLowerCase() : '';
   const byIdentity = identity
     ? rows.filter(
@@ -339,7 +341,8 @@ function getQuarantineMessage(raw: Params, tenant: Tenant, now: number): unknown
   if (byIdentity.length > 0) {
     rows = byIdentity;
   } else {
-    // Without dates only the last 16 days; a start older than 30 days is clamped to 30 days (wire-facts §2).
+    // Without dates only the last 16 days; a start older than 30 days is clamped to 30 days
+    // (docs/wire-contract.md, Get-QuarantineMessage).
     const from = start === undefined ? now - DEFAULT_WINDOW_MS : Math.max(start, now - MAX_LOOKBACK_MS);
     const to = end ?? now;
     rows = rows.filter((r) => Number.isNaN(r.receivedMs) || (r.receivedMs >= from && r.receivedMs <= to));

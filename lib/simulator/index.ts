@@ -1,6 +1,6 @@
 /**
  * The Microsoft 365 simulator: Entra login, the Exchange admin API, Microsoft Graph and ACS Email on
- * https loopback ports, with the wire behaviour of wire-facts.md, so the app's real SDK clients run
+ * https loopback ports, with the wire behaviour of docs/wire-contract.md, so the app's real SDK clients run
  * against it unchanged; plus a scenario API to shape the tenant and read what the app did.
  */
 import { HOUR, OffsetClock, systemClock, type Clock } from '../core/clock';

@@ -47,7 +47,7 @@ const DEFAULT_POLICY: Record<QuarantineType, [policyType: string, policyName: st
   PPI: ['HostedContentFilterPolicy', 'Default'],
 };
 
-/** Retention in days (wire-facts §2): transport rule, DLP and malware 30; spam and bulk 15. */
+/** Retention in days (docs/wire-contract.md): transport rule, DLP and malware 30; spam and bulk 15. */
 export function retentionDays(type: QuarantineType): number {
   return type === 'Spam' || type === 'Bulk' ? 15 : 30;
 }

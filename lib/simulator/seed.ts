@@ -37,7 +37,7 @@ export function seedDemo(scenario: ScenarioApi): void {
     receivedAt: ago(14 * HOUR),
     size: 30_211,
   });
-  // The seed article's oddity (row 5): no sender, no recipients, reported Outbound.
+  // A row seen in the field (row 5): no sender, no recipients, reported Outbound.
   scenario.addMessage({
     sender: '',
     recipients: [],

@@ -194,7 +194,7 @@ export class Tenant {
     const lower = new Set(wanted.map((w) => w.toLowerCase()));
     for (const r of rows) {
       const to = recipientsOf(r.row).filter((x) => lower.has(x.toLowerCase()));
-      // A row with no recipient (the seed's oddity) is released with the message as a whole.
+      // A row with no recipient (as seen in the field) is released with the message as a whole.
       if (to.length > 0 || recipientsOf(r.row).length === 0) {
         markReleased(r.row, to, system ? 'System released' : (by as string), system);
       }

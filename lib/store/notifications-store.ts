@@ -4,7 +4,7 @@ import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tabl
 import { releaseRowKey } from './releases-store';
 
 /**
- * The notifications table: one row per email, recorded BEFORE it is sent (design decision 4).
+ * The notifications table: one row per email, recorded BEFORE it is sent (docs/architecture.md#exactly-once).
  *
  * States: `sending` (recorded, send under way or interrupted), `sent` (the channel accepted it; its
  * release rows may still need marking), `complete` (release rows marked), `abandoned` (the channel never

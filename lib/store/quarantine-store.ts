@@ -10,11 +10,11 @@ import { isStatus, odataString } from './tables';
  * with one partition query; RowKey is the Identity's second GUID. The raw Identity ("GUID1\GUID2") is a
  * property only: a backslash is forbidden in keys.
  *
- * Table Storage limits (wire-facts §7) are respected so that a write never fails on size: a string
- * property is cut at 32,000 characters (64 KiB of UTF-16) with a visible marker; lists are JSON text split
- * over numbered properties (`recipients`, `recipientsPart2`, …) and only shortened (whole addresses
- * dropped from the end) when the entity would pass 1 MiB. Every cut is recorded in `truncated`: a string's
- * original length in characters, a list's original number of items.
+ * Table Storage limits (docs/wire-contract.md, Azure platform) are respected so that a write never fails on
+ * size: a string property is cut at 32,000 characters (64 KiB of UTF-16) with a visible marker; lists are
+ * JSON text split over numbered properties (`recipients`, `recipientsPart2`, …) and only shortened (whole
+ * addresses dropped from the end) when the entity would pass 1 MiB. Every cut is recorded in `truncated`: a
+ * string's original length in characters, a list's original number of items.
  */
 
 export const MAX_STRING_CHARS = 32_000;

@@ -5,10 +5,10 @@ import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tabl
 /**
  * The releases table: the composite view "who released what, for whom".
  *
- * One row per released unit, (NetworkMessageId, released-to address) (design decision 4): the audit
- * record and the quarantine's own release status can both report the same release, and re-read audit
- * records must not be handled twice, so the unit, not a source's record id, is the key. The audit
- * record ids that reported the unit are kept on the row.
+ * One row per released unit, (NetworkMessageId, released-to address) (docs/architecture.md#exactly-once): the
+ * audit record and the quarantine's own release status can both report the same release, and re-read audit
+ * records must not be handled twice, so the unit, not a source's record id, is the key. The audit record ids
+ * that reported the unit are kept on the row.
  */
 
 export type ReleaseStatus = 'pending' | 'notified' | 'skipped' | 'unmatched' | 'failed';

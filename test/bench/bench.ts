@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the snapshot and notify jobs measured against the minimum possible work and the seed
- * article's method, on generated data, in one run (issue 7). `npm run bench -- --quick` is a small version.
+ * article's method, on generated data, in one run. `npm run bench -- --quick` is a small version.
  *
  * The parent process holds the Microsoft 365 simulator (with the generated tenant) and a fresh Azurite;
  * every measured job runs in a child process of its own, so that each peak RSS is that job's alone.

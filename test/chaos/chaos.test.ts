@@ -2,7 +2,7 @@ import { formatFigures, runChaos, unitsOf } from './driver';
 import type { CapturedEmail } from '../../lib/simulator/contract';
 
 /**
- * The short chaos run inside `npm test` (issue 8): two simulated days with a fixed seed, faults in every
+ * The short chaos run inside `npm test`: two simulated days with a fixed seed, faults in every
  * dependency, the job process SIGKILLed at random and restarted. `npm run chaos` runs 30 days.
  */
 describe('the chaos run (short)', () => {

@@ -1,5 +1,5 @@
 /**
- * The chaos run (issue 8): many simulated days of quarantines and releases against the Microsoft 365
+ * The chaos run: many simulated days of quarantines and releases against the Microsoft 365
  * simulator and an on-disk Azurite, with faults injected at random in every dependency and the jobs run in
  * a separate process that is SIGKILLed at random moments and restarted. After the storm, with the faults
  * off, the jobs run until quiet, and the invariants are checked against the simulator's outbox.
@@ -185,7 +185,7 @@ function planMessage(r: Rng, n: number, createdAt: number, endAt: number): Messa
       sender = '';
       recipients = internal();
       type = 'Malware';
-      direction = 'Outbound'; // the seed article's oddity
+      direction = 'Outbound'; // the field oddity: no sender, reported Outbound
       notifiable = false;
       break;
     case 'outbound-from-outsider': // A transport rule on mail from outside the tenant: not our sender.

@@ -1,5 +1,5 @@
 /**
- * `npm run chaos [-- --seed N --days N --quick --period MINUTES]`: the chaos run (issue 8). Prints the
+ * `npm run chaos [-- --seed N --days N --quick --period MINUTES]`: the chaos run. Prints the
  * figures and exits non-zero when an invariant fails. See test/chaos/driver.ts.
  */
 import { formatFigures, runChaos } from './driver';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The chaos run's job process (issue 8). It builds the app once with `createApplication`, exactly as the
+// The chaos run's job process. It builds the app once with `createApplication`, exactly as the
 // Functions host does, and runs the job the driver names, at the simulated time the driver names, over IPC:
 //   driver -> { type: 'run', id, job: 'snapshot' | 'notify', now: ISO }   worker -> { type: 'done', id, ... }
 // The driver SIGKILLs it at random moments and starts a new one. Compiled lib code is used (dist/), so

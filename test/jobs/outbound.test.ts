@@ -50,7 +50,7 @@ describe('the outbound decision, over every row of the Exchange fixture', () => 
     });
   });
 
-  it('row 5: the seed article oddity (no sender, reported Outbound) is not', () => {
+  it('row 5: the field oddity (no sender, reported Outbound) is not', () => {
     expect(decide('2a008698-201e-497f-3dee-08dad2e835e2')).toEqual({ outbound: false, reason: 'no sender' });
   });
 

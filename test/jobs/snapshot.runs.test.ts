@@ -110,7 +110,7 @@ describe('The first snapshot run', () => {
     expect([...row.releasedBy, ...row.releasedUsers].join(' ')).toMatch(/@/);
   });
 
-  test("stores every fixture row, including the seed article's oddity (no sender, reported Outbound)", async () => {
+  test('stores every fixture row, including the field oddity (no sender, reported Outbound)', async () => {
     for (const row of quarantineFixtureRows()) world.sim.scenario.addRawRow(row);
     const summary = await runSnapshot(world.deps);
     expect(summary).toMatchObject({ rowsFetched: 6, rowsWritten: 6, skipped: {}, wireWarnings: {} });

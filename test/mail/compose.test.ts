@@ -253,7 +253,7 @@ describe('the notification a sender receives', () => {
   });
 });
 
-describe('attacker-controlled text stays text (issue 8 corpus)', () => {
+describe('attacker-controlled text stays text (hostile corpus)', () => {
   const hostileSubjects: Record<string, string> = {
     html: '<b>Invoice</b> & <i>"urgent"</i>',
     script: '<script>alert(document.cookie)</script>',

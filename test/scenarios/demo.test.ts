@@ -9,7 +9,7 @@ import { NO_PERMISSIONS, qrn } from '../support/cli';
 
 /**
  * The administrator's commands against the demo scenario (`npm start`'s tenant), as the README shows them.
- * With QRN_DEMO_OUT=<file> the transcript is written there (npm test -- test/admin/demo).
+ * With QRN_DEMO_OUT=<file> the transcript is written there (npm test -- test/scenarios/demo).
  */
 describe('the administrator’s surface on the demo tenant', () => {
   let world: World;

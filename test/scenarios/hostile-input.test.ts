@@ -1,5 +1,5 @@
 /**
- * Hostile input (issue 8): whatever the services send — any JSON, any Unicode, huge and empty values,
+ * Hostile input: whatever the services send — any JSON, any Unicode, huge and empty values,
  * missing fields, wrong types, both audit record shapes — nothing crashes, no row with a parsable
  * Identity is lost, and every row or record left out has a counted reason.
  */

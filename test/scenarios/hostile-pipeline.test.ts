@@ -1,6 +1,6 @@
 /* eslint-disable no-control-regex -- these tests look for control characters */
 /**
- * Hostile input through the whole pipeline (issue 8): hostile rows through the snapshot job (nothing lost,
+ * Hostile input through the whole pipeline: hostile rows through the snapshot job (nothing lost,
  * every skip counted), and a quarantined phish-style subject released and notified: the .eml a mail
  * client would read stays well-formed, and the logs carry neither subjects nor addresses.
  */

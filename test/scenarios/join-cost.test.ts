@@ -2,7 +2,7 @@ import { MINUTE } from '../../lib/core/clock';
 import { startWorld, type World } from '../support/world';
 
 /**
- * The join's cost (issue 7): one table query per released message. The releases partition is read for
+ * The join's cost: one table query per released message. The releases partition is read for
  * follow-up detection only when another recipient of the message could have been told before.
  */
 describe('notify join: at most one table query per released message', () => {

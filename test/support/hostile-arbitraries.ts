@@ -1,5 +1,5 @@
 /**
- * fast-check arbitraries for what the services could send (issue 8, hostile input): any JSON, any Unicode,
+ * fast-check arbitraries for what the services could send (hostile input): any JSON, any Unicode,
  * huge and empty values, missing fields and wrong types, in the shapes of a Get-QuarantineMessage row and
  * of an audit record (Graph envelope and flat classic record).
  */

@@ -6,8 +6,9 @@ import type { StateStore } from '../../store/state-store';
 import type { AuditCollectResult, AuditQueryState, AuditSource } from './audit-source';
 
 /**
- * The unified audit log through the Graph audit log query API (wire-facts §4): asynchronous, slow,
- * about 200 query creations per tenant per day, and filtered on event time while events arrive late.
+ * The unified audit log through the Graph audit log query API (docs/wire-contract.md, Graph audit log
+ * queries; docs/architecture.md#audit-reading): asynchronous, slow, about 200 query creations per tenant per
+ * day, and filtered on event time while events arrive late.
  *
  * Each run does one step: it polls the open query (kept in the state table across runs) for a bounded
  * time, reads every page of it once it has succeeded, and only then moves the covered time. When no query
@@ -62,7 +63,7 @@ export interface GraphAuditQueryState {
 export const GRAPH_AUDIT_STATE_JOB = 'notify';
 export const GRAPH_AUDIT_STATE_KEY = 'auditGraphQuery';
 
-/** Graph caps the look-back of what we ask for at 7 days (issue 4). */
+/** No query reaches back more than 7 days, however long the app was down. */
 const MAX_REACH_MS = 7 * DAY;
 const PAGE_SIZE = 1000;
 const DEFAULT_POLL_INTERVAL_MS = 15_000;
@@ -301,7 +302,7 @@ export class GraphAuditQuerySource implements AuditSource {
       filterEndDateTime: window.end,
       recordTypeFilters: ['quarantine'],
       operationFilters: ['QuarantineReleaseMessage'],
-      // No serviceFilter(s): the docs disagree on its name (wire-facts §4).
+      // No serviceFilter(s): the docs disagree on its name (docs/wire-contract.md, Graph audit log queries).
     };
     let created = await this.call(apiVersion, '/security/auditLog/queries', body);
     if (isFailure(created) && created.kind === 'gone' && apiVersion === 'v1.0') {

@@ -2,7 +2,7 @@ import type { ReleaseEvent } from '../../core/domain';
 
 /**
  * Turns one raw audit record into a release, or says why it is not one. Two shapes arrive
- * (wire-facts §3-5):
+ * (docs/wire-contract.md, Audit records and Graph audit log queries):
  *
  * - the Graph `auditLogRecord`: an envelope (`id`, `createdDateTime`, `operation`, `userType`,
  *   `userPrincipalName`, …) around `auditData`, an object or a JSON string holding the classic fields.
@@ -41,7 +41,7 @@ const USER_TYPE_SYSTEM = 4;
 const GUID = /^\{?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\}?$/i;
 /** ISO-8601 date-time with an optional fraction and an optional zone (absent zone = UTC). */
 const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?$/i;
-/** Table Storage keys forbid these (wire-facts §7); the record id becomes a RowKey. */
+/** Table Storage keys forbid these (docs/wire-contract.md); the record id becomes a RowKey. */
 // eslint-disable-next-line no-control-regex
 const KEY_FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 const ADDRESS = /^[^\s@]+@[^\s@]+$/;

@@ -6,10 +6,10 @@ import type { ExchangeAdminApi } from './admin-api';
 
 /**
  * The tenant's own domains: the notifier emails a sender only when the sender's domain is one of them
- * (design decision 3). Sources, in order: the ACCEPTED_DOMAINS setting (overrides both others), a cache in
- * the state table younger than a day, Exchange's Get-AcceptedDomain (honouring MatchSubDomains), and
+ * (docs/architecture.md#outbound). Sources, in order: the ACCEPTED_DOMAINS setting (overrides both others), a
+ * cache in the state table younger than a day, Exchange's Get-AcceptedDomain (honouring MatchSubDomains), and
  * Graph's verified domains when Exchange refuses (Get-AcceptedDomain under Security Reader alone is
- * unverified, wire-facts §1).
+ * unverified: docs/wire-contract.md, Exchange admin API).
  */
 
 export interface AcceptedDomain {

@@ -20,7 +20,8 @@ import type { Logger } from '../../core/log';
 
 /**
  * The Exchange Online admin API: the undocumented REST endpoint behind the ExchangeOnlineManagement v3
- * module, which runs cmdlets such as Get-QuarantineMessage without PowerShell (wire-facts §1).
+ * module, which runs cmdlets such as Get-QuarantineMessage without PowerShell (docs/wire-contract.md,
+ * Exchange admin API).
  *
  * Retries: the Azure SDK's own retry strategies (via `createPipelineFromOptions`) handle 5xx, 408,
  * connection resets and 429/503 with Retry-After; a small strategy of ours adds what is particular to
@@ -97,7 +98,7 @@ export class ExchangeApiError extends Error {
   }
 }
 
-/** Exception names Exchange reports for passing trouble, even in a 400 (wire-facts §1). */
+/** Exception names Exchange reports for passing trouble, even in a 400 (docs/wire-contract.md). */
 export const TRANSIENT_ERROR_NAMES = [
   'CmdletProxyNotAvailableFailure',
   'ServerBusyException',

@@ -3,7 +3,8 @@ import type { Logger } from '../../core/log';
 import type { ExchangeAdminApi } from './admin-api';
 
 /**
- * Get-QuarantineMessage, paged and mapped (wire-facts §1-2).
+ * Get-QuarantineMessage, paged and mapped (docs/wire-contract.md, Exchange admin API and
+ * Get-QuarantineMessage).
  *
  * Paging uses the cmdlet's own Page/PageSize: there is no total count and a short page is the only end
  * signal. Both received dates are ALWAYS sent (without them the cmdlet silently returns 16 days, not

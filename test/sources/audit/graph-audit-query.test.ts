@@ -166,7 +166,7 @@ describe('GIVEN a query that takes longer than one run may wait', () => {
     expect(stored?.coveredUntil).toBe(first.windowEnd);
   });
 
-  it('THEN the query was created as issue 4 says: quarantine releases, a 24-hour window, no service filter', async () => {
+  it('THEN the query was created as designed: quarantine releases, a 24-hour window, no service filter', async () => {
     const h = await harness();
     const result = await h.run();
     expect(result.state).toBe('succeeded');

@@ -68,7 +68,7 @@ describe('Reading Get-QuarantineMessage rows as the snapshot stores them', () =>
     expect(message.expiresAt).toBe('2026-03-16T22:47:51.765Z');
   });
 
-  test("the seed article's oddity (no sender, no recipients, reported Outbound) is stored as Exchange said it", () => {
+  test('the field oddity (no sender, no recipients, reported Outbound) is stored as Exchange said it', () => {
     const { message, warnings } = stored(mapQuarantineRow(rows[4]));
     expect(warnings).toEqual([]);
     expect(message.senderAddress).toBe('');
@@ -197,7 +197,7 @@ describe('Rows that break the wire invariants', () => {
     });
   });
 
-  test('a numeric text too long for a number (Infinity) is reported and left out, never stored as Infinity (issue 8)', () => {
+  test('a numeric text too long for a number (Infinity) is reported and left out, never stored as Infinity', () => {
     const huge = '9'.repeat(400);
     const mapped = stored(
       mapQuarantineRow({ ...base, Size: huge, RecipientCount: huge, ReleasedCount: huge }),
