@@ -2,8 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
 import {
+  allowedParamMistakes,
+  allowedValues,
   BicepFile,
   entries,
+  literalMembers,
   matchingBracket,
   objectEntry,
   readSimpleYaml,
@@ -313,6 +316,44 @@ describe('infrastructure: parameters and modules', () => {
         expect({ module: module.type, missing: required.filter((name) => !passed.has(name)) }).toEqual({
           module: module.type,
           missing: [],
+        });
+      }
+    }
+  });
+
+  it('GIVEN each call of a local module WHEN a parameter declared with @allowed is fed THEN its value is within the list, as Bicep types it (else BCP036)', () => {
+    // A parameter with @allowed has the union of its literals as type: a function call (int(...)) or a
+    // parameter with a wider list (Bicep does not narrow after empty()) fails the compile, here caught offline.
+    const mistakes = allBicep.flatMap((file) =>
+      file
+        .modules()
+        .filter((module) => !module.type.startsWith('br/'))
+        .flatMap((module) =>
+          allowedParamMistakes(
+            file,
+            objectEntry(module.body!, 'params') ?? new Map<string, string>(),
+            bicep(path.join(path.dirname(file.path), module.type)),
+          ).map((mistake) => ({ file: file.path, module: module.name, ...mistake })),
+        ),
+    );
+    expect(mistakes).toEqual([]);
+  });
+
+  it('GIVEN every parameter declared with @allowed WHEN it has a default THEN the default is in its list', () => {
+    for (const file of allBicep) {
+      const declared = new Map(file.params().map((p) => [p.name, p]));
+      for (const [name, allowed] of allowedValues(file)) {
+        const value = declared.get(name)?.value;
+        if (value === undefined) continue;
+        const type = literalMembers(value, file);
+        expect({
+          file: file.path,
+          name,
+          outside: 'members' in type ? type.members.filter((m) => !allowed.includes(m)) : type,
+        }).toEqual({
+          file: file.path,
+          name,
+          outside: [],
         });
       }
     }
