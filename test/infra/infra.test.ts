@@ -484,7 +484,7 @@ describe('infrastructure: azd project and hooks', () => {
 
   it('GIVEN azure.yaml WHEN read THEN it declares the function app service and a postprovision hook for both shells', () => {
     expect(typeof yaml.name).toBe('string');
-    expect(at(yaml, 'services', 'api')).toEqual({ project: '.', language: 'ts', host: 'function' });
+    expect(at(yaml, 'services', 'api')).toMatchObject({ project: '.', language: 'ts', host: 'function' });
     for (const [platform, shell, script] of [
       ['posix', 'sh', './infra/hooks/postprovision.sh'],
       ['windows', 'pwsh', './infra/hooks/postprovision.ps1'],
@@ -493,6 +493,23 @@ describe('infrastructure: azd project and hooks', () => {
       expect(at(yaml, 'hooks', 'postprovision', platform, 'run')).toBe(script);
       expect(existsSync(path.join(ROOT, script))).toBe(true);
     }
+  });
+
+  it('GIVEN the api service WHEN azd packages it THEN it deploys the folder npm run package stages, built before packaging, with no remote build', () => {
+    expect(at(yaml, 'services', 'api', 'dist')).toBe('dist/deploy');
+    expect(at(yaml, 'services', 'api', 'remoteBuild')).toBe('false');
+    expect(at(yaml, 'services', 'api', 'hooks', 'prepackage', 'run')).toBe('npm run package');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.package).toMatch(/node infra\/package\.js$/);
+    // infra/package.js stages into <out>/deploy, <out> being dist/ by default.
+    expect(read('infra/package.js')).toMatch(/out: path\.join\(ROOT, 'dist'\)/);
+    expect(read('infra/package.js')).toMatch(/path\.join\(options\.out, 'deploy'\)/);
+    // azd (1.23.12 and later) refuses remoteBuild: false when .funcignore excludes node_modules.
+    const ignored = read('.funcignore')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    expect(ignored.filter((line) => /^\/?node_modules\/?$/.test(line))).toEqual([]);
   });
 
   it('GIVEN the hooks WHEN read THEN they grant with the app own command and read only outputs main.bicep declares', () => {
