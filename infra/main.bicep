@@ -120,7 +120,7 @@ param notifyRedirectTo string = ''
 @description('Pilot: only notify these senders (addresses or domains, comma separated).')
 param notifyAllowedSenders string = ''
 
-@description('Memory of each Flex Consumption instance in MB. Empty: 2048. Billing is per GB-second, so 512 costs a quarter.')
+@description('Memory of each Flex Consumption instance in MB. Empty: 512 (every job peaks under 256 MB). Billing is per GB-second of it.')
 @allowed(['', '512', '2048', '4096'])
 param functionInstanceMemoryMB string = ''
 
@@ -270,8 +270,8 @@ module api 'app/api.bicep' = {
     runtimeName: 'node'
     runtimeVersion: '22'
     // Literal branches: api.bicep's @allowed makes its parameter 512 | 2048 | 4096, which a plain int
-    // (int(...)) is not assignable to (BCP036).
-    instanceMemoryMB: functionInstanceMemoryMB == '4096' ? 4096 : (functionInstanceMemoryMB == '512' ? 512 : 2048)
+    // (int(...)) is not assignable to (BCP036). Default 512: the bench's peak RSS stays within half of it.
+    instanceMemoryMB: functionInstanceMemoryMB == '4096' ? 4096 : (functionInstanceMemoryMB == '2048' ? 2048 : 512)
     storageAccountName: storage.outputs.name
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: appIdentity.outputs.resourceId

@@ -359,6 +359,15 @@ describe('infrastructure: parameters and modules', () => {
     }
   });
 
+  it('GIVEN an empty FUNCTION_INSTANCE_MEMORY_MB WHEN the api module is called THEN instances get 512 MB, or 2048 or 4096 when asked', () => {
+    const expression = objectEntry(moduleNamed(main, 'api').body!, 'params')!.get('instanceMemoryMB')!;
+    expect(literalMembers(expression, main)).toEqual({ members: ['4096', '2048', '512'] });
+    expect(expression).toBe(
+      "functionInstanceMemoryMB == '4096' ? 4096 : (functionInstanceMemoryMB == '2048' ? 2048 : 512)",
+    );
+    expect(api.params().find((p) => p.name === 'instanceMemoryMB')?.value).toBe('512');
+  });
+
   it('GIVEN the function app WHEN read THEN it runs Node 22 on a Flex Consumption (FC1) plan', () => {
     const apiParams = objectEntry(moduleNamed(main, 'api').body!, 'params')!;
     expect(apiParams.get('runtimeName')).toBe("'node'");
