@@ -120,7 +120,7 @@ param notifyRedirectTo string = ''
 @description('Pilot: only notify these senders (addresses or domains, comma separated).')
 param notifyAllowedSenders string = ''
 
-@description('Memory of each Flex Consumption instance in MB. Empty: 2048. Billing is per GB-second, so 512 costs a quarter.')
+@description('Memory of each Flex Consumption instance in MB. Empty: 512 (every job peaks under 256 MB). Billing is per GB-second of it.')
 @allowed(['', '512', '2048', '4096'])
 param functionInstanceMemoryMB string = ''
 
@@ -143,7 +143,9 @@ var defaults = {
 var resolvedTenantId = empty(m365TenantId) ? tenant().tenantId : m365TenantId
 var resolvedEmailChannel = empty(emailChannel) ? defaults.emailChannel : emailChannel
 var resolvedDisplayName = empty(emailSenderDisplayName) ? defaults.emailSenderDisplayName : emailSenderDisplayName
-var resolvedPrincipalType = empty(principalType) ? 'User' : principalType
+// Literal branches only: Bicep does not narrow a union after empty(), so `empty(x) ? 'User' : x` would keep
+// the '' member, which rbac.bicep's 'User' | 'ServicePrincipal' parameter refuses (BCP036).
+var resolvedPrincipalType = principalType == 'ServicePrincipal' ? 'ServicePrincipal' : 'User'
 
 resource rg 'Microsoft.Resources/resourceGroups@2021-04-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
@@ -267,7 +269,9 @@ module api 'app/api.bicep' = {
     appServicePlanId: appServicePlan.outputs.resourceId
     runtimeName: 'node'
     runtimeVersion: '22'
-    instanceMemoryMB: int(empty(functionInstanceMemoryMB) ? '2048' : functionInstanceMemoryMB)
+    // Literal branches: api.bicep's @allowed makes its parameter 512 | 2048 | 4096, which a plain int
+    // (int(...)) is not assignable to (BCP036). Default 512: the bench's peak RSS stays within half of it.
+    instanceMemoryMB: functionInstanceMemoryMB == '4096' ? 4096 : (functionInstanceMemoryMB == '2048' ? 2048 : 512)
     storageAccountName: storage.outputs.name
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: appIdentity.outputs.resourceId

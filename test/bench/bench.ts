@@ -4,6 +4,8 @@
  *
  * The parent process holds the Microsoft 365 simulator (with the generated tenant) and a fresh Azurite;
  * every measured job runs in a child process of its own, so that each peak RSS is that job's alone.
+ * First, before any of that starts, the deployment package (npm run package) is measured against what
+ * azd shipped before it: size, file count and cold load of the entry points (issue 17).
  *
  *   --quick             10,000 rows, 200 releases, RSS at 2,000 and 10,000 rows
  *   --rows N            rows in the quarantine (default 100,000); one row per recipient, as Exchange lists them
@@ -21,6 +23,8 @@ import { startSimulator, type Simulator } from '../../lib/simulator';
 import { MINUTE } from '../../lib/core/clock';
 import { SNAPSHOT_MAX_LOOKBACK_MS } from '../../lib/jobs/snapshot';
 import { Generator } from './data';
+import { measurePackage, type PackageFigures } from './package-figures';
+import { ASSUMPTIONS, billLines, PRICES, type MeasuredRuns } from './cost';
 import type { AuditRelease, ChildJob, ChildResult, Endpoints } from './shared';
 
 const ROOT = path.resolve(__dirname, '../../../..');
@@ -89,6 +93,8 @@ function exchangeCalls(sim: Simulator) {
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 const s = (ms: number) => Math.round(ms) / 1000;
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+/** Two significant digits, for ratios far below 0.01. */
+const smallRatio = (a: number, b: number) => Number((a / b).toPrecision(2));
 
 function log(line: string) {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
@@ -107,6 +113,13 @@ async function main() {
   }
 
   const started = Date.now();
+  // 0. The deployment package, measured while nothing else of the bench runs.
+  log('package: building it, compiling the unbundled dist/ and loading both in fresh processes');
+  const packaged = await measurePackage(ROOT, { runs: options.quick ? 7 : 11, zipToday: !options.quick });
+  log(
+    `package: ${mb(packaged.ours.zipBytes)} MB zip, ${packaged.ours.files} files; cold load ${packaged.coldLoad.oursMs.toFixed(0)} ms ` +
+      `(unbundled ${packaged.coldLoad.todayMs.toFixed(0)} ms) in ${s(Date.now() - started)} s`,
+  );
   log(
     `bench: ${options.rows} rows, ${options.releases} releases, RSS at ${options.small} and ${options.rows} rows`,
   );
@@ -229,6 +242,7 @@ async function main() {
       steadyReleasedCalls,
       seed,
       released: { messages: released.length, units: releasedUnits, auditRecords: releases.length },
+      packaged,
       totalMs: Date.now() - started,
     });
     mkdirSync(path.dirname(options.out), { recursive: true });
@@ -262,6 +276,7 @@ function buildReport(r: {
   steadyReleasedCalls: ReturnType<typeof exchangeCalls>;
   seed: ChildResult;
   released: { messages: number; units: number; auditRecords: number };
+  packaged: PackageFigures;
   totalMs: number;
 }) {
   const summary = (c: ChildResult) => c.details.summary as Record<string, unknown> & { rowsWritten: number };
@@ -271,6 +286,12 @@ function buildReport(r: {
   const steadyTarget = Math.ceil(STEADY_NEW_ROWS / PAGE) + 1;
   const queriesPerMessage = r.notify.tables.partitionQueries / r.released.messages;
   const rssFlat = r.backfill.peakRssBytes / r.small.peakRssBytes;
+  // Every run of our own jobs (not the baselines): the largest decides the instance memory.
+  const ourPeakRss = Math.max(
+    ...[r.small, r.backfill, r.steady, r.afterRelease, r.notify, r.steadyReleased].map((c) => c.peakRssBytes),
+  );
+  const p = r.packaged;
+  const coldLoadRatio = ratio(p.coldLoad.oursMs, p.coldLoad.todayMs);
   return {
     machine: {
       cpus: os.cpus().length,
@@ -410,6 +431,20 @@ function buildReport(r: {
         value: mb(r.backfill.peakRssBytes),
         limit: 256,
       },
+      /** Instances get 512 MB by default (infra/main.bicep): every job's peak must stay within half of it. */
+      peakRssWithinHalfOf512MB: {
+        met: ourPeakRss <= 256 * 1024 * 1024,
+        value: mb(ourPeakRss),
+        limit: 256,
+        note: 'largest peak of every run of our jobs',
+      },
+      packageZipUnder5MB: { met: p.ours.zipBytes <= 5 * 1024 * 1024, value: mb(p.ours.zipBytes), limit: 5 },
+      coldLoadAtMostHalfOfUnbundled: {
+        met: coldLoadRatio <= 0.5,
+        value: coldLoadRatio,
+        limit: 0.5,
+        note: `wall time, median of ${p.coldLoad.runs} fresh processes each: ${Math.round(p.coldLoad.oursMs)} ms vs ${Math.round(p.coldLoad.todayMs)} ms (CPU ${ratio(p.coldLoad.oursCpuMs, p.coldLoad.todayCpuMs)}x)`,
+      },
       peakRssFlat: {
         met: rssFlat <= 1.15,
         value: Math.round(rssFlat * 100) / 100,
@@ -419,6 +454,51 @@ function buildReport(r: {
           : '',
       },
     },
+    package: {
+      zipMB: mb(p.ours.zipBytes),
+      files: p.ours.files,
+      unpackedMB: mb(p.ours.unpackedBytes),
+      bundledModules: p.ours.bundledModules,
+      /** What azd shipped before: the project folder through .funcignore, node_modules whole. */
+      today: {
+        files: p.today.files,
+        unpackedMB: mb(p.today.unpackedBytes),
+        zipMB: p.today.zipBytes === null ? null : mb(p.today.zipBytes),
+      },
+      coldLoad: {
+        runs: p.coldLoad.runs,
+        oursMs: Math.round(p.coldLoad.oursMs),
+        todayMs: Math.round(p.coldLoad.todayMs),
+        oursCpuMs: Math.round(p.coldLoad.oursCpuMs),
+        todayCpuMs: Math.round(p.coldLoad.todayCpuMs),
+        oursProcessMs: Math.round(p.coldLoad.oursProcessMs),
+        todayProcessMs: Math.round(p.coldLoad.todayProcessMs),
+        functionsRegistered: p.coldLoad.functionsRegistered,
+      },
+      ratios: {
+        zip: p.today.zipBytes === null ? null : smallRatio(p.ours.zipBytes, p.today.zipBytes),
+        files: smallRatio(p.ours.files, p.today.files),
+        unpacked: smallRatio(p.ours.unpackedBytes, p.today.unpackedBytes),
+        coldLoad: coldLoadRatio,
+        coldLoadCpu: ratio(p.coldLoad.oursCpuMs, p.coldLoad.todayCpuMs),
+        coldProcess: ratio(p.coldLoad.oursProcessMs, p.coldLoad.todayProcessMs),
+      },
+    },
+    /** Inputs of the monthly bill (test/bench/cost.ts), from this run. */
+    costInputs: {
+      rowsPerMessage: r.generator.rows / r.generator.messages.length,
+      releasedPerMessage: r.released.messages / r.generator.messages.length,
+      steadySnapshotSeconds: r.steady.wallMs / 1000,
+      steadySnapshotTableRequests: r.steady.tables.total,
+      steadySnapshotNewRows: STEADY_NEW_ROWS,
+      releasedSnapshotSeconds: r.steadyReleased.wallMs / 1000,
+      releasedInWindow: r.released.messages,
+      notifySeconds: r.notify.wallMs / 1000,
+      notifyTableRequests: r.notify.tables.total,
+      notifyReleasedMessages: r.released.messages,
+      emailsComposed: notifySummary.emailsComposed,
+      tableRequestsPerRow: r.backfill.tables.total / backfillRows,
+    } satisfies MeasuredRuns,
     totalSeconds: s(r.totalMs),
   };
 }
@@ -440,6 +520,12 @@ function printReport(report: Report) {
     `seed method  ${report.seed.wallSeconds} s per run (fetch ${report.seed.fetchSeconds} s, nested-loop join ${report.seed.joinSeconds} s), ${report.seed.exchangeCalls} Exchange calls, peak RSS ${report.seed.peakRssMB} MB`,
     `             seed run / our steady-state run: time ${report.ratios.seedRunOverOurSteadyRun}x, Exchange calls ${report.ratios.seedExchangeCallsOverOurSteadyRun}x; seed run / our one-time processing of the releases: ${report.ratios.seedRunOverOurReleaseProcessing}x; RSS ${report.ratios.seedRssOverOurs}x`,
     `peak RSS     ${JSON.stringify(report.rss)}`,
+    `package      ${report.package.zipMB} MB zip, ${report.package.files} files, ${report.package.unpackedMB} MB unpacked (${report.package.bundledModules} modules bundled); before: ${report.package.today.zipMB ?? 'not zipped in --quick,'} ${report.package.today.zipMB === null ? '' : 'MB zip, '}${report.package.today.files} files, ${report.package.today.unpackedMB} MB unpacked`,
+    `             ratios ours/before: zip ${report.package.ratios.zip ?? 'n/a'}, files ${report.package.ratios.files}, unpacked ${report.package.ratios.unpacked}`,
+    `cold load    entry points ${report.package.coldLoad.oursMs} ms vs ${report.package.coldLoad.todayMs} ms unbundled (${report.package.ratios.coldLoad}x), CPU ${report.package.coldLoad.oursCpuMs} vs ${report.package.coldLoad.todayCpuMs} ms (${report.package.ratios.coldLoadCpu}x); whole process ${report.package.coldLoad.oursProcessMs} vs ${report.package.coldLoad.todayProcessMs} ms (${report.package.ratios.coldProcess}x); median of ${report.package.coldLoad.runs}; registered ${report.package.coldLoad.functionsRegistered.ours.join(', ')}`,
+    '',
+    `monthly bill at 512 MB (test/bench/cost.ts; prices as of ${PRICES.asOf}; audit wait ${ASSUMPTIONS.auditWaitSeconds} s in ${ASSUMPTIONS.auditWaitingShare * 100}% of notify runs):`,
+    ...billLines(report.costInputs, 512),
     '',
     'targets:',
     ...Object.entries(report.targets).map(

@@ -218,3 +218,145 @@ export function readSimpleYaml(text: string): { [key: string]: YamlValue } {
   });
   return root;
 }
+
+/**
+ * The members of each parameter's `@allowed([...])` list, as Bicep literal text (`'User'`, `512`), by
+ * parameter name. Other decorators between the list and its `param` are skipped.
+ */
+export function allowedValues(file: BicepFile): Map<string, string[]> {
+  const result = new Map<string, string[]>();
+  const decorator = /^[ \t]*@allowed\s*\(/gm;
+  let match: RegExpExecArray | null;
+  while ((match = decorator.exec(file.text))) {
+    const open = match.index + match[0].length - 1;
+    const close = matchingBracket(file.text, open);
+    const list = file.text.slice(open + 1, close);
+    const values = [...list.matchAll(/'(?:[^'\\]|\\.)*'|-?\d+|\btrue\b|\bfalse\b/g)].map((m) => m[0]);
+    let i = close + 1;
+    for (;;) {
+      while (i < file.text.length && /\s/.test(file.text[i])) i++;
+      if (file.text[i] !== '@') break;
+      i = matchingBracket(file.text, file.text.indexOf('(', i)) + 1;
+    }
+    const param = /^param\s+(\w+)/.exec(file.text.slice(i));
+    if (!param) throw new Error(`${file.path}: an @allowed list decorates no param`);
+    result.set(param[1], values);
+  }
+  return result;
+}
+
+/** `condition ? whenTrue : whenFalse` split at its top level, or undefined when it is not a ternary. */
+export function splitTernary(expression: string): [string, string, string] | undefined {
+  let question = -1;
+  let nested = 0;
+  let i = 0;
+  while (i < expression.length) {
+    const c = expression[i];
+    if (c === "'") {
+      i = endOfString(expression, i);
+      continue;
+    }
+    if (c in CLOSER) {
+      i = matchingBracket(expression, i) + 1;
+      continue;
+    }
+    if (c === '?') {
+      // `??` (coalesce) and `.?` / `?.` (safe access) are not the ternary operator.
+      if (expression[i + 1] === '?' || expression[i + 1] === '.' || expression[i - 1] === '.') {
+        i += expression[i + 1] === '?' ? 2 : 1;
+        continue;
+      }
+      if (question < 0) question = i;
+      else nested++;
+    } else if (c === ':' && question >= 0) {
+      if (nested === 0) {
+        return [
+          expression.slice(0, question).trim(),
+          expression.slice(question + 1, i).trim(),
+          expression.slice(i + 1).trim(),
+        ];
+      }
+      nested--;
+    }
+    i++;
+  }
+  return undefined;
+}
+
+/**
+ * The literal members of the type Bicep gives `expression` in `file`, or why that type is not a union
+ * of literals: a literal is itself; a parameter with `@allowed` is its list; a variable, a parenthesised
+ * expression and a ternary are their parts. Anything else (a function call such as `int(...)`, an
+ * interpolated string, a property of a resource or module, a parameter without a list) has a plain type.
+ */
+export function literalMembers(
+  expression: string,
+  file: BicepFile,
+  depth = 0,
+): { members: string[] } | { wide: string } {
+  const e = expression.trim();
+  if (depth > 20) return { wide: `'${e}' refers to itself too deeply to read` };
+  if (/^'(?:[^'\\]|\\.)*'$/.test(e)) {
+    return e.includes('${') ? { wide: `${e} is an interpolated string (type string)` } : { members: [e] };
+  }
+  if (/^-?\d+$/.test(e) || e === 'true' || e === 'false') return { members: [e] };
+  if (e.startsWith('(') && matchingBracket(e, 0) === e.length - 1) {
+    return literalMembers(e.slice(1, -1), file, depth + 1);
+  }
+  const ternary = splitTernary(e);
+  if (ternary) {
+    const branches = [
+      literalMembers(ternary[1], file, depth + 1),
+      literalMembers(ternary[2], file, depth + 1),
+    ];
+    const wide = branches.find((b) => 'wide' in b);
+    if (wide) return wide;
+    return { members: [...new Set(branches.flatMap((b) => ('members' in b ? b.members : [])))] };
+  }
+  if (/^\w+$/.test(e)) {
+    if (file.params().some((p) => p.name === e)) {
+      const allowed = allowedValues(file).get(e);
+      return allowed
+        ? { members: allowed }
+        : { wide: `parameter '${e}' has no @allowed list (a plain type)` };
+    }
+    const variable = file.vars().find((v) => v.name === e);
+    if (variable?.value !== undefined) return literalMembers(variable.value, file, depth + 1);
+  }
+  const call = /^([\w.]+)\s*\(/.exec(e);
+  if (call) return { wide: `${call[1]}(...) returns a plain type` };
+  return { wide: `'${e}' is not a literal, a parameter with @allowed, or a ternary of those` };
+}
+
+export interface AllowedParamMistake {
+  param: string;
+  expression: string;
+  problem: string;
+}
+
+/**
+ * The arguments of one module call that Bicep would refuse with BCP036 because the module declares the
+ * parameter with `@allowed` (its type is then the union of the listed literals) and the argument's type is
+ * not within that union: a function call, a wider parameter, a literal outside the list.
+ */
+export function allowedParamMistakes(
+  caller: BicepFile,
+  passed: Map<string, string>,
+  target: BicepFile,
+): AllowedParamMistake[] {
+  const mistakes: AllowedParamMistake[] = [];
+  for (const [param, allowed] of allowedValues(target)) {
+    const expression = passed.get(param);
+    if (expression === undefined) continue;
+    const type = literalMembers(expression, caller);
+    if ('wide' in type) {
+      mistakes.push({ param, expression, problem: type.wide });
+      continue;
+    }
+    const outside = type.members.filter((m) => !allowed.includes(m));
+    if (outside.length > 0) {
+      mistakes.push({ param, expression, problem: `${outside.join(', ')} not in [${allowed.join(', ')}]` });
+    }
+  }
+  return mistakes;
+}

@@ -2,8 +2,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
 import {
+  allowedParamMistakes,
+  allowedValues,
   BicepFile,
   entries,
+  literalMembers,
   matchingBracket,
   objectEntry,
   readSimpleYaml,
@@ -318,6 +321,53 @@ describe('infrastructure: parameters and modules', () => {
     }
   });
 
+  it('GIVEN each call of a local module WHEN a parameter declared with @allowed is fed THEN its value is within the list, as Bicep types it (else BCP036)', () => {
+    // A parameter with @allowed has the union of its literals as type: a function call (int(...)) or a
+    // parameter with a wider list (Bicep does not narrow after empty()) fails the compile, here caught offline.
+    const mistakes = allBicep.flatMap((file) =>
+      file
+        .modules()
+        .filter((module) => !module.type.startsWith('br/'))
+        .flatMap((module) =>
+          allowedParamMistakes(
+            file,
+            objectEntry(module.body!, 'params') ?? new Map<string, string>(),
+            bicep(path.join(path.dirname(file.path), module.type)),
+          ).map((mistake) => ({ file: file.path, module: module.name, ...mistake })),
+        ),
+    );
+    expect(mistakes).toEqual([]);
+  });
+
+  it('GIVEN every parameter declared with @allowed WHEN it has a default THEN the default is in its list', () => {
+    for (const file of allBicep) {
+      const declared = new Map(file.params().map((p) => [p.name, p]));
+      for (const [name, allowed] of allowedValues(file)) {
+        const value = declared.get(name)?.value;
+        if (value === undefined) continue;
+        const type = literalMembers(value, file);
+        expect({
+          file: file.path,
+          name,
+          outside: 'members' in type ? type.members.filter((m) => !allowed.includes(m)) : type,
+        }).toEqual({
+          file: file.path,
+          name,
+          outside: [],
+        });
+      }
+    }
+  });
+
+  it('GIVEN an empty FUNCTION_INSTANCE_MEMORY_MB WHEN the api module is called THEN instances get 512 MB, or 2048 or 4096 when asked', () => {
+    const expression = objectEntry(moduleNamed(main, 'api').body!, 'params')!.get('instanceMemoryMB')!;
+    expect(literalMembers(expression, main)).toEqual({ members: ['4096', '2048', '512'] });
+    expect(expression).toBe(
+      "functionInstanceMemoryMB == '4096' ? 4096 : (functionInstanceMemoryMB == '2048' ? 2048 : 512)",
+    );
+    expect(api.params().find((p) => p.name === 'instanceMemoryMB')?.value).toBe('512');
+  });
+
   it('GIVEN the function app WHEN read THEN it runs Node 22 on a Flex Consumption (FC1) plan', () => {
     const apiParams = objectEntry(moduleNamed(main, 'api').body!, 'params')!;
     expect(apiParams.get('runtimeName')).toBe("'node'");
@@ -443,7 +493,7 @@ describe('infrastructure: azd project and hooks', () => {
 
   it('GIVEN azure.yaml WHEN read THEN it declares the function app service and a postprovision hook for both shells', () => {
     expect(typeof yaml.name).toBe('string');
-    expect(at(yaml, 'services', 'api')).toEqual({ project: '.', language: 'ts', host: 'function' });
+    expect(at(yaml, 'services', 'api')).toMatchObject({ project: '.', language: 'ts', host: 'function' });
     for (const [platform, shell, script] of [
       ['posix', 'sh', './infra/hooks/postprovision.sh'],
       ['windows', 'pwsh', './infra/hooks/postprovision.ps1'],
@@ -452,6 +502,23 @@ describe('infrastructure: azd project and hooks', () => {
       expect(at(yaml, 'hooks', 'postprovision', platform, 'run')).toBe(script);
       expect(existsSync(path.join(ROOT, script))).toBe(true);
     }
+  });
+
+  it('GIVEN the api service WHEN azd packages it THEN it deploys the folder npm run package stages, built before packaging, with no remote build', () => {
+    expect(at(yaml, 'services', 'api', 'dist')).toBe('dist/deploy');
+    expect(at(yaml, 'services', 'api', 'remoteBuild')).toBe('false');
+    expect(at(yaml, 'services', 'api', 'hooks', 'prepackage', 'run')).toBe('npm run package');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.package).toMatch(/node infra\/package\.js$/);
+    // infra/package.js stages into <out>/deploy, <out> being dist/ by default.
+    expect(read('infra/package.js')).toMatch(/out: path\.join\(ROOT, 'dist'\)/);
+    expect(read('infra/package.js')).toMatch(/path\.join\(options\.out, 'deploy'\)/);
+    // azd (1.23.12 and later) refuses remoteBuild: false when .funcignore excludes node_modules.
+    const ignored = read('.funcignore')
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
+    expect(ignored.filter((line) => /^\/?node_modules\/?$/.test(line))).toEqual([]);
   });
 
   it('GIVEN the hooks WHEN read THEN they grant with the app own command and read only outputs main.bicep declares', () => {
