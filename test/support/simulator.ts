@@ -6,7 +6,6 @@
  */
 import * as path from 'node:path';
 import { ClientSecretCredential } from '@azure/identity';
-import { DAY } from '../../lib/core/clock';
 import { ensureCertificate } from '../../lib/simulator/certificate';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../lib/simulator';
 
@@ -17,17 +16,13 @@ export function testCertificate() {
   return ensureCertificate(CERT_DIR);
 }
 
-/**
- * A simulator for one test. With a clock of the test's own, tokens live a year by that clock: tests move
- * it by weeks, while the client libraries cache tokens by real time.
- */
+/** A simulator for one test, serving https with the run's certificate. */
 export async function startTestSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
   if (!process.env.NODE_EXTRA_CA_CERTS) {
     throw new Error('NODE_EXTRA_CA_CERTS is not set: run the tests with `npm test` (test/run.js sets it).');
   }
   const certificate = await testCertificate();
-  const tokenLifetimeMs = options.clock ? 365 * DAY : undefined;
-  return startSimulator({ certificate, ...(tokenLifetimeMs ? { tokenLifetimeMs } : {}), ...options });
+  return startSimulator({ certificate, ...options });
 }
 
 export function credentialFor(

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
-import { ManualClock } from '../../lib/core/clock';
+import { DAY, ManualClock } from '../../lib/core/clock';
 import { MemoryLogger } from '../../lib/core/log';
 import type { Simulator } from '../../lib/simulator';
 import { startTestSimulator } from './simulator';
@@ -49,7 +49,8 @@ export async function startSnapshotWorld(
   options: { start?: string; maxRetryMs?: number; requestTimeoutMs?: number } = {},
 ): Promise<SnapshotWorld> {
   const clock = new ManualClock(options.start ?? '2026-03-02T12:00:00Z');
-  const sim = await startTestSimulator({ clock });
+  // Tokens live a year by the simulator's clock: tests move that clock by weeks, MSAL caches by real time.
+  const sim = await startTestSimulator({ clock, tokenLifetimeMs: 365 * DAY });
   const tables = await openTestTables(name);
   const logger = new MemoryLogger();
   const credential = new ClientSecretCredential(sim.tenantId, sim.clientId, sim.clientSecret, {
