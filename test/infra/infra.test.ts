@@ -230,6 +230,7 @@ describe('infrastructure: app settings', () => {
       emailSupportContact: '',
       notifyRedirectTo: '',
       notifyAllowedSenders: '',
+      'string(resolvedAlertNoSuccessMinutes)': '60',
     };
     const defaults = main.objectVar('defaults');
     const resolve = (name: string, expression: string): string => {
