@@ -173,6 +173,18 @@ describe('alert rules: the catalogue the Bicep deploys', () => {
     );
   });
 
+  it('GIVEN host.json THEN every run event reaches Application Insights: no sampling, Information lines of the functions kept', () => {
+    // A sampled-away event would raise a false "no successful run" alert and undercount failures.
+    const host = JSON.parse(readFileSync(path.join(ROOT, 'host.json'), 'utf8')) as {
+      logging: {
+        applicationInsights: { samplingSettings: { isEnabled: boolean } };
+        logLevel: Record<string, string>;
+      };
+    };
+    expect(host.logging.applicationInsights.samplingSettings.isEnabled).toBe(false);
+    expect(['Trace', 'Debug', 'Information']).toContain(host.logging.logLevel.Function);
+  });
+
   it('GIVEN alerts.bicep THEN it fills in exactly the placeholders the queries use', () => {
     const used = new Set(
       alertCatalogue.rules.flatMap((r) => [...r.query.matchAll(/\{(\w+)\}/g)].map((m) => m[1])),
