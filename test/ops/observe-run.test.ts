@@ -8,6 +8,7 @@ import { RUN_EVENT_PREFIX, type RunEvent } from '../../lib/ops/run-event';
 import { ExchangeApiError } from '../../lib/sources/exchange/admin-api';
 import { StateStore } from '../../lib/store/state-store';
 import { openTestTables } from '../support/snapshot-world';
+import { startWorld } from '../support/world';
 
 /** The jobs are stand-ins; the state table is real (Azurite). */
 async function observedApp(jobs: {
@@ -119,5 +120,24 @@ describe('observing a run: one event and one record per run, whatever happens', 
       outcome: 'failed',
       consecutiveFailures: 1,
     });
+  });
+
+  it("GIVEN a tenant whose app lost AuditLogsQuery.Read.All WHEN notify runs for real THEN its event is partial, of class permission, with Graph's 403", async () => {
+    const world = await startWorld({ settings: { AUDIT_QUERY_POLL_SECONDS: '0' } });
+    try {
+      world.simulator.scenario.setPermissions({ auditLogsQuery: false });
+      const lines: string[] = [];
+      const { event } = await observeJob(world.app, 'notify', new MemoryLogger(), (line) => lines.push(line));
+      expect(event).toMatchObject({
+        job: 'notify',
+        outcome: 'partial',
+        failureClass: 'permission',
+        consecutiveFailures: 1,
+      });
+      expect(event.failure).toMatch(/^audit log: .*403/);
+      expect(lines).toHaveLength(1);
+    } finally {
+      await world.close();
+    }
   });
 });
