@@ -1,9 +1,8 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { hostedApplication, invocationLogger } from '../lib/entrypoints/runtime';
+import { runHostedJob } from '../lib/entrypoints/runtime';
 
 export async function notifyTimer(_timer: Timer, context: InvocationContext): Promise<void> {
-  const application = await hostedApplication();
-  await application.runNotify(invocationLogger(context));
+  await runHostedJob('notify', context);
 }
 
 app.timer('notify', { schedule: '%NOTIFY_SCHEDULE%', runOnStartup: false, handler: notifyTimer });

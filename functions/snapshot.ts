@@ -1,11 +1,10 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { hostedApplication, invocationLogger } from '../lib/entrypoints/runtime';
+import { runHostedJob } from '../lib/entrypoints/runtime';
 
 export async function snapshotTimer(_timer: Timer, context: InvocationContext): Promise<void> {
-  const application = await hostedApplication();
-  const summary = await application.runSnapshot(invocationLogger(context));
+  const { event } = await runHostedJob('snapshot', context);
   // A failed run is reported as a failed invocation (and so alerts), its watermark left where it was.
-  if (summary.outcome === 'failed') throw new Error(`snapshot failed: ${summary.error}`);
+  if (event.outcome === 'failed') throw new Error(`snapshot failed: ${event.failure}`);
 }
 
 app.timer('snapshot', { schedule: '%SNAPSHOT_SCHEDULE%', runOnStartup: false, handler: snapshotTimer });

@@ -124,6 +124,12 @@ param notifyAllowedSenders string = ''
 @allowed(['', '512', '2048', '4096'])
 param functionInstanceMemoryMB string = ''
 
+@description('Operations: administrators emailed by the alerts, comma separated (several allowed). Empty: the alerts fire in the portal only.')
+param alertEmailAddresses string = ''
+
+@description('Operations: alert when a job has had no successful run for this many minutes (ALERT_NO_SUCCESS_MINUTES). Empty: 60.')
+param alertNoSuccessMinutes string = ''
+
 param resourceGroupName string = ''
 
 var abbrs = loadJsonContent('./abbreviations.json')
@@ -256,6 +262,7 @@ var appSettings = {
   NOTIFY_DRY_RUN: empty(notifyDryRun) ? 'true' : notifyDryRun
   NOTIFY_REDIRECT_TO: notifyRedirectTo
   NOTIFY_ALLOWED_SENDERS: notifyAllowedSenders
+  ALERT_NO_SUCCESS_MINUTES: string(resolvedAlertNoSuccessMinutes)
 }
 
 module api 'app/api.bicep' = {
@@ -290,6 +297,22 @@ module rbac 'app/rbac.bicep' = {
     managedIdentityPrincipalId: appIdentity.outputs.principalId
     userIdentityPrincipalId: principalId
     userIdentityPrincipalType: resolvedPrincipalType
+  }
+}
+
+// Operations: alerts to the administrators when a job stops succeeding (app/alerts.bicep, README "Operations").
+var alertCatalogue = loadJsonContent('../lib/ops/alerts.json')
+var resolvedAlertNoSuccessMinutes = empty(alertNoSuccessMinutes) ? alertCatalogue.noSuccessMinutesDefault : int(alertNoSuccessMinutes)
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    namePrefix: 'qrn-${resourceToken}'
+    applicationInsightsName: monitoring.outputs.name
+    alertEmailAddresses: alertEmailAddresses
+    noSuccessMinutes: resolvedAlertNoSuccessMinutes
   }
 }
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import alertCatalogue from '../ops/alerts.json';
 
 /**
  * Every setting the app reads, validated once at start. Nothing else in the code base reads
@@ -345,6 +346,14 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     fix: 'use true or false',
     schema: flag,
   },
+  {
+    name: 'ALERT_NO_SUCCESS_MINUTES',
+    default: String(alertCatalogue.noSuccessMinutesDefault),
+    meaning:
+      'A job with no successful run for longer than this is reported: by the Azure alert (azd parameter alertNoSuccessMinutes) and by `qrn doctor`.',
+    fix: 'use a whole number of minutes between 15 and 1440',
+    schema: count(15, 1440),
+  },
 ];
 
 export interface Settings {
@@ -371,6 +380,8 @@ export interface Settings {
   email: EmailSettings;
   pilot: { dryRun: boolean; redirectTo?: string; allowedSenders?: string[] };
   logPersonalData: boolean;
+  /** The thresholds the alerts and `qrn doctor` share (lib/ops/alerts.json). */
+  alerts: { noSuccessMinutes: number };
 }
 
 export type TableStorageSettings =
@@ -548,6 +559,7 @@ export function loadSettings(env: Environment): Settings {
       allowedSenders: allowed && allowed.length > 0 ? allowed : undefined,
     },
     logPersonalData: get('LOG_PERSONAL_DATA'),
+    alerts: { noSuccessMinutes: get('ALERT_NO_SUCCESS_MINUTES') },
   };
 }
 

@@ -6,6 +6,8 @@ import { createDiagnosticClients, type ApplicationOverrides, type DiagnosticClie
 import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
 import { graphFailure } from '../sources/graph-errors';
+import { lastRunFindings } from '../ops/last-run-check';
+import { StateStore } from '../store/state-store';
 import { TABLE_NAMES } from '../store/tables';
 
 /**
@@ -127,7 +129,17 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
   } else {
     report(await checkAuditQueries(clients, settings));
   }
-  report(await checkTables(clients, settings));
+  const tables = report(await checkTables(clients, settings));
+  // Each job's last run, judged with the alerts' thresholds (lib/ops/last-run-check.ts).
+  for (const { job, finding } of tables.status === 'pass'
+    ? await lastRunFindings(
+        new StateStore(clients.tables.state, clock),
+        clock.now(),
+        settings.alerts.noSuccessMinutes,
+      )
+    : []) {
+    report({ name: `last run: ${job}`, ...finding });
+  }
   report(await checkChannel(clients.channel, settings));
   if (options.sendTestTo !== undefined) report(await sendTest(clients.channel, options.sendTestTo));
   return done();

@@ -1,8 +1,11 @@
 import type { InvocationContext } from '@azure/functions';
 import { loadSettings, readEnvironment } from '../config/settings';
+import { systemClock } from '../core/clock';
 import { createLogger, type Logger } from '../core/log';
 import { createApplication, type Application } from '../composition';
 import type { HealthSource } from '../health/health';
+import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
+import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
 
 /**
  * The Functions host's one application: settings validated and clients built on first use, then
@@ -31,3 +34,25 @@ export const hostedHealthSource: HealthSource = {
   settings: () => loadSettings(readEnvironment()),
   application: hostedApplication,
 };
+
+/**
+ * One run of a job in the host, observed: its run event goes to the invocation's log, which the host
+ * forwards to Application Insights `traces`, where the alerts read it (lib/ops/run-event.ts says why this
+ * route). A run that cannot even start (invalid settings, storage down) still emits a failed event.
+ */
+export async function runHostedJob(job: JobName, context: InvocationContext): Promise<ObservedRun<unknown>> {
+  const emit = (line: string, event: RunEvent) => {
+    if (event.outcome === 'failed') context.error(line);
+    else if (event.outcome === 'partial') context.warn(line);
+    else context.info(line);
+  };
+  let application: Application;
+  try {
+    application = await hostedApplication();
+  } catch (error) {
+    const event = startFailureEvent(job, error, systemClock.now());
+    emit(runEventLine(event), event);
+    throw error;
+  }
+  return observeJob(application, job, invocationLogger(context), emit);
+}

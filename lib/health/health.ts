@@ -17,15 +17,14 @@ import type { ReleaseStatus } from '../store/releases-store';
  * Unhealthy (503) when any of these holds:
  *   - a setting is missing or invalid (the app cannot start);
  *   - the storage account does not answer;
- *   - a job (snapshot, notify) has not completed a run for over an hour, or never has (the timers run every
- *     15 minutes: an hour is four missed runs);
+ *   - a job (snapshot, notify) has not completed a run for longer than ALERT_NO_SUCCESS_MINUTES (default an
+ *     hour: four missed runs of a 15-minute timer), or never has;
  *   - the open audit log query is older than AUDIT_QUERY_STUCK_MINUTES plus an hour (the notify job should
  *     have replaced it by then).
  * Failed and unmatched releases are reported, not judged: they are data an administrator looks at
  * (`qrn report --status failed`), not a sign that the app is down.
  */
 
-export const JOB_STALE_AFTER_MS = HOUR;
 /** Unmatched and failed releases are counted over this window (the report shows older ones). */
 export const COUNT_WINDOW_MS = 30 * DAY;
 const STORAGE_TIMEOUT_MS = 10_000;
@@ -107,7 +106,8 @@ export async function checkHealth(source: HealthSource): Promise<HealthReport> {
   const job = async (name: string): Promise<JobHealth> => {
     const last = await readSuccessfulRun(app.state, name);
     const age = last ? now.getTime() - Date.parse(last.completedAt) : null;
-    const ok = age !== null && age <= JOB_STALE_AFTER_MS;
+    // The threshold of the "no successful run" alert and of `qrn doctor` (ALERT_NO_SUCCESS_MINUTES).
+    const ok = age !== null && age <= settings.alerts.noSuccessMinutes * MINUTE;
     if (!ok) {
       report.problems.push(
         age === null

@@ -35,7 +35,8 @@ export interface NotifyDependencies {
 
 export interface NotifySummary {
   outcome: 'completed' | 'another run in progress';
-  audit?: Pick<AuditCollectResult, 'state' | 'queryId' | 'recordsRead' | 'pages'> & { error?: string };
+  audit?: Pick<AuditCollectResult, 'state' | 'queryId' | 'recordsRead' | 'pages'> &
+    Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes'>> & { error?: string };
   recordsIgnored: Record<string, number>;
   newReleases: number;
   completedReleases: number;
@@ -212,6 +213,8 @@ async function collectAuditReleases(deps: NotifyDependencies, source: AuditSourc
       queryId: result.queryId,
       recordsRead: result.recordsRead,
       pages: result.pages,
+      queryAgeMinutes: result.queryAgeMinutes,
+      notes: result.notes,
     };
   } catch (error) {
     // The audit log being unavailable must not stop releases already known (or seen in the quarantine).

@@ -15,6 +15,7 @@ import {
 import type { QuarantineStore } from '../store/quarantine-store';
 import type { ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
+import { classifyFailure, type FailureClass } from '../ops/run-event';
 import { recordSuccessfulRun } from './last-run';
 import { recordReleasesSeenEarly, type ReleasesSeenEarlySummary } from './releases-seen-early';
 
@@ -71,6 +72,8 @@ export interface SnapshotSummary {
   durationMs: number;
   /** Why the run failed: the message names what to fix. */
   error?: string;
+  /** What kind of failure it was (lib/ops/run-event.ts), from the error the run threw. */
+  failureClass?: FailureClass;
 }
 
 interface SnapshotCheckpoint {
@@ -135,6 +138,7 @@ export async function runSnapshot(
     } catch (error) {
       summary.outcome = 'failed';
       summary.error = error instanceof Error ? error.message : String(error);
+      summary.failureClass = classifyFailure(error);
       logger.error('Snapshot failed; the next run fetches the same window again', { error: summary.error });
     }
     // After the snapshot, never before it or instead of it; their failures are logged, not fatal.

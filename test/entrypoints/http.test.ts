@@ -101,6 +101,20 @@ describe('GET /api/health', () => {
     expect(report.jobs?.notify.ok).toBe(true);
   });
 
+  it("GIVEN ALERT_NO_SUCCESS_MINUTES=120 WHEN the snapshot last succeeded over an hour ago THEN healthy: the health endpoint uses the alerts' threshold", async () => {
+    world = await startWorld();
+    await cycle(world);
+    world.clock.advance(HOUR);
+    await world.app.runNotify();
+    world.clock.advance(5 * MINUTE);
+    const source = healthSource(world, { ALERT_NO_SUCCESS_MINUTES: '120' });
+    const report = (await createHealthHandler(source)(get('/api/health'), context()))
+      .jsonBody as HealthReport;
+    expect(report.jobs?.snapshot.ok).toBe(true);
+    expect(report.jobs?.snapshot.ageMinutes).toBeGreaterThan(60);
+    expect(report.jobs?.snapshot.ageMinutes).toBeLessThanOrEqual(120);
+  });
+
   it('GIVEN a new deployment where no job has run yet THEN 503, each job without a recorded run', async () => {
     world = await startWorld();
     const report = (await createHealthHandler(healthSource(world))(get('/api/health'), context()))

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
+import alertCatalogue from '../../lib/ops/alerts.json';
 import {
   allowedParamMistakes,
   allowedValues,
@@ -35,6 +36,7 @@ const main = bicep('infra/main.bicep');
 const api = bicep('infra/app/api.bicep');
 const rbac = bicep('infra/app/rbac.bicep');
 const email = bicep('infra/app/email.bicep');
+const alerts = bicep('infra/app/alerts.bicep');
 const allBicep = bicepFiles().map(bicep);
 const catalogue = new Map(SETTINGS_CATALOGUE.map((spec) => [spec.name, spec]));
 
@@ -233,6 +235,7 @@ describe('infrastructure: app settings', () => {
       emailSupportContact: '',
       notifyRedirectTo: '',
       notifyAllowedSenders: '',
+      'string(resolvedAlertNoSuccessMinutes)': '60',
     };
     const defaults = main.objectVar('defaults');
     const resolve = (name: string, expression: string): string => {
@@ -535,5 +538,86 @@ describe('infrastructure: azd project and hooks', () => {
       expect([...variables].filter((name) => !outputs.has(name))).toEqual([]);
       expect(variables.has('APP_IDENTITY_PRINCIPAL_ID')).toBe(true);
     }
+  });
+});
+
+describe('infrastructure: alerts to the administrators', () => {
+  const resources = alerts.resources();
+  const actionGroup = resources.find((r) => r.name === 'actionGroup')!;
+  const rules = resources.find((r) => r.name === 'rules')!;
+
+  it("GIVEN main.bicep WHEN it calls the alerts module THEN the rules watch the app's Application Insights and email the administrators given to azd", () => {
+    const params = objectEntry(moduleNamed(main, 'alerts').body!, 'params')!;
+    expect(params.get('applicationInsightsName')).toBe('monitoring.outputs.name');
+    expect(params.get('alertEmailAddresses')).toBe('alertEmailAddresses');
+    expect(params.get('noSuccessMinutes')).toBe('resolvedAlertNoSuccessMinutes');
+    const parameters = JSON.parse(read('infra/main.parameters.json')) as {
+      parameters: Record<string, { value: string }>;
+    };
+    expect(parameters.parameters.alertEmailAddresses.value).toBe('${ALERT_EMAIL_ADDRESSES}');
+    expect(parameters.parameters.alertNoSuccessMinutes.value).toBe('${ALERT_NO_SUCCESS_MINUTES}');
+    // The app gets the same threshold, so qrn doctor and the health of the deployed app agree with the alert.
+    expect(main.objectVar('appSettings').get('ALERT_NO_SUCCESS_MINUTES')).toBe(
+      'string(resolvedAlertNoSuccessMinutes)',
+    );
+    const resolved = main.vars().find((v) => v.name === 'resolvedAlertNoSuccessMinutes')!.value;
+    expect(resolved).toBe(
+      'empty(alertNoSuccessMinutes) ? alertCatalogue.noSuccessMinutesDefault : int(alertNoSuccessMinutes)',
+    );
+    expect(main.vars().find((v) => v.name === 'alertCatalogue')?.value).toBe(
+      "loadJsonContent('../lib/ops/alerts.json')",
+    );
+    expect(alerts.vars().find((v) => v.name === 'catalogue')?.value).toBe(
+      "loadJsonContent('../../lib/ops/alerts.json')",
+    );
+    // The module's accepted range is the setting's.
+    expect(alerts.text).toMatch(/@minValue\(15\)\s*@maxValue\(1440\)\s*param noSuccessMinutes int/);
+    expect(catalogue.get('ALERT_NO_SUCCESS_MINUTES')?.fix).toMatch(/between 15 and 1440/);
+  });
+
+  it('GIVEN the action group WHEN read THEN it is global, enabled, and emails every address given, one receiver each', () => {
+    expect(actionGroup.type).toBe('Microsoft.Insights/actionGroups@2023-01-01');
+    const body = entries(actionGroup.body!);
+    expect(body.get('location')).toBe("'global'");
+    const properties = objectEntry(actionGroup.body!, 'properties')!;
+    expect(properties.get('enabled')).toBe('true');
+    const shortName = literal(properties.get('groupShortName')!);
+    expect(shortName).toBeDefined();
+    expect(shortName!.length).toBeLessThanOrEqual(12);
+    expect(properties.get('emailReceivers')).toMatch(/^\[for \(address, i\) in addresses: \{/);
+    expect(properties.get('emailReceivers')).toMatch(/emailAddress: address/);
+    // Several addresses, separated by commas or semicolons, spaces trimmed, empty entries dropped.
+    expect(alerts.vars().find((v) => v.name === 'addresses')?.value).toBe(
+      "filter(map(split(replace(alertEmailAddresses, ';', ','), ','), address => trim(address)), address => !empty(address))",
+    );
+  });
+
+  it('GIVEN the rules WHEN read THEN there is one log alert per catalogue entry, scoped to Application Insights, acting through the action group', () => {
+    expect(rules.type).toBe('Microsoft.Insights/scheduledQueryRules@2023-12-01');
+    expect(alerts.text).toMatch(/resource rules '[^']+' = \[for rule in catalogue\.rules: \{/);
+    const body = entries(rules.body!);
+    expect(body.get('kind')).toBe("'LogAlert'");
+    const properties = objectEntry(rules.body!, 'properties')!;
+    expect(properties.get('scopes')).toBe('[applicationInsights.id]');
+    expect(properties.get('enabled')).toBe('true');
+    expect(entries(properties.get('actions')!.slice(1, -1)).get('actionGroups')).toBe('[actionGroup.id]');
+    // Every field of a rule the Bicep reads exists in every rule of the catalogue.
+    const read = new Set([...rules.body!.matchAll(/\brule\.(\w+)/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual(
+      ['description', 'displayName', 'evaluationFrequency', 'id', 'query', 'severity', 'windowSize'].sort(),
+    );
+    for (const rule of alertCatalogue.rules) {
+      for (const field of read) {
+        expect({ rule: rule.id, field, present: field in rule }).toEqual({
+          rule: rule.id,
+          field,
+          present: true,
+        });
+      }
+    }
+    // Rule names are unique per deployment and valid resource names.
+    expect(new Set(alertCatalogue.rules.map((r) => r.id)).size).toBe(alertCatalogue.rules.length);
+    for (const rule of alertCatalogue.rules) expect(rule.id).toMatch(/^[a-z][a-z-]+$/);
+    expect(entries(rules.body!).get('name')).toBe("'${namePrefix}-${rule.id}'");
   });
 });

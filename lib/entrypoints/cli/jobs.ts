@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { observeJob } from '../../ops/observe-run';
 import { EXIT, type CliRun } from './context';
 
 function exitCodeOf(outcome: string): number {
@@ -12,7 +13,14 @@ export function registerJobs(program: Command, run: CliRun): void {
     .command('snapshot')
     .description('Run the snapshot job once: store quarantined-message metadata from Exchange Online.')
     .action(async () => {
-      const summary = await (await run.openApplication()).runSnapshot(run.logger());
+      // Recorded like a timer's run, so that `qrn doctor` sees it; the run event itself is not printed.
+      const observed = await observeJob(
+        await run.openApplication(),
+        'snapshot',
+        run.logger(),
+        () => undefined,
+      );
+      const summary = observed.summary!;
       run.out(JSON.stringify(summary, null, 2) + '\n');
       run.exitCode = exitCodeOf(summary.outcome);
     });
@@ -21,7 +29,9 @@ export function registerJobs(program: Command, run: CliRun): void {
     .command('notify')
     .description('Run the notify job once: read releases from the audit log and email the senders.')
     .action(async () => {
-      const summary = await (await run.openApplication()).runNotify(run.logger());
+      // Recorded like a timer's run, so that `qrn doctor` sees it; the run event itself is not printed.
+      const observed = await observeJob(await run.openApplication(), 'notify', run.logger(), () => undefined);
+      const summary = observed.summary!;
       run.out(JSON.stringify(summary, null, 2) + '\n');
       run.exitCode = exitCodeOf(summary.outcome);
     });

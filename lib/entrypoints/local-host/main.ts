@@ -16,6 +16,7 @@ import { loadSettings, readEnvironment, SettingsError, usesDevelopmentStorage } 
 import { consoleLogger } from '../../core/log';
 import { createApplication, type Application } from '../../composition';
 import { isListening, startAzuriteTables, type RunningAzurite } from '../../local/azurite';
+import { observeJob } from '../../ops/observe-run';
 import { ensureCertificate } from '../../simulator/certificate';
 import { startSimulator, type Simulator } from '../../simulator';
 
@@ -97,10 +98,10 @@ async function main(argv: string[]): Promise<number> {
 
   if (once) {
     try {
-      const snapshot = await application.runSnapshot();
-      console.log(`snapshot: ${JSON.stringify(snapshot)}`);
-      const notify = await application.runNotify();
-      console.log(`notify: ${JSON.stringify(notify)}`);
+      const snapshot = await observeJob(application, 'snapshot', consoleLogger, printRunEvent);
+      console.log(`snapshot: ${JSON.stringify(snapshot.summary)}`);
+      const notify = await observeJob(application, 'notify', consoleLogger, printRunEvent);
+      console.log(`notify: ${JSON.stringify(notify.summary)}`);
       if (simulator) {
         const emails = simulator.scenario.emails();
         console.log(`${emails.length} email(s) in the outbox:`);
@@ -114,8 +115,16 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const jobs: [string, string, () => Promise<unknown>][] = [
-    ['snapshot', application.settings.schedules.snapshot, () => application.runSnapshot()],
-    ['notify', application.settings.schedules.notify, () => application.runNotify()],
+    [
+      'snapshot',
+      application.settings.schedules.snapshot,
+      () => observeJob(application, 'snapshot', consoleLogger, printRunEvent),
+    ],
+    [
+      'notify',
+      application.settings.schedules.notify,
+      () => observeJob(application, 'notify', consoleLogger, printRunEvent),
+    ],
   ];
   const timers = jobs.map(
     ([name, schedule, run]) =>
@@ -138,6 +147,11 @@ async function main(argv: string[]): Promise<number> {
   for (const timer of timers) timer.stop();
   await stop(running);
   return 0;
+}
+
+/** The same run event the host sends to Application Insights, one line per run. */
+function printRunEvent(line: string): void {
+  console.log(line);
 }
 
 async function stop(running: Running): Promise<void> {

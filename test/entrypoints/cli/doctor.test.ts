@@ -45,7 +45,10 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
     ]) {
       expect(line(out.stdout, name)).toMatch(/^\[ ok \]/);
     }
-    expect(out.stdout).toMatch(/8 passed, 0 failed, 0 warning\(s\), 0 skipped\./);
+    // A fresh deployment has no run yet: said, not failed.
+    expect(line(out.stdout, 'last run: snapshot')).toMatch(/^\[warn\] .*no run recorded yet/);
+    expect(line(out.stdout, 'last run: notify')).toMatch(/^\[warn\] .*no run recorded yet/);
+    expect(out.stdout).toMatch(/8 passed, 0 failed, 2 warning\(s\), 0 skipped\./);
 
     const requests = world.simulator.scenario.requests();
     expect(
@@ -68,6 +71,25 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
     expect(out.code).toBe(1);
     expect(line(out.stdout, 'Exchange: quarantine')).toMatch(
       /^\[FAIL\] Exchange: quarantine .*HTTP 403[\s\S]*fix: Assign the Security Reader role to the app/,
+    );
+  });
+
+  it('GIVEN three snapshot runs refused by Exchange WHEN doctor runs THEN the last run fails with the alert thresholds: permission, three in a row', async () => {
+    world = await startWorld();
+    world.simulator.scenario.setPermissions({ securityReader: false });
+    for (let i = 0; i < 3; i++) expect((await qrn(world, ['snapshot'])).code).toBe(1);
+    const out = await qrn(world, ['doctor']);
+    expect(line(out.stdout, 'last run: snapshot')).toMatch(
+      /^\[FAIL\] last run: snapshot .*no successful run recorded; 3 failed runs in a row; a permission was refused;.*permission: .*403[\s\S]*fix: .*qrn permissions/,
+    );
+  });
+
+  it('GIVEN a snapshot run that completed WHEN doctor runs THEN its last run passes', async () => {
+    world = await startWorld();
+    expect((await qrn(world, ['snapshot'])).code).toBe(0);
+    const out = await qrn(world, ['doctor']);
+    expect(line(out.stdout, 'last run: snapshot')).toMatch(
+      /^\[ ok \] last run: snapshot .*last run completed 0 min ago; last success 0 min ago/,
     );
   });
 
