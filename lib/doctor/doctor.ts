@@ -7,6 +7,7 @@ import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
 import { graphFailure } from '../sources/graph-errors';
 import { TABLE_NAMES } from '../store/tables';
+import { checkMailboxSettings } from './mailbox-settings-check';
 
 /**
  * `qrn doctor`: checks every setting, signs in for each resource, and makes the smallest real call to each
@@ -127,6 +128,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
   } else {
     report(await checkAuditQueries(clients, settings));
   }
+  if (graphToken.status !== 'fail') report(await checkMailboxSettings(clients, settings));
   report(await checkTables(clients, settings));
   report(await checkChannel(clients.channel, settings));
   if (options.sendTestTo !== undefined) report(await sendTest(clients.channel, options.sendTestTo));

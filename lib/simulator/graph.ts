@@ -222,6 +222,43 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
     return { status: 202, headers: { 'request-id': requestId } };
   };
 
+  /** GET /users/{address}/mailboxSettings: 403 without MailboxSettings.Read, 404 without a mailbox. */
+  const mailboxSettings: Handler = (req, params) => {
+    if (!tenant.permissions.mailboxSettingsRead) {
+      return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    }
+    const address = decodeURIComponent(params.user).toLowerCase();
+    const mailbox = tenant.mailboxes.get(address);
+    if (!mailbox) {
+      return graphError(404, 'ErrorInvalidUser', `The requested user '${address}' is invalid.`);
+    }
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${origin(req)}/${params.version}/$metadata#users('${address}')/mailboxSettings`,
+        archiveFolder: 'AAMkAGI2TGuLAAA=',
+        timeZone: mailbox.timeZone,
+        delegateMeetingMessageDeliveryOptions: 'sendToDelegateOutlookAndInformPrincipal',
+        dateFormat: mailbox.dateFormat ?? null,
+        timeFormat: mailbox.timeFormat ?? null,
+        userPurpose: 'user',
+        automaticRepliesSetting: {
+          status: 'disabled',
+          externalAudience: 'all',
+          internalReplyMessage: '',
+          externalReplyMessage: '',
+        },
+        language: { locale: mailbox.locale, displayName: mailbox.locale },
+        workingHours: {
+          daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+          startTime: '08:00:00.0000000',
+          endTime: '17:00:00.0000000',
+          timeZone: { name: mailbox.timeZone },
+        },
+      },
+    };
+  };
+
   const v = '(?<version>v1\\.0|beta)';
   const q = `^/${v}/security/auditLog/queries`;
   return {
@@ -236,6 +273,12 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
         handle: audit(listRecords),
       },
       { method: 'GET', path: new RegExp(`^/${v}/domains$`), auth: 'bearer', handle: domains },
+      {
+        method: 'GET',
+        path: new RegExp(`^/${v}/users/(?<user>[^/]+)/mailboxSettings$`, 'i'),
+        auth: 'bearer',
+        handle: mailboxSettings,
+      },
       {
         method: 'POST',
         path: new RegExp(`^/${v}/users/(?<mailbox>[^/]+)/sendMail$`, 'i'),

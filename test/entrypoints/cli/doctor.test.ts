@@ -45,7 +45,7 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
     ]) {
       expect(line(out.stdout, name)).toMatch(/^\[ ok \]/);
     }
-    expect(out.stdout).toMatch(/8 passed, 0 failed, 0 warning\(s\), 0 skipped\./);
+    expect(out.stdout).toMatch(/9 passed, 0 failed, 0 warning\(s\), 0 skipped\./);
 
     const requests = world.simulator.scenario.requests();
     expect(
