@@ -457,9 +457,9 @@ function closing(n: Notification, settings: EmailSettings, t: Translator) {
 const STYLE = {
   body: 'font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1f1f1f;background-color:#ffffff;margin:0;padding:0;',
   outer: 'border-collapse:collapse;width:100%;',
-  inner: 'border-collapse:collapse;width:100%;max-width:680px;',
-  content: 'padding:16px;',
-  table: 'border-collapse:collapse;margin:0 0 20px 0;width:100%;',
+  inner: 'border-collapse:collapse;table-layout:fixed;width:100%;max-width:680px;',
+  content: 'padding:16px;word-break:break-word;overflow-wrap:anywhere;',
+  table: 'border-collapse:collapse;table-layout:fixed;margin:0 0 20px 0;width:100%;',
   th: 'vertical-align:top;padding:4px 12px 4px 0;color:#555555;font-weight:normal;width:34%;',
   td: 'vertical-align:top;padding:4px 0;word-break:break-word;overflow-wrap:anywhere;',
   heading: 'font-size:15px;margin:20px 0 6px 0;',
