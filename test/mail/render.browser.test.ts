@@ -102,14 +102,15 @@ describe('the notification in a real browser', () => {
         for (const width of [360, 800]) {
           await page.setViewportSize({ width, height: 900 });
           await page.setContent(html, { waitUntil: 'load' });
-          const overflow = await page.evaluate(() => {
-            const view = document.documentElement.clientWidth;
-            const outside = [...document.body.querySelectorAll('*')]
-              .map((e) => ({ tag: e.tagName, rect: e.getBoundingClientRect() }))
-              .filter(({ rect }) => rect.width > 0 && (rect.right > view + 0.5 || rect.left < -0.5))
-              .map(({ tag, rect }) => `${tag} ${Math.round(rect.left)}..${Math.round(rect.right)}`);
-            return { view, scroll: document.documentElement.scrollWidth, outside };
-          });
+          // Evaluated in the page (a string: the tests compile without the DOM's types).
+          const overflow = (await page.evaluate(`(() => {
+          const view = document.documentElement.clientWidth;
+          const outside = [...document.body.querySelectorAll('*')]
+            .map((e) => ({ tag: e.tagName, rect: e.getBoundingClientRect() }))
+            .filter(({ rect }) => rect.width > 0 && (rect.right > view + 0.5 || rect.left < -0.5))
+            .map(({ tag, rect }) => tag + ' ' + Math.round(rect.left) + '..' + Math.round(rect.right));
+          return { view, scroll: document.documentElement.scrollWidth, outside };
+        })()`)) as { view: number; scroll: number; outside: string[] };
           expect({ language, width, ...overflow }).toEqual({
             language,
             width,
@@ -125,7 +126,7 @@ describe('the notification in a real browser', () => {
           }
         }
         const direction = await page.evaluate(
-          () => getComputedStyle(document.body.querySelector('td')!).direction,
+          `getComputedStyle(document.body.querySelector('td')).direction`,
         );
         expect(direction).toBe(language === 'ar' ? 'rtl' : 'ltr');
       } finally {
@@ -146,10 +147,10 @@ describe('the notification in a real browser', () => {
       await page.emulateMedia({ colorScheme: 'dark' });
       await page.setViewportSize({ width: 360, height: 900 });
       await page.setContent(html);
-      const colours = await page.evaluate(() => ({
+      const colours = await page.evaluate(`({
         background: getComputedStyle(document.body).backgroundColor,
-        text: getComputedStyle(document.querySelector('p')!).color,
-      }));
+        text: getComputedStyle(document.querySelector('p')).color,
+      })`);
       expect(colours).toEqual({ background: 'rgb(27, 27, 27)', text: 'rgb(230, 230, 230)' });
       await page.screenshot({ path: path.join(ARTEFACTS, 'notification-en-360-dark.png'), fullPage: true });
     } finally {
