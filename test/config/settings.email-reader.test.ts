@@ -30,7 +30,7 @@ describe('settings of the email: default language and zone, the brand', () => {
     const email = loadSettings(minimal).email;
     expect(email).toMatchObject({
       defaultLanguage: 'en',
-      defaultTimeZone: 'UTC',
+      defaultTimeZone: 'Etc/UTC',
       senderDisplayName: undefined,
     });
     expect(email.brand).toEqual({ organisationName: undefined, logo: undefined, accentColour: undefined });
