@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock';
-import type { Outbox, Route, SimRequest, SimResponse } from './contract';
+import type { CapturedEmail, Outbox, Route, SimRequest, SimResponse } from './contract';
 import { graphError } from './errors';
 import { parseWireDate } from './quarantine';
 import type { Tenant } from './state';
@@ -217,6 +217,7 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
       subject: typeof message.subject === 'string' ? message.subject : '',
       plainText: contentType === 'html' ? undefined : content,
       html: contentType === 'html' ? content : undefined,
+      ...inlineAttachmentsOf(message.attachments),
       headers,
     });
     return { status: 202, headers: { 'request-id': requestId } };
@@ -303,8 +304,26 @@ interface SendMailBody {
     replyTo?: unknown;
     from?: GraphRecipient;
     internetMessageHeaders?: { name?: unknown; value?: unknown }[];
+    attachments?: unknown;
   };
   saveToSentItems?: unknown;
+}
+
+/** fileAttachments with isInline and a contentId: the images the HTML shows by cid. */
+function inlineAttachmentsOf(list: unknown): Pick<CapturedEmail, 'inlineAttachments'> {
+  if (!Array.isArray(list)) return {};
+  const inline = (list as Record<string, unknown>[])
+    .filter(
+      (a) =>
+        a && a.isInline === true && typeof a.contentId === 'string' && typeof a.contentBytes === 'string',
+    )
+    .map((a) => ({
+      contentId: String(a.contentId),
+      name: String(a.name ?? 'attachment'),
+      contentType: String(a.contentType ?? 'application/octet-stream'),
+      contentInBase64: String(a.contentBytes),
+    }));
+  return inline.length > 0 ? { inlineAttachments: inline } : {};
 }
 
 function recipientsOf(list: unknown): { address: string; displayName?: string }[] {

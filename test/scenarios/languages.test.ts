@@ -1,3 +1,7 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { startWorld, type World } from '../support/world';
 
 /**
@@ -44,4 +48,47 @@ describe('notifications in the language each sender set in their mailbox', () =>
       expect(email.plainText).toMatch(/Släpptes: .* CET \(2026-03-02 \d\d:\d\d UTC\)/);
     }
   });
+});
+
+describe("the tenant's logo travels inside each email", () => {
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  let world: World;
+  afterEach(async () => world?.close());
+
+  it.each(['acs', 'graph'])(
+    'GIVEN EMAIL_LOGO is a file and the %s channel WHEN notify runs THEN the email carries it inline, shown by cid',
+    async (channel) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'qrn-logo-'));
+      writeFileSync(path.join(dir, 'contoso.png'), PNG);
+      world = await startWorld({
+        seed: 'demo',
+        outboxDir: dir,
+        settings: {
+          EMAIL_LOGO: path.join(dir, 'contoso.png'),
+          EMAIL_ORGANISATION_NAME: 'Contoso',
+          EMAIL_CHANNEL: channel,
+          ...(channel === 'graph' ? { EMAIL_SENDER_ADDRESS: 'notifications@contoso.com' } : {}),
+        },
+      });
+      await world.app.runSnapshot();
+      await world.app.runNotify();
+      const [email] = world.simulator.scenario.emails();
+      expect(email.html).toContain('<img src="cid:qrn-logo" alt="Contoso"');
+      expect(email.inlineAttachments).toEqual([
+        {
+          contentId: 'qrn-logo',
+          name: 'contoso.png',
+          contentType: 'image/png',
+          contentInBase64: PNG.toString('base64'),
+        },
+      ]);
+      const mail = await simpleParser(readFileSync(email.emlPath!));
+      expect(mail.attachments.map((a) => [a.cid, a.contentType, a.content.equals(PNG)])).toEqual([
+        ['qrn-logo', 'image/png', true],
+      ]);
+    },
+  );
 });
