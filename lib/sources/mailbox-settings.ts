@@ -4,14 +4,14 @@
  *
  * Optional by design: without the permission (403), without a mailbox (404), or on any other error, the
  * reader gets the tenant's defaults (EMAIL_DEFAULT_LANGUAGE, EMAIL_DEFAULT_TIME_ZONE) and the email goes
- * out as usual. Answers, the defaults included, are cached per sender in the state table for a day, so a
- * sender costs at most one Graph call a day; reads run a few at a time.
+ * out as usual. Answers are cached per sender in the state table for a day (a missing permission for an
+ * hour; a failed read not at all), so a sender costs about one Graph call a day; reads run a few at a time.
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import type { Clock } from '../core/clock';
-import { DAY } from '../core/clock';
+import { DAY, HOUR } from '../core/clock';
 import type { Logger } from '../core/log';
 import type { Reader } from '../mail/compose';
 import { languageForLocale, type Language } from '../mail/i18n';
@@ -20,6 +20,8 @@ import type { StateStore } from '../store/state-store';
 import { graphFailure } from './graph-errors';
 
 export const MAILBOX_SETTINGS_CACHE_MS = DAY;
+/** A missing permission is asked about again sooner: a grant should show within the hour. */
+export const NO_PERMISSION_CACHE_MS = HOUR;
 /** Graph reads in flight at once: enough to keep a run short, few enough not to be throttled. */
 export const MAILBOX_SETTINGS_CONCURRENCY = 4;
 const STATE_JOB = 'mailbox-settings';
@@ -86,13 +88,18 @@ async function readerSettingsOf(deps: MailboxSettingsDependencies, sender: strin
   const now = deps.clock.now();
   try {
     const cached = await deps.state.read<CachedReader>(STATE_JOB, key);
-    if (cached && now.getTime() - Date.parse(cached.readAt) < MAILBOX_SETTINGS_CACHE_MS) return cached.reader;
+    const ttl = cached?.reader.sources.includes('no permission')
+      ? NO_PERMISSION_CACHE_MS
+      : MAILBOX_SETTINGS_CACHE_MS;
+    if (cached && now.getTime() - Date.parse(cached.readAt) < ttl) return cached.reader;
   } catch (error) {
     deps.logger.warn('mailbox settings: the cache could not be read; asking Graph', {
       error: error instanceof Error ? error.message : String(error),
     });
   }
   const reader = await fetchReader(deps, sender);
+  // A failed read is not remembered: the next email to this sender asks again.
+  if (reader.sources.includes('error')) return reader;
   try {
     await deps.state.write<CachedReader>(STATE_JOB, key, { readAt: now.toISOString(), reader });
   } catch (error) {
