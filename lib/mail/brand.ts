@@ -3,6 +3,7 @@
  * the settings (validated there); without them the email has no header and looks as it always did.
  */
 import type { BrandSettings } from '../config/settings';
+import { escapeHtmlText } from './i18n';
 
 /** An image sent with the email and shown by `cid:` (clients that block remote images still show it). */
 export interface InlineAttachment {
@@ -41,10 +42,7 @@ export function brandOf(settings: BrandSettings | undefined): Brand {
   return brand;
 }
 
-const escapeAttribute = (text: string) =>
-  text.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;',
-  );
+const escapeAttribute = escapeHtmlText;
 
 /** The header row: logo and organisation name over a bar in the accent colour; nothing without a brand. */
 export function brandHeaderHtml(brand: Brand): string[] {
