@@ -21,6 +21,7 @@ import { GraphAuditQuerySource } from './sources/audit/graph-audit-query';
 import { loadAcceptedDomains } from './sources/exchange/accepted-domains';
 import { ExchangeAdminApi, type ExchangeAdminApiOptions } from './sources/exchange/admin-api';
 import { createGraphClient } from './sources/graph-client';
+import { readerDefaults, readerSettingsFor } from './sources/mailbox-settings';
 import { NotificationsStore } from './store/notifications-store';
 import { QuarantineStore } from './store/quarantine-store';
 import { ReleasesStore } from './store/releases-store';
@@ -170,6 +171,8 @@ export async function createApplication(
         quarantine,
         channel,
         tenantDomains: () => tenantDomains(logger),
+        readers: (senders) =>
+          readerSettingsFor({ graph, state, clock, logger, defaults: readerDefaults(settings) }, senders),
         auditSource:
           settings.releaseSources === 'quarantine'
             ? undefined

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import alertCatalogue from '../ops/alerts.json';
+import { languageForLocale, LANGUAGES, type Language } from '../mail/i18n';
+import { ianaTimeZone } from '../mail/time-zones';
+import { readLogo, accentColour } from './brand-settings';
 
 /**
  * Every setting the app reads, validated once at start. Nothing else in the code base reads
@@ -282,9 +285,89 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   {
     name: 'EMAIL_SENDER_DISPLAY_NAME',
     default: 'Mail quarantine',
-    meaning: 'Display name shown with the sender address.',
+    meaning:
+      'The name that signs every email. Left at its default it reads "<EMAIL_ORGANISATION_NAME> mail quarantine" (or "Mail quarantine"), in the reader\'s language.',
     fix: 'use a short plain-text name',
     schema: z.string().trim().max(100, 'must be at most 100 characters'),
+  },
+  {
+    name: 'EMAIL_DEFAULT_LANGUAGE',
+    default: 'en',
+    meaning: `Language of emails to senders whose mailbox language is unknown or not one of: ${LANGUAGES.join(', ')}.`,
+    fix: `use one of ${LANGUAGES.join(', ')}`,
+    schema: z
+      .string()
+      .trim()
+      .transform((v, ctx) => {
+        const language = languageForLocale(v);
+        if (!language)
+          ctx.addIssue({ code: 'custom', message: 'is not a language the emails are written in' });
+        return language as Language;
+      }),
+  },
+  {
+    name: 'EMAIL_DEFAULT_TIME_ZONE',
+    default: 'UTC',
+    meaning:
+      'Time zone of emails to senders whose mailbox time zone is unknown: an IANA name (Europe/Berlin) or a Windows name (W. Europe Standard Time).',
+    fix: 'use an IANA time zone such as Europe/Berlin, or a Windows name such as W. Europe Standard Time',
+    schema: z
+      .string()
+      .trim()
+      .transform((v, ctx) => {
+        const zone = ianaTimeZone(v);
+        if (!zone) ctx.addIssue({ code: 'custom', message: 'is not a known time zone' });
+        return zone as string;
+      }),
+  },
+  {
+    name: 'EMAIL_ORGANISATION_NAME',
+    meaning: "Your organisation's name, shown at the top of every email and in its signature.",
+    fix: 'use plain text of at most 100 characters on one line',
+    schema: z
+      .string()
+      .trim()
+      .max(100, 'must be at most 100 characters')
+      .refine(
+        // eslint-disable-next-line no-control-regex
+        (v) => !/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(v),
+        'must be one line of plain text',
+      )
+      .pipe(optionalText),
+  },
+  {
+    name: 'EMAIL_LOGO',
+    meaning:
+      'Your logo at the top of every email: an https:// URL, or the path of a PNG, JPEG or GIF file (at most 100 KB) sent inside each email, so it shows even where remote images are blocked.',
+    fix: 'use an https:// URL or the path of a PNG, JPEG or GIF file of at most 100 KB',
+    schema: z
+      .string()
+      .trim()
+      .transform((v, ctx) => {
+        const logo = readLogo(v);
+        if ('problem' in logo) {
+          ctx.addIssue({ code: 'custom', message: logo.problem });
+          return z.NEVER;
+        }
+        return logo;
+      }),
+  },
+  {
+    name: 'EMAIL_ACCENT_COLOUR',
+    meaning:
+      "Accent colour of the email's header bar and headings, as #rrggbb; it must be dark enough to read on white.",
+    fix: 'use a colour such as #0f6cbd whose contrast with white is at least 3:1',
+    schema: z
+      .string()
+      .trim()
+      .transform((v, ctx) => {
+        const colour = accentColour(v);
+        if ('problem' in colour) {
+          ctx.addIssue({ code: 'custom', message: colour.problem });
+          return z.NEVER;
+        }
+        return colour.value;
+      }),
   },
   {
     name: 'EMAIL_SUPPORT_CONTACT',
@@ -387,11 +470,26 @@ export interface Settings {
 export type TableStorageSettings =
   { kind: 'connectionString'; connectionString: string } | { kind: 'accountUrl'; accountUrl: string };
 
+export interface BrandSettings {
+  organisationName?: string;
+  logo?: LogoSettings;
+  /** #rrggbb, lower case. */
+  accentColour?: string;
+}
+
+export type LogoSettings =
+  { kind: 'url'; url: string } | { kind: 'file'; name: string; contentType: string; contentInBase64: string };
+
 export interface EmailSettings {
   channel: 'acs' | 'graph';
   acs?: { kind: 'endpoint'; endpoint: string } | { kind: 'connectionString'; connectionString: string };
   senderAddress: string;
-  senderDisplayName: string;
+  /** Undefined: "<organisation> mail quarantine" in the reader's language. */
+  senderDisplayName?: string;
+  /** The language and time zone of readers whose mailbox settings are unknown. */
+  defaultLanguage?: Language;
+  defaultTimeZone?: string;
+  brand?: BrandSettings;
   supportContact?: string;
   disclaimer?: string;
   hideReleaser: boolean;
@@ -546,7 +644,16 @@ export function loadSettings(env: Environment): Settings {
       channel,
       acs,
       senderAddress: get('EMAIL_SENDER_ADDRESS'),
-      senderDisplayName: get('EMAIL_SENDER_DISPLAY_NAME'),
+      // Left at its default, the signature is worded in each reader's language.
+      senderDisplayName:
+        get('EMAIL_SENDER_DISPLAY_NAME') === 'Mail quarantine' ? undefined : get('EMAIL_SENDER_DISPLAY_NAME'),
+      defaultLanguage: get('EMAIL_DEFAULT_LANGUAGE'),
+      defaultTimeZone: get('EMAIL_DEFAULT_TIME_ZONE'),
+      brand: {
+        organisationName: get('EMAIL_ORGANISATION_NAME'),
+        logo: get('EMAIL_LOGO'),
+        accentColour: get('EMAIL_ACCENT_COLOUR'),
+      },
       supportContact: get('EMAIL_SUPPORT_CONTACT'),
       disclaimer: get('EMAIL_DISCLAIMER'),
       hideReleaser: get('EMAIL_HIDE_RELEASER'),

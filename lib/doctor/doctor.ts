@@ -9,6 +9,7 @@ import { graphFailure } from '../sources/graph-errors';
 import { lastRunFindings } from '../ops/last-run-check';
 import { StateStore } from '../store/state-store';
 import { TABLE_NAMES } from '../store/tables';
+import { checkMailboxSettings } from './mailbox-settings-check';
 
 /**
  * `qrn doctor`: checks every setting, signs in for each resource, and makes the smallest real call to each
@@ -129,6 +130,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
   } else {
     report(await checkAuditQueries(clients, settings));
   }
+  if (graphToken.status !== 'fail') report(await checkMailboxSettings(clients, settings));
   const tables = report(await checkTables(clients, settings));
   // Each job's last run, judged with the alerts' thresholds (lib/ops/last-run-check.ts).
   for (const { job, finding } of tables.status === 'pass'

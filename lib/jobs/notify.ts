@@ -5,7 +5,13 @@ import { DAY, HOUR, MINUTE } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { EmailChannel } from '../mail/channel';
-import { cleanLine, composeNotification, LIMITS, type ReleasedMessageSummary } from '../mail/compose';
+import {
+  cleanLine,
+  composeNotification,
+  LIMITS,
+  type Reader,
+  type ReleasedMessageSummary,
+} from '../mail/compose';
 import type { AuditCollectResult, AuditSource } from '../sources/audit/audit-source';
 import { normaliseAuditRecord } from '../sources/audit/records';
 import {
@@ -31,6 +37,8 @@ export interface NotifyDependencies {
   /** Undefined when RELEASE_SOURCES is 'quarantine'. */
   auditSource?: AuditSource;
   channel: EmailChannel;
+  /** Each sender's language and time zone (lib/sources/mailbox-settings.ts); English and UTC without it. */
+  readers?: (senders: string[]) => Promise<Map<string, Reader>>;
 }
 
 export interface NotifySummary {
@@ -345,6 +353,8 @@ async function sendNotifications(
   run: RunState,
 ): Promise<void> {
   const { settings, clock, logger } = deps;
+  const readers =
+    deps.readers && batches.length > 0 ? await deps.readers(batches.map((b) => b.sender)) : undefined;
   for (const batch of batches) {
     if (!run.stopReason && summary.emailsSent >= settings.email.maxPerRun && !settings.pilot.dryRun) {
       run.stopReason = `the cap of ${settings.email.maxPerRun} emails per run was reached`;
@@ -369,7 +379,11 @@ async function sendNotifications(
       continue;
     }
 
-    const content = composeNotification(await describeBatch(deps, batch), settings.email);
+    const content = composeNotification(
+      await describeBatch(deps, batch),
+      settings.email,
+      readers?.get(batch.sender),
+    );
     summary.emailsComposed += 1;
     const deliveredTo = settings.pilot.redirectTo ?? batch.sender;
     const record: NotificationRecord = {
@@ -404,7 +418,13 @@ async function sendNotifications(
       ? `[Pilot, for ${cleanLine(batch.sender, 254)}] ${content.subject}`
       : content.subject;
     const outcome = await deps.channel.send(
-      { to: deliveredTo, subject, plainText: content.plainText, html: content.html },
+      {
+        to: deliveredTo,
+        subject,
+        plainText: content.plainText,
+        html: content.html,
+        inlineAttachments: content.inlineAttachments,
+      },
       id,
     );
     const current = (await deps.notifications.get(batch.sender, id)) ?? record;

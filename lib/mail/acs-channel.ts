@@ -107,6 +107,9 @@ export function createAcsChannel(
         to: [{ address: email.to, ...(email.toDisplayName ? { displayName: email.toDisplayName } : {}) }],
       },
       ...(replyTo ? { replyTo } : {}),
+      ...(email.inlineAttachments?.length
+        ? { attachments: email.inlineAttachments.map((a) => ({ ...a })) }
+        : {}),
       disableUserEngagementTracking: true, // on the wire: userEngagementTrackingDisabled
     };
     // beginSend POSTs the email, then polls the operation once. Only the POST's answer decides: a

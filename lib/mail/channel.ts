@@ -3,6 +3,7 @@
  * sendMail). The notify job records the operation id before `send` and, after a crash, asks `status`
  * before sending again (docs/architecture.md#exactly-once).
  */
+import type { InlineAttachment } from './brand';
 import { cleanLine } from './compose';
 
 export interface OutgoingEmail {
@@ -11,6 +12,8 @@ export interface OutgoingEmail {
   subject: string;
   plainText: string;
   html: string;
+  /** Images the HTML shows by `cid:` (the tenant's logo). */
+  inlineAttachments?: InlineAttachment[];
 }
 
 /**

@@ -9,6 +9,11 @@
  */
 import { domainToASCII } from 'node:url';
 import type { EmailSettings } from '../config/settings';
+import { brandHeaderHtml, brandOf, type InlineAttachment } from './brand';
+import { isolateHtml, translator, type Language, type MessageKey, type Translator } from './i18n';
+import { formatForReader, formatUtcShort, parseWireTime, type ReaderPreferences } from './reader-time';
+
+const ENGLISH = translator('en');
 
 export interface ReleasedMessageSummary {
   subject: string;
@@ -36,6 +41,10 @@ export interface ComposedEmail {
   subject: string;
   plainText: string;
   html: string;
+  /** The language it is written in. */
+  language: Language;
+  /** Images the HTML shows by `cid:` (the tenant's logo, when it is a file). */
+  inlineAttachments?: InlineAttachment[];
 }
 
 /** Bounds, in UTF-16 code units. Exported so tests and callers can reason about the worst case. */
@@ -173,11 +182,6 @@ function addressList(addresses: readonly string[]): { shown: string[]; more: num
   return { shown, more };
 }
 
-function listText(list: { shown: string[]; more: number }): string {
-  if (list.shown.length === 0) return 'not known';
-  return list.shown.join(', ') + (list.more > 0 ? ` and ${list.more} more` : '');
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Wording
 
@@ -213,41 +217,46 @@ export function formatUtc(value: string | undefined): string {
   return `${WEEKDAYS[date.getUTCDay()]} ${date.getUTCDate()} ${MONTHS[date.getUTCMonth()]} ${date.getUTCFullYear()}, ${hh}:${mm} UTC`;
 }
 
-export function releasedByText(releaser: ReleasedMessageSummary['releaser'], hideReleaser: boolean): string {
+export function releasedByText(
+  releaser: ReleasedMessageSummary['releaser'],
+  hideReleaser: boolean,
+  t: Translator = ENGLISH,
+): string {
   switch (releaser?.kind) {
     case 'person': {
       const name = cleanLine(releaser.name, LIMITS.name);
-      return hideReleaser || name === '' ? 'an administrator' : name;
+      return hideReleaser || name === '' ? t.text('value.administrator') : name;
     }
     case 'system':
-      return 'automatically by Microsoft 365'; // labelled "Released", not "Released by"
+      return t.text('value.system'); // labelled "Released", not "Released by"
     default:
-      return 'an administrator';
+      return t.text('value.administrator');
   }
 }
 
-const TYPE_LABELS: Record<string, string> = {
-  transportrule: 'a mail flow rule',
-  datalossprevention: 'a data loss prevention (DLP) policy',
-  spam: 'spam filtering',
-  bulk: 'bulk mail filtering',
-  phish: 'phishing protection',
-  highconfphish: 'high-confidence phishing protection',
-  highconfidencephish: 'high-confidence phishing protection',
-  malware: 'malware protection',
-  spomalware: 'malware protection (SharePoint, OneDrive or Teams)',
-  filetypeblock: 'a blocked file type',
-  admintriggered: 'an administrator',
-  ppi: 'a priority account protection policy',
+/** Quarantine types with a wording of their own (the rest are shown as the quarantine names them). */
+const TYPE_KEYS: Record<string, MessageKey> = {
+  transportrule: 'type.transportrule',
+  datalossprevention: 'type.datalossprevention',
+  spam: 'type.spam',
+  bulk: 'type.bulk',
+  phish: 'type.phish',
+  highconfphish: 'type.highconfphish',
+  highconfidencephish: 'type.highconfphish',
+  malware: 'type.malware',
+  spomalware: 'type.spomalware',
+  filetypeblock: 'type.filetypeblock',
+  admintriggered: 'type.admintriggered',
+  ppi: 'type.ppi',
 };
 
-const POLICY_TYPE_LABELS: Record<string, string> = {
-  exchangetransportrule: 'mail flow rule',
-  datalosspreventionrule: 'DLP rule',
-  hostedcontentfilterpolicy: 'anti-spam policy',
-  antiphishpolicy: 'anti-phishing policy',
-  antimalwarepolicy: 'anti-malware policy',
-  safeattachmentpolicy: 'Safe Attachments policy',
+const POLICY_TYPE_KEYS: Record<string, MessageKey> = {
+  exchangetransportrule: 'policyType.exchangetransportrule',
+  datalosspreventionrule: 'policyType.datalosspreventionrule',
+  hostedcontentfilterpolicy: 'policyType.hostedcontentfilterpolicy',
+  antiphishpolicy: 'policyType.antiphishpolicy',
+  antimalwarepolicy: 'policyType.antimalwarepolicy',
+  safeattachmentpolicy: 'policyType.safeattachmentpolicy',
 };
 
 const labelKey = (value: string | undefined) => (value ?? '').toLowerCase().replace(/[^a-z]/g, '');
@@ -261,41 +270,48 @@ const SAME_AS_TYPE: Record<string, string> = {
 /** 'a mail flow rule "Quarantine outbound confidential"', 'spam filtering (anti-spam policy "Default")'. */
 export function reasonText(
   message: Pick<ReleasedMessageSummary, 'type' | 'policyType' | 'policyName'>,
+  t: Translator = ENGLISH,
 ): string {
   const typeKey = labelKey(message.type);
-  const type = TYPE_LABELS[typeKey] ?? cleanLine(message.type, LIMITS.name);
+  const type = TYPE_KEYS[typeKey] ? t.text(TYPE_KEYS[typeKey]) : cleanLine(message.type, LIMITS.name);
   const policyName = cleanLine(message.policyName, LIMITS.name);
-  const quotedName = policyName ? `"${policyName}"` : '';
+  const quotedName = policyName ? t.text('value.quoted', { name: policyName }) : '';
   const samePolicyKind = SAME_AS_TYPE[typeKey];
   if (samePolicyKind && (!message.policyType || labelKey(message.policyType) === samePolicyKind)) {
     return quotedName ? `${type} ${quotedName}` : type;
   }
-  const policyKind =
-    POLICY_TYPE_LABELS[labelKey(message.policyType)] ?? cleanLine(message.policyType, LIMITS.name);
-  const policy = [policyKind || (quotedName ? 'policy' : ''), quotedName].filter(Boolean).join(' ');
+  const policyTypeKey = POLICY_TYPE_KEYS[labelKey(message.policyType)];
+  const policyKind = policyTypeKey ? t.text(policyTypeKey) : cleanLine(message.policyType, LIMITS.name);
+  const kind = policyKind || (quotedName ? t.text('value.policy') : '');
+  const policy =
+    kind && quotedName ? t.text('value.policyNamed', { kind, name: quotedName }) : kind || quotedName;
   if (type && policy) return `${type} (${policy})`;
-  return type || policy || 'not known';
+  return type || policy || t.text('value.notKnown');
 }
 
-function subjectOf(message: ReleasedMessageSummary, max: number): string {
-  return cleanLine(message.subject, max) || '(no subject)';
+function subjectOf(message: ReleasedMessageSummary, max: number, t: Translator = ENGLISH): string {
+  return cleanLine(message.subject, max) || t.text('value.noSubject');
+}
+
+/**
+ * The quarantined subject as it is quoted in our own subject line: cleaned and short. The one place the
+ * subject line takes outside text.
+ */
+function quotedSubjectForSubjectLine(message: ReleasedMessageSummary, t: Translator): string {
+  return subjectOf(message, LIMITS.subjectInSubjectLine, t);
 }
 
 /** Our subject line: fixed wording, plus the quarantined subject (cleaned, short) when there is one message. */
-export function subjectLine(n: Notification): string {
+export function subjectLine(n: Notification, t: Translator = ENGLISH): string {
   const count = n.messages.length;
   let line: string;
   if (count === 0) {
-    line = 'Your held messages were released';
+    line = t.text('subject.none');
   } else if (count === 1) {
-    const quoted = `"${subjectOf(n.messages[0], LIMITS.subjectInSubjectLine)}"`;
-    line = n.followUp
-      ? `Your held message ${quoted} was released to more recipients`
-      : `Your held message ${quoted} was released`;
-  } else if (n.followUp) {
-    line = `${count} of your held messages were released to more recipients`;
+    const subject = quotedSubjectForSubjectLine(n.messages[0], t);
+    line = t.text(n.followUp ? 'subject.oneFollowUp' : 'subject.one', { subject });
   } else {
-    line = `${count} of your held messages were released`;
+    line = t.text(n.followUp ? 'subject.manyFollowUp' : 'subject.many', { count });
   }
   // The settings' and our own words are clean already; this guards the whole line once more.
   return cleanLine(line, LIMITS.subjectLine);
@@ -304,101 +320,198 @@ export function subjectLine(n: Notification): string {
 // ---------------------------------------------------------------------------------------------------
 // Composition
 
+/** Who reads the email: their language and, when known, their time zone and formats. */
+export interface Reader extends Partial<ReaderPreferences> {
+  language: Language;
+  /** The mailbox's own locale (e.g. en-US, de-AT), for `Intl`; must be of `language`. */
+  locale?: string;
+}
+
+/** A time as the reader sees it; in the plain text the UTC time follows for the help desk. */
+interface TimeView {
+  local: string;
+  utc?: string;
+}
+
+function timeOf(value: string | undefined, t: Translator, reader: Reader | undefined): TimeView {
+  const date = parseWireTime(value);
+  if (!date) return { local: t.text('value.notKnown') };
+  if (!reader?.timeZone) {
+    return {
+      local: t.language === 'en' ? formatUtc(value) : formatForReader(date, t.locale, { timeZone: 'UTC' }),
+    };
+  }
+  const local = formatForReader(date, t.locale, reader as ReaderPreferences);
+  return UTC_ZONES.has(reader.timeZone) ? { local } : { local, utc: formatUtcShort(date) };
+}
+
+const UTC_ZONES = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Etc/Universal', 'Etc/Zulu']);
+
 interface MessageView {
   subject: string;
-  originalRecipients: string;
-  releasedTo: string;
-  quarantinedAt: string;
-  releasedAt: string;
+  originalRecipients: { shown: string[]; more: number };
+  releasedTo: { shown: string[]; more: number };
+  quarantinedAt: TimeView;
+  releasedAt: TimeView;
   releasedBy: string;
   /** A system release reads "Released: automatically by Microsoft 365". */
-  releasedByLabel: string;
+  releasedByLabel: MessageKey;
   reason: string;
 }
 
-function viewOf(message: ReleasedMessageSummary, hideReleaser: boolean): MessageView {
+function viewOf(
+  message: ReleasedMessageSummary,
+  hideReleaser: boolean,
+  t: Translator,
+  reader?: Reader,
+): MessageView {
   return {
-    subject: subjectOf(message, LIMITS.subject),
-    originalRecipients: listText(addressList(message.originalRecipients)),
-    releasedTo: listText(addressList(message.releasedTo)),
-    quarantinedAt: formatUtc(message.quarantinedAt),
-    releasedAt: formatUtc(message.releasedAt),
-    releasedBy: releasedByText(message.releaser, hideReleaser),
-    releasedByLabel: message.releaser?.kind === 'system' ? 'Released' : 'Released by',
-    reason: reasonText(message),
+    subject: subjectOf(message, LIMITS.subject, t),
+    originalRecipients: addressList(message.originalRecipients),
+    releasedTo: addressList(message.releasedTo),
+    quarantinedAt: timeOf(message.quarantinedAt, t, reader),
+    releasedAt: timeOf(message.releasedAt, t, reader),
+    releasedBy: releasedByText(message.releaser, hideReleaser, t),
+    releasedByLabel: message.releaser?.kind === 'system' ? 'label.released' : 'label.releasedBy',
+    reason: reasonText(message, t),
   };
 }
 
-function rows(view: MessageView, followUp: boolean): [string, string][] {
-  return [
-    ['Subject', view.subject],
-    ['Originally sent to', view.originalRecipients],
-    [followUp ? 'Now also released to' : 'Released to', view.releasedTo],
-    ['Held (quarantined) at', view.quarantinedAt],
-    ['Released at', view.releasedAt],
-    [view.releasedByLabel, view.releasedBy],
-    ['Held because of', view.reason],
-  ];
+/** One labelled field of a message: its plain text and its HTML. */
+interface Cell {
+  label: string;
+  text: string;
+  html: string;
 }
 
-function intro(n: Notification, listed: number): string {
-  const count = n.messages.length;
-  if (n.followUp) {
-    return count === 1
-      ? 'A message you sent, which we told you about earlier, has now also been released to more recipients. This email names only the recipients it was released to since then.'
-      : `${count} messages you sent, which we told you about earlier, have now also been released to more recipients. This email names only the recipients they were released to since then.`;
-  }
-  const held =
-    count === 1
-      ? 'A message you sent was held in quarantine and has now been released: it went on to the recipients it was released to, listed below.'
-      : `${count} messages you sent were held in quarantine and have now been released: they went on to the recipients they were released to, listed below.`;
-  return listed < count ? `${held} The first ${listed} are listed here.` : held;
+/**
+ * The quarantined subject in the body, as plain text and as HTML (escaped, and isolated when its
+ * direction differs from the email's). The one place the body takes the quarantined subject.
+ */
+function subjectCellText(subject: string): string {
+  return subject;
+}
+function subjectCellHtml(subject: string, t: Translator): string {
+  return isolateHtml(subject, t.direction);
 }
 
-function closing(n: Notification, settings: EmailSettings) {
-  const sender = displayAddress(n.sender) || 'your address';
+function addressCell(list: { shown: string[]; more: number }, t: Translator): { text: string; html: string } {
+  if (list.shown.length === 0)
+    return { text: t.text('value.notKnown'), html: escapeHtml(t.text('value.notKnown')) };
+  const joined = list.shown.join(', ');
+  if (list.more === 0) return { text: joined, html: isolateHtml(joined, t.direction) };
   return {
-    why: `You receive this email because the message${n.messages.length === 1 ? ' was' : 's were'} sent from ${sender}. Nothing needs to be done.`,
-    support: settings.supportContact
-      ? `Questions? Contact ${cleanLine(settings.supportContact, 200)}.`
+    text: t.text('value.listMore', { list: joined, count: list.more }),
+    html: t.html('value.listMore', { list: joined, count: list.more }),
+  };
+}
+
+function timeCell(time: TimeView): { text: string; html: string } {
+  return { text: time.utc ? `${time.local} (${time.utc})` : time.local, html: escapeHtml(time.local) };
+}
+
+function cellsOf(view: MessageView, followUp: boolean, t: Translator): Cell[] {
+  const plain = (text: string) => ({ text, html: isolateHtml(text, t.direction) });
+  const cells: [MessageKey, { text: string; html: string }][] = [
+    ['label.subject', { text: subjectCellText(view.subject), html: subjectCellHtml(view.subject, t) }],
+    ['label.originalRecipients', addressCell(view.originalRecipients, t)],
+    [followUp ? 'label.releasedToFollowUp' : 'label.releasedTo', addressCell(view.releasedTo, t)],
+    ['label.quarantinedAt', timeCell(view.quarantinedAt)],
+    ['label.releasedAt', timeCell(view.releasedAt)],
+    [view.releasedByLabel, plain(view.releasedBy)],
+    ['label.reason', plain(view.reason)],
+  ];
+  return cells.map(([key, value]) => ({ label: t.text(key), ...value }));
+}
+
+function intro(n: Notification, listed: number, t: Translator): string {
+  const count = n.messages.length;
+  if (n.followUp) return t.text('intro.followUp', { count });
+  const held = t.text('intro.held', { count });
+  return listed < count ? `${held} ${t.text('intro.firstListed', { listed })}` : held;
+}
+
+function closing(n: Notification, settings: EmailSettings, t: Translator) {
+  const sender = displayAddress(n.sender) || t.text('value.yourAddress');
+  const organisation = cleanLine(settings.brand?.organisationName, 100);
+  const signature =
+    settings.senderDisplayName !== undefined
+      ? cleanLine(settings.senderDisplayName, 100)
+      : organisation
+        ? cleanLine(t.text('signature', { organisation }), 100)
+        : t.text('signature.noOrganisation');
+  const support = settings.supportContact ? cleanLine(settings.supportContact, 200) : undefined;
+  return {
+    why: {
+      text: t.text('why', { count: n.messages.length, sender }),
+      html: t.html('why', { count: n.messages.length, sender }),
+    },
+    support: support
+      ? { text: t.text('support', { contact: support }), html: t.html('support', { contact: support }) }
       : undefined,
     disclaimer: cleanParagraphs(settings.disclaimer, 1000),
-    signature: cleanLine(settings.senderDisplayName, 100),
+    signature,
   };
 }
 
 const STYLE = {
-  body: 'font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1f1f1f;margin:0;padding:16px;',
-  table: 'border-collapse:collapse;margin:0 0 20px 0;width:100%;max-width:720px;',
-  th: 'text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#555;font-weight:normal;white-space:nowrap;',
-  td: 'vertical-align:top;padding:4px 0;word-break:break-word;',
+  body: 'font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.45;color:#1f1f1f;background-color:#ffffff;margin:0;padding:0;',
+  outer: 'border-collapse:collapse;width:100%;',
+  inner: 'border-collapse:collapse;table-layout:fixed;width:100%;max-width:680px;',
+  content: 'padding:16px;word-break:break-word;overflow-wrap:anywhere;',
+  table: 'border-collapse:collapse;table-layout:fixed;margin:0 0 20px 0;width:100%;',
+  th: 'vertical-align:top;padding:4px 12px 4px 0;color:#555555;font-weight:normal;width:34%;',
+  td: 'vertical-align:top;padding:4px 0;word-break:break-word;overflow-wrap:anywhere;',
   heading: 'font-size:15px;margin:20px 0 6px 0;',
-  small: 'color:#555;font-size:12px;',
+  small: 'color:#555555;font-size:12px;',
 };
 
 /**
- * Composes the email that tells `n.sender` about their released messages. Pure: the same input gives
- * the same output. The body lists at most LIMITS.messagesShown messages (and stops early when the HTML
- * passes LIMITS.htmlBudget), then says how many more were released.
+ * Dark mode: clients that honour prefers-color-scheme (Apple Mail, Outlook on the web and mobile) get
+ * light text on a dark background; the inline light colours stay for clients that ignore it (Outlook
+ * desktop inverts them itself).
  */
-export function composeNotification(n: Notification, settings: EmailSettings): ComposedEmail {
+const DARK_MODE_CSS =
+  ':root{color-scheme:light dark;supported-color-schemes:light dark;}' +
+  '@media (prefers-color-scheme: dark){' +
+  '.qrn-body,.qrn-page{background-color:#1b1b1b !important;color:#e6e6e6 !important;}' +
+  '.qrn-muted{color:#b3b3b3 !important;}' +
+  '}';
+
+/**
+ * Composes the email that tells `n.sender` about their released messages, in the reader's language and
+ * time zone (English and UTC when no reader is given). Pure: the same input gives the same output. The
+ * body lists at most LIMITS.messagesShown messages (and stops early when the HTML passes
+ * LIMITS.htmlBudget), then says how many more were released.
+ */
+export function composeNotification(
+  n: Notification,
+  settings: EmailSettings,
+  reader?: Reader,
+): ComposedEmail {
+  const t = reader ? translator(reader.language, reader.locale) : ENGLISH;
   const messages = Array.isArray(n.messages) ? n.messages : [];
   const safe: Notification = { ...n, messages };
-  const subject = subjectLine(safe);
+  const subject = subjectLine(safe, t);
+  const brand = brandOf(settings.brand);
+  const headingStyle = brand.accent ? `${STYLE.heading}color:${brand.accent};` : STYLE.heading;
 
   const htmlBlocks: string[] = [];
   const textBlocks: string[] = [];
   let htmlSize = 0;
   for (const [index, message] of messages.slice(0, LIMITS.messagesShown).entries()) {
     if (htmlSize > LIMITS.htmlBudget) break;
-    const cells = rows(viewOf(message, settings.hideReleaser), safe.followUp);
-    const heading = messages.length > 1 ? `Message ${index + 1} of ${messages.length}` : 'The message';
+    const cells = cellsOf(viewOf(message, settings.hideReleaser, t, reader), safe.followUp, t);
+    const heading =
+      messages.length > 1
+        ? t.text('heading.many', { index: index + 1, total: messages.length })
+        : t.text('heading.one');
     const html =
-      `<h2 style="${STYLE.heading}">${escapeHtml(heading)}</h2>\n<table role="presentation" style="${STYLE.table}">\n` +
+      `<h2 style="${headingStyle}">${escapeHtml(heading)}</h2>\n<table role="presentation" width="100%" style="${STYLE.table}">\n` +
       cells
         .map(
-          ([label, value]) =>
-            `<tr><th style="${STYLE.th}">${escapeHtml(label)}</th><td style="${STYLE.td}">${escapeHtml(value)}</td></tr>`,
+          (cell) =>
+            `<tr><th class="qrn-muted" align="${t.direction === 'rtl' ? 'right' : 'left'}" style="${STYLE.th}text-align:${t.direction === 'rtl' ? 'right' : 'left'};">${escapeHtml(cell.label)}</th><td style="${STYLE.td}">${cell.html}</td></tr>`,
         )
         .join('\n') +
       '\n</table>';
@@ -406,49 +519,61 @@ export function composeNotification(n: Notification, settings: EmailSettings): C
     htmlBlocks.push(html);
     textBlocks.push(
       `${heading}\n${'-'.repeat(heading.length)}\n` +
-        cells.map(([label, value]) => `${label}: ${value}`).join('\n'),
+        cells.map((cell) => `${cell.label}: ${cell.text}`).join('\n'),
     );
   }
   const unlisted = messages.length - htmlBlocks.length;
-  const moreText =
-    unlisted > 0
-      ? `${unlisted} more released message${unlisted === 1 ? ' is' : 's are'} not listed in this email.`
-      : undefined;
-  const end = closing(safe, settings);
-  const lead = intro(safe, htmlBlocks.length);
+  const moreText = unlisted > 0 ? t.text('more.notListed', { count: unlisted }) : undefined;
+  const end = closing(safe, settings, t);
+  const lead = intro(safe, htmlBlocks.length, t);
+  const greeting = t.text('greeting');
 
-  const paragraph = (text: string, style = '') =>
-    `<p${style ? ` style="${style}"` : ''}>${escapeHtml(text)}</p>`;
+  const paragraph = (text: string, style = '', className = '') =>
+    `<p${className ? ` class="${className}"` : ''}${style ? ` style="${style}"` : ''}>${escapeHtml(text)}</p>`;
+  const paragraphHtml = (html: string) => `<p>${html}</p>`;
   const html = [
     '<!DOCTYPE html>',
-    '<html lang="en">',
+    `<html lang="${t.locale}" dir="${t.direction}">`,
     '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="color-scheme" content="light dark"><meta name="supported-color-schemes" content="light dark">',
+    `<style>${DARK_MODE_CSS}</style>`,
     `<title>${escapeHtml(subject)}</title></head>`,
-    `<body style="${STYLE.body}">`,
-    paragraph('Hello,'),
+    `<body class="qrn-body" style="${STYLE.body}">`,
+    `<table role="presentation" width="100%" class="qrn-page" style="${STYLE.outer}"><tr><td align="center">`,
+    `<table role="presentation" width="100%" style="${STYLE.inner}"><tr><td dir="${t.direction}" style="${STYLE.content}text-align:${t.direction === 'rtl' ? 'right' : 'left'};">`,
+    ...brandHeaderHtml(brand),
+    paragraph(greeting),
     paragraph(lead),
     ...htmlBlocks,
     ...(moreText ? [paragraph(moreText)] : []),
-    paragraph(end.why),
-    ...(end.support ? [paragraph(end.support)] : []),
+    paragraphHtml(end.why.html),
+    ...(end.support ? [paragraphHtml(end.support.html)] : []),
     ...(end.signature ? [paragraph(end.signature)] : []),
-    ...end.disclaimer.map((line) => paragraph(line, STYLE.small)),
+    ...end.disclaimer.map((line) => paragraph(line, STYLE.small, 'qrn-muted')),
+    '</td></tr></table>',
+    '</td></tr></table>',
     '</body>',
     '</html>',
     '',
   ].join('\n');
 
   const plainText = [
-    'Hello,',
+    greeting,
     lead,
     ...textBlocks,
     ...(moreText ? [moreText] : []),
-    end.why,
-    ...(end.support ? [end.support] : []),
+    end.why.text,
+    ...(end.support ? [end.support.text] : []),
     ...(end.signature ? [end.signature] : []),
     ...(end.disclaimer.length > 0 ? [end.disclaimer.join('\n')] : []),
     '',
   ].join('\n\n');
 
-  return { subject, plainText, html };
+  return {
+    subject,
+    plainText,
+    html,
+    language: t.language,
+    ...(brand.inlineLogo ? { inlineAttachments: [brand.inlineLogo] } : {}),
+  };
 }

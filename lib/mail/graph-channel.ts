@@ -51,6 +51,18 @@ export function createGraphChannel(
             },
           },
         ],
+        ...(email.inlineAttachments?.length
+          ? {
+              attachments: email.inlineAttachments.map((a) => ({
+                '@odata.type': '#microsoft.graph.fileAttachment',
+                name: a.name,
+                contentType: a.contentType,
+                contentBytes: a.contentInBase64,
+                contentId: a.contentId,
+                isInline: true,
+              })),
+            }
+          : {}),
       },
       saveToSentItems: false,
     };

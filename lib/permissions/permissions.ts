@@ -19,13 +19,14 @@ export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 export const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
 export const SECURITY_READER_TEMPLATE_ID = '5d6b6bb7-de71-4623-b4af-96380a352509';
 
-export type GrantKey = 'auditLogsQuery' | 'exchangeManageAsApp' | 'securityReader' | 'mailSend';
+export type GrantKey =
+  'auditLogsQuery' | 'exchangeManageAsApp' | 'securityReader' | 'mailSend' | 'mailboxSettings';
 
 export type GrantState =
   | 'present' // already assigned: nothing done
   | 'granted' // assigned by this run
   | 'would grant' // --what-if: would be assigned
-  | 'not requested' // Mail.Send without --mail-send
+  | 'not requested' // Mail.Send without --mail-send, MailboxSettings.Read without --mailbox-settings
   | 'failed';
 
 export interface Grant {
@@ -51,6 +52,8 @@ export interface PermissionsResult {
 export interface PermissionsOptions {
   principalId: string;
   mailSend: boolean;
+  /** MailboxSettings.Read: each sender's language and time zone (optional). */
+  mailboxSettings?: boolean;
   whatIf: boolean;
   /**
    * A managed identity created seconds ago may not have replicated to Graph yet (404): how long to keep
@@ -61,6 +64,13 @@ export interface PermissionsOptions {
   retryDelayMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
+
+/** MailboxSettings.Read is optional: what the app does with it, and without it. */
+export const MAILBOX_SETTINGS_NOTES = {
+  present: "present: each sender's email is in their mailbox's language and time zone",
+  absent:
+    'optional: without it every email is in EMAIL_DEFAULT_LANGUAGE and EMAIL_DEFAULT_TIME_ZONE (add --mailbox-settings to grant it)',
+};
 
 /** A failure that stops the whole run (principal unknown, directory unreadable), with its fix. */
 export class PermissionsError extends Error {
@@ -134,7 +144,16 @@ export async function grantPermissions(
   );
 
   const grants: Grant[] = [];
-  const appRoleGrant = async (key: GrantKey, app: ServicePrincipal, value: string, wanted: boolean) => {
+  const appRoleGrant = async (
+    key: GrantKey,
+    app: ServicePrincipal,
+    value: string,
+    wanted: boolean,
+    notRequested = {
+      present: 'present although not needed with the ACS email channel: remove it unless EMAIL_CHANNEL=graph',
+      absent: 'needed only with EMAIL_CHANNEL=graph (then add --mail-send)',
+    },
+  ) => {
     const label = `${value} on ${app.displayName ?? app.appId} (application permission)`;
     const role = app.appRoles?.find(
       (r) =>
@@ -156,9 +175,7 @@ export async function grantPermissions(
         key,
         label,
         state: 'not requested',
-        note: present
-          ? 'present although not needed with the ACS email channel: remove it unless EMAIL_CHANNEL=graph'
-          : 'needed only with EMAIL_CHANNEL=graph (then add --mail-send)',
+        note: present ? notRequested.present : notRequested.absent,
       });
       return;
     }
@@ -216,6 +233,13 @@ export async function grantPermissions(
   }
 
   await appRoleGrant('mailSend', graphApp, 'Mail.Send', options.mailSend);
+  await appRoleGrant(
+    'mailboxSettings',
+    graphApp,
+    'MailboxSettings.Read',
+    options.mailboxSettings === true,
+    MAILBOX_SETTINGS_NOTES,
+  );
 
   return {
     principal: {

@@ -301,6 +301,16 @@ export function createAcsService(
         if (typeof value === 'string') headers[name] = value;
       }
     }
+    const attachments = Array.isArray(message.attachments) ? (message.attachments as unknown[]) : [];
+    const inlineAttachments = attachments
+      .filter(isRecord)
+      .filter((a) => typeof a.contentId === 'string' && typeof a.contentInBase64 === 'string')
+      .map((a) => ({
+        contentId: String(a.contentId),
+        name: String(a.name ?? 'attachment'),
+        contentType: String(a.contentType ?? 'application/octet-stream'),
+        contentInBase64: String(a.contentInBase64),
+      }));
     return {
       from: sender,
       to: toList,
@@ -310,6 +320,7 @@ export function createAcsService(
       subject: content.subject,
       ...(plainText !== undefined ? { plainText } : {}),
       ...(html !== undefined ? { html } : {}),
+      ...(inlineAttachments.length > 0 ? { inlineAttachments } : {}),
       headers,
     };
   }

@@ -66,6 +66,8 @@ export interface CapturedEmail {
   subject: string;
   plainText?: string;
   html?: string;
+  /** Inline images (ACS attachments with a contentId, Graph fileAttachments with isInline). */
+  inlineAttachments?: { contentId: string; name: string; contentType: string; contentInBase64: string }[];
   headers: Record<string, string>;
   acceptedAt: string;
   /** Path of the .eml file in the outbox, when the simulator has an outbox folder. */

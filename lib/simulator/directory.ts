@@ -46,6 +46,11 @@ export const APP_ROLES = {
     id: 'dbb9058a-0e50-45d7-ae91-66909b5d4664',
   },
   mailSend: { resource: GRAPH_APP_ID, value: 'Mail.Send', id: 'b633e1c5-b582-4048-a93e-9f11b44c7e96' },
+  mailboxSettingsRead: {
+    resource: GRAPH_APP_ID,
+    value: 'MailboxSettings.Read',
+    id: '40f97065-3a51-4d54-9d4e-d9b6d16f2f28',
+  },
   exchangeManageAsApp: {
     resource: EXCHANGE_APP_ID,
     value: 'Exchange.ManageAsApp',
@@ -106,6 +111,7 @@ export interface DirectoryPermissions {
   auditLogsQuery: boolean;
   domainRead: boolean;
   mailSend: boolean;
+  mailboxSettingsRead: boolean;
 }
 
 const MICROSOFT_TENANT = 'f8cdef31-a31e-4b4a-93e4-5f571e91255a';
@@ -193,6 +199,11 @@ export class Directory {
           ),
           appRole(APP_ROLES.domainRead.value, APP_ROLES.domainRead.id, 'Read domains'),
           appRole(APP_ROLES.mailSend.value, APP_ROLES.mailSend.id, 'Send mail as any user'),
+          appRole(
+            APP_ROLES.mailboxSettingsRead.value,
+            APP_ROLES.mailboxSettingsRead.id,
+            'Read all user mailbox settings',
+          ),
           appRole('User.Read.All', 'df021288-bdef-4463-88db-98f22de89214', "Read all users' full profiles"),
         ],
         createdDateTime: created,
@@ -259,6 +270,7 @@ export class Directory {
       auditLogsQuery: has('auditLogsQuery'),
       domainRead: has('domainRead'),
       mailSend: has('mailSend'),
+      mailboxSettingsRead: has('mailboxSettingsRead'),
     };
   }
 

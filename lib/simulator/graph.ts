@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../core/clock';
-import type { Outbox, Route, SimRequest, SimResponse } from './contract';
+import type { CapturedEmail, Outbox, Route, SimRequest, SimResponse } from './contract';
 import { graphError } from './errors';
 import { parseWireDate } from './quarantine';
 import type { Tenant } from './state';
@@ -217,9 +217,47 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
       subject: typeof message.subject === 'string' ? message.subject : '',
       plainText: contentType === 'html' ? undefined : content,
       html: contentType === 'html' ? content : undefined,
+      ...inlineAttachmentsOf(message.attachments),
       headers,
     });
     return { status: 202, headers: { 'request-id': requestId } };
+  };
+
+  /** GET /users/{address}/mailboxSettings: 403 without MailboxSettings.Read, 404 without a mailbox. */
+  const mailboxSettings: Handler = (req, params) => {
+    if (!tenant.permissions.mailboxSettingsRead) {
+      return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
+    }
+    const address = decodeURIComponent(params.user).toLowerCase();
+    const mailbox = tenant.mailboxes.get(address);
+    if (!mailbox) {
+      return graphError(404, 'ErrorInvalidUser', `The requested user '${address}' is invalid.`);
+    }
+    return {
+      status: 200,
+      body: {
+        '@odata.context': `${origin(req)}/${params.version}/$metadata#users('${address}')/mailboxSettings`,
+        archiveFolder: 'AAMkAGI2TGuLAAA=',
+        timeZone: mailbox.timeZone,
+        delegateMeetingMessageDeliveryOptions: 'sendToDelegateOutlookAndInformPrincipal',
+        dateFormat: mailbox.dateFormat ?? null,
+        timeFormat: mailbox.timeFormat ?? null,
+        userPurpose: 'user',
+        automaticRepliesSetting: {
+          status: 'disabled',
+          externalAudience: 'all',
+          internalReplyMessage: '',
+          externalReplyMessage: '',
+        },
+        language: { locale: mailbox.locale, displayName: mailbox.locale },
+        workingHours: {
+          daysOfWeek: ['monday', 'tuesday', 'wednesday', 'thursday', 'friday'],
+          startTime: '08:00:00.0000000',
+          endTime: '17:00:00.0000000',
+          timeZone: { name: mailbox.timeZone },
+        },
+      },
+    };
   };
 
   const v = '(?<version>v1\\.0|beta)';
@@ -236,6 +274,12 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
         handle: audit(listRecords),
       },
       { method: 'GET', path: new RegExp(`^/${v}/domains$`), auth: 'bearer', handle: domains },
+      {
+        method: 'GET',
+        path: new RegExp(`^/${v}/users/(?<user>[^/]+)/mailboxSettings$`, 'i'),
+        auth: 'bearer',
+        handle: mailboxSettings,
+      },
       {
         method: 'POST',
         path: new RegExp(`^/${v}/users/(?<mailbox>[^/]+)/sendMail$`, 'i'),
@@ -260,8 +304,26 @@ interface SendMailBody {
     replyTo?: unknown;
     from?: GraphRecipient;
     internetMessageHeaders?: { name?: unknown; value?: unknown }[];
+    attachments?: unknown;
   };
   saveToSentItems?: unknown;
+}
+
+/** fileAttachments with isInline and a contentId: the images the HTML shows by cid. */
+function inlineAttachmentsOf(list: unknown): Pick<CapturedEmail, 'inlineAttachments'> {
+  if (!Array.isArray(list)) return {};
+  const inline = (list as Record<string, unknown>[])
+    .filter(
+      (a) =>
+        a && a.isInline === true && typeof a.contentId === 'string' && typeof a.contentBytes === 'string',
+    )
+    .map((a) => ({
+      contentId: String(a.contentId),
+      name: String(a.name ?? 'attachment'),
+      contentType: String(a.contentType ?? 'application/octet-stream'),
+      contentInBase64: String(a.contentBytes),
+    }));
+  return inline.length > 0 ? { inlineAttachments: inline } : {};
 }
 
 function recipientsOf(list: unknown): { address: string; displayName?: string }[] {

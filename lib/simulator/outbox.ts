@@ -157,7 +157,8 @@ function quotedPrintable(text: string): string {
     .join(CRLF);
 }
 
-function toEml(email: CapturedEmail): string {
+/** The email as an RFC 5322 message (.eml): used by the outbox and by `qrn preview`. */
+export function toEml(email: CapturedEmail): string {
   const boundary = `=_qrn_${email.id.replace(/-/g, '')}`;
   const fromBox: Mailbox = email.fromDisplayName
     ? { address: email.from, displayName: email.fromDisplayName }
@@ -179,7 +180,13 @@ function toEml(email: CapturedEmail): string {
     headers.push(`${name}: ${unstructured(name, value)}`);
   }
   headers.push('MIME-Version: 1.0');
-  headers.push(`Content-Type: multipart/alternative;${CRLF} boundary="${boundary}"`);
+  const inline = email.inlineAttachments ?? [];
+  const related = `${boundary}_related`;
+  headers.push(
+    inline.length > 0
+      ? `Content-Type: multipart/related;${CRLF} type="multipart/alternative";${CRLF} boundary="${related}"`
+      : `Content-Type: multipart/alternative;${CRLF} boundary="${boundary}"`,
+  );
 
   const parts: { type: string; text: string }[] = [];
   if (email.plainText !== undefined || email.html === undefined) {
@@ -199,7 +206,33 @@ function toEml(email: CapturedEmail): string {
     )
     .join(CRLF);
 
-  return [...headers, '', 'This is a multi-part message in MIME format.', body, `--${boundary}--`, ''].join(
-    CRLF,
+  if (inline.length === 0) {
+    return [...headers, '', 'This is a multi-part message in MIME format.', body, `--${boundary}--`, ''].join(
+      CRLF,
+    );
+  }
+  const images = inline.map((image) =>
+    [
+      `--${related}`,
+      `Content-Type: ${clean(image.contentType)}; name="${clean(image.name).replace(/["\\]/g, '')}"`,
+      'Content-Transfer-Encoding: base64',
+      `Content-ID: <${clean(image.contentId).replace(/[<>]/g, '')}>`,
+      `Content-Disposition: inline; filename="${clean(image.name).replace(/["\\]/g, '')}"`,
+      '',
+      (image.contentInBase64.replace(/[^A-Za-z0-9+/=]/g, '').match(/.{1,76}/g) ?? []).join(CRLF),
+    ].join(CRLF),
   );
+  return [
+    ...headers,
+    '',
+    'This is a multi-part message in MIME format.',
+    `--${related}`,
+    `Content-Type: multipart/alternative;${CRLF} boundary="${boundary}"`,
+    '',
+    body,
+    `--${boundary}--`,
+    ...images,
+    `--${related}--`,
+    '',
+  ].join(CRLF);
 }

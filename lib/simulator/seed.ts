@@ -58,6 +58,23 @@ export function seedDemo(scenario: ScenarioApi): void {
     size: 8_120,
   });
 
+  // Outbound mail of a sender whose mailbox reads German (de-DE, W. Europe Standard Time), held by the
+  // same rule and released: the demo outbox shows the notification in two languages.
+  const offer = scenario.addMessage({
+    sender: 'johanna.lorenz@contoso.com',
+    recipients: ['einkauf@fabrikam.example'],
+    subject: 'Angebot Rahmenvertrag Q2 (vertraulich)',
+    type: 'TransportRule',
+    policyName: 'Quarantine outbound confidential',
+    receivedAt: ago(3 * HOUR),
+    size: 35_402,
+  });
+  scenario.release({
+    networkMessageId: offer.networkMessageId,
+    by: 'adele.vance@contoso.com',
+    at: ago(2 * HOUR + 10 * MINUTE),
+  });
+
   // An admin released the price list 2 hours ago; with 75 minutes of latency its records are visible now.
   scenario.release({
     networkMessageId: priceList.networkMessageId,

@@ -35,6 +35,8 @@ export interface Permissions {
   domainRead: boolean;
   /** Graph Mail.Send. */
   mailSend: boolean;
+  /** Graph MailboxSettings.Read (optional for the app: without it, mailboxSettings answers 403). */
+  mailboxSettingsRead: boolean;
 }
 
 export interface AcceptedDomain {
@@ -50,6 +52,43 @@ export const DEFAULT_ACCEPTED_DOMAINS: AcceptedDomain[] = [
   { domainName: 'contoso.onmicrosoft.com', domainType: 'Authoritative', initial: true },
   { domainName: 'eu.contoso.com', domainType: 'InternalRelay', matchSubDomains: true },
 ];
+
+/** A mailbox's regional settings as Graph's mailboxSettings shows them. */
+export interface MailboxRegionalSettings {
+  /** e.g. en-US, de-DE, ar-SA. */
+  locale: string;
+  /** A Windows time zone name as Exchange stores it (or any text: Exchange does not check it for us). */
+  timeZone: string;
+  dateFormat?: string;
+  timeFormat?: string;
+}
+
+/**
+ * The tenant's mailboxes with their languages and zones. Senders not listed have no mailbox (404); one has
+ * a zone name no mapping knows, as a mailbox set through an old client can.
+ */
+export const DEFAULT_MAILBOXES: Record<string, MailboxRegionalSettings> = {
+  'megan.bowen@contoso.com': {
+    locale: 'en-US',
+    timeZone: 'Pacific Standard Time',
+    dateFormat: 'M/d/yyyy',
+    timeFormat: 'h:mm tt',
+  },
+  'johanna.lorenz@contoso.com': {
+    locale: 'de-DE',
+    timeZone: 'W. Europe Standard Time',
+    dateFormat: 'dd.MM.yyyy',
+    timeFormat: 'HH:mm',
+  },
+  'rania.haddad@contoso.com': { locale: 'ar-SA', timeZone: 'Arab Standard Time' },
+  'yuki.tanaka@contoso.com': {
+    locale: 'ja-JP',
+    timeZone: 'Tokyo Standard Time',
+    dateFormat: 'yyyy/MM/dd',
+    timeFormat: 'H:mm',
+  },
+  'pradeep.gupta@contoso.com': { locale: 'en-GB', timeZone: 'Middle Earth Standard Time' },
+};
 
 export const DEFAULT_AUDIT_LATENCY_MS = 75 * MINUTE;
 
@@ -74,6 +113,8 @@ export class Tenant {
   auditLatencyMs = DEFAULT_AUDIT_LATENCY_MS;
   acceptedDomains: AcceptedDomain[] = DEFAULT_ACCEPTED_DOMAINS.map((d) => ({ ...d }));
   readonly queries = new AuditQueryBook(() => this.audit);
+  /** Mailboxes by lower-case address; an address not here has no mailbox. */
+  readonly mailboxes = new Map<string, MailboxRegionalSettings>(Object.entries(DEFAULT_MAILBOXES));
 
   /** Service principals and their assignments: where the app's permissions live (see directory.ts). */
   readonly directory: Directory;
@@ -269,5 +310,6 @@ export function allPermissions(): Permissions {
     auditLogsQuery: true,
     domainRead: true,
     mailSend: true,
+    mailboxSettingsRead: true,
   };
 }

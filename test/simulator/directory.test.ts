@@ -11,6 +11,7 @@ const NONE = {
   auditLogsQuery: false,
   domainRead: false,
   mailSend: false,
+  mailboxSettingsRead: false,
 };
 
 describe('simulated directory (service principals, app role and directory role assignments)', () => {

@@ -133,12 +133,13 @@ describe('the simulator as a whole', () => {
 
     it('GIVEN the demo seed THEN the fixture situations, one admin release whose records are already visible', async () => {
       const rows = sim.scenario.messages();
-      expect(rows).toHaveLength(6);
+      expect(rows).toHaveLength(7);
       for (const row of rows) expect(Object.keys(row)).toEqual(Object.keys(quarantinePage.value[0]));
       const released = rows.filter((r) => r.ReleaseStatus === 'RELEASED');
       expect(released.map((r) => r.RecipientAddress)).toEqual([
         ['buyer@fabrikam.example'],
         ['ap@fabrikam.example'],
+        ['einkauf@fabrikam.example'],
       ]);
       expect(rows.find((r) => r.SenderAddress === '')).toMatchObject({
         Direction: 'Outbound',
@@ -153,7 +154,7 @@ describe('the simulator as a whole', () => {
         Direction: 'Outbound',
       });
       const records = sim.scenario.auditRecords();
-      expect(records).toHaveLength(2);
+      expect(records).toHaveLength(3); // the price list to two recipients, the German offer to one
       for (const r of records) expect(Date.parse(r.visibleAt)).toBeLessThanOrEqual(clock.now().getTime());
     });
 
@@ -169,7 +170,7 @@ describe('the simulator as a whole', () => {
       });
       expect(added.status).toBe(201);
       expect(added.json.identities).toHaveLength(2);
-      expect((await api('GET', '/messages')).json.value).toHaveLength(8);
+      expect((await api('GET', '/messages')).json.value).toHaveLength(9);
 
       const release = await api('POST', '/releases', {
         networkMessageId: added.json.networkMessageId,

@@ -57,6 +57,7 @@ export const NO_PERMISSIONS = {
   auditLogsQuery: false,
   domainRead: false,
   mailSend: false,
+  mailboxSettingsRead: false,
 };
 
 /** A minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF or LF inside quotes). */

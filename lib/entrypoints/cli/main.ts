@@ -8,6 +8,7 @@
  *   report        who released what, for whom (table, CSV for Excel, JSON)
  *   doctor        check settings, sign-in, permissions and every API, with the fix for each failure
  *   permissions   grant the managed identity its permissions through Microsoft Graph (as an admin)
+ *   preview       write the notification senders will get as .eml and .html files, in any language
  *
  * Exit codes scripts can trust:
  *   0  done: the job ran, the report was written, every doctor check passed, the permissions are in place
@@ -24,6 +25,7 @@ import { CliRun, EXIT, type CliIo } from './context';
 import { registerDoctor } from './doctor';
 import { registerJobs } from './jobs';
 import { registerPermissions } from './permissions';
+import { registerPreview } from './preview';
 import { registerReport } from './report';
 
 export { EXIT } from './context';
@@ -44,6 +46,7 @@ export function buildProgram(run: CliRun): Command {
   registerReport(program, run);
   registerDoctor(program, run);
   registerPermissions(program, run);
+  registerPreview(program, run);
   program.addHelpText(
     'after',
     `

@@ -13,6 +13,7 @@ import { EXIT, type CliRun } from './context';
 interface PermissionsOptions {
   principalId: string;
   mailSend?: boolean;
+  mailboxSettings?: boolean;
   whatIf?: boolean;
   waitSeconds: string;
 }
@@ -26,7 +27,11 @@ const MARK: Record<Grant['state'], string> = {
 };
 
 /** The plan or its outcome, one line per permission, with each failure's fix. */
-export function formatPermissions(result: PermissionsResult, mailSend: boolean): string {
+export function formatPermissions(
+  result: PermissionsResult,
+  mailSend: boolean,
+  mailboxSettings = false,
+): string {
   const p = result.principal;
   const kind = p.servicePrincipalType === 'ManagedIdentity' ? 'managed identity' : 'service principal';
   const lines = [
@@ -60,6 +65,15 @@ export function formatPermissions(result: PermissionsResult, mailSend: boolean):
       'and remove this tenant-wide Mail.Send grant: a grant in Entra ID applies on top of any Exchange scope.',
     );
   }
+  if (mailboxSettings && result.grants.some((g) => g.key === 'mailboxSettings' && g.state !== 'failed')) {
+    lines.push(
+      '',
+      "MailboxSettings.Read lets the app read EVERY mailbox's settings (language, time zone, formats, automatic replies,",
+      'working hours), never its mail. To limit it to a group of mailboxes, use RBAC for Applications in Exchange Online',
+      '(New-ManagementScope, New-ManagementRoleAssignment -Role "Application MailboxSettings.Read") and remove this',
+      'tenant-wide grant: a grant in Entra ID applies on top of any Exchange scope. The README shows the commands.',
+    );
+  }
   return lines.join('\n') + '\n';
 }
 
@@ -72,6 +86,10 @@ export function registerPermissions(program: Command, run: CliRun): void {
     )
     .requiredOption('--principal-id <id>', "the managed identity's principal (object) id")
     .option('--mail-send', 'also grant Mail.Send on Microsoft Graph (only for EMAIL_CHANNEL=graph)')
+    .option(
+      '--mailbox-settings',
+      "also grant MailboxSettings.Read (optional): emails in each sender's own language and time zone",
+    )
     .option('--what-if', 'print the plan and change nothing')
     .option(
       '--wait-seconds <seconds>',
@@ -114,11 +132,12 @@ Examples:
         const result = await grantPermissions(graph, {
           principalId: options.principalId,
           mailSend,
+          mailboxSettings: options.mailboxSettings === true,
           whatIf: options.whatIf === true,
           waitForPrincipalMs: wait * 1000,
           sleep: run.io.sleep,
         });
-        run.out(formatPermissions(result, mailSend));
+        run.out(formatPermissions(result, mailSend, options.mailboxSettings === true));
         run.exitCode = result.ok ? EXIT.ok : EXIT.failed;
       } catch (error) {
         if (!(error instanceof PermissionsError)) throw error;

@@ -48,7 +48,7 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
     // A fresh deployment has no run yet: said, not failed.
     expect(line(out.stdout, 'last run: snapshot')).toMatch(/^\[warn\] .*no run recorded yet/);
     expect(line(out.stdout, 'last run: notify')).toMatch(/^\[warn\] .*no run recorded yet/);
-    expect(out.stdout).toMatch(/8 passed, 0 failed, 2 warning\(s\), 0 skipped\./);
+    expect(out.stdout).toMatch(/9 passed, 0 failed, 2 warning\(s\), 0 skipped\./);
 
     const requests = world.simulator.scenario.requests();
     expect(

@@ -59,6 +59,7 @@ describe('qrn permissions: grants the managed identity exactly what the app need
       auditLogsQuery: true,
       domainRead: false,
       mailSend: false,
+      mailboxSettingsRead: false, // optional: granted only with --mailbox-settings
     });
 
     const doctor = await qrn(world, ['doctor']);

@@ -1,0 +1,62 @@
+import type { Catalogue } from './en';
+
+/** Swedish. */
+const sv: Catalogue = {
+  'subject.none': 'Dina kvarhållna meddelanden har släppts',
+  'subject.one': 'Ditt kvarhållna meddelande ”{subject}” har släppts',
+  'subject.oneFollowUp': 'Ditt kvarhållna meddelande ”{subject}” har släppts till fler mottagare',
+  'subject.many': '{count, plural, other {# av dina kvarhållna meddelanden har släppts}}',
+  'subject.manyFollowUp':
+    '{count, plural, other {# av dina kvarhållna meddelanden har släppts till fler mottagare}}',
+  greeting: 'Hej!',
+  'intro.held':
+    '{count, plural, one {Ett meddelande som du skickade hölls kvar i karantän och har nu släppts: det har levererats till mottagarna nedan.} other {# meddelanden som du skickade hölls kvar i karantän och har nu släppts: de har levererats till mottagarna nedan.}}',
+  'intro.followUp':
+    '{count, plural, one {Ett meddelande som du skickade, och som vi redan har berättat om, har nu också släppts till fler mottagare. Det här mejlet nämner bara mottagarna som har tillkommit sedan dess.} other {# meddelanden som du skickade, och som vi redan har berättat om, har nu också släppts till fler mottagare. Det här mejlet nämner bara mottagarna som har tillkommit sedan dess.}}',
+  'intro.firstListed': 'De första {listed} visas här.',
+  'heading.one': 'Meddelandet',
+  'heading.many': 'Meddelande {index} av {total}',
+  'label.subject': 'Ämne',
+  'label.originalRecipients': 'Ursprungligen skickat till',
+  'label.releasedTo': 'Släppt till',
+  'label.releasedToFollowUp': 'Nu också släppt till',
+  'label.quarantinedAt': 'Hölls kvar (karantän)',
+  'label.releasedAt': 'Släpptes',
+  'label.releasedBy': 'Släpptes av',
+  'label.released': 'Släpptes',
+  'label.reason': 'Hölls kvar av',
+  'value.notKnown': 'okänt',
+  'value.noSubject': '(inget ämne)',
+  'value.administrator': 'en administratör',
+  'value.system': 'automatiskt av Microsoft 365',
+  'value.listMore': '{list} och {count} till',
+  'value.quoted': '”{name}”',
+  'value.policyNamed': '{kind} {name}',
+  'value.policy': 'princip',
+  'type.transportrule': 'en regel för e-postflöde',
+  'type.datalossprevention': 'en DLP-princip (dataförlustskydd)',
+  'type.spam': 'skräppostfiltret',
+  'type.bulk': 'filtret för massutskick',
+  'type.phish': 'nätfiskeskyddet',
+  'type.highconfphish': 'nätfiskeskyddet (hög konfidens)',
+  'type.malware': 'skyddet mot skadlig kod',
+  'type.spomalware': 'skyddet mot skadlig kod (SharePoint, OneDrive eller Teams)',
+  'type.filetypeblock': 'en blockerad filtyp',
+  'type.admintriggered': 'en administratör',
+  'type.ppi': 'en skyddsprincip för prioriterade konton',
+  'policyType.exchangetransportrule': 'regel för e-postflöde',
+  'policyType.datalosspreventionrule': 'DLP-regel',
+  'policyType.hostedcontentfilterpolicy': 'princip mot skräppost',
+  'policyType.antiphishpolicy': 'princip mot nätfiske',
+  'policyType.antimalwarepolicy': 'princip mot skadlig kod',
+  'policyType.safeattachmentpolicy': 'princip för säkra bifogade filer',
+  'more.notListed':
+    '{count, plural, one {Ytterligare # släppt meddelande visas inte i det här mejlet.} other {Ytterligare # släppta meddelanden visas inte i det här mejlet.}}',
+  why: '{count, plural, one {Du får det här mejlet eftersom meddelandet skickades från {sender}. Du behöver inte göra något.} other {Du får det här mejlet eftersom meddelandena skickades från {sender}. Du behöver inte göra något.}}',
+  'value.yourAddress': 'din adress',
+  support: 'Frågor? Kontakta {contact}.',
+  signature: 'E-postkarantän för {organisation}',
+  'signature.noOrganisation': 'E-postkarantän',
+};
+
+export default sv;

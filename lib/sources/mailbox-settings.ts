@@ -1,0 +1,170 @@
+/**
+ * The reader's own settings: the language, time zone and date and time formats each sender chose in their
+ * mailbox (Graph `GET /users/{address}/mailboxSettings`, application permission MailboxSettings.Read).
+ *
+ * Optional by design: without the permission (403), without a mailbox (404), or on any other error, the
+ * reader gets the tenant's defaults (EMAIL_DEFAULT_LANGUAGE, EMAIL_DEFAULT_TIME_ZONE) and the email goes
+ * out as usual. Answers are cached per sender in the state table for a day (a missing permission for an
+ * hour; a failed read not at all), so a sender costs about one Graph call a day; reads run a few at a time.
+ */
+import { createHash } from 'node:crypto';
+import type { Client } from '@microsoft/microsoft-graph-client';
+import type { Settings } from '../config/settings';
+import type { Clock } from '../core/clock';
+import { DAY, HOUR } from '../core/clock';
+import type { Logger } from '../core/log';
+import type { Reader } from '../mail/compose';
+import { languageForLocale, type Language } from '../mail/i18n';
+import { ianaTimeZone } from '../mail/time-zones';
+import type { StateStore } from '../store/state-store';
+import { graphFailure } from './graph-errors';
+
+export const MAILBOX_SETTINGS_CACHE_MS = DAY;
+/** A missing permission is asked about again sooner: a grant should show within the hour. */
+export const NO_PERMISSION_CACHE_MS = HOUR;
+/** Graph reads in flight at once: enough to keep a run short, few enough not to be throttled. */
+export const MAILBOX_SETTINGS_CONCURRENCY = 4;
+const STATE_JOB = 'mailbox-settings';
+
+/** Why a reader got the tenant's defaults, or 'mailbox' when their own settings were used. */
+export type ReaderSource =
+  'mailbox' | 'no permission' | 'no mailbox' | 'error' | 'language not available' | 'unknown time zone';
+
+export interface ReaderSettings extends Reader {
+  timeZone: string;
+  /** Where language and zone came from; a mailbox with only some usable settings lists each fallback. */
+  sources: ReaderSource[];
+}
+
+interface CachedReader {
+  readAt: string;
+  reader: ReaderSettings;
+}
+
+/** What Graph answers (the fields we use). */
+interface MailboxSettingsBody {
+  language?: { locale?: unknown } | null;
+  timeZone?: unknown;
+  dateFormat?: unknown;
+  timeFormat?: unknown;
+}
+
+export interface MailboxSettingsDependencies {
+  graph: Client;
+  state: StateStore;
+  clock: Clock;
+  logger: Logger;
+  defaults: { language: Language; timeZone: string };
+}
+
+/** The tenant's defaults from the settings. */
+export function readerDefaults(settings: Settings): { language: Language; timeZone: string } {
+  return {
+    language: settings.email.defaultLanguage ?? 'en',
+    timeZone: settings.email.defaultTimeZone ?? 'UTC',
+  };
+}
+
+const cacheKey = (address: string) => createHash('sha256').update(address.toLowerCase()).digest('hex');
+
+/** The settings to write each sender's email with; never throws. */
+export async function readerSettingsFor(
+  deps: MailboxSettingsDependencies,
+  senders: readonly string[],
+): Promise<Map<string, ReaderSettings>> {
+  const result = new Map<string, ReaderSettings>();
+  const queue = [...new Set(senders.map((s) => s.toLowerCase()))];
+  const worker = async () => {
+    for (let sender = queue.shift(); sender !== undefined; sender = queue.shift()) {
+      result.set(sender, await readerSettingsOf(deps, sender));
+    }
+  };
+  await Promise.all(Array.from({ length: MAILBOX_SETTINGS_CONCURRENCY }, worker));
+  return result;
+}
+
+async function readerSettingsOf(deps: MailboxSettingsDependencies, sender: string): Promise<ReaderSettings> {
+  const key = cacheKey(sender);
+  const now = deps.clock.now();
+  try {
+    const cached = await deps.state.read<CachedReader>(STATE_JOB, key);
+    const ttl = cached?.reader.sources.includes('no permission')
+      ? NO_PERMISSION_CACHE_MS
+      : MAILBOX_SETTINGS_CACHE_MS;
+    if (cached && now.getTime() - Date.parse(cached.readAt) < ttl) return cached.reader;
+  } catch (error) {
+    deps.logger.warn('mailbox settings: the cache could not be read; asking Graph', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  const reader = await fetchReader(deps, sender);
+  // A failed read is not remembered: the next email to this sender asks again.
+  if (reader.sources.includes('error')) return reader;
+  try {
+    await deps.state.write<CachedReader>(STATE_JOB, key, { readAt: now.toISOString(), reader });
+  } catch (error) {
+    deps.logger.warn('mailbox settings: the answer could not be cached', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  return reader;
+}
+
+async function fetchReader(deps: MailboxSettingsDependencies, sender: string): Promise<ReaderSettings> {
+  let body: MailboxSettingsBody;
+  try {
+    body = (await deps.graph
+      .api(`/users/${encodeURIComponent(sender)}/mailboxSettings`)
+      .version('v1.0')
+      .get()) as MailboxSettingsBody;
+  } catch (error) {
+    const failure = graphFailure(error);
+    const source: ReaderSource =
+      failure.status === 403 || failure.status === 401
+        ? 'no permission'
+        : failure.status === 404
+          ? 'no mailbox'
+          : 'error';
+    if (source === 'error') {
+      deps.logger.warn("mailbox settings: a sender's settings could not be read; the defaults are used", {
+        error: failure.text,
+      });
+    }
+    return defaultsFor(deps, [source]);
+  }
+  return fromMailbox(deps.defaults, body);
+}
+
+function defaultsFor(deps: MailboxSettingsDependencies, sources: ReaderSource[]): ReaderSettings {
+  return { language: deps.defaults.language, timeZone: deps.defaults.timeZone, sources };
+}
+
+/** A mailbox's settings as a reader: each setting it lacks, or we cannot use, falls back on its own. */
+export function fromMailbox(
+  defaults: { language: Language; timeZone: string },
+  body: MailboxSettingsBody | null | undefined,
+): ReaderSettings {
+  const sources: ReaderSource[] = [];
+  const locale = typeof body?.language?.locale === 'string' ? body.language.locale : undefined;
+  const language = languageForLocale(locale);
+  if (!language) sources.push('language not available');
+  const zone = ianaTimeZone(typeof body?.timeZone === 'string' ? body.timeZone : undefined);
+  if (!zone) sources.push('unknown time zone');
+  const text = (value: unknown) => (typeof value === 'string' && value.length <= 40 ? value : undefined);
+  return {
+    language: language ?? defaults.language,
+    ...(language && locale ? { locale: canonicalLocale(locale) } : {}),
+    timeZone: zone ?? defaults.timeZone,
+    ...(text(body?.dateFormat) ? { dateFormat: text(body?.dateFormat) } : {}),
+    ...(text(body?.timeFormat) ? { timeFormat: text(body?.timeFormat) } : {}),
+    sources: sources.length === 0 ? ['mailbox'] : sources,
+  };
+}
+
+function canonicalLocale(locale: string): string | undefined {
+  try {
+    return Intl.getCanonicalLocales(locale.replace(/_/g, '-'))[0];
+  } catch {
+    return undefined;
+  }
+}

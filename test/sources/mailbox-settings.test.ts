@@ -1,0 +1,174 @@
+import { HOUR, ManualClock } from '../../lib/core/clock';
+import { MemoryLogger } from '../../lib/core/log';
+import {
+  fromMailbox,
+  readerSettingsFor,
+  type MailboxSettingsDependencies,
+} from '../../lib/sources/mailbox-settings';
+import { startWorld, type World } from '../support/world';
+
+describe("each sender's language and time zone, from their mailbox settings", () => {
+  let world: World;
+  beforeAll(async () => {
+    world = await startWorld({
+      settings: { EMAIL_DEFAULT_LANGUAGE: 'fr', EMAIL_DEFAULT_TIME_ZONE: 'Romance Standard Time' },
+    });
+  });
+  afterAll(async () => world?.close());
+
+  const deps = (): MailboxSettingsDependencies => ({
+    graph: world.app.graph,
+    state: world.app.state,
+    clock: world.clock,
+    logger: world.logger,
+    defaults: { language: 'fr', timeZone: 'Europe/Paris' },
+  });
+  const mailboxReads = () =>
+    world.simulator.scenario.requests('graph').filter((r) => /\/mailboxSettings$/i.test(r.path));
+
+  it('GIVEN senders with mailboxes, without one, and with an unknown zone THEN each gets what can be used of theirs, the rest from the defaults', async () => {
+    world.simulator.scenario.clearRequests();
+    const readers = await readerSettingsFor(deps(), [
+      'johanna.lorenz@contoso.com',
+      'Megan.Bowen@contoso.com',
+      'rania.haddad@contoso.com',
+      'alex.wilber@contoso.com',
+      'pradeep.gupta@contoso.com',
+    ]);
+    expect(readers.get('johanna.lorenz@contoso.com')).toEqual({
+      language: 'de',
+      locale: 'de-DE',
+      timeZone: 'Europe/Berlin',
+      dateFormat: 'dd.MM.yyyy',
+      timeFormat: 'HH:mm',
+      sources: ['mailbox'],
+    });
+    expect(readers.get('megan.bowen@contoso.com')).toMatchObject({
+      language: 'en',
+      locale: 'en-US',
+      timeZone: 'America/Los_Angeles',
+    });
+    expect(readers.get('rania.haddad@contoso.com')).toMatchObject({
+      language: 'ar',
+      timeZone: 'Asia/Riyadh',
+    });
+    // No mailbox (404): the tenant's defaults.
+    expect(readers.get('alex.wilber@contoso.com')).toEqual({
+      language: 'fr',
+      timeZone: 'Europe/Paris',
+      sources: ['no mailbox'],
+    });
+    // A zone name no mapping knows: their language, the default zone.
+    expect(readers.get('pradeep.gupta@contoso.com')).toMatchObject({
+      language: 'en',
+      locale: 'en-GB',
+      timeZone: 'Europe/Paris',
+      sources: ['unknown time zone'],
+    });
+    expect(mailboxReads()).toHaveLength(5);
+    expect(mailboxReads().every((r) => r.method === 'GET' && r.path.startsWith('/v1.0/users/'))).toBe(true);
+  });
+
+  it('GIVEN the same senders within a day THEN the answers come from the state table, and after a day Graph is asked again', async () => {
+    world.simulator.scenario.clearRequests();
+    await readerSettingsFor(deps(), ['johanna.lorenz@contoso.com', 'alex.wilber@contoso.com']);
+    expect(mailboxReads()).toHaveLength(0);
+    world.clock.advance(25 * HOUR);
+    await readerSettingsFor(deps(), ['johanna.lorenz@contoso.com', 'alex.wilber@contoso.com']);
+    expect(mailboxReads()).toHaveLength(2);
+  });
+
+  it('GIVEN no MailboxSettings.Read permission (403) THEN every sender gets the defaults and nothing fails', async () => {
+    world.clock.advance(25 * HOUR);
+    world.simulator.scenario.setPermissions({ mailboxSettingsRead: false });
+    try {
+      const readers = await readerSettingsFor(deps(), ['johanna.lorenz@contoso.com']);
+      expect(readers.get('johanna.lorenz@contoso.com')).toEqual({
+        language: 'fr',
+        timeZone: 'Europe/Paris',
+        sources: ['no permission'],
+      });
+      expect(mailboxReads().at(-1)?.status).toBe(403);
+      // Granted later: within the hour the sender's own settings are used.
+      world.simulator.scenario.setPermissions({ mailboxSettingsRead: true });
+      world.clock.advance(61 * 60_000);
+      const later = await readerSettingsFor(deps(), ['johanna.lorenz@contoso.com']);
+      expect(later.get('johanna.lorenz@contoso.com')?.language).toBe('de');
+    } finally {
+      world.simulator.scenario.setPermissions({ mailboxSettingsRead: true });
+    }
+  });
+
+  it('GIVEN Graph failing and the state table failing THEN the defaults are used and each failure is logged', async () => {
+    const logger = new MemoryLogger();
+    const failing = {
+      graph: {
+        api: () => ({
+          version: () => ({
+            get: async () => Promise.reject(Object.assign(new Error('boom'), { statusCode: 503 })),
+          }),
+        }),
+      },
+      state: {
+        read: async () => Promise.reject(new Error('table down')),
+        write: async () => Promise.reject(new Error('table down')),
+      },
+      clock: new ManualClock('2026-03-02T16:00:00Z'),
+      logger,
+      defaults: { language: 'sv', timeZone: 'Europe/Stockholm' },
+    } as unknown as MailboxSettingsDependencies;
+    const readers = await readerSettingsFor(failing, ['a@contoso.com', 'b@contoso.com']);
+    expect([...readers.values()].map((r) => r.sources)).toEqual([['error'], ['error']]);
+    // Two cache reads and two Graph reads failed; a failed read is not cached, so nothing was written.
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(4);
+  });
+
+  it('GIVEN many senders THEN at most four reads are in flight at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const slow = {
+      ...deps(),
+      state: { read: async () => undefined, write: async () => undefined },
+      graph: {
+        api: () => ({
+          version: () => ({
+            get: async () => {
+              inFlight += 1;
+              most = Math.max(most, inFlight);
+              await new Promise((resolve) => setImmediate(resolve));
+              inFlight -= 1;
+              return { language: { locale: 'nl-NL' }, timeZone: 'W. Europe Standard Time' };
+            },
+          }),
+        }),
+      },
+    } as unknown as MailboxSettingsDependencies;
+    const senders = Array.from({ length: 20 }, (_, i) => `s${i}@contoso.com`);
+    const readers = await readerSettingsFor(slow, senders);
+    expect(readers.size).toBe(20);
+    expect(most).toBe(4);
+    expect(readers.get('s7@contoso.com')?.language).toBe('nl');
+  });
+
+  it('GIVEN odd mailbox answers THEN each unusable field falls back on its own', () => {
+    const defaults = { language: 'en' as const, timeZone: 'UTC' };
+    expect(fromMailbox(defaults, null)).toEqual({
+      language: 'en',
+      timeZone: 'UTC',
+      sources: ['language not available', 'unknown time zone'],
+    });
+    expect(fromMailbox(defaults, { language: { locale: 'fi-FI' }, timeZone: 'Europe/Helsinki' })).toEqual({
+      language: 'en',
+      timeZone: 'Europe/Helsinki',
+      sources: ['language not available'],
+    });
+    expect(
+      fromMailbox(defaults, { language: { locale: 'ko-KR' }, timeZone: 42, dateFormat: 'x'.repeat(500) }),
+    ).toEqual({
+      language: 'ko',
+      locale: 'ko-KR',
+      timeZone: 'UTC',
+      sources: ['unknown time zone'],
+    });
+  });
+});
