@@ -18,7 +18,12 @@ import type { ReleaseRow, ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
 import { acceptedDelivery, checkDeliveries, nextAttempt, type DeliverySummary } from './delivery-status';
 import { recordSuccessfulRun } from './last-run';
-import { RELEASED_TO_SOMEONE_ELSE, releasedToSomeoneElse, skipReasonFor } from './released-to';
+import {
+  graphDomainsNote,
+  RELEASED_TO_SOMEONE_ELSE,
+  releasedToSomeoneElse,
+  skipReasonFor,
+} from './released-to';
 import { decideOutbound, senderInScope, type SkipReason, type TenantDomains } from './outbound';
 
 export interface NotifyDependencies {
@@ -52,6 +57,8 @@ export interface NotifySummary {
   emailsSent: number;
   emailsComposed: number;
   recovered: number;
+  /** Set when the accepted domains came from Graph /domains: subdomain senders are not recognised. */
+  acceptedDomainsNote?: string;
   /** Final statuses of accepted sends read this run (ACS). */
   deliveries?: DeliverySummary;
   /** Settled rows deleted past RELEASES_RETENTION_DAYS (at most once a day); undefined when not due. */
@@ -252,6 +259,7 @@ async function joinPendingReleases(
   if (byMessage.size === 0) return [];
 
   const domains = await deps.tenantDomains();
+  summary.acceptedDomainsNote = graphDomainsNote(domains);
   const batches = new Map<string, SenderBatch>();
   const now = clock.now();
   const deadlineMs = settings.matchDeadlineHours * HOUR;
@@ -671,6 +679,7 @@ function logSummary(logger: Logger, s: NotifySummary): void {
     emailsSent: s.emailsSent,
     recovered: s.recovered,
     deliveries: s.deliveries,
+    acceptedDomains: s.acceptedDomainsNote,
     purged: s.purged,
     durationMs: s.durationMs,
   });

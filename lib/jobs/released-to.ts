@@ -32,3 +32,11 @@ export function skipReasonFor(
   if (reason === 'sender outside the tenant' && domains.source === 'graph') return OUTSIDE_BY_GRAPH_DOMAINS;
   return reason;
 }
+
+/** What a run's summary says when the domains came from Graph /domains; undefined otherwise. */
+export function graphDomainsNote(domains: TenantDomains & { source?: string }): string | undefined {
+  return domains.source === 'graph'
+    ? 'accepted domains from Graph /domains: senders at subdomains are not recognised; set ACCEPTED_DOMAINS ' +
+        'with "*." entries, or assign a role that may run Get-AcceptedDomain (Global Reader)'
+    : undefined;
+}
