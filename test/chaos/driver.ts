@@ -492,6 +492,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
 
   /** Applies the workload due before `until`. */
   let reviewerCopies = false;
+  // A generator of their own, so that the switches leave the seed's workload and faults as they were.
+  const sw = rng(options.seed + 1);
   /**
    * The inconvenient service's switches, each turned on and off at random (docs/wire-contract.md):
    * Exchange's own server pages (Prefer honoured or not), expiring continuations, a list that hides
@@ -501,12 +503,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
    */
   const flipSwitches = () => {
     const flip = (name: string) => {
-      const on = r.chance(0.15);
+      const on = sw.chance(0.15);
       if (on) count(`switch: ${name}`);
       return on;
     };
     if (flip('exchange server pages')) {
-      sim.scenario.setExchangeQuirks({ serverPageSize: r.pick([0, 2, 5]), honourPrefer: r.chance(0.5) });
+      sim.scenario.setExchangeQuirks({ serverPageSize: sw.pick([0, 2, 5]), honourPrefer: sw.chance(0.5) });
     }
     if (flip('continuation expires')) sim.scenario.setExchangeQuirks({ expireNextContinuations: 1 });
     if (flip('list hides ReleasedUser')) {
@@ -536,7 +538,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
         try {
           // With the switch on, some releases also send a copy to a reviewer who never was a recipient:
           // that unit must never be told (it is not in m.released).
-          const copy = reviewerCopies && m.recipients.length > 0 && r.chance(0.3) ? [REVIEWER] : [];
+          const copy = reviewerCopies && m.recipients.length > 0 && sw.chance(0.3) ? [REVIEWER] : [];
           if (copy.length > 0) count('release with a reviewer copy');
           sim.scenario.release({
             networkMessageId: m.networkMessageId,
