@@ -355,3 +355,26 @@ describe('Exchange admin API: server-driven paging on the wire', () => {
     expect(http.requests).toHaveLength(1);
   });
 });
+
+describe('recorded shapes: server-driven paging', () => {
+  test('GIVEN a truncated page THEN its rows, its nextLink and its "more results" warning are read', async () => {
+    const { client } = api([
+      { status: 200, body: fixtureText('exchange/get-quarantinemessage.truncated-page.json') },
+    ]);
+    const result = await client.invoke('Get-QuarantineMessage', { PageSize: 1000, Page: 1 });
+    expect(result.rows).toHaveLength(2);
+    expect(result.nextLink).toMatch(/\$skiptoken=/);
+    expect(result.warnings).toEqual([expect.stringMatching(/more results available/)]);
+  });
+
+  test('GIVEN the expired-continuation answer THEN it is told apart from other 400s', async () => {
+    const { client } = api([
+      { status: 400, body: fixtureText('exchange/error-400-expired-continuation.json') },
+    ]);
+    const error = await failure(
+      client.invoke('Get-QuarantineMessage', {}, { nextLink: 'https://outlook.office365.com/next' }),
+    );
+    expect(error.kind).toBe('expired-continuation');
+    expect(error.serviceMessage).toMatch(/Expired or Invalid pagination request/);
+  });
+});
