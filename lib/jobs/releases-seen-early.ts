@@ -107,8 +107,15 @@ export async function recordReleasesSeenEarly(
       if (!row || row.releaseStatus !== 'RELEASED') continue;
       summary.releasedRows += 1;
       if (row.releasedUsers.length === 0) {
-        // Already reported by the audit record (for this or another recipient): the audit names the rest.
-        if (knownMessages.has(row.networkMessageId)) continue;
+        // Its own recipient's release is recorded already (by either source): nothing to ask. A row released
+        // elsewhere (a reviewer) or not yet reported is asked again, within the per-run bound.
+        const recipients = row.recipients;
+        if (
+          recipients.length > 0 &&
+          recipients.every((r) => known.has(releaseUnitKey(row!.networkMessageId, r)))
+        )
+          continue;
+        if (recipients.length === 0 && knownMessages.has(row.networkMessageId)) continue;
         if (summary.identityLookups >= lookupBudget) {
           summary.identityLookupsWaiting += 1;
           continue;

@@ -127,3 +127,45 @@ describe('who a message was released to: never guessed', () => {
     expect(emails[0].plainText).toContain(RECIPIENT);
   });
 });
+
+describe('asking by Identity is bounded per run', () => {
+  let world: World;
+  afterEach(async () => world?.close());
+
+  it('GIVEN 30 released rows whose list hides ReleasedUser THEN 25 are asked this run, the other 5 the next run, and each recipient is told once', async () => {
+    world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine', MAX_EMAILS_PER_RUN: '10' } });
+    world.simulator.scenario.setExchangeQuirks({ listHidesReleaseFields: true });
+    const recipients = Array.from({ length: 30 }, (_, i) => `buyer${i}@fabrikam.example`);
+    const id = world.simulator.scenario.addMessage({
+      sender: 'megan.bowen@contoso.com',
+      recipients,
+      subject: 'Catalogue',
+      type: 'TransportRule',
+    }).networkMessageId;
+    await world.app.runSnapshot();
+    world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
+
+    const first = await period(world);
+    expect(first.snapshot.releasesSeenEarly).toMatchObject({
+      identityLookups: 25,
+      identityLookupsWaiting: 5,
+      newReleases: 25,
+    });
+    const second = await period(world);
+    expect(second.snapshot.releasesSeenEarly).toMatchObject({
+      identityLookups: 5,
+      identityLookupsWaiting: 0,
+      newReleases: 5,
+    });
+    const third = await period(world);
+    expect(third.snapshot.releasesSeenEarly).toMatchObject({ identityLookups: 0, newReleases: 0 });
+    const rows = await world.app.releases.listForMessage(id);
+    expect(rows).toHaveLength(30);
+    expect(rows.every((r) => r.status === 'notified')).toBe(true);
+    const byIdentity = world.simulator.scenario
+      .requests('exchange')
+      .filter((r) => typeof r.parameters?.Identity === 'string');
+    expect(byIdentity).toHaveLength(30);
+    expect(byIdentity.every((r) => String(r.parameters?.Identity).includes('\\'))).toBe(true);
+  });
+});
