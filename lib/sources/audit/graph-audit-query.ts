@@ -28,6 +28,8 @@ export interface GraphAuditQueryDependencies {
   settings: Pick<Settings, 'graphApiUrl' | 'auditApiVersion' | 'audit'>;
   /** Wait between polls of a running query (default 15 s). */
   pollIntervalMs?: number;
+  /** Records pages read of one query before giving up (default MAX_AUDIT_PAGES_PER_QUERY). */
+  maxPages?: number;
 }
 
 type ApiVersion = 'v1.0' | 'beta';
@@ -203,10 +205,11 @@ export class GraphAuditQuerySource implements AuditSource {
     // Bounded as the Exchange pager is: a page cap above any real query, and a nextLink given twice stops.
     const followed = new Set<string>();
     for (;;) {
-      if (run.result.pages >= MAX_AUDIT_PAGES_PER_QUERY) {
+      const maxPages = this.deps.maxPages ?? MAX_AUDIT_PAGES_PER_QUERY;
+      if (run.result.pages >= maxPages) {
         this.fail(
           run,
-          `still had pages after ${MAX_AUDIT_PAGES_PER_QUERY}; stopped (a query holds at most 1,000,000 records)`,
+          `still had pages after ${maxPages}; stopped (a query holds at most 1,000,000 records)`,
         );
         run.result.state = 'failed';
         return;
