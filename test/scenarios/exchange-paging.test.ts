@@ -62,6 +62,20 @@ describe('Exchange paging against a service that pages on its own', () => {
     expect(firstPages).toHaveLength(2);
   });
 
+  it('GIVEN the Released query answered in server pages of 4 THEN every released row is seen, and its continuations are counted', async () => {
+    world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine' } });
+    quarantineMany(world, 30);
+    await world.app.runSnapshot();
+    for (const row of world.simulator.scenario.messages()) {
+      const id = String(row.Identity).split('\\')[0];
+      world.simulator.scenario.release({ networkMessageId: id, by: 'adele.vance@contoso.com' });
+    }
+    world.simulator.scenario.setExchangeQuirks({ serverPageSize: 4, honourPrefer: false });
+    world.clock.advance(15 * 60_000);
+    const summary = await world.app.runSnapshot();
+    expect(summary.releasesSeenEarly).toMatchObject({ releasedRows: 30, newReleases: 30, continuations: 7 });
+  });
+
   it('GIVEN accepted domains in server pages of 1 THEN every domain is read (the MatchSubDomains one included)', async () => {
     world = await startWorld();
     world.simulator.scenario.setExchangeQuirks({ serverPageSize: 1, honourPrefer: false });
