@@ -329,7 +329,11 @@ async function checkAcceptedDomains(
         fix: 'Set ACCEPTED_DOMAINS to the tenant’s own domains.',
       };
     }
-    return { name, status: 'pass', detail: `Get-AcceptedDomain listed ${names.length}: ${names.join(', ')}` };
+    return {
+      name,
+      status: 'pass',
+      detail: `route: Exchange Get-AcceptedDomain, which listed ${names.length}: ${names.join(', ')}`,
+    };
   } catch (error) {
     exchangeError = exchangeFailure(error, 'Get-AcceptedDomain');
   }
@@ -343,7 +347,13 @@ async function checkAcceptedDomains(
       return {
         name,
         status: 'warn',
-        detail: `${exchangeError.detail}; the app uses Graph /domains instead, which listed ${names.length}: ${names.join(', ')}`,
+        detail:
+          `route: Graph /domains (Get-AcceptedDomain refused: ${exchangeError.detail}); it listed ${names.length}: ` +
+          `${names.join(', ')}. Graph knows nothing of MatchSubDomains: a sender at a subdomain of an accepted ` +
+          `domain is not recognised, and such releases read "skipped: sender outside the tenant (domains from Graph)"`,
+        fix:
+          'Set ACCEPTED_DOMAINS with "*." for domains whose subdomains send (for example contoso.com,*.eu.contoso.com), ' +
+          `or assign a directory role that may run Get-AcceptedDomain (Global Reader). ${exchangeError.fix}`,
       };
     } catch {
       // fall through: both refused
@@ -352,7 +362,7 @@ async function checkAcceptedDomains(
   return {
     name,
     status: 'fail',
-    detail: `${exchangeError.detail}, and Graph /domains refused too`,
+    detail: `no route works: ${exchangeError.detail}, and Graph /domains refused too`,
     fix: 'Set ACCEPTED_DOMAINS (for example contoso.com,*.contoso.com), or assign Global Reader, or grant Domain.Read.All on Microsoft Graph.',
   };
 }

@@ -22,7 +22,14 @@ import {
 } from '../store/notifications-store';
 import type { ReleaseRow, ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
+import { acceptedDelivery, checkDeliveries, nextAttempt, type DeliverySummary } from './delivery-status';
 import { recordSuccessfulRun } from './last-run';
+import {
+  graphDomainsNote,
+  RELEASED_TO_SOMEONE_ELSE,
+  releasedToSomeoneElse,
+  skipReasonFor,
+} from './released-to';
 import { decideOutbound, senderInScope, type SkipReason, type TenantDomains } from './outbound';
 
 export interface NotifyDependencies {
@@ -59,6 +66,10 @@ export interface NotifySummary {
   emailsSent: number;
   emailsComposed: number;
   recovered: number;
+  /** Set when the accepted domains came from Graph /domains: subdomain senders are not recognised. */
+  acceptedDomainsNote?: string;
+  /** Final statuses of accepted sends read this run (ACS). */
+  deliveries?: DeliverySummary;
   /** Settled rows deleted past RELEASES_RETENTION_DAYS (at most once a day); undefined when not due. */
   purged?: { releases: number; notifications: number };
   durationMs: number;
@@ -125,6 +136,7 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
   try {
     const run: RunState = { stillLeased: () => lease.renew(), matched: new Set(), failedThisRun: new Set() };
     await finishInterruptedNotifications(deps, summary);
+    summary.deliveries = await checkDeliveries({ ...deps, maxAttempts: deps.settings.email.maxAttempts });
     if (deps.auditSource) {
       // Releases already known (seen early in the quarantine status, or carried over) go out first:
       // their senders should not wait for an audit query that can take many minutes.
@@ -168,10 +180,13 @@ async function finishInterruptedNotifications(
       if (state === 'accepted' || state === 'succeeded') {
         record.state = 'sent';
         record.sentAt = record.sentAt ?? deps.clock.now().toISOString();
+        Object.assign(record, acceptedDelivery(deps.channel));
       } else {
         // 'unknown': the channel never got it (or, for Graph, cannot say): the units go back to the queue.
         // 'failed': the channel refused it after accepting; retried like a failed send.
         record.state = 'abandoned';
+        // A known failure is sent again under a new operation id; an id never seen may be used again.
+        if (state === 'failed') record.delivery = 'resend';
         record.lastError =
           state === 'failed' ? 'the email channel reported the send failed' : record.lastError;
         if (!(await deps.notifications.update(record))) continue;
@@ -256,6 +271,7 @@ async function joinPendingReleases(
   if (byMessage.size === 0) return [];
 
   const domains = await deps.tenantDomains();
+  summary.acceptedDomainsNote = graphDomainsNote(domains);
   const batches = new Map<string, SenderBatch>();
   const now = clock.now();
   const deadlineMs = settings.matchDeadlineHours * HOUR;
@@ -286,7 +302,9 @@ async function joinPendingReleases(
     const decision = decideOutbound(message, domains);
     for (const row of rows) {
       Object.assign(row, joined, { outbound: decision.outbound });
-      let reason: SkipReason | undefined = decision.outbound ? undefined : decision.reason;
+      let reason = skipReasonFor(decision.outbound ? undefined : decision.reason, domains);
+      if (!reason && releasedToSomeoneElse(row.releasedTo, joined.originalRecipients))
+        reason = RELEASED_TO_SOMEONE_ELSE;
       if (!reason && row.isSystemRelease && !settings.notifySystemReleases) reason = 'system release';
       if (!reason && !senderInScope(joined.sender, settings.pilot.allowedSenders)) reason = 'not in scope';
       if (reason) {
@@ -407,9 +425,13 @@ async function sendNotifications(
 
     // Record before sending, so a crash after the send is found and checked, not repeated.
     if (existing) {
-      Object.assign(existing, { state: 'sending', deliveredTo, channel: deps.channel.name });
+      Object.assign(
+        existing,
+        { state: 'sending', deliveredTo, channel: deps.channel.name },
+        nextAttempt(existing),
+      );
       if (!(await deps.notifications.update(existing))) continue;
-    } else if (!(await deps.notifications.create(record))) {
+    } else if (!(await deps.notifications.create({ ...record, attempts: [id] }))) {
       continue; // another run recorded it a moment ago
     }
     for (const row of batch.rows) await save(deps, row, { notificationId: id, reason: 'sending' });
@@ -425,13 +447,14 @@ async function sendNotifications(
         html: content.html,
         inlineAttachments: content.inlineAttachments,
       },
-      id,
+      existing?.operationId ?? id,
     );
     const current = (await deps.notifications.get(batch.sender, id)) ?? record;
 
     if (outcome.kind === 'accepted') {
       current.state = 'sent';
       current.sentAt = clock.now().toISOString();
+      Object.assign(current, acceptedDelivery(deps.channel));
       await deps.notifications.update(current);
       await markUnitsNotified(deps, current, batch.rows);
       current.state = 'complete';
@@ -679,6 +702,8 @@ function logSummary(logger: Logger, s: NotifySummary): void {
     carriedOver: s.carriedOver,
     emailsSent: s.emailsSent,
     recovered: s.recovered,
+    deliveries: s.deliveries,
+    acceptedDomains: s.acceptedDomainsNote,
     purged: s.purged,
     durationMs: s.durationMs,
   });

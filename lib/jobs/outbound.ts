@@ -8,7 +8,14 @@ export interface TenantDomains {
 export type OutboundDecision = { outbound: true } | { outbound: false; reason: SkipReason };
 
 export type SkipReason =
-  'no sender' | 'sender outside the tenant' | 'inbound' | 'system release' | 'not in scope' | 'dry run';
+  | 'no sender'
+  | 'sender outside the tenant'
+  | 'sender outside the tenant (domains from Graph)'
+  | 'inbound'
+  | 'system release'
+  | 'not in scope'
+  | 'dry run'
+  | 'released to someone else';
 
 /** Quarantine reasons that only ever hold mail the tenant's own users sent. */
 const OUTBOUND_TYPES = new Set(['transportrule', 'datalossprevention']);

@@ -2,7 +2,12 @@ import type { Clock } from '../core/clock';
 import type { QuarantinedMessage, ReleaseEvent } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
-import { fetchQuarantinePages, mapQuarantineRow } from '../sources/exchange/quarantine';
+import { newPagingStats } from '../sources/exchange/paging';
+import {
+  fetchQuarantinePages,
+  fetchQuarantineRowByIdentity,
+  mapQuarantineRow,
+} from '../sources/exchange/quarantine';
 import type { QuarantineStore } from '../store/quarantine-store';
 import { releaseUnitKey, type ReleasesStore } from '../store/releases-store';
 
@@ -15,6 +20,12 @@ import { releaseUnitKey, type ReleasesStore } from '../store/releases-store';
  * unit becomes a pending release; the audit record, when it comes, completes the same row and never a second
  * email. The cost per run is one scan of the releases table's keys for the window, and a point read only for
  * a unit not recorded yet.
+ *
+ * Who a row was released to comes from its ReleasedUser, never from its recipients: an administrator may
+ * release a copy to anyone (docs/architecture.md#release-sources). The paged list may leave ReleasedUser
+ * empty where `-Identity` shows it (docs/wire-contract.md, Get-QuarantineMessage), so such a row is asked
+ * for by Identity, at most `maxIdentityLookups` rows per run (the rest wait for the next run); when that
+ * names nobody either, the release is left to its audit record.
  */
 
 export interface ReleasesSeenEarlyDeps {
@@ -23,16 +34,44 @@ export interface ReleasesSeenEarlyDeps {
   releases: ReleasesStore;
   clock: Clock;
   logger: Logger;
+  /** `Get-QuarantineMessage -Identity` calls per run for released rows without ReleasedUser (default 25). */
+  maxIdentityLookups?: number;
 }
 
 export interface ReleasesSeenEarlySummary {
   pages: number;
+  /** Server-driven pages (nextLinks) followed. */
+  continuations: number;
+  /** Times the listing was read again from Page 1 after an expired continuation. */
+  restarts: number;
+  /** Released rows without ReleasedUser asked for by Identity this run. */
+  identityLookups: number;
+  /** Such rows left for the next run (the per-run bound was reached). */
+  identityLookupsWaiting: number;
+  /** Released rows whose released-to address nobody named: left to the audit record. */
+  leftToAudit: number;
   releasedRows: number;
   /** Rows whose release status changed since the snapshot last stored them. */
   changedRows: number;
   /** New (message, released-to) units recorded as pending releases. */
   newReleases: number;
   error?: string;
+}
+
+export const DEFAULT_IDENTITY_LOOKUPS_PER_RUN = 25;
+
+export function emptyReleasesSeenEarlySummary(): ReleasesSeenEarlySummary {
+  return {
+    pages: 0,
+    continuations: 0,
+    restarts: 0,
+    identityLookups: 0,
+    identityLookupsWaiting: 0,
+    leftToAudit: 0,
+    releasedRows: 0,
+    changedRows: 0,
+    newReleases: 0,
+  };
 }
 
 const KNOWN_UNITS_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
@@ -45,23 +84,49 @@ export async function recordReleasesSeenEarly(
   deps: ReleasesSeenEarlyDeps,
   window: { start: Date; end: Date },
 ): Promise<ReleasesSeenEarlySummary> {
-  const summary: ReleasesSeenEarlySummary = { pages: 0, releasedRows: 0, changedRows: 0, newReleases: 0 };
+  const summary = emptyReleasesSeenEarlySummary();
+  const lookupBudget = deps.maxIdentityLookups ?? DEFAULT_IDENTITY_LOOKUPS_PER_RUN;
   // Units already recorded (by either source) need no read each: one scan of keys finds them all. Releases
   // happen after their message is received, so a margin before the window covers every unit it can list;
   // a unit outside it is still de-duplicated by `record` itself.
   const known = await deps.releases.knownUnitsSince(new Date(window.start.getTime() - KNOWN_UNITS_MARGIN_MS));
+  const knownMessages = new Set([...known].map((key) => key.slice(0, key.indexOf('|'))));
+  const stats = newPagingStats();
   const pages = fetchQuarantinePages(
     deps.exchange,
-    { ...window, filters: { ReleaseStatus: 'Released' } },
+    { ...window, filters: { ReleaseStatus: 'Released' }, stats },
     deps.logger,
   );
   for await (const page of pages) {
-    summary.pages += 1;
+    if (page.continuation === 0) summary.pages += 1;
+    summary.continuations = stats.continuations;
+    summary.restarts = stats.restarts;
     const changed: QuarantinedMessage[] = [];
     for (const raw of page.rows) {
-      const row = safeMap(raw);
+      let row = safeMap(raw);
       if (!row || row.releaseStatus !== 'RELEASED') continue;
       summary.releasedRows += 1;
+      if (row.releasedUsers.length === 0) {
+        // Its own recipient's release is recorded already (by either source): nothing to ask. A row released
+        // elsewhere (a reviewer) or not yet reported is asked again, within the per-run bound.
+        const recipients = row.recipients;
+        if (
+          recipients.length > 0 &&
+          recipients.every((r) => known.has(releaseUnitKey(row!.networkMessageId, r)))
+        )
+          continue;
+        if (recipients.length === 0 && knownMessages.has(row.networkMessageId)) continue;
+        if (summary.identityLookups >= lookupBudget) {
+          summary.identityLookupsWaiting += 1;
+          continue;
+        }
+        summary.identityLookups += 1;
+        row = await askByIdentity(deps, row);
+        if (row.releasedUsers.length === 0) {
+          summary.leftToAudit += 1;
+          continue;
+        }
+      }
       // The releases table knows every unit already seen, from either source: only new ones count.
       let rowChanged = false;
       for (const address of releasedTo(row)) {
@@ -77,7 +142,26 @@ export async function recordReleasesSeenEarly(
     // Keep the snapshot's release fields current for rows older than the snapshot's own window.
     if (changed.length > 0) await deps.quarantine.upsertMany(changed);
   }
+  summary.continuations = stats.continuations;
+  summary.restarts = stats.restarts;
   return summary;
+}
+
+/** The row as `-Identity` shows it (ReleasedUser, ReleasedBy filled), or the list row when that fails. */
+async function askByIdentity(
+  deps: ReleasesSeenEarlyDeps,
+  row: QuarantinedMessage,
+): Promise<QuarantinedMessage> {
+  try {
+    const raw = await fetchQuarantineRowByIdentity(deps.exchange, row.identity);
+    const full = raw === undefined ? undefined : safeMap(raw);
+    if (full && full.networkMessageId === row.networkMessageId) return full;
+  } catch (error) {
+    deps.logger.warn('Get-QuarantineMessage -Identity failed; the release waits for its audit record', {
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+  return row;
 }
 
 function safeMap(raw: unknown): QuarantinedMessage | undefined {
@@ -89,10 +173,9 @@ function safeMap(raw: unknown): QuarantinedMessage | undefined {
   }
 }
 
-/** Who a row was released to: ReleasedUser, or the row's own recipients when Exchange lists none. */
+/** Who a row was released to: its ReleasedUser only (never guessed from its recipients). */
 function releasedTo(row: QuarantinedMessage): string[] {
-  const users = row.releasedUsers.length > 0 ? row.releasedUsers : row.recipients;
-  return [...new Set(users.map((u) => u.toLowerCase()).filter(Boolean))];
+  return [...new Set(row.releasedUsers.map((u) => u.toLowerCase()).filter(Boolean))];
 }
 
 function releaseEvent(row: QuarantinedMessage, address: string, now: Date): ReleaseEvent {

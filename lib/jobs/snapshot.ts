@@ -17,7 +17,12 @@ import type { ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
 import { classifyFailure, type FailureClass } from '../ops/run-event';
 import { recordSuccessfulRun } from './last-run';
-import { recordReleasesSeenEarly, type ReleasesSeenEarlySummary } from './releases-seen-early';
+import {
+  emptyReleasesSeenEarlySummary,
+  recordReleasesSeenEarly,
+  type ReleasesSeenEarlySummary,
+} from './releases-seen-early';
+import { newPagingStats } from '../sources/exchange/paging';
 
 /**
  * The snapshot job (docs/architecture.md#snapshot): copies every Get-QuarantineMessage row into the
@@ -55,6 +60,10 @@ export interface SnapshotSummary {
   /** Received dates no run could fetch any more (the app was down for more than 30 days). */
   gap?: { from: string; to: string };
   pages: number;
+  /** Server-driven pages (nextLinks) followed within the window's pages. */
+  continuations: number;
+  /** Times the window's listing was read again from Page 1 after an expired continuation. */
+  restarts: number;
   rowsFetched: number;
   rowsWritten: number;
   /** Rows that were not stored, by reason (e.g. identity-unparsable). */
@@ -109,6 +118,8 @@ export async function runSnapshot(
   const summary: SnapshotSummary = {
     outcome: 'completed',
     pages: 0,
+    continuations: 0,
+    restarts: 0,
     rowsFetched: 0,
     rowsWritten: 0,
     skipped: {},
@@ -168,7 +179,10 @@ async function seeReleasesEarly(deps: SnapshotDeps, summary: SnapshotSummary, ru
     summary.releasesSeenEarly = await recordReleasesSeenEarly({ ...deps, releases }, window);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    summary.releasesSeenEarly = { pages: 0, releasedRows: 0, changedRows: 0, newReleases: 0, error: message };
+    summary.releasesSeenEarly = {
+      ...emptyReleasesSeenEarlySummary(),
+      error: message,
+    };
     logger.error('Released-messages query failed; the snapshot goes on and the next run asks again', {
       error: message,
     });
@@ -203,8 +217,11 @@ async function snapshotWindow(
   summary.window = { start: start.toISOString(), end: end.toISOString(), firstRun: !checkpoint };
 
   const seenWarnings = new Set<string>();
-  for await (const page of fetchQuarantinePages(deps.exchange, { start, end }, logger)) {
-    summary.pages++;
+  const stats = newPagingStats();
+  for await (const page of fetchQuarantinePages(deps.exchange, { start, end, stats }, logger)) {
+    summary.continuations = stats.continuations;
+    summary.restarts = stats.restarts;
+    if (page.continuation === 0) summary.pages++;
     summary.rowsFetched += page.rows.length;
     const messages: QuarantinedMessage[] = [];
     for (const raw of page.rows) {
@@ -227,6 +244,8 @@ async function snapshotWindow(
     summary.rowsTruncated += written.truncated;
     await renewLease();
   }
+  summary.continuations = stats.continuations;
+  summary.restarts = stats.restarts;
 
   // Only now is the window stored completely: the next run may start from its end.
   await state.write<SnapshotCheckpoint>(SNAPSHOT_JOB, CHECKPOINT_KEY, {
@@ -309,6 +328,8 @@ function logSummary(logger: Logger, summary: SnapshotSummary): void {
     firstRun: summary.window?.firstRun,
     gap: summary.gap ? `${summary.gap.from}..${summary.gap.to}` : undefined,
     pages: summary.pages,
+    continuations: summary.continuations,
+    restarts: summary.restarts,
     fetched: summary.rowsFetched,
     written: summary.rowsWritten,
     skipped: summary.skipped,
@@ -316,6 +337,10 @@ function logSummary(logger: Logger, summary: SnapshotSummary): void {
     truncated: summary.rowsTruncated,
     purged: summary.purged,
     releasedRows: summary.releasesSeenEarly?.releasedRows,
+    releasedContinuations: summary.releasesSeenEarly?.continuations,
+    releasedRestarts: summary.releasesSeenEarly?.restarts,
+    releasedUserAsked: summary.releasesSeenEarly?.identityLookups,
+    releasedUserWaiting: summary.releasesSeenEarly?.identityLookupsWaiting,
     releasesSeenEarly: summary.releasesSeenEarly?.newReleases,
     releasesSeenEarlyError: summary.releasesSeenEarly?.error,
     acceptedDomains: summary.acceptedDomains,

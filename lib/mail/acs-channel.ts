@@ -22,6 +22,7 @@ import {
   parseRetryAfter,
   REQUEST_TIMEOUT_MS,
   shortReason,
+  type DeliveryReport,
   type EmailChannel,
   type OperationState,
   type OutgoingEmail,
@@ -49,7 +50,7 @@ interface GeneratedEmailOperations {
   getSendResult(
     operationId: string,
     options?: { abortSignal?: AbortSignal },
-  ): Promise<{ id: string; status: string }>;
+  ): Promise<{ id: string; status: string; error?: { code?: string; message?: string } }>;
 }
 
 const SIMPLE_ADDRESS = /^[^\s@<>()",;:]+@[^\s@<>()",;:]+\.[^\s@<>()",;:]+$/;
@@ -152,7 +153,42 @@ export function createAcsChannel(
     }
   }
 
-  return { name: 'acs', supportsStatus: true, send, status };
+  async function deliveryStatus(operationId: string): Promise<DeliveryReport> {
+    try {
+      const result = await getSendResult(operationId, { abortSignal: AbortSignal.timeout(timeoutMs) });
+      return deliveryReportOf(result);
+    } catch (error) {
+      if (isRestError(error) && error.statusCode === 404) return { state: 'unknown', raw: 'HTTP 404' };
+      throw new Error(`Could not read the status of ACS operation ${operationId}: ${describe(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  return { name: 'acs', supportsStatus: true, send, status, deliveryStatus };
+}
+
+/** An operation's answer as a delivery report. Exported for tests. */
+export function deliveryReportOf(result: {
+  status?: unknown;
+  error?: { code?: unknown; message?: unknown } | null;
+}): DeliveryReport {
+  const status = typeof result.status === 'string' ? result.status.toLowerCase() : '';
+  if (status === 'succeeded') return { state: 'succeeded' };
+  if (status === 'notstarted' || status === 'running') return { state: 'in-progress' };
+  if (status === 'failed' || status === 'canceled' || status === 'cancelled') {
+    const code = typeof result.error?.code === 'string' ? shortReason(result.error.code, 100) : undefined;
+    const message =
+      typeof result.error?.message === 'string' ? shortReason(result.error.message, 300) : undefined;
+    return {
+      state: 'failed',
+      error: {
+        ...(code ? { code } : {}),
+        ...(message ? { message } : status !== 'failed' ? { message: 'canceled' } : {}),
+      },
+    };
+  }
+  return { state: 'unknown', raw: shortReason(`status ${JSON.stringify(result.status ?? null)}`, 100) };
 }
 
 function describe(error: unknown): string {

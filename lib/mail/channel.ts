@@ -31,6 +31,19 @@ export type SendOutcome =
 /** unknown = the service has no record of the operation id (it never reached the service), or cannot say. */
 export type OperationState = 'accepted' | 'succeeded' | 'failed' | 'unknown';
 
+/**
+ * The final fate of an accepted operation (ACS: GET /emails/operations/{id}):
+ * - in-progress: NotStarted or Running; ask again later.
+ * - succeeded / failed: final; a failure carries the service's error.
+ * - unknown: 404, or a status the service never documented; never a reason to send again by itself.
+ */
+export interface DeliveryReport {
+  state: 'in-progress' | 'succeeded' | 'failed' | 'unknown';
+  error?: { code?: string; message?: string };
+  /** What the service answered, for the log when the state is unknown. */
+  raw?: string;
+}
+
 export interface EmailChannel {
   readonly name: 'acs' | 'graph';
   /** True when `status` can tell whether an operation id reached the service. */
@@ -42,6 +55,11 @@ export interface EmailChannel {
    * 5xx, throttled): the caller must then decide nothing and ask again later, never resend.
    */
   status(operationId: string): Promise<OperationState>;
+  /**
+   * Where the channel can tell (ACS), whether an accepted operation was delivered. Throws when it cannot
+   * find out right now. Absent for Graph sendMail, which has no operation to ask about.
+   */
+  deliveryStatus?(operationId: string): Promise<DeliveryReport>;
 }
 
 /** How long one send or status request may take before it counts as a transient failure. */

@@ -8,6 +8,8 @@ import { graphFailure, type GraphFailure } from '../sources/graph-errors';
  *   - `AuditLogsQuery.Read.All` (application) on Microsoft Graph: the audit log query API;
  *   - `Exchange.ManageAsApp` (application) on Office 365 Exchange Online: the Exchange admin API;
  *   - the Security Reader directory role, tenant-wide: the least role that reads quarantine;
+ *   - `Domain.Read.All` (application) on Microsoft Graph: the accepted domains when Get-AcceptedDomain is
+ *     refused under Security Reader (which nobody has confirmed it allows);
  *   - `Mail.Send` (application) on Microsoft Graph, only when asked (EMAIL_CHANNEL=graph).
  *
  * App role ids are read from each resource's service principal (`appRoles`), never hard-coded. Existing
@@ -20,7 +22,7 @@ export const EXCHANGE_APP_ID = '00000002-0000-0ff1-ce00-000000000000';
 export const SECURITY_READER_TEMPLATE_ID = '5d6b6bb7-de71-4623-b4af-96380a352509';
 
 export type GrantKey =
-  'auditLogsQuery' | 'exchangeManageAsApp' | 'securityReader' | 'mailSend' | 'mailboxSettings';
+  'auditLogsQuery' | 'exchangeManageAsApp' | 'securityReader' | 'domainRead' | 'mailSend' | 'mailboxSettings';
 
 export type GrantState =
   | 'present' // already assigned: nothing done
@@ -199,6 +201,7 @@ export async function grantPermissions(
 
   await appRoleGrant('auditLogsQuery', graphApp, 'AuditLogsQuery.Read.All', true);
   await appRoleGrant('exchangeManageAsApp', exchangeApp, 'Exchange.ManageAsApp', true);
+  await appRoleGrant('domainRead', graphApp, 'Domain.Read.All', true);
 
   const label = 'Security Reader directory role (tenant-wide)';
   const hasReader = roles.some(

@@ -37,7 +37,37 @@ export interface AcsScenario {
   setOperationLocationOrigin(origin: string | undefined): void;
   operations(): { id: string; status: string; recipients: string[] }[];
   reset(): void;
+  /** The inconvenient behaviours of the real service, each a switch (see AcsQuirks). */
+  setQuirks(patch: Partial<AcsQuirks>): AcsQuirks;
+  quirks(): AcsQuirks;
 }
+
+/**
+ * ACS as it may behave (docs/wire-contract.md, ACS Email): an accepted send can still end `Failed`, and
+ * a reused Operation-Id may be answered with the earlier operation instead of sending again.
+ */
+export interface AcsQuirks {
+  /** How accepted sends may end: never Failed, Failed with a generic error, or with a suppressed recipient. */
+  failAfterAccept: 'none' | 'generic' | 'suppressed';
+  /** The share (0..1) of accepted sends that end Failed when `failAfterAccept` is not 'none' (default 1). */
+  failAfterAcceptRate: number;
+  /** A send under an Operation-Id seen before answers 202 with that earlier operation, sending nothing. */
+  reusedIdAnswersEarlier: boolean;
+}
+
+function defaultAcsQuirks(): AcsQuirks {
+  return { failAfterAccept: 'none', failAfterAcceptRate: 1, reusedIdAnswersEarlier: false };
+}
+
+/** ACS's error for a recipient on the suppression list: the recipient cannot receive mail. */
+export const SUPPRESSED_FAILURE = {
+  code: 'EmailDroppedAllRecipientsSuppressed',
+  message: 'Message dropped because all recipients were suppressed.',
+};
+const GENERIC_FAILURE = {
+  code: 'EmailSendFailed',
+  message: 'Simulated failure: the email could not be sent.',
+};
 
 export interface AcsServiceOptions {
   accessKey: string;
@@ -136,6 +166,9 @@ export function createAcsService(
   let operationLog: Operation[] = [];
   /** The latest operation under each id: a reused Operation-Id is sent again, and this names the last. */
   let operationsById = new Map<string, Operation>();
+  let quirks = defaultAcsQuirks();
+  /** Deterministic stand-in for randomness: every n-th accepted send fails at rate 1/n. */
+  let acceptedCount = 0;
 
   const now = () => ctx.clock.now().getTime();
 
@@ -377,13 +410,25 @@ export function createAcsService(
     if (throttled) return throttled;
 
     const id = requestedId ?? randomUUID();
+    const earlier = requestedId !== undefined ? operationsById.get(id) : undefined;
+    if (earlier && quirks.reusedIdAnswersEarlier) {
+      // Nothing is sent again: the answer describes the earlier operation (a failed one included).
+      return accepted(req, id, statusOf(earlier, at));
+    }
+    acceptedCount += 1;
+    const failsLater =
+      failure === undefined &&
+      quirks.failAfterAccept !== 'none' &&
+      quirks.failAfterAcceptRate > 0 &&
+      acceptedCount % Math.max(1, Math.round(1 / Math.min(1, quirks.failAfterAcceptRate))) === 0;
     const operation: Operation = {
       id,
       acceptedAt: at,
       polls: 0,
       recipients: [...parsed.to, ...parsed.cc, ...parsed.bcc].map((r) => r.address),
-      ...(failure !== undefined
-        ? { failure: { code: 'EmailSendFailed', message: 'Simulated failure: the email could not be sent.' } }
+      ...(failure !== undefined ? { failure: GENERIC_FAILURE } : {}),
+      ...(failsLater
+        ? { failure: quirks.failAfterAccept === 'suppressed' ? SUPPRESSED_FAILURE : GENERIC_FAILURE }
         : {}),
     };
     sendTimes.push(at);
@@ -395,6 +440,10 @@ export function createAcsService(
       return { status: 0, hang: true };
     }
 
+    return accepted(req, id, 'Running');
+  }
+
+  function accepted(req: SimRequest, id: string, status: string): SimResponse {
     const apiVersion = req.url.searchParams.get('api-version') ?? '';
     return {
       status: 202,
@@ -404,7 +453,7 @@ export function createAcsService(
         'retry-after': POLL_RETRY_AFTER_SECONDS,
         'x-ms-request-id': randomUUID(),
       },
-      body: { id, status: 'Running' },
+      body: { id, status },
     };
   }
 
@@ -470,7 +519,26 @@ export function createAcsService(
         recipients: [...op.recipients],
       }));
     },
+    setQuirks(patch) {
+      const next = {
+        ...quirks,
+        ...Object.fromEntries(Object.entries(patch ?? {}).filter(([, v]) => v !== undefined)),
+      };
+      if (!['none', 'generic', 'suppressed'].includes(next.failAfterAccept))
+        throw new Error('failAfterAccept must be none, generic or suppressed');
+      if (!(
+        typeof next.failAfterAcceptRate === 'number' &&
+        next.failAfterAcceptRate >= 0 &&
+        next.failAfterAcceptRate <= 1
+      ))
+        throw new Error('failAfterAcceptRate must be a number from 0 to 1');
+      quirks = { ...next, reusedIdAnswersEarlier: next.reusedIdAnswersEarlier === true };
+      return { ...quirks };
+    },
+    quirks: () => ({ ...quirks }),
     reset() {
+      quirks = defaultAcsQuirks();
+      acceptedCount = 0;
       limits = { ...DEFAULT_LIMITS };
       senderAddresses = options.senderAddresses?.map((a) => a.toLowerCase());
       failures = [];

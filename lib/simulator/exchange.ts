@@ -6,6 +6,7 @@
  * clamp, prefix-matched enums, an empty Identity meaning "all", a 403 of NUL bytes for a missing role, and
  * the "Invalid Operation" error envelope.
  */
+import { createHash } from 'node:crypto';
 import { DAY } from '../core/clock';
 import type { Route, SimRequest, SimResponse } from './contract';
 import { exchangeError, exchangeMissingRole, exchangeUnauthorized } from './errors';
@@ -109,16 +110,14 @@ export function createExchangeService({ clock, tenant }: ExchangeServiceOptions)
     }
     const parameters = (input.Parameters ?? {}) as Params;
     const origin = `https://${req.url.host}`;
+    const paged = (rows: unknown[]) =>
+      serverPage(req, origin, tenant, clock.now().getTime(), body as object, rows);
     try {
       switch (input.CmdletName.toLowerCase()) {
         case 'get-quarantinemessage':
-          return envelope(
-            origin,
-            tenant.tenantId,
-            getQuarantineMessage(parameters, tenant, clock.now().getTime()),
-          );
+          return paged(getQuarantineMessage(parameters, tenant, clock.now().getTime()));
         case 'get-accepteddomain':
-          return envelope(origin, tenant.tenantId, getAcceptedDomain(parameters, tenant));
+          return paged(getAcceptedDomain(parameters, tenant));
         default:
           return exchangeError(
             `The term '${input.CmdletName}' is not recognized as the name of a cmdlet, function, script file, or operable program.`,
@@ -150,7 +149,82 @@ function invalidRequest(message: string): SimResponse {
   });
 }
 
-function envelope(origin: string, tenantId: string, rows: unknown[]): SimResponse {
+const MORE_RESULTS =
+  'There are more results available than currently displayed. To view them, follow the @odata.nextLink.';
+const EXPIRED_CONTINUATION = 'Expired or Invalid pagination request. Default Expiry time is 00:30:00';
+
+/**
+ * OData server-driven paging over one cmdlet answer: with `Prefer: odata.maxpagesize=<n>` (honoured unless
+ * a quirk says otherwise) or the quirk's own server page size, the answer is cut into pages linked by
+ * `@odata.nextLink` (a `$skiptoken` bound to the request body and its issue time), each truncated one
+ * carrying a "more results" warning. A continuation older than its lifetime, or one the quirk expires,
+ * answers 400 "Expired or Invalid pagination request".
+ */
+function serverPage(
+  req: SimRequest,
+  origin: string,
+  tenant: Tenant,
+  now: number,
+  body: object,
+  rows: unknown[],
+): SimResponse {
+  const quirks = tenant.exchangeQuirks;
+  const prefer = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(req.headers['prefer'] ?? '');
+  const size = quirks.honourPrefer && prefer ? Math.max(1, Number(prefer[1])) : quirks.serverPageSize;
+  const bodyKey = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
+  let offset = 0;
+  const token = req.url.searchParams.get('$skiptoken');
+  if (token !== null) {
+    const parsed = readSkipToken(token);
+    const expired =
+      !parsed ||
+      parsed.key !== bodyKey ||
+      now - parsed.issuedAt > quirks.continuationLifetimeMs ||
+      quirks.expireNextContinuations > 0;
+    if (quirks.expireNextContinuations > 0) quirks.expireNextContinuations -= 1;
+    if (expired) {
+      return exchangeError(EXPIRED_CONTINUATION, {
+        type: 'Microsoft.Exchange.Admin.OData.Core.ODataServiceException',
+        details: true,
+      });
+    }
+    offset = parsed.offset;
+  }
+  if (size === undefined || offset + size >= rows.length) {
+    return envelope(origin, tenant.tenantId, rows.slice(offset));
+  }
+  const next = new URL(`${origin}/adminapi/beta/${tenant.tenantId}/InvokeCommand`);
+  const skip = Buffer.from(JSON.stringify({ offset: offset + size, issuedAt: now, key: bodyKey })).toString(
+    'base64url',
+  );
+  next.searchParams.set('$skiptoken', skip);
+  return envelope(origin, tenant.tenantId, rows.slice(offset, offset + size), {
+    nextLink: next.toString(),
+    warnings: [MORE_RESULTS],
+  });
+}
+
+function readSkipToken(token: string): { offset: number; issuedAt: number; key: string } | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (
+      typeof parsed.offset === 'number' &&
+      typeof parsed.issuedAt === 'number' &&
+      typeof parsed.key === 'string'
+    )
+      return { offset: parsed.offset, issuedAt: parsed.issuedAt, key: parsed.key };
+  } catch {
+    // an unreadable token is an invalid pagination request
+  }
+  return undefined;
+}
+
+function envelope(
+  origin: string,
+  tenantId: string,
+  rows: unknown[],
+  more: { nextLink: string; warnings: string[] } | undefined = undefined,
+): SimResponse {
   return {
     status: 200,
     headers: {
@@ -160,7 +234,8 @@ function envelope(origin: string, tenantId: string, rows: unknown[]): SimRespons
     body: {
       '@odata.context': `${origin}/adminapi/beta/${tenantId}/$metadata#Collection(Exchange.GenericHashTable)`,
       'adminapi.warnings@odata.type': '#Collection(String)',
-      '@adminapi.warnings': [],
+      '@adminapi.warnings': more?.warnings ?? [],
+      ...(more ? { '@odata.nextLink': more.nextLink } : {}),
       value: rows,
     },
   };
@@ -376,7 +451,15 @@ function getQuarantineMessage(raw: Params, tenant: Tenant, now: number): unknown
   const when = (r: StoredRow) => (Number.isNaN(r.receivedMs) ? now : r.receivedMs);
   rows.sort((a, b) => when(b) - when(a) || a.seq - b.seq);
   if (pageSize === 0) return [];
-  return rows.slice((page - 1) * pageSize, page * pageSize).map((r) => structuredClone(r.row));
+  const listed = rows.slice((page - 1) * pageSize, page * pageSize).map((r) => structuredClone(r.row));
+  // The quirk: the list leaves the released-to fields empty; a query by Identity shows them.
+  if (tenant.exchangeQuirks.listHidesReleaseFields && byIdentity.length === 0) {
+    for (const row of listed) {
+      if (Array.isArray(row.ReleasedUser)) row.ReleasedUser = [];
+      if (Array.isArray(row.ReleasedBy)) row.ReleasedBy = [];
+    }
+  }
+  return listed;
 }
 
 // ---------------------------------------------------------------- Get-AcceptedDomain

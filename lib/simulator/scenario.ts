@@ -44,11 +44,16 @@
  *   POST   /acs/operation-location  acs.setOperationLocationOrigin {origin?}
  *   GET    /acs/operations          acs.operations()
  *   POST   /acs/reset               acs.reset()
+ *   GET    /exchange/quirks         exchangeQuirks()
+ *   POST   /exchange/quirks         setExchangeQuirks {serverPageSize? (0 clears), honourPrefer?,
+ *                                   continuationLifetimeMs?, expireNextContinuations?, listHidesReleaseFields?}
+ *   POST   /acs/quirks              acs.setQuirks {failAfterAccept? (none|generic|suppressed),
+ *                                   failAfterAcceptRate?, reusedIdAnswersEarlier?}
  *
  * Errors answer 400 {"error":{"code":"BadRequest","message":…}}.
  */
 import type { Clock } from '../core/clock';
-import type { AcsScenario } from './acs';
+import type { AcsQuirks, AcsScenario } from './acs';
 import type { AuditQueryConfig, GraphAuditRecord } from './audit';
 import type {
   CapturedEmail,
@@ -63,7 +68,7 @@ import type {
 import type { NewMessage, QuarantineRow } from './quarantine';
 import type { FaultBook, RequestLog } from './server';
 import type { AdminRights, AppRoleAssignment, RoleAssignment, ServicePrincipal } from './directory';
-import type { AcceptedDomain, Permissions, ReleaseInput, Tenant } from './state';
+import type { AcceptedDomain, ExchangeQuirks, Permissions, ReleaseInput, Tenant } from './state';
 
 export interface AuditQuerySummary {
   id: string;
@@ -115,6 +120,9 @@ export interface ScenarioApi {
   emails(): CapturedEmail[];
   clearEmails(): void;
   acs: AcsScenario;
+  /** The Exchange admin API's inconvenient behaviours, each a switch (see ExchangeQuirks). */
+  setExchangeQuirks(patch: Partial<ExchangeQuirks>): ExchangeQuirks;
+  exchangeQuirks(): ExchangeQuirks;
 }
 
 export interface ScenarioDeps {
@@ -217,6 +225,18 @@ export function createScenarioApi(deps: ScenarioDeps): ScenarioApi {
     emails: () => outbox.list(),
     clearEmails: () => outbox.clear(),
     acs: deps.acs,
+    setExchangeQuirks(patch) {
+      const next = { ...tenant.exchangeQuirks, ...pickDefined(patch) };
+      if (
+        next.serverPageSize !== undefined &&
+        !(Number.isInteger(next.serverPageSize) && next.serverPageSize >= 0)
+      )
+        throw new Error('serverPageSize must be a whole number (0 or absent: no server paging)');
+      if (next.serverPageSize === 0) delete next.serverPageSize;
+      tenant.exchangeQuirks = next;
+      return { ...next };
+    },
+    exchangeQuirks: () => ({ ...tenant.exchangeQuirks }),
   };
 }
 
@@ -356,6 +376,11 @@ export function createScenarioRoutes(api: ScenarioApi, info: () => Record<string
       return ok({});
     }),
     route('GET', /^\/acs\/operations$/, () => ok({ value: api.acs.operations() })),
+    route('GET', /^\/exchange\/quirks$/, () => ok(api.exchangeQuirks())),
+    route('POST', /^\/exchange\/quirks$/, (req) =>
+      ok(api.setExchangeQuirks(json(req) as Partial<ExchangeQuirks>)),
+    ),
+    route('POST', /^\/acs\/quirks$/, (req) => ok(api.acs.setQuirks(json(req) as Partial<AcsQuirks>))),
     route('POST', /^\/acs\/reset$/, () => {
       api.acs.reset();
       return ok({});

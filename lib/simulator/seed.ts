@@ -8,6 +8,13 @@ import type { ScenarioApi } from './scenario';
 export function seedDemo(scenario: ScenarioApi): void {
   const ago = (ms: number) => new Date(scenario.now().getTime() - ms);
 
+  // The least convenient service the wire facts allow, on by default in the demo (docs/wire-contract.md):
+  // Exchange pages on its own (three rows a page, Prefer ignored), continuations expire after 30 minutes,
+  // the list hides who a row was released to, and ACS answers a reused Operation-Id with the earlier
+  // operation. Each is a switch on the scenario API (POST /exchange/quirks, POST /acs/quirks).
+  scenario.setExchangeQuirks({ serverPageSize: 3, honourPrefer: false, listHidesReleaseFields: true });
+  scenario.acs.setQuirks({ reusedIdAnswersEarlier: true });
+
   // Outbound mail held by a transport rule, to two external recipients (fixture rows 1-2).
   const priceList = scenario.addMessage({
     sender: 'megan.bowen@contoso.com',

@@ -92,6 +92,35 @@ export const DEFAULT_MAILBOXES: Record<string, MailboxRegionalSettings> = {
 
 export const DEFAULT_AUDIT_LATENCY_MS = 75 * MINUTE;
 
+/**
+ * Ways the real Exchange may be less convenient than the documentation suggests (docs/wire-contract.md,
+ * Exchange admin API and Get-QuarantineMessage): each a switch a test, the demo or the chaos run flips.
+ */
+export interface ExchangeQuirks {
+  /**
+   * Rows per server-driven page (with an `@odata.nextLink` and a "more results" warning) when the request
+   * has no `Prefer: odata.maxpagesize`; undefined: the whole PageSize in one answer.
+   */
+  serverPageSize?: number;
+  /** Whether `Prefer: odata.maxpagesize=<n>` sets the server page size (true by default). */
+  honourPrefer: boolean;
+  /** How long a nextLink stays valid (30 minutes by default). */
+  continuationLifetimeMs: number;
+  /** The next this many continuations answer 400 "Expired or Invalid pagination request" whatever their age. */
+  expireNextContinuations: number;
+  /** The paged list shows released rows with empty ReleasedUser and ReleasedBy; `-Identity` shows them. */
+  listHidesReleaseFields: boolean;
+}
+
+export function defaultExchangeQuirks(): ExchangeQuirks {
+  return {
+    honourPrefer: true,
+    continuationLifetimeMs: 30 * MINUTE,
+    expireNextContinuations: 0,
+    listHidesReleaseFields: false,
+  };
+}
+
 export interface ReleaseInput {
   networkMessageId: string;
   /** Default: every recipient of the message. */
@@ -112,6 +141,7 @@ export class Tenant {
   private seq = 0;
   auditLatencyMs = DEFAULT_AUDIT_LATENCY_MS;
   acceptedDomains: AcceptedDomain[] = DEFAULT_ACCEPTED_DOMAINS.map((d) => ({ ...d }));
+  exchangeQuirks: ExchangeQuirks = defaultExchangeQuirks();
   readonly queries = new AuditQueryBook(() => this.audit);
   /** Mailboxes by lower-case address; an address not here has no mailbox. */
   readonly mailboxes = new Map<string, MailboxRegionalSettings>(Object.entries(DEFAULT_MAILBOXES));
@@ -223,10 +253,9 @@ export class Tenant {
     if (rows.length === 0) throw new Error(`no quarantined message ${input.networkMessageId}`);
     const all = [...new Set(rows.flatMap((r) => recipientsOf(r.row)))];
     const wanted = (input.recipients ?? all).map(String);
-    // The portal releases a message only to its own recipients.
+    // Release-QuarantineMessage -User may name anyone in the organization, not only the recipients (a copy
+    // to a reviewer): every row of the message then lists them in ReleasedUser.
     const strangers = wanted.filter((w) => !all.some((a) => a.toLowerCase() === w.toLowerCase()));
-    if (strangers.length > 0)
-      throw new Error(`not a recipient of ${input.networkMessageId}: ${strangers.join(', ')}`);
     const system = input.by?.toLowerCase() === 'system';
     const by = system ? undefined : (input.by ?? this.defaultAdmin());
     const atMs = input.at !== undefined ? parseWireDate(input.at) : this.nowMs();
@@ -234,7 +263,7 @@ export class Tenant {
 
     const lower = new Set(wanted.map((w) => w.toLowerCase()));
     for (const r of rows) {
-      const to = recipientsOf(r.row).filter((x) => lower.has(x.toLowerCase()));
+      const to = [...recipientsOf(r.row).filter((x) => lower.has(x.toLowerCase())), ...strangers];
       // A row with no recipient (as seen in the field) is released with the message as a whole.
       if (to.length > 0 || recipientsOf(r.row).length === 0) {
         markReleased(r.row, to, system ? 'System released' : (by as string), system);

@@ -30,7 +30,26 @@ export interface NotificationRecord {
   createdAt: string;
   sentAt?: string;
   lastError?: string;
+  /**
+   * What became of an accepted send (channels that can tell: ACS): awaiting its final status, delivered,
+   * resend (it ended Failed: sent again under a new operation id), failed (the recipient cannot receive
+   * mail, or attempts ran out), or unconfirmed (the service never gave a known final state).
+   */
+  delivery?: 'awaiting' | 'delivered' | 'resend' | 'failed' | 'unconfirmed';
+  deliveredAt?: string;
+  /** Status lookups of the current operation that answered nothing known (404 or an undocumented state). */
+  unknownAnswers?: number;
+  /** Every operation id this notification was sent under, in order (each recorded before its send). */
+  attempts?: string[];
   etag?: string;
+}
+
+/** The operation id of a notification's n-th attempt (n from 1): the first is the notification id itself. */
+export function attemptOperationId(id: string, attempt: number): string {
+  if (attempt <= 1) return id;
+  const hex = createHash('sha256').update(`${id}\nattempt ${attempt}`).digest('hex');
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /**
@@ -49,20 +68,25 @@ export function notificationId(sender: string, units: readonly ReleaseUnit[]): s
 }
 
 function toEntity(record: NotificationRecord) {
-  const { etag: _etag, units, ...rest } = record;
+  const { etag: _etag, units, attempts, ...rest } = record;
   const entity: Record<string, unknown> = {
     partitionKey: releaseRowKey(record.sender),
     rowKey: record.id,
     ...rest,
     units: JSON.stringify(units),
+    attempts: attempts === undefined ? undefined : JSON.stringify(attempts),
   };
   for (const key of Object.keys(entity)) if (entity[key] === undefined) delete entity[key];
   return entity as { partitionKey: string; rowKey: string };
 }
 
 function fromEntity(entity: Record<string, unknown>): NotificationRecord {
-  const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, units, ...rest } = entity;
-  return { ...(rest as unknown as NotificationRecord), units: JSON.parse(String(units)) as ReleaseUnit[] };
+  const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, units, attempts, ...rest } = entity;
+  return {
+    ...(rest as unknown as NotificationRecord),
+    units: JSON.parse(String(units)) as ReleaseUnit[],
+    ...(typeof attempts === 'string' ? { attempts: JSON.parse(attempts) as string[] } : {}),
+  };
 }
 
 export class NotificationsStore {
@@ -107,6 +131,19 @@ export class NotificationsStore {
       queryOptions: { filter },
     })) {
       out.push(fromEntity(entity));
+    }
+    return out;
+  }
+
+  /** Accepted notifications whose final status is not known yet, at most `limit` of them. */
+  async listAwaitingDelivery(limit: number): Promise<NotificationRecord[]> {
+    const out: NotificationRecord[] = [];
+    if (limit <= 0) return out;
+    for await (const entity of this.table.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `delivery eq ${odataString('awaiting')}` },
+    })) {
+      out.push(fromEntity(entity));
+      if (out.length >= limit) break;
     }
     return out;
   }

@@ -43,6 +43,8 @@ export interface ReleaseRow {
   notificationId?: string;
   sendAttempts?: number;
   notifiedAt?: string;
+  /** When the email service confirmed delivery (ACS Succeeded), where it can tell. */
+  deliveredAt?: string;
   updatedAt: string;
 }
 

@@ -103,6 +103,8 @@ interface PlannedRelease {
   latencyMs: number;
 }
 
+const REVIEWER = 'quarantine.reviewer@contoso.com';
+
 interface Message {
   n: number;
   kind: string;
@@ -489,6 +491,43 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   };
 
   /** Applies the workload due before `until`. */
+  let reviewerCopies = false;
+  // A generator of their own, so that the switches leave the seed's workload and faults as they were.
+  const sw = rng(options.seed + 1);
+  /**
+   * The inconvenient service's switches, each turned on and off at random (docs/wire-contract.md):
+   * Exchange's own server pages (Prefer honoured or not), expiring continuations, a list that hides
+   * ReleasedUser, releases copied to a reviewer, ACS operations that fail after their 202, and a reused
+   * Operation-Id answered with the earlier operation. A suppressed recipient is not among them: its unit
+   * is rightly never told, which this run would count as missing.
+   */
+  const flipSwitches = () => {
+    const flip = (name: string) => {
+      const on = sw.chance(0.15);
+      if (on) count(`switch: ${name}`);
+      return on;
+    };
+    if (flip('exchange server pages')) {
+      sim.scenario.setExchangeQuirks({ serverPageSize: sw.pick([0, 2, 5]), honourPrefer: sw.chance(0.5) });
+    }
+    if (flip('continuation expires')) sim.scenario.setExchangeQuirks({ expireNextContinuations: 1 });
+    if (flip('list hides ReleasedUser')) {
+      sim.scenario.setExchangeQuirks({
+        listHidesReleaseFields: !sim.scenario.exchangeQuirks().listHidesReleaseFields,
+      });
+    }
+    if (flip('reviewer copies')) reviewerCopies = !reviewerCopies;
+    if (flip('acs fails after accepting')) {
+      const on = sim.scenario.acs.quirks().failAfterAccept === 'none';
+      sim.scenario.acs.setQuirks({ failAfterAccept: on ? 'generic' : 'none', failAfterAcceptRate: 0.25 });
+    }
+    if (flip('acs reused id answers earlier')) {
+      sim.scenario.acs.setQuirks({
+        reusedIdAnswersEarlier: !sim.scenario.acs.quirks().reusedIdAnswersEarlier,
+      });
+    }
+  };
+
   const applyWorkload = (until: number) => {
     for (const m of messages) {
       if (!m.networkMessageId || m.deleted) continue;
@@ -497,9 +536,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
         if (plan.at >= m.expiresAt) continue;
         sim.scenario.setAuditLatency(plan.latencyMs);
         try {
+          // With the switch on, some releases also send a copy to a reviewer who never was a recipient:
+          // that unit must never be told (it is not in m.released).
+          const copy = reviewerCopies && m.recipients.length > 0 && sw.chance(0.3) ? [REVIEWER] : [];
+          if (copy.length > 0) count('release with a reviewer copy');
           sim.scenario.release({
             networkMessageId: m.networkMessageId,
-            recipients: plan.recipients,
+            recipients: [...plan.recipients, ...copy],
             by: plan.by,
             at: new Date(plan.at),
           });
@@ -569,6 +612,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
         }
       }
 
+      flipSwitches();
       await runJob('snapshot', true);
       await runJob('notify', true);
       if (figures.periods % 24 === 0) {
@@ -583,6 +627,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
     sim.scenario.clearFaults();
     sim.scenario.configureAuditQueries({ hang: false, failNext: 0 });
     sim.scenario.acs.setLimits({ perMinute: 5, perHour: 10 });
+    // Failed deliveries off too (a unit must be deliverable in the end); the other switches stay as they are.
+    sim.scenario.acs.setQuirks({ failAfterAccept: 'none' });
+    sim.scenario.setExchangeQuirks({ expireNextContinuations: 0 });
     spellUntil = {};
     const releasesTable = TableClient.fromConnectionString(azurite.connectionString, 'chaosReleases', {
       allowInsecureConnection: true,

@@ -41,6 +41,8 @@ const completedSnapshot: SnapshotSummary = {
   pages: 1,
   rowsFetched: 3,
   rowsWritten: 3,
+  continuations: 0,
+  restarts: 0,
   skipped: {},
   wireWarnings: {},
   rowsTruncated: 0,

@@ -24,11 +24,23 @@ function snapshotSummary(change: Partial<SnapshotSummary> = {}): SnapshotSummary
     pages: 2,
     rowsFetched: 1200,
     rowsWritten: 1198,
+    continuations: 0,
+    restarts: 0,
     skipped: { 'identity-unparsable': 2 },
     wireWarnings: {},
     rowsTruncated: 0,
     acceptedDomains: 'fresh',
-    releasesSeenEarly: { pages: 1, releasedRows: 5, changedRows: 3, newReleases: 3 },
+    releasesSeenEarly: {
+      pages: 1,
+      releasedRows: 5,
+      changedRows: 3,
+      newReleases: 3,
+      continuations: 0,
+      restarts: 0,
+      identityLookups: 0,
+      identityLookupsWaiting: 0,
+      leftToAudit: 0,
+    },
     durationMs: 41_000,
     ...change,
   };
@@ -208,7 +220,18 @@ describe('run event: a partial run', () => {
     const e = event({
       job: 'snapshot',
       summary: snapshotSummary({
-        releasesSeenEarly: { pages: 0, releasedRows: 0, changedRows: 0, newReleases: 0, error: 'HTTP 503' },
+        releasesSeenEarly: {
+          pages: 0,
+          releasedRows: 0,
+          changedRows: 0,
+          newReleases: 0,
+          continuations: 0,
+          restarts: 0,
+          identityLookups: 0,
+          identityLookupsWaiting: 0,
+          leftToAudit: 0,
+          error: 'HTTP 503',
+        },
       }),
     });
     expect(e).toMatchObject({

@@ -473,5 +473,28 @@ describe('ACS Email emulation', () => {
       expect(scenario.operations()[0].status).toBe('Failed');
       expect(outbox.list()).toHaveLength(0);
     });
+
+    it('GIVEN failAfterAccept suppressed WHEN an email is sent THEN it is accepted, then Failed with a suppressed-recipient error', async () => {
+      scenario.setQuirks({ failAfterAccept: 'suppressed' });
+      const poller = await keyClient().beginSend(message());
+      const error = await rejection(poller.pollUntilDone());
+      expect(String((error as Error).message)).toMatch(/suppressed/);
+      expect(outbox.list()).toHaveLength(0);
+    });
+
+    it('GIVEN reusedIdAnswersEarlier WHEN a failed operation id is sent again THEN the earlier failed operation answers and nothing is sent', async () => {
+      scenario.setQuirks({ reusedIdAnswersEarlier: true });
+      scenario.failNext(202);
+      const operationId = '0b7f6a1e-4c2d-4e8f-9a1b-2c3d4e5f6a7b';
+      await rejection((await keyClient().beginSend(message(), { operationId })).pollUntilDone());
+      const again = await rejection(
+        keyClient()
+          .beginSend(message(), { operationId })
+          .then((p) => p.pollUntilDone()),
+      );
+      expect(String((again as Error).message)).toMatch(/could not be sent/);
+      expect(scenario.operations()).toHaveLength(1);
+      expect(outbox.list()).toHaveLength(0);
+    });
   });
 });

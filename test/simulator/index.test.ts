@@ -158,6 +158,24 @@ describe('the simulator as a whole', () => {
       for (const r of records) expect(Date.parse(r.visibleAt)).toBeLessThanOrEqual(clock.now().getTime());
     });
 
+    it('GIVEN the https mirror THEN the Exchange and ACS switches are flipped over JSON, and a bad value is refused', async () => {
+      const exchange = await api('POST', '/exchange/quirks', { serverPageSize: 7, honourPrefer: false });
+      expect(exchange.status).toBe(200);
+      expect(exchange.json).toMatchObject({ serverPageSize: 7, honourPrefer: false });
+      expect((await api('GET', '/exchange/quirks')).json).toMatchObject({ serverPageSize: 7 });
+      expect(
+        (await api('POST', '/exchange/quirks', { serverPageSize: 0, honourPrefer: true })).json,
+      ).not.toHaveProperty('serverPageSize');
+      expect((await api('POST', '/exchange/quirks', { serverPageSize: -1 })).status).toBe(400);
+      const acs = await api('POST', '/acs/quirks', {
+        failAfterAccept: 'suppressed',
+        reusedIdAnswersEarlier: true,
+      });
+      expect(acs.json).toMatchObject({ failAfterAccept: 'suppressed', reusedIdAnswersEarlier: true });
+      expect((await api('POST', '/acs/quirks', { failAfterAccept: 'sometimes' })).status).toBe(400);
+      sim.scenario.acs.setQuirks({ failAfterAccept: 'none', reusedIdAnswersEarlier: false });
+    });
+
     it('GIVEN the https mirror THEN messages, releases, clock, permissions, faults, requests and emails are driven over JSON', async () => {
       const info = await api('GET', '/');
       expect(info.json).toMatchObject({ urls: sim.urls, tenantId: sim.tenantId, clientId: sim.clientId });

@@ -29,6 +29,8 @@ export interface GraphAuditQueryDependencies {
   settings: Pick<Settings, 'graphApiUrl' | 'auditApiVersion' | 'audit'>;
   /** Wait between polls of a running query (default 15 s). */
   pollIntervalMs?: number;
+  /** Records pages read of one query before giving up (default MAX_AUDIT_PAGES_PER_QUERY). */
+  maxPages?: number;
 }
 
 type ApiVersion = 'v1.0' | 'beta';
@@ -201,7 +203,18 @@ export class GraphAuditQuerySource implements AuditSource {
     const { logger, clock } = this.deps;
     const open = state.open as OpenQuery;
     let path = `/security/auditLog/queries/${encodeURIComponent(open.id)}/records?$top=${PAGE_SIZE}`;
+    // Bounded as the Exchange pager is: a page cap above any real query, and a nextLink given twice stops.
+    const followed = new Set<string>();
     for (;;) {
+      const maxPages = this.deps.maxPages ?? MAX_AUDIT_PAGES_PER_QUERY;
+      if (run.result.pages >= maxPages) {
+        this.fail(
+          run,
+          `still had pages after ${maxPages}; stopped (a query holds at most 1,000,000 records)`,
+        );
+        run.result.state = 'failed';
+        return;
+      }
       const page = await this.call(open.apiVersion, path);
       if (isFailure(page) && page.kind === 'gone') {
         // Its results are gone (expired): the next run queries the window again.
@@ -239,6 +252,15 @@ export class GraphAuditQuerySource implements AuditSource {
         run.result.state = 'failed';
         return;
       }
+      if (followed.has(link)) {
+        this.fail(
+          run,
+          `Graph answered page ${run.result.pages} with a nextLink it had already given; stopped`,
+        );
+        run.result.state = 'failed';
+        return;
+      }
+      followed.add(link);
       path = link;
     }
 
@@ -517,6 +539,9 @@ function isState(value: unknown): value is GraphAuditQueryState {
 function isoSeconds(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.000Z$/, 'Z');
 }
+
+/** Pages of one query's records read before giving up: 1,000,000 records per query at the page size, and more. */
+export const MAX_AUDIT_PAGES_PER_QUERY = Math.ceil(1_000_000 / PAGE_SIZE) + 10;
 
 /** Microsoft Graph's own hosts (global and national clouds): their nextLinks are rebased, not refused. */
 const PUBLIC_GRAPH_HOSTS = new Set([

@@ -3,6 +3,7 @@ import { DAY, type Clock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import type { StateStore } from '../../store/state-store';
 import type { ExchangeAdminApi } from './admin-api';
+import { readWholeListing } from './paging';
 
 /**
  * The tenant's own domains: the notifier emails a sender only when the sender's domain is one of them
@@ -140,8 +141,9 @@ async function fetchAcceptedDomains(
 ): Promise<{ source: 'exchange' | 'graph'; domains: AcceptedDomain[] }> {
   let exchangeError: Error;
   try {
-    const result = await deps.exchange.invoke('Get-AcceptedDomain', {});
-    const domains = mapAcceptedDomainRows(result.rows);
+    // Followed through server pages (a tenant may have many domains), restarted if a continuation expires.
+    const rows = await readWholeListing(deps.exchange, 'Get-AcceptedDomain', {}, undefined, deps.logger);
+    const domains = mapAcceptedDomainRows(rows);
     if (domains.length > 0) return { source: 'exchange', domains };
     exchangeError = new Error('Get-AcceptedDomain listed no domains');
   } catch (error) {

@@ -65,6 +65,7 @@ export type ExchangeErrorKind =
   | 'unavailable' // 429/5xx still answered after retries
   | 'gave-up' // the retry budget ran out
   | 'unexpected-answer' // 2xx that is not the documented envelope
+  | 'expired-continuation' // 400 "Expired or Invalid pagination request" on a nextLink: re-read from page 1
   | 'network'; // no answer at all (DNS, TLS, refused) after retries
 
 /** One typed error for every way the admin API can fail, carrying the message that helps. */
@@ -107,6 +108,15 @@ export const TRANSIENT_ERROR_NAMES = [
 ] as const;
 
 const CONCURRENCY_TEXT = /maximum number of concurrent requests/i;
+/** What a replayed or stale nextLink answers (docs/wire-contract.md, Exchange admin API). */
+const EXPIRED_CONTINUATION = /expired or invalid pagination request/i;
+
+/** The page size asked of the server (`Prefer: odata.maxpagesize`): the cmdlet's PageSize within 1..1000. */
+export function preferredPageSize(parameters: Record<string, unknown>): number {
+  const raw = Object.entries(parameters).find(([k]) => k.toLowerCase() === 'pagesize')?.[1];
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
+  return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : 1000;
+}
 
 /** Whether an answer is worth retrying. Pure: exported for tests and for the retry strategy. */
 export function classifyExchangeAnswer(
@@ -158,6 +168,13 @@ export function translateErrorAnswer(
   const useful = usefulErrorMessage(bodyText);
   const said = useful.message ? ` Exchange said: ${useful.message}` : '';
   const base = { cmdlet, status, serviceMessage: useful.message, serviceErrorType: useful.type };
+  if (status === 400 && EXPIRED_CONTINUATION.test(stripNul(bodyText ?? ''))) {
+    return new ExchangeApiError(
+      `Exchange admin API refused a continuation of ${cmdlet} (HTTP 400): the nextLink expired or is invalid; ` +
+        `the listing is read again from its first page.${said}`,
+      { ...base, kind: 'expired-continuation' },
+    );
+  }
   if (status === 401) {
     return new ExchangeApiError(
       `Exchange admin API refused the app's token for ${cmdlet} (HTTP 401): the app lacks the Exchange.ManageAsApp ` +
@@ -249,12 +266,17 @@ export class ExchangeAdminApi {
     this.pipeline.addPolicy(originGuardPolicy('exchange', origin, options.logger), { afterPhase: 'Sign' });
   }
 
-  /** Runs one cmdlet. `parameters` defaults to `{}` (never null: the service wants an object). */
+  /**
+   * Runs one cmdlet. `parameters` defaults to `{}` (never null: the service wants an object). With
+   * `nextLink`, the same cmdlet and headers are sent to that continuation (a server-driven page), which
+   * must be on the configured Exchange origin.
+   */
   async invoke(
     cmdlet: string,
     parameters: Record<string, unknown> = {},
-    options: { abortSignal?: AbortSignal } = {},
+    options: { abortSignal?: AbortSignal; nextLink?: string } = {},
   ): Promise<InvokeResult> {
+    const url = options.nextLink === undefined ? this.url : this.continuationUrl(cmdlet, options.nextLink);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.maxRetryMs);
     const onCallerAbort = () => deadline.abort();
@@ -262,11 +284,13 @@ export class ExchangeAdminApi {
     const started = this.clock.now().getTime();
 
     const request = createPipelineRequest({
-      url: this.url,
+      url,
       method: 'POST',
       headers: createHttpHeaders({
         'Content-Type': 'application/json',
         Accept: 'application/json',
+        // Without it the server pages on its own, at a size nobody documents (possibly below PageSize).
+        Prefer: `odata.maxpagesize=${preferredPageSize(parameters ?? {})}`,
         // What the ExchangeOnlineManagement module sends; routes the call to the tenant's system mailbox.
         'X-AnchorMailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${this.tenantId}`,
       }),
@@ -308,9 +332,30 @@ export class ExchangeAdminApi {
     this.logger?.info('Exchange admin API answered', {
       cmdlet,
       rows: result.rows.length,
+      continuation: options.nextLink !== undefined,
       ms: this.clock.now().getTime() - started,
     });
     return result;
+  }
+
+  /** A nextLink to follow: absolute or relative, always on the InvokeCommand endpoint's origin. */
+  private continuationUrl(cmdlet: string, nextLink: string): string {
+    let next: URL;
+    try {
+      next = new URL(nextLink, this.url);
+    } catch {
+      throw new ExchangeApiError(`Exchange admin API answered ${cmdlet} with an unreadable nextLink.`, {
+        kind: 'unexpected-answer',
+        cmdlet,
+      });
+    }
+    if (next.origin !== new URL(this.url).origin) {
+      throw new ExchangeApiError(
+        `Exchange admin API answered ${cmdlet} with a nextLink to another origin (${next.origin}); not followed.`,
+        { kind: 'unexpected-answer', cmdlet },
+      );
+    }
+    return next.toString();
   }
 
   /**

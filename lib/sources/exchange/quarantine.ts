@@ -1,17 +1,26 @@
 import type { QuarantinedMessage } from '../../core/domain';
 import type { Logger } from '../../core/log';
 import type { ExchangeAdminApi } from './admin-api';
+import {
+  identityOf,
+  newPagingStats,
+  restartingOnExpiry,
+  serverPages,
+  type ExchangePagingStats,
+} from './paging';
 
 /**
  * Get-QuarantineMessage, paged and mapped (docs/wire-contract.md, Exchange admin API and
  * Get-QuarantineMessage).
  *
- * Paging uses the cmdlet's own Page/PageSize: there is no total count and a short page is the only end
- * signal. Both received dates are ALWAYS sent (without them the cmdlet silently returns 16 days, not
+ * Paging uses the cmdlet's own Page/PageSize: there is no total count and a short page without a
+ * nextLink is the only end signal; server-driven pages (nextLink) are followed within each Page. Both received dates are ALWAYS sent (without them the cmdlet silently returns 16 days, not
  * 30), and EntityType is never sent (it answers 403 to Security Reader).
  */
 
 export const QUARANTINE_PAGE_SIZE = 1000;
+/** The cmdlet's documented range for Page (and PageSize): 1..1000. */
+export const QUARANTINE_MAX_PAGE = 1000;
 /** Exchange keeps (and answers for) at most this far back; older StartReceivedDate values are ignored. */
 export const QUARANTINE_MAX_LOOKBACK_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -22,18 +31,23 @@ export interface QuarantinePageQuery {
   end: Date;
   /** Further cmdlet parameters, e.g. `{ ReleaseStatus: 'Released' }`. Never EntityType, dates or paging. */
   filters?: Record<string, unknown>;
+  /** 1..1000 (default 1000). */
   pageSize?: number;
-  /** A safety stop against a service that ignores `Page` (default 10,000 pages = 10 million rows). */
+  /** A safety stop below the cmdlet's own limit of 1000 pages. */
   maxPages?: number;
+  /** Filled as the listing goes: requests, continuations followed, restarts. */
+  stats?: ExchangePagingStats;
 }
 
 export interface QuarantinePage {
-  /** 1-based page number as sent. */
+  /** 1-based cmdlet page number as sent. */
   page: number;
+  /** 0 for the cmdlet page's first server page, n for the n-th nextLink followed within it. */
+  continuation: number;
   rows: unknown[];
-  /** `@adminapi.warnings` of this page. */
+  /** `@adminapi.warnings` of this server page. */
   warnings: string[];
-  /** True when this is the last page (a short page). */
+  /** True when this is the last page of the listing (a short, unflagged page without a nextLink). */
   last: boolean;
 }
 
@@ -42,11 +56,13 @@ export function exchangeDate(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$10000Z');
 }
 
-const RESERVED = ['entitytype', 'page', 'pagesize', 'startreceiveddate', 'endreceiveddate'];
+const RESERVED = ['entitytype', 'page', 'pagesize', 'startreceiveddate', 'endreceiveddate', 'identity'];
 
 /**
- * Yields Get-QuarantineMessage one page at a time: the caller stores a page before asking for the next,
- * so memory holds one page whatever the quarantine's size.
+ * Yields Get-QuarantineMessage one server page at a time: the caller stores a page before asking for the
+ * next, so memory holds one page whatever the quarantine's size. A page with a nextLink or with warnings
+ * is never the last (docs/wire-contract.md, Exchange admin API); an expired continuation restarts the
+ * listing from Page 1.
  */
 export async function* fetchQuarantinePages(
   exchange: Pick<ExchangeAdminApi, 'invoke'>,
@@ -54,7 +70,10 @@ export async function* fetchQuarantinePages(
   logger?: Logger,
 ): AsyncGenerator<QuarantinePage, void, undefined> {
   const pageSize = query.pageSize ?? QUARANTINE_PAGE_SIZE;
-  const maxPages = query.maxPages ?? 10_000;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > QUARANTINE_MAX_PAGE) {
+    throw new Error(`Get-QuarantineMessage PageSize must be 1..${QUARANTINE_MAX_PAGE}, not ${pageSize}`);
+  }
+  const maxPages = Math.min(query.maxPages ?? QUARANTINE_MAX_PAGE, QUARANTINE_MAX_PAGE);
   const filters = query.filters ?? {};
   const reserved = Object.keys(filters).find((k) => RESERVED.includes(k.toLowerCase()));
   if (reserved)
@@ -64,45 +83,58 @@ export async function* fetchQuarantinePages(
       `Get-QuarantineMessage window is empty: ${query.start.toISOString()} .. ${query.end.toISOString()}`,
     );
   }
+  const stats = query.stats ?? newPagingStats();
 
-  let previousFirstIdentity: unknown;
-  for (let page = 1; page <= maxPages; page++) {
-    const result = await exchange.invoke('Get-QuarantineMessage', {
-      ...filters,
-      StartReceivedDate: exchangeDate(query.start),
-      EndReceivedDate: exchangeDate(query.end),
-      PageSize: pageSize,
-      Page: page,
-    });
-    if (result.warnings.length > 0 || result.nextLink) {
-      logger?.warn('Exchange flagged a Get-QuarantineMessage page (possible truncation)', {
-        page,
-        warnings: result.warnings.length,
-        nextLink: result.nextLink !== undefined,
-      });
+  const listing = async function* (): AsyncGenerator<QuarantinePage, void, undefined> {
+    let previousFirstIdentity: unknown;
+    for (let page = 1; page <= maxPages; page++) {
+      const parameters = {
+        ...filters,
+        StartReceivedDate: exchangeDate(query.start),
+        EndReceivedDate: exchangeDate(query.end),
+        PageSize: pageSize,
+        Page: page,
+      };
+      let rowsInPage = 0;
+      let continuation = 0;
+      let ended = false;
+      for await (const result of serverPages(exchange, 'Get-QuarantineMessage', parameters, stats)) {
+        if (continuation === 0) {
+          // A service that ignored Page would answer page 1 forever; stop instead of storing it again and again.
+          const firstIdentity = identityOf(result.rows[0]);
+          if (page > 1 && firstIdentity !== undefined && firstIdentity === previousFirstIdentity) {
+            throw new Error(
+              `Get-QuarantineMessage answered page ${page} with the rows of page ${page - 1}: paging is ignored`,
+            );
+          }
+          previousFirstIdentity = firstIdentity;
+        }
+        rowsInPage += result.rows.length;
+        if (result.warnings.length > 0 || result.nextLink) {
+          logger?.info('Exchange truncated a Get-QuarantineMessage page; reading on', {
+            page,
+            continuation,
+            warnings: result.warnings.length,
+            nextLink: result.nextLink !== undefined,
+          });
+        }
+        // The end: no nextLink, no "more results" warning, and fewer rows than asked for (or none at all,
+        // whatever the warnings say: an empty page has nothing after it to read).
+        const last =
+          result.nextLink === undefined &&
+          (rowsInPage === 0 || (result.warnings.length === 0 && rowsInPage < pageSize));
+        yield { page, continuation, rows: result.rows, warnings: result.warnings, last };
+        ended = last;
+        continuation += 1;
+      }
+      if (ended) return;
     }
-    // A service that ignored Page would answer page 1 forever; stop instead of storing it again and again.
-    const firstIdentity = identityOf(result.rows[0]);
-    if (
-      page > 1 &&
-      result.rows.length > 0 &&
-      firstIdentity !== undefined &&
-      firstIdentity === previousFirstIdentity
-    ) {
-      throw new Error(
-        `Get-QuarantineMessage answered page ${page} with the rows of page ${page - 1}: paging is ignored`,
-      );
-    }
-    previousFirstIdentity = firstIdentity;
-    const last = result.rows.length < pageSize;
-    yield { page, rows: result.rows, warnings: result.warnings, last };
-    if (last) return;
-  }
-  throw new Error(`Get-QuarantineMessage still had full pages after ${maxPages} pages; stopped`);
-}
-
-function identityOf(row: unknown): unknown {
-  return typeof row === 'object' && row !== null ? (row as Record<string, unknown>).Identity : undefined;
+    throw new Error(
+      `Get-QuarantineMessage still had full pages after ${maxPages} pages of ${pageSize} (the cmdlet's Page ` +
+        `stops at ${QUARANTINE_MAX_PAGE}); stopped`,
+    );
+  };
+  yield* restartingOnExpiry('Get-QuarantineMessage', listing, stats, logger);
 }
 
 // --- Mapping one row ---------------------------------------------------------------------------------
@@ -331,4 +363,22 @@ class RowReader {
     }
     return new Date(parsed).toISOString();
   }
+}
+
+/**
+ * `Get-QuarantineMessage -Identity <Identity>`: the one row of that Identity, whose ReleasedUser and
+ * ReleasedBy the paged list may leave empty (docs/wire-contract.md, Get-QuarantineMessage). An empty or
+ * unknown Identity makes the cmdlet answer ALL messages, so an empty one is never sent, only the first
+ * server page is read, and only a row of exactly that Identity is taken; undefined when there is none.
+ */
+export async function fetchQuarantineRowByIdentity(
+  exchange: Pick<ExchangeAdminApi, 'invoke'>,
+  identity: string,
+): Promise<unknown> {
+  const wanted = identity.trim();
+  if (wanted === '' || !parseIdentity(wanted)) {
+    throw new Error('Get-QuarantineMessage -Identity needs a full GUID\\GUID Identity; none was sent');
+  }
+  const result = await exchange.invoke('Get-QuarantineMessage', { Identity: wanted });
+  return result.rows.find((row) => String(identityOf(row) ?? '').toLowerCase() === wanted.toLowerCase());
 }

@@ -26,13 +26,14 @@ describe('qrn permissions: grants the managed identity exactly what the app need
     expect(out.stdout).toContain('[would grant]   AuditLogsQuery.Read.All on Microsoft Graph');
     expect(out.stdout).toContain('[would grant]   Exchange.ManageAsApp on Office 365 Exchange Online');
     expect(out.stdout).toContain('[would grant]   Security Reader directory role (tenant-wide)');
+    expect(out.stdout).toContain('[would grant]   Domain.Read.All on Microsoft Graph');
     expect(out.stdout).toContain('[not requested] Mail.Send on Microsoft Graph');
     expect(out.stdout).toContain('Nothing was changed.');
     expect(writes(world)).toEqual([]);
     expect(world.simulator.scenario.directory()).toEqual(before);
   });
 
-  it('GIVEN nothing granted WHEN run THEN the three grants are made, doctor then passes, and a second run changes nothing', async () => {
+  it('GIVEN nothing granted WHEN run THEN the four grants are made (Domain.Read.All for the accepted-domains route), doctor then passes, and a second run changes nothing', async () => {
     world = await startWorld();
     world.simulator.scenario.setPermissions(NO_PERMISSIONS);
     const failing = await qrn(world, ['doctor']);
@@ -41,8 +42,9 @@ describe('qrn permissions: grants the managed identity exactly what the app need
     world.simulator.scenario.clearRequests();
     const first = await qrn(world, ['permissions', '--principal-id', world.simulator.appPrincipalId]);
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain('3 granted, 0 already present.');
+    expect(first.stdout).toContain('4 granted, 0 already present.');
     expect(writes(world).map((r) => `${r.method} ${r.path}`)).toEqual([
+      expect.stringMatching(/^POST \/v1\.0\/servicePrincipals\/[^/]+\/appRoleAssignedTo$/),
       expect.stringMatching(/^POST \/v1\.0\/servicePrincipals\/[^/]+\/appRoleAssignedTo$/),
       expect.stringMatching(/^POST \/v1\.0\/servicePrincipals\/[^/]+\/appRoleAssignedTo$/),
       'POST /v1.0/roleManagement/directory/roleAssignments',
@@ -57,7 +59,7 @@ describe('qrn permissions: grants the managed identity exactly what the app need
       exchangeManageAsApp: true,
       securityReader: true,
       auditLogsQuery: true,
-      domainRead: false,
+      domainRead: true,
       mailSend: false,
       mailboxSettingsRead: false, // optional: granted only with --mailbox-settings
     });
@@ -69,7 +71,7 @@ describe('qrn permissions: grants the managed identity exactly what the app need
     world.simulator.scenario.clearRequests();
     const second = await qrn(world, ['permissions', '--principal-id', world.simulator.appPrincipalId]);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('0 granted, 3 already present.');
+    expect(second.stdout).toContain('0 granted, 4 already present.');
     expect(second.stdout).not.toContain('[granted]');
     expect(writes(world)).toEqual([]);
   });
@@ -111,7 +113,7 @@ describe('qrn permissions: grants the managed identity exactly what the app need
       'HTTP 403 Authorization_RequestDenied: Insufficient privileges to complete the operation.',
     );
     expect(out.stdout).toContain('fix: Run it signed in as a Privileged Role Administrator');
-    expect(out.stdout).toContain('2 granted, 0 already present, 1 failed.');
+    expect(out.stdout).toContain('3 granted, 0 already present, 1 failed.');
   });
 
   it('GIVEN it runs with the app’s own credential THEN Graph refuses and it says to sign in as an administrator', async () => {

@@ -613,6 +613,81 @@ describe('GIVEN a records page whose @odata.nextLink points away from the config
   });
 });
 
+describe('GIVEN records pages that never end', () => {
+  let graph: ServedRoutes | undefined;
+  afterEach(async () => graph?.close());
+
+  it.each([
+    ['the same nextLink again', false, /already given/, 2],
+    ['a fresh nextLink beyond the page cap', true, /still had pages after 5/, 5],
+  ])(
+    'GIVEN %s THEN paging stops with a note, instead of reading forever, and the window is not covered',
+    async (_name, freshLinks, note, pages) => {
+      let served = 0;
+      const routes: Route[] = [
+        {
+          method: 'POST',
+          path: /^\/v1\.0\/security\/auditLog\/queries$/,
+          auth: 'none',
+          handle: () => ({ status: 201, body: { id: 'q1', status: 'notStarted' } }),
+        },
+        {
+          method: 'GET',
+          path: /^\/v1\.0\/security\/auditLog\/queries\/q1$/,
+          auth: 'none',
+          handle: () => ({
+            status: 200,
+            body: { id: 'q1', status: 'succeeded', isRecordCountLimitExceeded: false },
+          }),
+        },
+        {
+          method: 'GET',
+          path: /^\/v1\.0\/security\/auditLog\/queries\/q1\/records$/,
+          auth: 'none',
+          handle: () => ({
+            status: 200,
+            body: {
+              value: [{ id: 'r1' }],
+              '@odata.nextLink': `${graph!.origin}/v1.0/security/auditLog/queries/q1/records?$skiptoken=${
+                freshLinks ? ++served : 'same'
+              }`,
+            },
+          }),
+        },
+      ];
+      graph = await serveRoutes(routes);
+      const clock = new ManualClock(START);
+      const credential = {
+        getToken: async () => ({ token: 'secret-token', expiresOnTimestamp: Date.now() + HOUR }),
+      };
+      const tables = openTables(
+        { kind: 'connectionString', connectionString: process.env.TEST_TABLES_CONNECTION_STRING as string },
+        'aud' + randomBytes(5).toString('hex'),
+        credential,
+      );
+      await ensureTables(tables);
+      const state = new StateStore(tables.state, clock);
+      const result = await new GraphAuditQuerySource({
+        graph: createGraphClient(graph.origin, credential),
+        state,
+        clock,
+        logger: new MemoryLogger(),
+        maxPages: 5,
+        settings: {
+          graphApiUrl: graph.origin,
+          auditApiVersion: 'v1.0',
+          audit: { lookbackHours: 24, pollSeconds: 240, stuckMinutes: 180 },
+        },
+      }).collect(async () => undefined);
+      expect(result).toMatchObject({ state: 'failed', pages });
+      expect(result.notes.some((n) => note.test(n))).toBe(true);
+      expect(graph.requests.filter((r) => r.url.pathname.endsWith('/records'))).toHaveLength(pages);
+      const stored = await state.read<GraphAuditQueryState>(GRAPH_AUDIT_STATE_JOB, GRAPH_AUDIT_STATE_KEY);
+      expect(stored?.coveredUntil).toBeUndefined();
+    },
+  );
+});
+
 describe('GIVEN state that no longer matches Graph', () => {
   it('THEN an open query Graph does not know (404) is replaced in the same run', async () => {
     const h = await harness();

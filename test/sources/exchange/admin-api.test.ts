@@ -290,3 +290,91 @@ describe('Retry classification', () => {
     expect(classifyExchangeAnswer(status, body)).toBe(expected);
   });
 });
+
+describe('Exchange admin API: server-driven paging on the wire', () => {
+  test('GIVEN any call THEN it asks for the PageSize as the server page (Prefer: odata.maxpagesize), 1000 when the cmdlet has none', async () => {
+    const { client, http } = api([
+      { status: 200, body: envelope([]) },
+      { status: 200, body: envelope([]) },
+    ]);
+    await client.invoke('Get-QuarantineMessage', { PageSize: 250, Page: 1 });
+    await client.invoke('Get-AcceptedDomain', {});
+    expect(http.requests.map((r) => r.headers['prefer'])).toEqual([
+      'odata.maxpagesize=250',
+      'odata.maxpagesize=1000',
+    ]);
+  });
+
+  test('GIVEN a nextLink THEN the continuation is sent to it with the same body and headers (X-AnchorMailbox, Prefer)', async () => {
+    const next = `https://outlook.office365.com/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=abc`;
+    const { client, http } = api([{ status: 200, body: envelope([{ Identity: 'b' }]) }]);
+    const result = await client.invoke(
+      'Get-QuarantineMessage',
+      { PageSize: 1000, Page: 2 },
+      { nextLink: next },
+    );
+    expect(result.rows).toEqual([{ Identity: 'b' }]);
+    expect(http.requests[0].url).toBe(next);
+    expect(http.requests[0].body).toEqual({
+      CmdletInput: { CmdletName: 'Get-QuarantineMessage', Parameters: { PageSize: 1000, Page: 2 } },
+    });
+    expect(http.requests[0].headers['x-anchormailbox']).toBe(
+      `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${TENANT}`,
+    );
+    expect(http.requests[0].headers['prefer']).toBe('odata.maxpagesize=1000');
+  });
+
+  test('GIVEN a nextLink to another origin THEN it is not followed (the token stays with Exchange)', async () => {
+    const { client, http } = api([]);
+    const error = await failure(
+      client.invoke('Get-QuarantineMessage', {}, { nextLink: 'https://evil.example/adminapi/next' }),
+    );
+    expect(error.kind).toBe('unexpected-answer');
+    expect(http.requests).toHaveLength(0);
+  });
+
+  test('GIVEN a continuation answering 400 "Expired or Invalid pagination request" THEN the error says so as its own kind, without retrying', async () => {
+    const body = JSON.stringify({
+      error: {
+        code: 'BadRequest',
+        message: 'Invalid Operation',
+        details: [
+          {
+            code: 'Client',
+            message:
+              '|ODataServiceException|Expired or Invalid pagination request. Default Expiry time is 00:30:00',
+          },
+        ],
+      },
+    });
+    const { client, http } = api([{ status: 400, body }]);
+    const error = await failure(
+      client.invoke('Get-QuarantineMessage', {}, { nextLink: 'https://outlook.office365.com/next' }),
+    );
+    expect(error.kind).toBe('expired-continuation');
+    expect(http.requests).toHaveLength(1);
+  });
+});
+
+describe('recorded shapes: server-driven paging', () => {
+  test('GIVEN a truncated page THEN its rows, its nextLink and its "more results" warning are read', async () => {
+    const { client } = api([
+      { status: 200, body: fixtureText('exchange/get-quarantinemessage.truncated-page.json') },
+    ]);
+    const result = await client.invoke('Get-QuarantineMessage', { PageSize: 1000, Page: 1 });
+    expect(result.rows).toHaveLength(2);
+    expect(result.nextLink).toMatch(/\$skiptoken=/);
+    expect(result.warnings).toEqual([expect.stringMatching(/more results available/)]);
+  });
+
+  test('GIVEN the expired-continuation answer THEN it is told apart from other 400s', async () => {
+    const { client } = api([
+      { status: 400, body: fixtureText('exchange/error-400-expired-continuation.json') },
+    ]);
+    const error = await failure(
+      client.invoke('Get-QuarantineMessage', {}, { nextLink: 'https://outlook.office365.com/next' }),
+    );
+    expect(error.kind).toBe('expired-continuation');
+    expect(error.serviceMessage).toMatch(/Expired or Invalid pagination request/);
+  });
+});
