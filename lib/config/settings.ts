@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { canonicalAddress } from '../core/address';
 
 /**
  * Every setting the app reads, validated once at start. Nothing else in the code base reads
@@ -330,7 +331,15 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     name: 'NOTIFY_REDIRECT_TO',
     meaning: 'Pilot: send every notification to this administrator address instead of the sender.',
     fix: 'use one email address',
-    schema: z.string().trim().regex(EMAIL, 'must be an email address'),
+    // The canonical form (lib/core/address.ts) is what is sent to.
+    schema: z
+      .string()
+      .trim()
+      .transform(
+        (v, ctx) =>
+          canonicalAddress(v) ??
+          (ctx.addIssue({ code: 'custom', message: 'must be an email address' }), z.NEVER),
+      ),
   },
   {
     name: 'NOTIFY_ALLOWED_SENDERS',

@@ -17,7 +17,7 @@ import {
 import type { ReleaseRow, ReleasesStore } from '../store/releases-store';
 import type { StateStore } from '../store/state-store';
 import { recordSuccessfulRun } from './last-run';
-import { decideOutbound, senderInScope, type SkipReason, type TenantDomains } from './outbound';
+import { decideOutbound, senderInScope, senderOf, type SkipReason, type TenantDomains } from './outbound';
 
 export interface NotifyDependencies {
   settings: Settings;
@@ -321,7 +321,8 @@ function joinFields(message: QuarantinedMessage[]) {
   const first = message.find((m) => m.senderAddress) ?? message[0];
   const recipients = [...new Set(message.flatMap((m) => m.recipients))];
   return {
-    sender: first.senderAddress.toLowerCase(),
+    // The one canonical address that was checked is the one sent to; unusable text is kept for the report.
+    sender: senderOf(message).sender ?? first.senderAddress.toLowerCase(),
     originalRecipients: recipients,
     subject: first.subject,
     receivedAt: first.receivedAt,

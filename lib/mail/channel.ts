@@ -3,6 +3,7 @@
  * sendMail). The notify job records the operation id before `send` and, after a crash, asks `status`
  * before sending again (design decision 4).
  */
+import { canonicalAddress } from '../core/address';
 import { cleanLine } from './compose';
 
 export interface OutgoingEmail {
@@ -39,6 +40,15 @@ export interface EmailChannel {
    * 5xx, throttled): the caller must then decide nothing and ask again later, never resend.
    */
   status(operationId: string): Promise<OperationState>;
+}
+
+/**
+ * The last gate before a send: only a canonical address (lib/core/address.ts) is ever emailed. Anything
+ * else is refused permanently here, whatever code path produced it.
+ */
+export function refuseUnusableRecipient(email: OutgoingEmail): SendOutcome | undefined {
+  if (canonicalAddress(email.to) === email.to) return undefined;
+  return { kind: 'failed', permanent: true, reason: 'recipient address not usable' };
 }
 
 /** How long one send or status request may take before it counts as a transient failure. */
