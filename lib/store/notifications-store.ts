@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
-import { releaseRowKey } from './releases-store';
+import { hashedKey, legacyEncodedKey } from './keys';
 
 /**
  * The notifications table: one row per email, recorded BEFORE it is sent (design decision 4).
@@ -31,6 +31,13 @@ export interface NotificationRecord {
   sentAt?: string;
   lastError?: string;
   etag?: string;
+  /** The PartitionKey the record was read under (records written before keys were hashed keep theirs). */
+  storedPartitionKey?: string;
+}
+
+/** The PartitionKey of a sender: a hash, never the address itself (lib/store/keys.ts). */
+export function senderPartitionKey(sender: string): string {
+  return hashedKey(sender.toLowerCase());
 }
 
 /**
@@ -49,9 +56,9 @@ export function notificationId(sender: string, units: readonly ReleaseUnit[]): s
 }
 
 function toEntity(record: NotificationRecord) {
-  const { etag: _etag, units, ...rest } = record;
+  const { etag: _etag, units, storedPartitionKey, ...rest } = record;
   const entity: Record<string, unknown> = {
-    partitionKey: releaseRowKey(record.sender),
+    partitionKey: storedPartitionKey ?? senderPartitionKey(record.sender),
     rowKey: record.id,
     ...rest,
     units: JSON.stringify(units),
@@ -61,15 +68,25 @@ function toEntity(record: NotificationRecord) {
 }
 
 function fromEntity(entity: Record<string, unknown>): NotificationRecord {
-  const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, units, ...rest } = entity;
-  return { ...(rest as unknown as NotificationRecord), units: JSON.parse(String(units)) as ReleaseUnit[] };
+  const { partitionKey, rowKey: _rk, timestamp: _ts, units, ...rest } = entity;
+  const record = {
+    ...(rest as unknown as NotificationRecord),
+    units: JSON.parse(String(units)) as ReleaseUnit[],
+  };
+  if (partitionKey !== senderPartitionKey(record.sender)) record.storedPartitionKey = String(partitionKey);
+  return record;
 }
 
 export class NotificationsStore {
   constructor(private readonly table: TableClient) {}
 
   async get(sender: string, id: string): Promise<NotificationRecord | undefined> {
-    const entity = await getEntityOrUndefined<Record<string, unknown>>(this.table, releaseRowKey(sender), id);
+    const legacy = legacyEncodedKey(sender);
+    const entity =
+      (await getEntityOrUndefined<Record<string, unknown>>(this.table, senderPartitionKey(sender), id)) ??
+      (legacy === undefined
+        ? undefined
+        : await getEntityOrUndefined<Record<string, unknown>>(this.table, legacy, id));
     return entity ? fromEntity(entity) : undefined;
   }
 
