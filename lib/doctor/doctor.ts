@@ -7,6 +7,7 @@ import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
 import { graphFailure } from '../sources/graph-errors';
 import { TABLE_NAMES } from '../store/tables';
+import { checkSetAside } from './set-aside-check';
 
 /**
  * `qrn doctor`: checks every setting, signs in for each resource, and makes the smallest real call to each
@@ -128,6 +129,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
     report(await checkAuditQueries(clients, settings));
   }
   report(await checkTables(clients, settings));
+  report(await checkSetAside(clients.tables, clock));
   report(await checkChannel(clients.channel, settings));
   if (options.sendTestTo !== undefined) report(await sendTest(clients.channel, options.sendTestTo));
   return done();

@@ -41,11 +41,12 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
       'Exchange: accepted domains',
       'Graph: audit log queries',
       'storage: tables',
+      'runs: nothing set aside',
       'email channel',
     ]) {
       expect(line(out.stdout, name)).toMatch(/^\[ ok \]/);
     }
-    expect(out.stdout).toMatch(/8 passed, 0 failed, 0 warning\(s\), 0 skipped\./);
+    expect(out.stdout).toMatch(/9 passed, 0 failed, 0 warning\(s\), 0 skipped\./);
 
     const requests = world.simulator.scenario.requests();
     expect(
