@@ -29,8 +29,8 @@ async function* one(): AsyncIterable<ReportLine> {
   yield line;
 }
 
-// eslint-disable-next-line no-control-regex -- what must never reach a terminal
 const UNSAFE =
+  // eslint-disable-next-line no-control-regex -- what must never reach a terminal
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/;
 
 describe('report output written to a terminal', () => {
