@@ -9,6 +9,7 @@
  */
 import { domainToASCII } from 'node:url';
 import type { EmailSettings } from '../config/settings';
+import { unlinkable } from './outside-text';
 
 export interface ReleasedMessageSummary {
   subject: string;
@@ -318,7 +319,7 @@ interface MessageView {
 
 function viewOf(message: ReleasedMessageSummary, hideReleaser: boolean): MessageView {
   return {
-    subject: subjectOf(message, LIMITS.subject),
+    subject: unlinkable(subjectOf(message, LIMITS.subject)), // quoted in the body: never a link
     originalRecipients: listText(addressList(message.originalRecipients)),
     releasedTo: listText(addressList(message.releasedTo)),
     quarantinedAt: formatUtc(message.quarantinedAt),
