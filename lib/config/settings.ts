@@ -125,6 +125,49 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     schema: z.enum(['v1.0', 'beta']),
   },
   {
+    name: 'API_SIGN_IN',
+    default: 'entra',
+    meaning:
+      "GET /api/releases: 'entra' requires an Entra ID token with the API_ROLE app role; 'off-loopback' serves loopback requests without one (local runs only, refused in Azure).",
+    fix: 'use entra, or off-loopback on a development machine',
+    schema: z.enum(['entra', 'off-loopback']),
+  },
+  {
+    name: 'API_AUDIENCE',
+    meaning:
+      "The releases API's app registration: its Application ID URI (api://…) or client id, which tokens must name as audience. Unset: the releases API answers 503.",
+    fix: 'use the Application ID URI or client id the post-provision step printed',
+    schema: z.string().trim().min(1),
+  },
+  {
+    name: 'API_ROLE',
+    default: 'Releases.Read',
+    meaning: 'The app role a caller of GET /api/releases must hold (assigned in Entra ID).',
+    fix: 'use the app role value, such as Releases.Read',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,120}$/, 'must be an app role value'),
+  },
+  {
+    name: 'API_JWKS_URL',
+    meaning:
+      "Where the token-signing keys are read (default: AZURE_AUTHORITY_HOST/<tenant>/discovery/v2.0/keys, the tenant's JWKS).",
+    fix: 'use an https:// URL',
+    schema: httpsUrl,
+  },
+  {
+    name: 'API_ISSUER',
+    meaning:
+      'The issuer tokens must name (default: AZURE_AUTHORITY_HOST/<tenant>/v2.0, and https://sts.windows.net/<tenant>/ for v1 tokens).',
+    fix: 'use the issuer of your tenant’s tokens',
+    // Kept exactly as written: an issuer is compared as a string, trailing slash included.
+    schema: z
+      .string()
+      .trim()
+      .regex(/^https:\/\/\S+$/, 'must be an https:// URL'),
+  },
+  {
     name: 'AzureWebJobsStorage',
     meaning:
       "The Functions host storage; the app's tables live there unless TABLES_CONNECTION_STRING or TABLES_ACCOUNT_URL is set. Identity-based form: AzureWebJobsStorage__tableServiceUri.",
@@ -380,6 +423,14 @@ export interface Settings {
   email: EmailSettings;
   pilot: { dryRun: boolean; redirectTo?: string; allowedSenders?: string[] };
   logPersonalData: boolean;
+  /** Who may read GET /api/releases (lib/entrypoints/sign-in.ts). */
+  api: {
+    signIn: 'entra' | 'off-loopback';
+    audience?: string;
+    role: string;
+    jwksUrl: string;
+    issuers: string[];
+  };
 }
 
 export type TableStorageSettings =
@@ -481,6 +532,12 @@ export function loadSettings(env: Environment): Settings {
     );
   }
 
+  if (get('API_SIGN_IN') === 'off-loopback' && env.WEBSITE_SITE_NAME) {
+    problems.push(
+      'API_SIGN_IN is off-loopback in Azure: the releases API must require sign-in there; use entra.',
+    );
+  }
+
   const tables = resolveTableStorage(values);
   if (!tables) {
     problems.push(
@@ -557,6 +614,21 @@ export function loadSettings(env: Environment): Settings {
       allowedSenders: allowed && allowed.length > 0 ? allowed : undefined,
     },
     logPersonalData: get('LOG_PERSONAL_DATA'),
+    api: apiSettings(values),
+  };
+}
+
+function apiSettings(values: Map<string, unknown>): Settings['api'] {
+  const text = (name: string) => values.get(name) as string | undefined;
+  const authority = (text('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  const tenant = text('AZURE_TENANT_ID') ?? '';
+  const issuer = text('API_ISSUER');
+  return {
+    signIn: values.get('API_SIGN_IN') as 'entra' | 'off-loopback',
+    audience: text('API_AUDIENCE'),
+    role: text('API_ROLE') ?? 'Releases.Read',
+    jwksUrl: text('API_JWKS_URL') ?? `${authority}/${tenant}/discovery/v2.0/keys`,
+    issuers: issuer ? [issuer] : [`${authority}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
   };
 }
 

@@ -205,9 +205,21 @@ export class ReleasesStore {
 
   /** Streams rows for the report, filtered server-side by status and release time where given. */
   async *list(
-    filter: { status?: ReleaseStatus; since?: Date; until?: Date } = {},
+    filter: {
+      status?: ReleaseStatus;
+      since?: Date;
+      until?: Date;
+      /** Rows after this key only, in the table's order (a page of the releases API). */
+      after?: { partitionKey: string; rowKey: string };
+    } = {},
   ): AsyncIterable<ReleaseRow> {
     const clauses: string[] = [];
+    if (filter.after) {
+      const pk = odataString(filter.after.partitionKey);
+      clauses.push(
+        `(PartitionKey gt ${pk} or (PartitionKey eq ${pk} and RowKey gt ${odataString(filter.after.rowKey)}))`,
+      );
+    }
     if (filter.status) clauses.push(`status eq ${odataString(filter.status)}`);
     if (filter.since) clauses.push(`releasedAt ge ${odataString(filter.since.toISOString())}`);
     if (filter.until) clauses.push(`releasedAt lt ${odataString(filter.until.toISOString())}`);
