@@ -7,6 +7,7 @@ import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
 import { graphFailure } from '../sources/graph-errors';
 import { TABLE_NAMES } from '../store/tables';
+import { canonicalAddress } from '../core/address';
 import { checkSetAside } from './set-aside-check';
 
 /**
@@ -478,7 +479,7 @@ async function sendTest(channel: EmailChannel | Error, to: string): Promise<Chec
   if (channel instanceof Error) return { name, status: 'skip', detail: 'no email channel (see above)' };
   const outcome = await channel.send(
     {
-      to,
+      to: canonicalAddress(to) ?? to, // the canonical form is what channels accept (lib/core/address.ts)
       subject: 'Test from the quarantine release notifier',
       plainText:
         'This is a test email sent by `qrn doctor --send-test`. Senders receive their notifications the same way.',

@@ -131,7 +131,7 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
 
   it('GIVEN --send-test THEN one real email goes out; a malformed address exits 2', async () => {
     world = await startWorld();
-    const out = await qrn(world, ['doctor', '--send-test', 'it.admin@contoso.com']);
+    const out = await qrn(world, ['doctor', '--send-test', 'IT.Admin@Contoso.com']); // sent in canonical form
     expect(out.code).toBe(0);
     expect(line(out.stdout, 'email: test message')).toMatch(/^\[ ok \]/);
     expect(world.simulator.scenario.emails().map((e) => e.to[0].address)).toEqual(['it.admin@contoso.com']);
