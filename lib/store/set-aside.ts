@@ -55,6 +55,8 @@ export async function listSetAside(state: StateStore): Promise<SetAsideEntry[]> 
  * 5xx, throttling) is not: it must stop the step, so nothing is marked done that was not.
  */
 export function isPoison(error: unknown): boolean {
+  // fetch reports a network failure as a TypeError with the socket error as its cause: an outage.
+  if (error instanceof TypeError && (error as { cause?: unknown }).cause !== undefined) return false;
   if (error instanceof RangeError || error instanceof TypeError || error instanceof SyntaxError) return true;
   const status = (error as { statusCode?: unknown })?.statusCode;
   return status === 400 || status === 413;

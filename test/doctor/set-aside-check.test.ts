@@ -1,7 +1,7 @@
 import { ManualClock } from '../../lib/core/clock';
 import { checkSetAside } from '../../lib/doctor/set-aside-check';
 import { formatSetAside } from '../../lib/report/set-aside-report';
-import { listSetAside, setAside } from '../../lib/store/set-aside';
+import { isPoison, listSetAside, setAside } from '../../lib/store/set-aside';
 import { StateStore } from '../../lib/store/state-store';
 import { openTestTables } from '../support/snapshot-world';
 
@@ -44,5 +44,17 @@ describe('what the runs set aside is shown by the doctor and the report', () => 
     let table = '';
     for await (const chunk of formatSetAside(entries, 'table')) table += chunk;
     expect(table).toContain('2 set aside');
+  });
+});
+
+describe('what counts as failing on its own', () => {
+  test('GIVEN a bad value or a refused entity THEN it is set aside; GIVEN an outage THEN it is not (the step stops, nothing is marked done)', () => {
+    expect(isPoison(new RangeError('URI malformed'))).toBe(true);
+    expect(isPoison(Object.assign(new Error('bad request'), { statusCode: 400 }))).toBe(true);
+    expect(isPoison(Object.assign(new Error('too large'), { statusCode: 413 }))).toBe(true);
+    expect(isPoison(Object.assign(new Error('unavailable'), { statusCode: 503 }))).toBe(false);
+    expect(isPoison(Object.assign(new Error('throttled'), { statusCode: 429 }))).toBe(false);
+    expect(isPoison(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isPoison(new TypeError('fetch failed', { cause: new Error('ECONNRESET') }))).toBe(false);
   });
 });
