@@ -132,6 +132,13 @@ param alertNoSuccessMinutes string = ''
 
 param resourceGroupName string = ''
 
+@description('true: storage is reachable only from the function app, over a private network (VNet integration and private endpoints, infra/app/network.bicep). Costs more: see the README.')
+param vnetEnabled string = ''
+
+@description('Client id and Application ID URI of the releases API\'s app registration (set by the post-provision step); empty until then.')
+param apiClientId string = ''
+param apiAudience string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -196,10 +203,10 @@ module storage 'br/public:avm/res/storage/storage-account:0.8.3' = {
     allowBlobPublicAccess: false
     allowSharedKeyAccess: false
     dnsEndpointType: 'Standard'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: vnetEnabled == 'true' ? 'Disabled' : 'Enabled'
     networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
+      defaultAction: vnetEnabled == 'true' ? 'Deny' : 'Allow'
+      bypass: vnetEnabled == 'true' ? 'None' : 'AzureServices'
     }
     blobServices: {
       containers: [{ name: deploymentStorageContainerName }]
@@ -263,6 +270,18 @@ var appSettings = {
   NOTIFY_REDIRECT_TO: notifyRedirectTo
   NOTIFY_ALLOWED_SENDERS: notifyAllowedSenders
   ALERT_NO_SUCCESS_MINUTES: string(resolvedAlertNoSuccessMinutes)
+  API_AUDIENCE: apiAudience
+}
+
+module network 'app/network.bicep' = if (vnetEnabled == 'true') {
+  name: 'network'
+  scope: rg
+  params: {
+    name: 'vnet-${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+  }
 }
 
 module api 'app/api.bicep' = {
@@ -284,6 +303,17 @@ module api 'app/api.bicep' = {
     identityId: appIdentity.outputs.resourceId
     identityClientId: appIdentity.outputs.clientId
     appSettings: appSettings
+    virtualNetworkSubnetId: vnetEnabled == 'true' ? network.outputs.appSubnetId : ''
+  }
+}
+
+module auth 'app/auth.bicep' = if (!empty(apiClientId)) {
+  name: 'auth'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.SERVICE_API_NAME
+    apiClientId: apiClientId
+    apiAudience: apiAudience
   }
 }
 

@@ -18,6 +18,8 @@ param instanceMemoryMB int = 512
 param maximumInstanceCount int = 40
 param identityId string
 param identityClientId string
+@description('Subnet the app joins (VNet integration, network.bicep); empty for none.')
+param virtualNetworkSubnetId string = ''
 
 resource stg 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -76,6 +78,7 @@ module api 'br/public:avm/res/web/site:0.15.1' = {
     siteConfig: {
       alwaysOn: false
     }
+    virtualNetworkSubnetId: !empty(virtualNetworkSubnetId) ? virtualNetworkSubnetId : null
     appSettingsKeyValuePairs: union(appSettings, hostSettings)
   }
 }

@@ -68,12 +68,15 @@ resource customDomainSender 'Microsoft.Communication/emailServices/domains/sende
   }
 }
 
-resource communicationService 'Microsoft.Communication/communicationServices@2023-04-01' = {
+// Access keys off (disableLocalAuth): the app sends with its managed identity only (rbac.bicep gives it the
+// data-plane role), so no connection string with a key exists that could leak and send as the tenant.
+resource communicationService 'Microsoft.Communication/communicationServices@2025-05-01' = {
   name: communicationServiceName
   location: 'global'
   tags: tags
   properties: {
     dataLocation: dataLocation
+    disableLocalAuth: true
     linkedDomains: useCustomDomain ? [managedDomain.id, customDomain.id] : [managedDomain.id]
   }
 }

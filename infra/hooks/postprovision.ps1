@@ -25,6 +25,27 @@ if ($m365Tenant -and $azureTenant -and ($m365Tenant -ne $azureTenant)) {
         'A managed identity exists only in its subscription''s tenant: deploy into a subscription of the Microsoft 365 tenant, or leave AZURE_M365_TENANT_ID empty.')
 }
 
+# The releases API's app registration (personal data behind Entra ID sign-in): an app with the
+# Releases.Read app role, created once per environment; the next `azd provision` turns on App Service
+# authentication and sets API_AUDIENCE. Same as postprovision.sh; never fails the deployment.
+if (-not $env:API_CLIENT_ID -and (Get-Command az -ErrorAction SilentlyContinue)) {
+    $apiName = "qrn-releases-api-$($env:AZURE_ENV_NAME)"
+    $roles = ConvertTo-Json -Compress -Depth 4 @(@{
+        allowedMemberTypes = @('User', 'Application'); description = 'Read the quarantine release report (personal data).'
+        displayName = 'Releases reader'; isEnabled = $true; value = 'Releases.Read'; id = [guid]::NewGuid().ToString()
+    })
+    $appId = az ad app create --display-name $apiName --sign-in-audience AzureADMyOrg --app-roles $roles --query appId -o tsv 2>$null
+    if ($appId) {
+        az ad app update --id $appId --identifier-uris "api://$appId" 2>$null | Out-Null
+        az ad sp create --id $appId 2>$null | Out-Null
+        azd env set API_CLIENT_ID $appId | Out-Null
+        azd env set API_AUDIENCE "api://$appId" | Out-Null
+        Write-Host "postprovision: created the app registration $apiName ($appId) with the app role Releases.Read. Run 'azd provision' once more to turn on App Service authentication, then assign Releases.Read to each reader."
+    } else {
+        Write-Warning "postprovision: could not create the app registration $apiName; the releases API stays closed."
+    }
+}
+
 function Show-ManualSteps {
     $mailSend = ''
     if ($channel -eq 'graph') {

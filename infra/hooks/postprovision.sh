@@ -88,6 +88,34 @@ Permissions can take up to an hour to reach Exchange Online; until then runs log
 EOF
 }
 
+# The releases API's app registration (personal data behind Entra ID sign-in): an app with the
+# Releases.Read app role, created once per environment. Its ids go into the azd environment; the next
+# `azd provision` turns on App Service authentication and sets API_AUDIENCE. Never fails the deployment.
+ensure_api_registration() {
+  if [ -n "${API_CLIENT_ID:-}" ]; then return 0; fi
+  if ! command -v az >/dev/null 2>&1; then
+    echo "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)." >&2
+    return 0
+  fi
+  name="qrn-releases-api-${AZURE_ENV_NAME:-env}"
+  role_id=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)
+  roles='[{"allowedMemberTypes":["User","Application"],"description":"Read the quarantine release report (personal data).","displayName":"Releases reader","isEnabled":true,"value":"Releases.Read","id":"'"$role_id"'"}]'
+  app_id=$(az ad app create --display-name "$name" --sign-in-audience AzureADMyOrg --app-roles "$roles" --query appId -o tsv 2>/dev/null) || app_id=""
+  if [ -z "$app_id" ]; then
+    echo "postprovision: could not create the app registration $name (an Application Developer role or better is needed); the releases API stays closed." >&2
+    return 0
+  fi
+  audience="api://$app_id"
+  az ad app update --id "$app_id" --identifier-uris "$audience" >/dev/null 2>&1 || true
+  az ad sp create --id "$app_id" >/dev/null 2>&1 || true
+  azd env set API_CLIENT_ID "$app_id" >/dev/null
+  azd env set API_AUDIENCE "$audience" >/dev/null
+  echo "postprovision: created the app registration $name ($app_id) with the app role Releases.Read."
+  echo "  Run 'azd provision' once more to turn on App Service authentication and set API_AUDIENCE, then"
+  echo "  assign Releases.Read to each reader of GET /api/releases (Enterprise applications > $name > Users and groups)."
+}
+ensure_api_registration
+
 if [ "${QRN_SKIP_PERMISSIONS:-}" = "true" ]; then
   print_manual
   exit 0

@@ -4,6 +4,7 @@ import alertCatalogue from '../ops/alerts.json';
 import { languageForLocale, LANGUAGES, type Language } from '../mail/i18n';
 import { ianaTimeZone } from '../mail/time-zones';
 import { readLogo, accentColour } from './brand-settings';
+import { canonicalAddress } from '../core/address';
 
 /**
  * Every setting the app reads, validated once at start. Nothing else in the code base reads
@@ -126,6 +127,49 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     meaning: 'Graph version for audit log queries; a 404 on v1.0 falls back to beta.',
     fix: 'use v1.0 or beta',
     schema: z.enum(['v1.0', 'beta']),
+  },
+  {
+    name: 'API_SIGN_IN',
+    default: 'entra',
+    meaning:
+      "GET /api/releases: 'entra' requires an Entra ID token with the API_ROLE app role; 'off-loopback' serves loopback requests without one (local runs only, refused in Azure).",
+    fix: 'use entra, or off-loopback on a development machine',
+    schema: z.enum(['entra', 'off-loopback']),
+  },
+  {
+    name: 'API_AUDIENCE',
+    meaning:
+      "The releases API's app registration: its Application ID URI (api://…) or client id, which tokens must name as audience. Unset: the releases API answers 503.",
+    fix: 'use the Application ID URI or client id the post-provision step printed',
+    schema: z.string().trim().min(1),
+  },
+  {
+    name: 'API_ROLE',
+    default: 'Releases.Read',
+    meaning: 'The app role a caller of GET /api/releases must hold (assigned in Entra ID).',
+    fix: 'use the app role value, such as Releases.Read',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._-]{1,120}$/, 'must be an app role value'),
+  },
+  {
+    name: 'API_JWKS_URL',
+    meaning:
+      "Where the token-signing keys are read (default: AZURE_AUTHORITY_HOST/<tenant>/discovery/v2.0/keys, the tenant's JWKS).",
+    fix: 'use an https:// URL',
+    schema: httpsUrl,
+  },
+  {
+    name: 'API_ISSUER',
+    meaning:
+      'The issuer tokens must name (default: AZURE_AUTHORITY_HOST/<tenant>/v2.0, and https://sts.windows.net/<tenant>/ for v1 tokens).',
+    fix: 'use the issuer of your tenant’s tokens',
+    // Kept exactly as written: an issuer is compared as a string, trailing slash included.
+    schema: z
+      .string()
+      .trim()
+      .regex(/^https:\/\/\S+$/, 'must be an https:// URL'),
   },
   {
     name: 'AzureWebJobsStorage',
@@ -414,7 +458,15 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     name: 'NOTIFY_REDIRECT_TO',
     meaning: 'Pilot: send every notification to this administrator address instead of the sender.',
     fix: 'use one email address',
-    schema: z.string().trim().regex(EMAIL, 'must be an email address'),
+    // The canonical form (lib/core/address.ts) is what is sent to.
+    schema: z
+      .string()
+      .trim()
+      .transform(
+        (v, ctx) =>
+          canonicalAddress(v) ??
+          (ctx.addIssue({ code: 'custom', message: 'must be an email address' }), z.NEVER),
+      ),
   },
   {
     name: 'NOTIFY_ALLOWED_SENDERS',
@@ -465,6 +517,14 @@ export interface Settings {
   logPersonalData: boolean;
   /** The thresholds the alerts and `qrn doctor` share (lib/ops/alerts.json). */
   alerts: { noSuccessMinutes: number };
+  /** Who may read GET /api/releases (lib/entrypoints/sign-in.ts). */
+  api: {
+    signIn: 'entra' | 'off-loopback';
+    audience?: string;
+    role: string;
+    jwksUrl: string;
+    issuers: string[];
+  };
 }
 
 export type TableStorageSettings =
@@ -581,6 +641,12 @@ export function loadSettings(env: Environment): Settings {
     );
   }
 
+  if (get('API_SIGN_IN') === 'off-loopback' && env.WEBSITE_SITE_NAME) {
+    problems.push(
+      'API_SIGN_IN is off-loopback in Azure: the releases API must require sign-in there; use entra.',
+    );
+  }
+
   const tables = resolveTableStorage(values);
   if (!tables) {
     problems.push(
@@ -667,6 +733,21 @@ export function loadSettings(env: Environment): Settings {
     },
     logPersonalData: get('LOG_PERSONAL_DATA'),
     alerts: { noSuccessMinutes: get('ALERT_NO_SUCCESS_MINUTES') },
+    api: apiSettings(values),
+  };
+}
+
+function apiSettings(values: Map<string, unknown>): Settings['api'] {
+  const text = (name: string) => values.get(name) as string | undefined;
+  const authority = (text('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+  const tenant = text('AZURE_TENANT_ID') ?? '';
+  const issuer = text('API_ISSUER');
+  return {
+    signIn: values.get('API_SIGN_IN') as 'entra' | 'off-loopback',
+    audience: text('API_AUDIENCE'),
+    role: text('API_ROLE') ?? 'Releases.Read',
+    jwksUrl: text('API_JWKS_URL') ?? `${authority}/${tenant}/discovery/v2.0/keys`,
+    issuers: issuer ? [issuer] : [`${authority}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
   };
 }
 

@@ -10,6 +10,8 @@ import { lastRunFindings } from '../ops/last-run-check';
 import { StateStore } from '../store/state-store';
 import { TABLE_NAMES } from '../store/tables';
 import { checkMailboxSettings } from './mailbox-settings-check';
+import { canonicalAddress } from '../core/address';
+import { checkSetAside } from './set-aside-check';
 
 /**
  * `qrn doctor`: checks every setting, signs in for each resource, and makes the smallest real call to each
@@ -132,6 +134,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
   }
   if (graphToken.status !== 'fail') report(await checkMailboxSettings(clients, settings));
   const tables = report(await checkTables(clients, settings));
+  report(await checkSetAside(clients.tables, clock));
   // Each job's last run, judged with the alerts' thresholds (lib/ops/last-run-check.ts).
   for (const { job, finding } of tables.status === 'pass'
     ? await lastRunFindings(
@@ -500,7 +503,7 @@ async function sendTest(channel: EmailChannel | Error, to: string): Promise<Chec
   if (channel instanceof Error) return { name, status: 'skip', detail: 'no email channel (see above)' };
   const outcome = await channel.send(
     {
-      to,
+      to: canonicalAddress(to) ?? to, // the canonical form is what channels accept (lib/core/address.ts)
       subject: 'Test from the quarantine release notifier',
       plainText:
         'This is a test email sent by `qrn doctor --send-test`. Senders receive their notifications the same way.',

@@ -6,10 +6,16 @@ import {
   formatReport,
   parseFormat,
   parseReportQuery,
-  reportLines,
   ReportUsageError,
   type ReportLine,
 } from '../report/report';
+import {
+  decodeContinuation,
+  MAX_ROWS_PER_RESPONSE,
+  reportPage,
+  type ReportPage,
+} from '../report/report-page';
+import { createSignInCheck, type SignInCheck } from './sign-in';
 
 /**
  * The HTTP functions' logic, apart from their registration in functions/ (outside the Functions host,
@@ -40,10 +46,17 @@ export function createHealthHandler(source: HealthSource): Handler {
 }
 
 /**
- * GET /api/releases?since=7d&until=…&status=…&sender=…&format=json|csv: the report, streamed.
- * 400 for malformed filters; 503 when the releases table cannot be read.
+ * GET /api/releases?since=7d&until=…&status=…&sender=…&format=json|csv&top=…&continuation=…: the report,
+ * personal data, so only for a caller signed in with Entra ID and holding the app role (sign-in.ts).
+ * At most `top` (default and cap 1000) rows per response; when more follow, the `x-continuation-token`
+ * header carries the token to pass back as `continuation`. 400 with the reason for a malformed
+ * parameter; 401/403 without a valid token or role; 503 when the releases table cannot be read.
  */
-export function createReleasesHandler(application: () => Promise<Application>): Handler {
+export function createReleasesHandler(
+  application: () => Promise<Application>,
+  options: { signIn?: SignInCheck } = {},
+): Handler {
+  let check: SignInCheck | undefined = options.signIn;
   return async (request, context) => {
     const params = request.query;
     let app: Application;
@@ -57,8 +70,21 @@ export function createReleasesHandler(application: () => Promise<Application>): 
         jsonBody: { error: 'the app cannot start; see GET /api/health' },
       };
     }
+    check ??= createSignInCheck(app.settings.api, { now: () => app.clock.now() });
+    const signedIn = await check(request);
+    if (!signedIn.ok) {
+      context.warn(`releases: refused (${signedIn.status}): ${signedIn.reason}`);
+      return {
+        status: signedIn.status,
+        headers: {
+          ...NO_STORE,
+          ...(signedIn.status === 401 ? { 'www-authenticate': 'Bearer error="invalid_token"' } : {}),
+        },
+        jsonBody: { error: signedIn.reason },
+      };
+    }
     let format: 'csv' | 'json';
-    let lines: AsyncIterator<ReportLine>;
+    let read: () => Promise<ReportPage>;
     try {
       const query = parseReportQuery(
         {
@@ -73,7 +99,11 @@ export function createReleasesHandler(application: () => Promise<Application>): 
       if (chosen === 'table')
         throw new ReportUsageError('format "table" is for the command line: use json or csv.');
       format = chosen;
-      lines = reportLines(app.releases, query)[Symbol.asyncIterator]();
+      const max = parseTop(params.get('top'));
+      const token = params.get('continuation');
+      const continuation = token ? decodeContinuation(token) : undefined;
+      if (token && !continuation) throw new ReportUsageError('continuation is not a token this API gave.');
+      read = () => reportPage(app.releases, query, { max, continuation });
     } catch (error) {
       if (!(error instanceof ReportUsageError)) throw error;
       return {
@@ -83,27 +113,15 @@ export function createReleasesHandler(application: () => Promise<Application>): 
       };
     }
 
-    // Read the first row before answering, so that an unreadable table is a 503, not a cut-off 200.
-    let first: IteratorResult<ReportLine>;
+    // The page is read before answering (at most 1000 rows), so an unreadable table is a 503, not a cut-off 200.
+    let page: ReportPage;
     try {
-      first = await lines.next();
+      page = await read();
     } catch (error) {
       context.error(`releases: the releases table could not be read: ${(error as Error).message}`);
       return { status: 503, headers: NO_STORE, jsonBody: { error: 'the releases table could not be read' } };
     }
-    const rest: AsyncIterable<ReportLine> = {
-      [Symbol.asyncIterator]: () => ({
-        next: async () => {
-          if (!first.done) {
-            const value = first;
-            first = { done: true, value: undefined };
-            return value;
-          }
-          return lines.next();
-        },
-      }),
-    };
-    const chunks = formatReport(rest, format);
+    const chunks = formatReport(linesOf(page.lines), format);
     const day = app.clock.now().toISOString().slice(0, 10);
     return {
       status: 200,
@@ -111,10 +129,26 @@ export function createReleasesHandler(application: () => Promise<Application>): 
         ...NO_STORE,
         'content-type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
         ...(format === 'csv' ? { 'content-disposition': `attachment; filename="releases-${day}.csv"` } : {}),
+        ...(page.continuation ? { 'x-continuation-token': page.continuation } : {}),
       },
       body: Readable.from(toBuffers(chunks)),
     };
   };
+}
+
+/** `top`: a whole number of rows from 1 to the cap; the cap when absent. */
+function parseTop(text: string | null): number {
+  if (text === null || text === '') return MAX_ROWS_PER_RESPONSE;
+  if (!/^\d{1,7}$/.test(text.trim()) || Number(text) < 1 || Number(text) > MAX_ROWS_PER_RESPONSE) {
+    throw new ReportUsageError(
+      `top "${text.slice(0, 40)}" must be a whole number from 1 to ${MAX_ROWS_PER_RESPONSE}.`,
+    );
+  }
+  return Number(text);
+}
+
+async function* linesOf(lines: ReportLine[]): AsyncIterable<ReportLine> {
+  yield* lines;
 }
 
 async function* toBuffers(chunks: AsyncIterable<string>): AsyncIterable<Buffer> {

@@ -30,7 +30,8 @@ import {
   releasedToSomeoneElse,
   skipReasonFor,
 } from './released-to';
-import { decideOutbound, senderInScope, type SkipReason, type TenantDomains } from './outbound';
+import { isolate, SET_ASIDE } from './isolate';
+import { decideOutbound, senderInScope, senderOf, type SkipReason, type TenantDomains } from './outbound';
 
 export interface NotifyDependencies {
   settings: Settings;
@@ -70,6 +71,8 @@ export interface NotifySummary {
   acceptedDomainsNote?: string;
   /** Final statuses of accepted sends read this run (ACS). */
   deliveries?: DeliverySummary;
+  /** Records, messages, rows or batches that failed on their own and were set aside (see the doctor). */
+  setAside?: number;
   /** Settled rows deleted past RELEASES_RETENTION_DAYS (at most once a day); undefined when not due. */
   purged?: { releases: number; notifications: number };
   durationMs: number;
@@ -140,13 +143,13 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     if (deps.auditSource) {
       // Releases already known (seen early in the quarantine status, or carried over) go out first:
       // their senders should not wait for an audit query that can take many minutes.
-      await sendNotifications(deps, await joinPendingReleases(deps, summary, run), summary, run);
+      await sendEach(deps, await joinPendingReleases(deps, summary, run), summary, run);
       await collectAuditReleases(deps, deps.auditSource, summary);
       // What is still waiting is counted by the last pass only.
       summary.pending = 0;
       summary.carriedOver = 0;
     }
-    await sendNotifications(deps, await joinPendingReleases(deps, summary, run), summary, run);
+    await sendEach(deps, await joinPendingReleases(deps, summary, run), summary, run);
     summary.matched = run.matched.size;
     await purgeIfDue(deps, summary);
     await recordSuccessfulRun(deps.state, 'notify', deps.clock.now()); // for GET /api/health
@@ -225,7 +228,10 @@ async function collectAuditReleases(deps: NotifyDependencies, source: AuditSourc
           summary.recordsIgnored[normalised.ignored] = (summary.recordsIgnored[normalised.ignored] ?? 0) + 1;
           continue;
         }
-        const outcome = await deps.releases.record(normalised.release, deps.clock.now());
+        const outcome = await isolate(deps, summary, 'audit record', normalised.release.id, () =>
+          deps.releases.record(normalised.release, deps.clock.now()),
+        );
+        if (outcome === SET_ASIDE) continue;
         if (outcome === 'new') summary.newReleases += 1;
         else if (outcome === 'completed') summary.completedReleases += 1;
         else summary.duplicateRecords += 1;
@@ -277,7 +283,10 @@ async function joinPendingReleases(
   const deadlineMs = settings.matchDeadlineHours * HOUR;
 
   for (const [networkMessageId, rows] of byMessage) {
-    const message = await deps.quarantine.findByNetworkMessageId(networkMessageId);
+    const message = await isolate(deps, summary, 'message', networkMessageId, () =>
+      deps.quarantine.findByNetworkMessageId(networkMessageId),
+    );
+    if (message === SET_ASIDE) continue;
     if (message.length === 0) {
       for (const row of rows) {
         if (now.getTime() - new Date(row.firstSeenAt).getTime() > deadlineMs) {
@@ -329,6 +338,19 @@ async function joinPendingReleases(
   return [...batches.values()].flatMap(splitLongBatch).sort((a, b) => a.oldest.localeCompare(b.oldest));
 }
 
+/** Each batch on its own: one that fails for a reason of its own is set aside, and the rest still go. */
+async function sendEach(
+  deps: NotifyDependencies,
+  batches: SenderBatch[],
+  summary: NotifySummary,
+  run: RunState,
+) {
+  for (const batch of batches) {
+    const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
+    await isolate(deps, summary, 'batch', ref, () => sendNotifications(deps, [batch], summary, run));
+  }
+}
+
 /** One email lists at most LIMITS.messagesShown messages: a sender with more gets several emails. */
 function splitLongBatch(batch: SenderBatch): SenderBatch[] {
   const entries = [...batch.messages.entries()];
@@ -351,7 +373,8 @@ function joinFields(message: QuarantinedMessage[]) {
   const first = message.find((m) => m.senderAddress) ?? message[0];
   const recipients = [...new Set(message.flatMap((m) => m.recipients))];
   return {
-    sender: first.senderAddress.toLowerCase(),
+    // The one canonical address that was checked is the one sent to; unusable text is kept for the report.
+    sender: senderOf(message).sender ?? first.senderAddress.toLowerCase(),
     originalRecipients: recipients,
     subject: first.subject,
     receivedAt: first.receivedAt,
@@ -650,7 +673,9 @@ async function save(deps: NotifyDependencies, row: Row, change: Partial<ReleaseR
     }
   };
   apply(row);
-  let etag = await deps.releases.update(row);
+  const saved = await isolate(deps, {}, 'release', row.networkMessageId, () => deps.releases.update(row));
+  if (saved === SET_ASIDE) return;
+  let etag = saved;
   if (etag === undefined) {
     // Changed since read (an audit record completed it meanwhile): apply the change to the fresh row.
     const fresh = await deps.releases.get(row.networkMessageId, row.releasedTo);
@@ -704,6 +729,7 @@ function logSummary(logger: Logger, s: NotifySummary): void {
     recovered: s.recovered,
     deliveries: s.deliveries,
     acceptedDomains: s.acceptedDomainsNote,
+    setAside: s.setAside,
     purged: s.purged,
     durationMs: s.durationMs,
   });

@@ -1,3 +1,4 @@
+import { canonicalAddress, canonicalDomain, type EmailAddress } from '../core/address';
 import type { QuarantinedMessage } from '../core/domain';
 
 /** What the outbound decision needs to know about the tenant: whether an address is one of its own. */
@@ -9,6 +10,7 @@ export type OutboundDecision = { outbound: true } | { outbound: false; reason: S
 
 export type SkipReason =
   | 'no sender'
+  | 'sender address not usable'
   | 'sender outside the tenant'
   | 'sender outside the tenant (domains from Graph)'
   | 'inbound'
@@ -26,13 +28,29 @@ function normalise(value: string | undefined): string {
 }
 
 /**
+ * The message's sender as the one canonical address (lib/core/address.ts), or why there is none. The
+ * outbound decision checks this value and the notify job sends to this value: never the raw text.
+ */
+export function senderOf(
+  rows: readonly QuarantinedMessage[],
+): { sender: EmailAddress } | { sender?: undefined; reason: 'no sender' | 'sender address not usable' } {
+  const raw = rows.find((r) => r.senderAddress)?.senderAddress ?? '';
+  if (!raw) return { reason: 'no sender' };
+  const sender = canonicalAddress(raw);
+  return sender ? { sender } : { reason: 'sender address not usable' };
+}
+
+/**
  * Decides whether a quarantined message (all its rows, one per recipient) was outbound mail of the
  * tenant's own sender (docs/architecture.md#outbound). `Direction` alone never decides: a published
  * Get-QuarantineMessage output shows an inbound message reported Outbound, and an inbound phish can spoof
  * an internal sender.
  *
- * 1. The sender must be non-empty and belong to an accepted domain.
- * 2. The message must have been quarantined as outbound mail: by a mail flow rule or a DLP policy
+ * 1. The sender must be non-empty, a usable address (lib/core/address.ts: no quoted local part hiding
+ *    another domain) and belong to an accepted domain.
+ * 2. A message the quarantine reports Inbound is never outbound, whatever held it: mail flow rules hold
+ *    inbound mail too, and inbound mail can spoof an internal sender.
+ * 3. The message must have been quarantined as outbound mail: by a mail flow rule or a DLP policy
  *    (which act on the tenant's own mail), or reported Outbound AND addressed to at least one recipient
  *    outside the tenant (an internal sender writing out).
  */
@@ -40,9 +58,10 @@ export function decideOutbound(
   rows: readonly QuarantinedMessage[],
   domains: TenantDomains,
 ): OutboundDecision {
-  const sender = rows.find((r) => r.senderAddress)?.senderAddress ?? '';
-  if (!sender) return { outbound: false, reason: 'no sender' };
+  const { sender, reason } = senderOf(rows) as { sender?: EmailAddress; reason?: SkipReason };
+  if (!sender) return { outbound: false, reason: reason! };
   if (!domains.isAccepted(sender)) return { outbound: false, reason: 'sender outside the tenant' };
+  if (rows.some((r) => normalise(r.direction) === 'inbound')) return { outbound: false, reason: 'inbound' };
 
   const byPolicy = rows.some(
     (r) =>
@@ -58,12 +77,18 @@ export function decideOutbound(
   return { outbound: false, reason: 'inbound' };
 }
 
-/** A pilot's allow-list entry is an address or a domain (which also matches its subdomains). */
+/**
+ * A pilot's allow-list entry is an address or a domain (which also matches its subdomains). Both the
+ * sender and each entry are compared in canonical form; a sender that does not parse is never in scope.
+ */
 export function senderInScope(sender: string, allowed: readonly string[] | undefined): boolean {
   if (!allowed || allowed.length === 0) return true;
-  const address = sender.toLowerCase();
+  const address = canonicalAddress(sender);
+  if (!address) return false;
   const domain = address.slice(address.lastIndexOf('@') + 1);
-  return allowed.some((entry) =>
-    entry.includes('@') ? entry === address : domain === entry || domain.endsWith(`.${entry}`),
-  );
+  return allowed.some((entry) => {
+    if (entry.includes('@')) return canonicalAddress(entry) === address;
+    const allowedDomain = canonicalDomain(entry);
+    return allowedDomain !== undefined && (domain === allowedDomain || domain.endsWith(`.${allowedDomain}`));
+  });
 }

@@ -14,6 +14,7 @@ import {
 } from '../sources/exchange/quarantine';
 import type { QuarantineStore } from '../store/quarantine-store';
 import type { ReleasesStore } from '../store/releases-store';
+import { setAside } from '../store/set-aside';
 import type { StateStore } from '../store/state-store';
 import { classifyFailure, type FailureClass } from '../ops/run-event';
 import { recordSuccessfulRun } from './last-run';
@@ -240,6 +241,10 @@ async function snapshotWindow(
       messages.push(mapped.message);
     }
     const written = await deps.quarantine.upsertMany(messages);
+    for (const { networkMessageId, error } of written.refused) {
+      count(summary.skipped, 'set aside');
+      await setAside(state, deps.clock, 'message', networkMessageId, error);
+    }
     summary.rowsWritten += written.written;
     summary.rowsTruncated += written.truncated;
     await renewLease();

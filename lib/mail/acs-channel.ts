@@ -20,6 +20,7 @@ import { originGuardPolicy } from '../core/origin-guard';
 import type { Logger } from '../core/log';
 import {
   parseRetryAfter,
+  refuseUnusableRecipient,
   REQUEST_TIMEOUT_MS,
   shortReason,
   type DeliveryReport,
@@ -101,6 +102,8 @@ export function createAcsChannel(
       : undefined;
 
   async function send(email: OutgoingEmail, operationId: string): Promise<SendOutcome> {
+    const refused = refuseUnusableRecipient(email);
+    if (refused) return refused;
     const message: EmailMessage = {
       senderAddress: settings.senderAddress,
       content: { subject: email.subject, plainText: email.plainText, html: email.html },

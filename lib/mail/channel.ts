@@ -3,6 +3,7 @@
  * sendMail). The notify job records the operation id before `send` and, after a crash, asks `status`
  * before sending again (docs/architecture.md#exactly-once).
  */
+import { canonicalAddress } from '../core/address';
 import type { InlineAttachment } from './brand';
 import { cleanLine } from './compose';
 
@@ -60,6 +61,15 @@ export interface EmailChannel {
    * find out right now. Absent for Graph sendMail, which has no operation to ask about.
    */
   deliveryStatus?(operationId: string): Promise<DeliveryReport>;
+}
+
+/**
+ * The last gate before a send: only a canonical address (lib/core/address.ts) is ever emailed. Anything
+ * else is refused permanently here, whatever code path produced it.
+ */
+export function refuseUnusableRecipient(email: OutgoingEmail): SendOutcome | undefined {
+  if (canonicalAddress(email.to) === email.to) return undefined;
+  return { kind: 'failed', permanent: true, reason: 'recipient address not usable' };
 }
 
 /** How long one send or status request may take before it counts as a transient failure. */

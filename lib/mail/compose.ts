@@ -14,6 +14,7 @@ import { isolateHtml, translator, type Language, type MessageKey, type Translato
 import { formatForReader, formatUtcShort, parseWireTime, type ReaderPreferences } from './reader-time';
 
 const ENGLISH = translator('en');
+import { unlinkable } from './outside-text';
 
 export interface ReleasedMessageSummary {
   subject: string;
@@ -366,7 +367,7 @@ function viewOf(
   reader?: Reader,
 ): MessageView {
   return {
-    subject: subjectOf(message, LIMITS.subject, t),
+    subject: unlinkable(subjectOf(message, LIMITS.subject, t)), // quoted in the body: never a link
     originalRecipients: addressList(message.originalRecipients),
     releasedTo: addressList(message.releasedTo),
     quarantinedAt: timeOf(message.quarantinedAt, t, reader),

@@ -16,6 +16,7 @@
 import { GraphError, RetryHandlerOptions, type Client } from '@microsoft/microsoft-graph-client';
 import {
   parseRetryAfter,
+  refuseUnusableRecipient,
   REQUEST_TIMEOUT_MS,
   shortReason,
   type EmailChannel,
@@ -39,6 +40,8 @@ export function createGraphChannel(
   const path = `/users/${encodeURIComponent(senderMailbox).replace(/%40/g, '@')}/sendMail`;
 
   async function send(email: OutgoingEmail): Promise<SendOutcome> {
+    const refused = refuseUnusableRecipient(email);
+    if (refused) return refused;
     const body = {
       message: {
         subject: email.subject,

@@ -61,7 +61,12 @@ const UNITS: Record<string, number> = { m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY }
 export function parseWhen(text: string, now: Date, option: string): Date {
   const value = text.trim();
   const duration = /^(\d+)\s*([mhdw])$/i.exec(value);
-  if (duration) return new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2].toLowerCase()]);
+  if (duration) {
+    const back = new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2].toLowerCase()]);
+    // "99999999999999999999d" is a duration, but no date: say so, rather than fail on it later.
+    if (!Number.isNaN(back.getTime())) return back;
+    throw new ReportUsageError(`${option} "${text}" reaches back further than any date.`);
+  }
   if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(value)) {
     const zoned = /T.*(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`;
     const ms = Date.parse(zoned);
@@ -103,7 +108,7 @@ export function parseFormat(text: string | undefined, fallback: ReportFormat): R
   return format;
 }
 
-function senderMatches(sender: string | undefined, wanted: string): boolean {
+export function senderMatches(sender: string | undefined, wanted: string): boolean {
   const address = (sender ?? '').toLowerCase();
   if (wanted.includes('@') && !wanted.startsWith('@')) return address === wanted;
   const domain = wanted.replace(/^@/, '');

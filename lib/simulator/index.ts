@@ -9,6 +9,7 @@ import type { ServiceName, SimulatorContext } from './contract';
 import { createExchangeService } from './exchange';
 import { createDirectoryRoutes } from './directory';
 import { createGraphService } from './graph';
+import type { ApiTokenSigner } from './api-tokens';
 import { createLoginService } from './login';
 import { createOutbox } from './outbox';
 import { createScenarioApi, createScenarioRoutes, type ScenarioApi } from './scenario';
@@ -22,6 +23,7 @@ export type { AcceptedDomain, Permissions, ReleaseInput } from './state';
 export type { AdminRights } from './directory';
 export type { AuditQueryConfig, GraphAuditRecord } from './audit';
 export { ensureCertificate } from './certificate';
+export { SIMULATED_API } from './api-tokens';
 
 export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-00000000c0de';
 export const DEFAULT_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000a99e';
@@ -74,6 +76,8 @@ export interface Simulator {
   senderAddress: string;
   clock: Clock;
   scenario: ScenarioApi;
+  /** Signed Entra ID tokens for the app's own API (GET /api/releases), verified by the login JWKS. */
+  apiTokens: ApiTokenSigner;
   close(): Promise<void>;
 }
 
@@ -166,6 +170,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     senderAddress,
     clock,
     scenario,
+    apiTokens: login.apiTokens,
     close: async () => {
       await Promise.all(listeners.map((l) => l.close()));
     },

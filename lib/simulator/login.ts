@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../core/clock';
 import type { IssuedToken, Route, ServiceName, SimRequest, SimResponse, TokenVerifier } from './contract';
+import { createApiTokenSigner, SIMULATED_API, type ApiTokenSigner } from './api-tokens';
 import { aadError } from './errors';
 
 export interface LoginOptions {
@@ -39,10 +40,17 @@ export interface LoginService {
     issue(audience: ServiceName, clientId?: string): string;
     revokeAll(): void;
   };
+  /** Signed JWTs for the app's own API, and the JWKS that verifies them. */
+  apiTokens: ApiTokenSigner;
 }
 
 export function createLoginService(options: LoginOptions): LoginService {
   const issued = new Map<string, IssuedToken>();
+  const apiTokens = createApiTokenSigner({
+    clock: options.clock,
+    tenantId: options.tenantId,
+    loginUrl: () => options.urls().login,
+  });
 
   const issue = (audience: ServiceName, clientId = options.clientId): string => {
     const now = options.clock.now().getTime();
@@ -231,6 +239,19 @@ export function createLoginService(options: LoginOptions): LoginService {
       );
     }
     const resource = scope.slice(0, -'/.default'.length);
+    if (resource.replace(/\/+$/, '') === SIMULATED_API.audience) {
+      // The app's own API: an app-only token carrying the app role, as Entra issues once it is assigned.
+      const lifetimeMs = options.tokenLifetimeMs;
+      return {
+        status: 200,
+        headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+        body: {
+          token_type: 'Bearer',
+          expires_in: Math.floor(lifetimeMs / 1000) - 1,
+          access_token: apiTokens.sign({ sub: clientId, lifetimeMs }),
+        },
+      };
+    }
     const audience = audienceOf(resource);
     if (!audience) {
       return fail(
@@ -272,11 +293,11 @@ export function createLoginService(options: LoginOptions): LoginService {
       method: 'GET',
       path: /^\/(?<tenant>[^/]+)\/discovery\/v2\.0\/keys$/,
       auth: 'none',
-      handle: () => ({ status: 200, body: { keys: [] } }),
+      handle: () => ({ status: 200, body: apiTokens.jwks() }),
     },
     { method: 'POST', path: /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/token$/, auth: 'none', handle: token },
   ];
-  return { routes, tokens };
+  return { routes, tokens, apiTokens };
 }
 
 /**

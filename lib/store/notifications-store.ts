@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
-import { releaseRowKey } from './releases-store';
+import { hashedKey, legacyEncodedKey } from './keys';
 
 /**
  * The notifications table: one row per email, recorded BEFORE it is sent (docs/architecture.md#exactly-once).
@@ -42,6 +42,13 @@ export interface NotificationRecord {
   /** Every operation id this notification was sent under, in order (each recorded before its send). */
   attempts?: string[];
   etag?: string;
+  /** The PartitionKey the record was read under (records written before keys were hashed keep theirs). */
+  storedPartitionKey?: string;
+}
+
+/** The PartitionKey of a sender: a hash, never the address itself (lib/store/keys.ts). */
+export function senderPartitionKey(sender: string): string {
+  return hashedKey(sender.toLowerCase());
 }
 
 /** The operation id of a notification's n-th attempt (n from 1): the first is the notification id itself. */
@@ -68,9 +75,9 @@ export function notificationId(sender: string, units: readonly ReleaseUnit[]): s
 }
 
 function toEntity(record: NotificationRecord) {
-  const { etag: _etag, units, attempts, ...rest } = record;
+  const { etag: _etag, units, attempts, storedPartitionKey, ...rest } = record;
   const entity: Record<string, unknown> = {
-    partitionKey: releaseRowKey(record.sender),
+    partitionKey: storedPartitionKey ?? senderPartitionKey(record.sender),
     rowKey: record.id,
     ...rest,
     units: JSON.stringify(units),
@@ -81,19 +88,26 @@ function toEntity(record: NotificationRecord) {
 }
 
 function fromEntity(entity: Record<string, unknown>): NotificationRecord {
-  const { partitionKey: _pk, rowKey: _rk, timestamp: _ts, units, attempts, ...rest } = entity;
-  return {
+  const { partitionKey, rowKey: _rk, timestamp: _ts, units, attempts, ...rest } = entity;
+  const record = {
     ...(rest as unknown as NotificationRecord),
     units: JSON.parse(String(units)) as ReleaseUnit[],
     ...(typeof attempts === 'string' ? { attempts: JSON.parse(attempts) as string[] } : {}),
   };
+  if (partitionKey !== senderPartitionKey(record.sender)) record.storedPartitionKey = String(partitionKey);
+  return record;
 }
 
 export class NotificationsStore {
   constructor(private readonly table: TableClient) {}
 
   async get(sender: string, id: string): Promise<NotificationRecord | undefined> {
-    const entity = await getEntityOrUndefined<Record<string, unknown>>(this.table, releaseRowKey(sender), id);
+    const legacy = legacyEncodedKey(sender);
+    const entity =
+      (await getEntityOrUndefined<Record<string, unknown>>(this.table, senderPartitionKey(sender), id)) ??
+      (legacy === undefined
+        ? undefined
+        : await getEntityOrUndefined<Record<string, unknown>>(this.table, legacy, id));
     return entity ? fromEntity(entity) : undefined;
   }
 

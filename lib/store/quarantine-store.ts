@@ -1,6 +1,7 @@
 import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
 import { systemClock, DAY, type Clock } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
+import { isPoison } from './set-aside';
 import { isStatus, odataString } from './tables';
 
 /**
@@ -46,6 +47,11 @@ export interface WriteResult {
   written: number;
   /** Entities that had a field cut to fit. */
   truncated: number;
+  /**
+   * Entities the table refused for a reason of their own (a 400 from the service): set aside by the
+   * caller with the reason, while every other row of the batch is written (docs/architecture.md#set-aside).
+   */
+  refused: { networkMessageId: string; error: unknown }[];
 }
 
 export class QuarantineStore {
@@ -78,12 +84,28 @@ export class QuarantineStore {
     const work: Entity[][] = [];
     for (const rows of partitions.values()) work.push(...splitTransactions([...rows.values()]));
     let written = 0;
+    const refused: WriteResult['refused'] = [];
+    const one = async (entity: Entity) => {
+      try {
+        await this.table.upsertEntity(entity, 'Replace');
+        written += 1;
+      } catch (error) {
+        if (!isPoison(error)) throw error;
+        refused.push({ networkMessageId: entity.partitionKey, error });
+      }
+    };
     await runWithConcurrency(work, this.concurrency, async (group) => {
-      if (group.length === 1) await this.table.upsertEntity(group[0], 'Replace');
-      else await this.table.submitTransaction(group.map((e): TransactionAction => ['upsert', e, 'Replace']));
-      written += group.length;
+      if (group.length === 1) return one(group[0]);
+      try {
+        await this.table.submitTransaction(group.map((e): TransactionAction => ['upsert', e, 'Replace']));
+        written += group.length;
+      } catch (error) {
+        if (!isPoison(error)) throw error;
+        // One refused entity fails its whole transaction: write the rest one by one.
+        for (const entity of group) await one(entity);
+      }
     });
-    return { written, truncated };
+    return { written, truncated, refused };
   }
 
   /** Every row of one message (one per recipient). Case-insensitive. */

@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
+import { boundedText, hashedKey, legacyEncodedKey } from './keys';
 import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
 
 /**
@@ -46,6 +47,8 @@ export interface ReleaseRow {
   /** When the email service confirmed delivery (ACS Succeeded), where it can tell. */
   deliveredAt?: string;
   updatedAt: string;
+  /** The RowKey the row was read under (rows written before keys were hashed keep theirs). */
+  storedRowKey?: string;
 }
 
 interface ReleaseEntity {
@@ -57,16 +60,22 @@ interface ReleaseEntity {
 
 const ARRAY_FIELDS = ['sources', 'auditRecordIds', 'originalRecipients'] as const;
 
-/** Table keys forbid / \ # ? and control characters; addresses may hold some of them. */
+/**
+ * The RowKey of a released-to address: a hash of the (bounded) outside text, never the text itself
+ * (lib/store/keys.ts). Rows written earlier under `encodeURIComponent` keys are still read and updated
+ * under their own key (`storedRowKey`); they are not migrated.
+ */
 export function releaseRowKey(releasedTo: string): string {
-  // encodeURIComponent escapes / # ? \ and control characters alike.
-  return releasedTo === '' ? '~' : encodeURIComponent(releasedTo);
+  return releasedTo === '' ? '~' : hashedKey(boundedText(releasedTo));
 }
 
 function toEntity(row: ReleaseRow): ReleaseEntity {
-  const entity: ReleaseEntity = { partitionKey: row.networkMessageId, rowKey: releaseRowKey(row.releasedTo) };
+  const entity: ReleaseEntity = {
+    partitionKey: row.networkMessageId,
+    rowKey: row.storedRowKey ?? releaseRowKey(row.releasedTo),
+  };
   for (const [key, value] of Object.entries(row)) {
-    if (value === undefined) continue;
+    if (value === undefined || key === 'storedRowKey') continue;
     entity[key] = (ARRAY_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
   }
   return entity;
@@ -81,6 +90,8 @@ function fromEntity(entity: Record<string, unknown>): ReleaseRow & { etag: strin
         ? JSON.parse(value)
         : value;
   }
+  if (typeof entity.rowKey === 'string' && entity.rowKey !== releaseRowKey(String(row.releasedTo ?? '')))
+    row.storedRowKey = entity.rowKey;
   return row as unknown as ReleaseRow & { etag: string };
 }
 
@@ -98,12 +109,20 @@ export class ReleasesStore {
     networkMessageId: string,
     releasedTo: string,
   ): Promise<(ReleaseRow & { etag: string }) | undefined> {
-    const entity = await getEntityOrUndefined<Record<string, unknown>>(
-      this.table,
-      networkMessageId,
-      releaseRowKey(releasedTo),
-    );
+    const entity =
+      (await getEntityOrUndefined<Record<string, unknown>>(
+        this.table,
+        networkMessageId,
+        releaseRowKey(releasedTo),
+      )) ?? (await this.getLegacy(networkMessageId, releasedTo));
     return entity ? fromEntity(entity) : undefined;
+  }
+
+  /** A row written before keys were hashed, under its `encodeURIComponent` key. */
+  private async getLegacy(networkMessageId: string, releasedTo: string) {
+    const legacy = releasedTo === '' ? undefined : legacyEncodedKey(releasedTo);
+    if (legacy === undefined || legacy === releaseRowKey(releasedTo)) return undefined;
+    return getEntityOrUndefined<Record<string, unknown>>(this.table, networkMessageId, legacy);
   }
 
   /**
@@ -113,7 +132,8 @@ export class ReleasesStore {
    */
   async record(event: ReleaseEvent, now: Date): Promise<RecordOutcome> {
     for (let attempt = 0; ; attempt++) {
-      const releasedTo = event.releasedTo ?? '';
+      // Outside text: kept well-formed and bounded, so its key and its property always agree.
+      const releasedTo = boundedText(event.releasedTo ?? '');
       const existing = await this.get(event.networkMessageId, releasedTo);
       if (!existing) {
         const row: ReleaseRow = {
@@ -187,9 +207,21 @@ export class ReleasesStore {
 
   /** Streams rows for the report, filtered server-side by status and release time where given. */
   async *list(
-    filter: { status?: ReleaseStatus; since?: Date; until?: Date } = {},
+    filter: {
+      status?: ReleaseStatus;
+      since?: Date;
+      until?: Date;
+      /** Rows after this key only, in the table's order (a page of the releases API). */
+      after?: { partitionKey: string; rowKey: string };
+    } = {},
   ): AsyncIterable<ReleaseRow> {
     const clauses: string[] = [];
+    if (filter.after) {
+      const pk = odataString(filter.after.partitionKey);
+      clauses.push(
+        `(PartitionKey gt ${pk} or (PartitionKey eq ${pk} and RowKey gt ${odataString(filter.after.rowKey)}))`,
+      );
+    }
     if (filter.status) clauses.push(`status eq ${odataString(filter.status)}`);
     if (filter.since) clauses.push(`releasedAt ge ${odataString(filter.since.toISOString())}`);
     if (filter.until) clauses.push(`releasedAt lt ${odataString(filter.until.toISOString())}`);
@@ -205,8 +237,11 @@ export class ReleasesStore {
   async knownUnitsSince(since: Date): Promise<Set<string>> {
     const known = new Set<string>();
     const filter = `releasedAt ge ${odataString(since.toISOString())}`;
-    const rows = this.table.listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } });
-    for await (const entity of rows) known.add(`${entity.partitionKey}|${entity.rowKey}`);
+    const rows = this.table.listEntities<{ releasedTo?: string }>({
+      queryOptions: { filter, select: ['PartitionKey', 'releasedTo'] },
+    });
+    // From the released-to property, so rows under old and new keys compare alike.
+    for await (const entity of rows) known.add(releaseUnitKey(entity.partitionKey!, entity.releasedTo ?? ''));
     return known;
   }
 

@@ -28,6 +28,16 @@ export class StateStore {
     );
   }
 
+  /** Every value a job keeps, with its key. */
+  async list<T>(job: string): Promise<{ key: string; value: T }[]> {
+    const out: { key: string; value: T }[] = [];
+    const filter = `PartitionKey eq '${job.replace(/'/g, "''")}'`;
+    for await (const entity of this.table.listEntities<{ value: string }>({ queryOptions: { filter } })) {
+      out.push({ key: entity.rowKey!, value: JSON.parse(entity.value) as T });
+    }
+    return out;
+  }
+
   async remove(job: string, key: string): Promise<void> {
     try {
       await this.table.deleteEntity(job, key);

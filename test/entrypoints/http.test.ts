@@ -4,13 +4,18 @@ import { loadSettings } from '../../lib/config/settings';
 import { HOUR, MINUTE } from '../../lib/core/clock';
 import { createHealthHandler, createReleasesHandler } from '../../lib/entrypoints/http';
 import type { HealthReport, HealthSource } from '../../lib/health/health';
+import { SIMULATED_API } from '../../lib/simulator';
 import { startWorld, type World } from '../support/world';
 import { parseCsv } from '../support/cli';
 
 const ADMIN = 'adele.vance@contoso.com';
 
-function get(path: string): HttpRequest {
-  return new HttpRequest({ method: 'GET', url: `http://localhost:7071${path}` });
+function get(path: string, token?: string, host = 'localhost:7071'): HttpRequest {
+  return new HttpRequest({
+    method: 'GET',
+    url: `http://${host}${path}`,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
 }
 
 function context(): InvocationContext {
@@ -157,15 +162,17 @@ describe('GET /api/health', () => {
 
 describe('GET /api/releases', () => {
   let world: World;
+  let token: string;
   beforeAll(async () => {
-    world = await startWorld();
+    world = await startWorld({ settings: { API_AUDIENCE: SIMULATED_API.audience } });
     await cycle(world);
+    token = world.simulator.apiTokens.sign();
   });
   afterAll(async () => world?.close());
   const handler = () => createReleasesHandler(async () => world.app);
 
   it('GIVEN no format THEN the report as a JSON array', async () => {
-    const response = await handler()(get('/api/releases?since=7d'), context());
+    const response = await handler()(get('/api/releases?since=7d', token), context());
     expect(response.status).toBe(200);
     expect((response.headers as Record<string, string>)['content-type']).toBe(
       'application/json; charset=utf-8',
@@ -176,7 +183,7 @@ describe('GET /api/releases', () => {
 
   it('GIVEN format=csv and filters THEN a CSV download for Excel with the filtered rows', async () => {
     const response = await handler()(
-      get('/api/releases?format=csv&status=notified&sender=contoso.com'),
+      get('/api/releases?format=csv&status=notified&sender=contoso.com', token),
       context(),
     );
     expect(response.status).toBe(200);
@@ -193,12 +200,81 @@ describe('GET /api/releases', () => {
   });
 
   it('GIVEN a malformed filter THEN 400 naming it', async () => {
-    const response = await handler()(get('/api/releases?since=yesterday'), context());
+    const response = await handler()(get('/api/releases?since=yesterday', token), context());
     expect(response.status).toBe(400);
     expect(response.jsonBody).toEqual({
       error: expect.stringContaining('since "yesterday" is neither a duration'),
     });
-    expect((await handler()(get('/api/releases?format=table'), context())).status).toBe(400);
+    expect((await handler()(get('/api/releases?format=table', token), context())).status).toBe(400);
+  });
+
+  it.each([
+    ['since=99999999999999999999d', 'reaches back further than any date'],
+    ['until=2026-13-45', 'neither a duration'],
+    ['top=0', 'top "0" must be a whole number from 1 to 1000'],
+    ['top=1001', 'from 1 to 1000'],
+    ['top=1e3', 'from 1 to 1000'],
+    ['continuation=not-ours', 'continuation is not a token this API gave'],
+  ])('GIVEN %s THEN 400 with the reason, never a 5xx', async (query, reason) => {
+    const response = await handler()(get(`/api/releases?${query}`, token), context());
+    expect(response.status).toBe(400);
+    expect(response.jsonBody).toEqual({ error: expect.stringContaining(reason) });
+  });
+
+  it('GIVEN top=1 THEN one row per response, and the continuation token pages through every row once', async () => {
+    const seen: string[] = [];
+    let continuation: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const response = await handler()(
+        get(`/api/releases?top=1${continuation ? `&continuation=${continuation}` : ''}`, token),
+        context(),
+      );
+      expect(response.status).toBe(200);
+      const rows = JSON.parse(await bodyText(response)) as { networkMessageId: string; releasedTo: string }[];
+      expect(rows.length).toBeLessThanOrEqual(1);
+      seen.push(...rows.map((r) => `${r.networkMessageId}|${r.releasedTo}`));
+      continuation = (response.headers as Record<string, string>)['x-continuation-token'];
+      if (!continuation) break;
+    }
+    expect(continuation).toBeUndefined();
+    expect(seen).toHaveLength(2);
+    expect(new Set(seen).size).toBe(2);
+  });
+
+  it('GIVEN no token, a token without the app role, for another audience, expired, or signed by another key THEN 401 or 403 and no personal data', async () => {
+    const other = (await import('../../lib/simulator/api-tokens')).createApiTokenSigner({
+      clock: world.clock,
+      tenantId: world.simulator.tenantId,
+      loginUrl: () => world.simulator.urls.login,
+    });
+    const cases: [string | undefined, number][] = [
+      [undefined, 401],
+      ['not-a-jwt', 401],
+      [world.simulator.apiTokens.sign({ roles: [] }), 403],
+      [world.simulator.apiTokens.sign({ roles: ['Something.Else'] }), 403],
+      [world.simulator.apiTokens.sign({ aud: 'api://another-app' }), 401],
+      [world.simulator.apiTokens.sign({ iss: 'https://login.microsoftonline.com/another-tenant/v2.0' }), 401],
+      [world.simulator.apiTokens.sign({ lifetimeMs: -3_600_000 }), 401],
+      [other.sign(), 401],
+    ];
+    for (const [bad, status] of cases) {
+      const response = await handler()(get('/api/releases', bad), context());
+      expect({ bad: bad?.slice(0, 20), status: response.status }).toEqual({ bad: bad?.slice(0, 20), status });
+      expect(JSON.stringify(response.jsonBody)).not.toMatch(/contoso|fabrikam/);
+    }
+  });
+
+  it('GIVEN API_AUDIENCE is not set THEN the releases API is closed (503), whatever the token', async () => {
+    const closed = await world.another({ settings: { API_AUDIENCE: '' } });
+    const response = await createReleasesHandler(async () => closed)(get('/api/releases', token), context());
+    expect(response.status).toBe(503);
+  });
+
+  it('GIVEN API_SIGN_IN=off-loopback THEN a loopback request needs no token and any other host is refused', async () => {
+    const local = await world.another({ settings: { API_SIGN_IN: 'off-loopback' } });
+    const open = createReleasesHandler(async () => local);
+    expect((await open(get('/api/releases', undefined, '127.0.0.1:7071'), context())).status).toBe(200);
+    expect((await open(get('/api/releases', undefined, 'qrn.example:443'), context())).status).toBe(403);
   });
 
   it('GIVEN the app cannot start THEN 503, not a half-written 200', async () => {

@@ -143,7 +143,13 @@ describe('infrastructure: app settings', () => {
     expect([...api.objectVar('hostSettings').keys()].filter((name) => app.has(name))).toEqual([]);
     expect(objectEntry(moduleNamed(main, 'api').body!, 'params')?.get('appSettings')).toBe('appSettings');
     for (const file of allBicep) {
-      expect(file.text).not.toMatch(/Microsoft\.Web\/sites\/config/);
+      // The one sites/config resource allowed is App Service authentication (auth.bicep), not settings.
+      const configs = [
+        ...file.text.matchAll(/Microsoft\.Web\/sites\/config@[\d-]+'\s*=\s*\{[^}]*?name:\s*'(\w+)'/g),
+      ];
+      expect(configs.map((m) => `${file.path}: ${m[1]}`)).toEqual(
+        file.path === 'infra/app/auth.bicep' ? ['infra/app/auth.bicep: authsettingsV2'] : [],
+      );
       expect(file.text).not.toMatch(/\bconfigs\s*:/);
     }
   });
@@ -236,6 +242,7 @@ describe('infrastructure: app settings', () => {
       notifyRedirectTo: '',
       notifyAllowedSenders: '',
       'string(resolvedAlertNoSuccessMinutes)': '60',
+      apiAudience: '',
     };
     const defaults = main.objectVar('defaults');
     const resolve = (name: string, expression: string): string => {
@@ -398,6 +405,50 @@ describe('infrastructure: parameters and modules', () => {
     expect(storage.get('allowBlobPublicAccess')).toBe('false');
     const monitoring = objectEntry(moduleNamed(main, 'monitoring').body!, 'params')!;
     expect(monitoring.get('disableLocalAuth')).toBe('true');
+  });
+
+  it('GIVEN Communication Services WHEN read THEN its access keys are off (disableLocalAuth): the app sends with its managed identity, and no connection string is supplied', () => {
+    const acs = email
+      .resources()
+      .find((r) => r.type.startsWith('Microsoft.Communication/communicationServices@'))!;
+    expect(objectEntry(acs.body!, 'properties')?.get('disableLocalAuth')).toBe('true');
+    const supplied = suppliedSettings();
+    expect(supplied.has('ACS_CONNECTION_STRING')).toBe(false);
+    expect(supplied.get('ACS_ENDPOINT')).toBe('email.outputs.endpoint');
+  });
+
+  it('GIVEN vnetEnabled WHEN read THEN storage refuses public access and the app joins a subnet with private endpoints for blob and table; without it nothing changes', () => {
+    expect(main.params().find((p) => p.name === 'vnetEnabled')?.value).toBe("''");
+    const storage = objectEntry(moduleNamed(main, 'storage').body!, 'params')!;
+    expect(storage.get('publicNetworkAccess')).toBe("vnetEnabled == 'true' ? 'Disabled' : 'Enabled'");
+    const acls = entries(storage.get('networkAcls')!.slice(1, -1));
+    expect(acls.get('defaultAction')).toBe("vnetEnabled == 'true' ? 'Deny' : 'Allow'");
+    expect(moduleNamed(main, 'network').type).toBe('app/network.bicep');
+    expect(main.text).toMatch(/module network 'app\/network\.bicep' = if \(vnetEnabled == 'true'\)/);
+    const apiParams = objectEntry(moduleNamed(main, 'api').body!, 'params')!;
+    expect(apiParams.get('virtualNetworkSubnetId')).toBe(
+      "vnetEnabled == 'true' ? network.outputs.appSubnetId : ''",
+    );
+    const network = bicep('infra/app/network.bicep');
+    expect(network.text).toMatch(/var storageServices = \['blob', 'table'\]/);
+    expect(network.text).toMatch(/serviceName: 'Microsoft\.App\/environments'/);
+    expect(network.text).toMatch(/groupIds: \[service\]/);
+    expect(read('infra/main.parameters.json')).toMatch(/"vnetEnabled": \{ "value": "\$\{VNET_ENABLED\}" \}/);
+  });
+
+  it('GIVEN App Service authentication WHEN read THEN every path but the health check needs an Entra ID token for the API registration, once the post-provision step made it', () => {
+    expect(main.text).toMatch(/module auth 'app\/auth\.bicep' = if \(!empty\(apiClientId\)\)/);
+    const auth = bicep('infra/app/auth.bicep');
+    expect(auth.text).toMatch(/requireAuthentication: true/);
+    expect(auth.text).toMatch(/unauthenticatedClientAction: 'Return401'/);
+    expect(auth.text).toMatch(/excludedPaths: \['\/api\/health'\]/);
+    expect(main.objectVar('appSettings').get('API_AUDIENCE')).toBe('apiAudience');
+    for (const script of ['infra/hooks/postprovision.sh', 'infra/hooks/postprovision.ps1']) {
+      const text = read(script);
+      expect(text).toMatch(/Releases\.Read/);
+      expect(text).toMatch(/azd env set API_CLIENT_ID/);
+      expect(text).toMatch(/azd env set API_AUDIENCE/);
+    }
   });
 
   it('GIVEN the email module WHEN read THEN an Azure-managed domain (and the optional custom one) is linked, with a settable display name', () => {

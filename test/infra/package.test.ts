@@ -105,15 +105,16 @@ describe('deployment package: the functions it registers', () => {
     }
   });
 
-  it('GIVEN the HTTP functions WHEN registered THEN their routes are the GET endpoints the README lists, behind the function key', () => {
+  it('GIVEN the HTTP functions WHEN registered THEN their routes are the GET endpoints the README lists: health behind its function key, releases behind the Entra sign-in the app checks itself', () => {
     const documented = [...README.matchAll(/^- `GET \/api\/(\w+)/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(['health', 'releases']);
+    const authLevel: Record<string, string> = { health: 'function', releases: 'anonymous' };
     for (const route of documented) {
       expect(fn(route)).toMatchObject({
         type: 'httpTrigger',
         route,
         methods: ['GET'],
-        authLevel: 'function',
+        authLevel: authLevel[route],
       });
     }
   });

@@ -73,11 +73,39 @@ describe('the outbound decision, over every row of the Exchange fixture', () => 
     expect(decideOutbound([subdomain], contoso)).toEqual({ outbound: true });
   });
 
+  it('GIVEN a quoted local part hiding an internal address THEN the sender address is not usable, never outbound', () => {
+    const base = byId.get('3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d')![0];
+    for (const senderAddress of [
+      '"<ceo@contoso.com>"@evil.example',
+      'Megan <megan@contoso.com>',
+      'ceo@contoso.com\u202e',
+    ]) {
+      expect(decideOutbound([{ ...base, senderAddress }], contoso)).toEqual({
+        outbound: false,
+        reason: 'sender address not usable',
+      });
+    }
+  });
+
+  it('GIVEN Direction Inbound THEN it is never outbound, even when a mail flow rule or DLP held it', () => {
+    const base = byId.get('3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d')![0];
+    for (const held of [
+      { type: 'TransportRule', policyType: 'ExchangeTransportRule' },
+      { type: 'DataLossPrevention', policyType: 'DataLossPreventionRule' },
+    ]) {
+      const spoofed = { ...base, ...held, direction: 'Inbound', senderAddress: 'payroll@contoso.com' };
+      expect(decideOutbound([spoofed], contoso)).toEqual({ outbound: false, reason: 'inbound' });
+      expect(decideOutbound([{ ...spoofed, direction: 'Outbound' }], contoso)).toEqual({ outbound: true });
+    }
+  });
+
   it('a pilot allow-list matches addresses exactly and domains with their subdomains', () => {
     expect(senderInScope('Megan.Bowen@contoso.com', undefined)).toBe(true);
     expect(senderInScope('megan.bowen@contoso.com', ['megan.bowen@contoso.com'])).toBe(true);
     expect(senderInScope('alex.wilber@contoso.com', ['megan.bowen@contoso.com'])).toBe(false);
     expect(senderInScope('ops@eu.contoso.com', ['contoso.com'])).toBe(true);
     expect(senderInScope('ops@notcontoso.com', ['contoso.com'])).toBe(false);
+    expect(senderInScope('"x"@contoso.com', ['contoso.com'])).toBe(false); // unusable: never in scope
+    expect(senderInScope('Megan.Bowen@CONTOSO.com', ['MEGAN.bowen@contoso.com'])).toBe(true);
   });
 });

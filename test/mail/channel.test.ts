@@ -94,6 +94,29 @@ describe('ACS Email channel', () => {
     expect(post?.body).toMatchObject({ userEngagementTrackingDisabled: true });
   });
 
+  it('GIVEN a recipient that is not a canonical address THEN neither channel sends: a permanent refusal, nothing reaches the service', async () => {
+    sim.scenario.clearRequests();
+    const channels = [
+      createAcsChannel(withKey(), credential),
+      createGraphChannel(createGraphClient(sim.urls.graph, credential), 'notifier@contoso.com'),
+    ];
+    for (const channel of channels) {
+      for (const to of [
+        '"<ceo@contoso.com>"@evil.example',
+        'Megan <megan.bowen@contoso.com>',
+        'Megan.Bowen@contoso.com',
+      ]) {
+        await expect(channel.send(email({ to }), randomUUID())).resolves.toEqual({
+          kind: 'failed',
+          permanent: true,
+          reason: 'recipient address not usable',
+        });
+      }
+    }
+    expect(sim.scenario.requests('acs').filter((r) => r.method === 'POST')).toHaveLength(0);
+    expect(sim.scenario.requests('graph').filter((r) => r.method === 'POST')).toHaveLength(0);
+  });
+
   it('GIVEN an accepted id THEN status reports it; GIVEN an id ACS never saw THEN status is unknown', async () => {
     const channel = createAcsChannel(withKey(), credential);
     const id = randomUUID();

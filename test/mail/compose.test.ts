@@ -344,7 +344,7 @@ describe('attacker-controlled text stays text (hostile corpus)', () => {
   it('THEN HTML and script in a subject show as text: escaped in HTML, verbatim in plain text', () => {
     const email = composeNotification(one({ subject: hostileSubjects.script }), settings);
     expect(email.html).toContain('&lt;script&gt;alert(document.cookie)&lt;/script&gt;');
-    expect(email.plainText).toContain('<script>alert(document.cookie)</script>');
+    expect(email.plainText).toContain('<script>alert(document[.]cookie)</script>'); // never a link
     const breakout = composeNotification(one({ subject: hostileSubjects.attributeBreakout }), settings);
     expect(breakout.html).toContain('&quot;&gt;&lt;img src=x onerror=alert(1)&gt;');
   });
@@ -359,7 +359,7 @@ describe('attacker-controlled text stays text (hostile corpus)', () => {
     expect(email.subject).toBe(
       'Your held message "Hello Bcc: victim@evil.example X-Injected: yes" was released',
     );
-    expect(email.plainText).toContain('Subject: Hello Bcc: victim@evil.example X-Injected: yes');
+    expect(email.plainText).toContain('Subject: Hello Bcc: victim@evil[.]example X-Injected: yes');
   });
 
   it('THEN a right-to-left override cannot disguise "exe" as "jpg"', () => {

@@ -76,7 +76,8 @@ describe('fast path: the quarantine status tells the sender before the audit log
     expect(emails[1].plainText).toMatch(/released to: b@fabrikam\.example, c@fabrikam\.example\n/i);
     expect(emails[1].plainText).not.toMatch(/released to:[^\n]*a@fabrikam/i);
     const view = await world.app.releases.listForMessage(id);
-    expect(view.map((r) => [r.releasedTo, r.status])).toEqual(recipients.map((r) => [r, 'notified']));
+    // Row keys are hashes: the partition's order is not the recipients' order.
+    expect(view.map((r) => [r.releasedTo, r.status]).sort()).toEqual(recipients.map((r) => [r, 'notified']));
   });
 
   it('GIVEN the row is deleted before any snapshot saw it released THEN the audit log alone still gets the sender told', async () => {

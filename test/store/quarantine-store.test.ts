@@ -50,10 +50,44 @@ describe('The quarantined-messages table', () => {
     store = new QuarantineStore(tables.quarantine);
   });
 
+  test('GIVEN a batch in which the table refuses one entity (400) THEN the others of its transaction are still written and the refused one is returned to be set aside', async () => {
+    const poison = message({ networkMessageId: '0badc0de-0000-4000-8000-000000000001' });
+    const sibling = message({ networkMessageId: poison.networkMessageId });
+    const other = message();
+    const refusing = new Proxy(tables.quarantine, {
+      get(target, name, receiver) {
+        const refuse = (entity: { rowKey?: string }) => {
+          if (entity.rowKey === poison.rowId.toLowerCase())
+            throw Object.assign(new Error('The property value exceeds the maximum allowed size'), {
+              statusCode: 400,
+            });
+        };
+        if (name === 'upsertEntity')
+          return async (entity: { rowKey?: string }, mode: 'Replace') => {
+            refuse(entity);
+            return target.upsertEntity(entity as never, mode);
+          };
+        if (name === 'submitTransaction')
+          return async (actions: [string, { rowKey?: string }][]) => {
+            for (const [, entity] of actions) refuse(entity);
+            return target.submitTransaction(actions as never);
+          };
+        return Reflect.get(target, name, receiver);
+      },
+    });
+    const result = await new QuarantineStore(refusing).upsertMany([poison, sibling, other]);
+    expect(result.written).toBe(2);
+    expect(result.refused.map((r) => r.networkMessageId)).toEqual([poison.networkMessageId]);
+    expect((await store.findByNetworkMessageId(poison.networkMessageId)).map((m) => m.rowId)).toEqual([
+      sibling.rowId,
+    ]);
+    expect(await store.findByNetworkMessageId(other.networkMessageId)).toHaveLength(1);
+  });
+
   test('every fixture row is stored, and one message’s rows come back with one lookup', async () => {
     const messages = fixtureMessages();
     const result = await store.upsertMany(messages);
-    expect(result).toEqual({ written: 6, truncated: 0 });
+    expect(result).toEqual({ written: 6, truncated: 0, refused: [] });
 
     const rows = await store.findByNetworkMessageId('3F2A9C1E-7B4D-4E8A-1C2D-08DE0A1B2C3D');
     expect(rows.map((r) => r.recipients[0]).sort()).toEqual([
@@ -115,7 +149,7 @@ describe('The quarantined-messages table', () => {
 
   test('a 40,000-character subject is cut with a visible marker, and the write succeeds', async () => {
     const long = message({ subject: 'x'.repeat(40_000) });
-    expect(await store.upsertMany([long])).toEqual({ written: 1, truncated: 1 });
+    expect(await store.upsertMany([long])).toEqual({ written: 1, truncated: 1, refused: [] });
     const [back] = await store.findByNetworkMessageId(long.networkMessageId);
     expect(back.subject.length).toBe(MAX_STRING_CHARS);
     expect(back.subject).toMatch(/… \[cut by the snapshot: 40000 characters\]$/);
@@ -135,7 +169,7 @@ describe('The quarantined-messages table', () => {
     const recipients = Array.from({ length: 3000 }, (_, i) => `recipient.number.${i}@fabrikam.example`);
     const big = message({ recipients, recipientCount: 3000 });
     expect(JSON.stringify(recipients).length).toBeGreaterThan(MAX_STRING_CHARS);
-    expect(await store.upsertMany([big])).toEqual({ written: 1, truncated: 0 });
+    expect(await store.upsertMany([big])).toEqual({ written: 1, truncated: 0, refused: [] });
     const [back] = await store.findByNetworkMessageId(big.networkMessageId);
     expect(back.recipients).toEqual(recipients);
     expect(back.recipientCount).toBe(3000);
@@ -145,7 +179,7 @@ describe('The quarantined-messages table', () => {
   test('a recipient list past the 1 MiB entity limit is shortened, its count kept, and the write succeeds', async () => {
     const recipients = Array.from({ length: 40_000 }, (_, i) => `recipient.number.${i}@fabrikam.example`);
     const huge = message({ recipients, recipientCount: 40_000 });
-    expect(await store.upsertMany([huge])).toEqual({ written: 1, truncated: 1 });
+    expect(await store.upsertMany([huge])).toEqual({ written: 1, truncated: 1, refused: [] });
     const [back] = await store.findByNetworkMessageId(huge.networkMessageId);
     expect(back.recipients.length).toBeGreaterThan(10_000);
     expect(back.recipients.length).toBeLessThan(40_000);

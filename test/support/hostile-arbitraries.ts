@@ -219,3 +219,49 @@ export const releaseRecord = fc
             };
     return { record, expected: { id, networkMessageId, releaseTo } };
   });
+
+/**
+ * Sender addresses from RFC 5322's corners, each aimed at the accepted-domain check (issue 13): quoted
+ * local parts and comments hiding an internal address, display names, IDN homographs, bidi and
+ * zero-width characters, lone surrogates, 10,000-character values, look-alike suffixes.
+ */
+export const hostileSender: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(
+    '"<ceo@contoso.com>"@evil.example',
+    '"ceo@contoso.com"@evil.example',
+    '"ceo"@contoso.com',
+    'ceo(comment)@contoso.com',
+    'ceo@contoso.com(comment)',
+    'CEO <ceo@contoso.com>',
+    '<ceo@contoso.com>',
+    'ceo@contoso.com <ceo@evil.example>',
+    'ceo@contoso.com.evil.example',
+    'ceo@evilcontoso.com',
+    'ceo@c\u043entoso.com', // Cyrillic o
+    'ceo@cont\u03bfso.com', // Greek omicron
+    'ceo\u202e@contoso.com',
+    'ceo@contoso.com\u202e',
+    'ce\u200bo@contoso.com',
+    '\uD800ceo@contoso.com',
+    'ceo@contoso\uDC00.com',
+    'ceo@evil.example\u0000@contoso.com',
+    'ceo@contoso.com\r\nBcc: victim@evil.example',
+    ' ceo@contoso.com',
+    'ceo@[10.0.0.1]',
+    'ceo@contoso.com.',
+    '@contoso.com',
+    'ceo@',
+    `${'a'.repeat(10_000)}@contoso.com`,
+    `ceo@${'b'.repeat(10_000)}.contoso.com`,
+    `"${'<'.repeat(10_000)}"@evil.example`,
+  ),
+  fc
+    .tuple(
+      fc.constantFrom('"', '(', '<', ' ', '\u202e', '\uD800', '', 'x'),
+      fc.constantFrom('ceo@contoso.com', 'ceo@eu.contoso.com', 'ceo@contoso.onmicrosoft.com'),
+      fc.constantFrom('"', ')', '>', ' ', '\u202c', '\uDC00', '', 'x'),
+      fc.constantFrom('@evil.example', '', '.evil.example', ' <x@evil.example>'),
+    )
+    .map(([a, b, c, d]) => `${a}${b}${c}${d}`),
+  fc.emailAddress(),
+);

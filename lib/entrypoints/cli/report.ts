@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock';
 import { formatReport, parseFormat, parseReportQuery, reportLines } from '../../report/report';
+import { formatSetAside } from '../../report/set-aside-report';
+import { forTerminal } from '../../report/terminal-text';
+import { listSetAside } from '../../store/set-aside';
 import type { CliRun } from './context';
 
 interface ReportOptions {
@@ -9,6 +12,7 @@ interface ReportOptions {
   status?: string;
   sender?: string;
   format?: string;
+  setAside?: boolean;
 }
 
 /** `report`: who released what, for whom, streamed from the releases table. */
@@ -27,6 +31,7 @@ export function registerReport(program: Command, run: CliRun): void {
       'only this sender: an address, or a domain (contoso.com) with its subdomains',
     )
     .option('--format <format>', 'table, csv (UTF-8 with BOM, for Excel) or json', 'table')
+    .option('--set-aside', 'list what the runs set aside (a record, row or batch that failed on its own)')
     .addHelpText(
       'after',
       `
@@ -44,6 +49,11 @@ Rows come in the table's order (by message), not by time. Times are UTC.`,
       const query = parseReportQuery(options, now);
       const format = parseFormat(options.format, 'table');
       const app = await run.openApplication();
-      await run.pipe(formatReport(reportLines(app.releases, query), format));
+      const toTerminal = (run.stdout as { isTTY?: boolean }).isTTY === true;
+      if (options.setAside) {
+        await run.pipe(forTerminal(formatSetAside(await listSetAside(app.state), format), toTerminal));
+        return;
+      }
+      await run.pipe(forTerminal(formatReport(reportLines(app.releases, query), format), toTerminal));
     });
 }

@@ -18,7 +18,7 @@ import { createApplication, type Application } from '../../composition';
 import { isListening, startAzuriteTables, type RunningAzurite } from '../../local/azurite';
 import { observeJob } from '../../ops/observe-run';
 import { ensureCertificate } from '../../simulator/certificate';
-import { startSimulator, type Simulator } from '../../simulator';
+import { startSimulator, type Simulator, SIMULATED_API } from '../../simulator';
 
 const AZURITE_TABLE_PORT = 10002;
 
@@ -75,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
           TABLES_CONNECTION_STRING: running.azurite.connectionString,
           TABLES_ACCOUNT_URL: '',
           AUDIT_QUERY_POLL_SECONDS: env.AUDIT_QUERY_POLL_SECONDS || '60',
+          // The releases API signs in against the simulator's login service (its JWKS, its app role).
+          API_AUDIENCE: env.API_AUDIENCE || SIMULATED_API.audience,
         }
       : {}),
   };

@@ -46,6 +46,11 @@ interface OpenQuery extends Window {
   createdAt: string;
   /** True when the window came from the queue of split windows. */
   fromQueue: boolean;
+  /**
+   * The next page not yet handed over (a nextLink on the configured host), saved after every page, so a
+   * run that stops mid-query resumes there instead of reading the same pages again and again.
+   */
+  resumeAt?: string;
 }
 
 /** What the state table keeps for this source (one JSON value). */
@@ -202,7 +207,9 @@ export class GraphAuditQuerySource implements AuditSource {
   ): Promise<void> {
     const { logger, clock } = this.deps;
     const open = state.open as OpenQuery;
-    let path = `/security/auditLog/queries/${encodeURIComponent(open.id)}/records?$top=${PAGE_SIZE}`;
+    let path =
+      (typeof open.resumeAt === 'string' ? this.onConfiguredHost(open.resumeAt) : undefined) ??
+      `/security/auditLog/queries/${encodeURIComponent(open.id)}/records?$top=${PAGE_SIZE}`;
     // Bounded as the Exchange pager is: a page cap above any real query, and a nextLink given twice stops.
     const followed = new Set<string>();
     for (;;) {
@@ -216,6 +223,12 @@ export class GraphAuditQuerySource implements AuditSource {
         return;
       }
       const page = await this.call(open.apiVersion, path);
+      if (isFailure(page) && open.resumeAt !== undefined && page.kind !== 'throttled') {
+        // The saved link may have expired: the next run reads the query from its first page (records
+        // are de-duplicated by id), rather than failing on the same link for ever.
+        delete open.resumeAt;
+        await this.saveState(state);
+      }
       if (isFailure(page) && page.kind === 'gone') {
         // Its results are gone (expired): the next run queries the window again.
         this.abandon(state, run, 'vanished: its records are no longer there');
@@ -262,6 +275,8 @@ export class GraphAuditQuerySource implements AuditSource {
       }
       followed.add(link);
       path = link;
+      open.resumeAt = link; // this page is handed over: a later run starts after it
+      await this.saveState(state);
     }
 
     const now = clock.now().toISOString();

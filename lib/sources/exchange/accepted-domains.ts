@@ -1,4 +1,5 @@
 import type { Client } from '@microsoft/microsoft-graph-client';
+import { canonicalDomain, parseAddress } from '../../core/address';
 import { DAY, type Clock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import type { StateStore } from '../../store/state-store';
@@ -44,15 +45,18 @@ export class AcceptedDomains {
   }
 }
 
-/** The domain part of an address, lower-case; undefined when there is none. */
+/**
+ * The canonical domain (IDNA ASCII, lower-case) of an address, or of a bare domain name; undefined when
+ * the text is neither. An address is parsed strictly by lib/core/address.ts: a display name, angle
+ * brackets or a quoted local part make it unusable, so `"<ceo@contoso.com>"@evil.example` has no domain
+ * the tenant accepts.
+ */
 export function domainOf(address: string): string | undefined {
-  let text = address.trim().toLowerCase();
-  const angle = /<([^>]*)>/.exec(text);
-  if (angle) text = angle[1].trim();
-  const at = text.lastIndexOf('@');
-  const domain = (at >= 0 ? text.slice(at + 1) : text).replace(/\.+$/, '').trim();
-  if (domain === '' || /[\s@]/.test(domain) || !domain.includes('.')) return undefined;
-  return domain;
+  if (address.includes('@')) {
+    const parsed = parseAddress(address);
+    return parsed.ok ? parsed.domain : undefined;
+  }
+  return canonicalDomain(address.trim().replace(/\.$/, ''));
 }
 
 /** Parses the ACCEPTED_DOMAINS entries: "contoso.com" or "*.contoso.com" (that domain and its subdomains). */

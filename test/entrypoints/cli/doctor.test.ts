@@ -41,6 +41,7 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
       'Exchange: accepted domains',
       'Graph: audit log queries',
       'storage: tables',
+      'runs: nothing set aside',
       'email channel',
     ]) {
       expect(line(out.stdout, name)).toMatch(/^\[ ok \]/);
@@ -48,7 +49,7 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
     // A fresh deployment has no run yet: said, not failed.
     expect(line(out.stdout, 'last run: snapshot')).toMatch(/^\[warn\] .*no run recorded yet/);
     expect(line(out.stdout, 'last run: notify')).toMatch(/^\[warn\] .*no run recorded yet/);
-    expect(out.stdout).toMatch(/9 passed, 0 failed, 2 warning\(s\), 0 skipped\./);
+    expect(out.stdout).toMatch(/10 passed, 0 failed, 2 warning\(s\), 0 skipped\./);
 
     const requests = world.simulator.scenario.requests();
     expect(
@@ -152,7 +153,7 @@ describe('qrn doctor: a checklist in which every failure names its fix', () => {
 
   it('GIVEN --send-test THEN one real email goes out; a malformed address exits 2', async () => {
     world = await startWorld();
-    const out = await qrn(world, ['doctor', '--send-test', 'it.admin@contoso.com']);
+    const out = await qrn(world, ['doctor', '--send-test', 'IT.Admin@Contoso.com']); // sent in canonical form
     expect(out.code).toBe(0);
     expect(line(out.stdout, 'email: test message')).toMatch(/^\[ ok \]/);
     expect(world.simulator.scenario.emails().map((e) => e.to[0].address)).toEqual(['it.admin@contoso.com']);

@@ -287,6 +287,36 @@ describe('GIVEN more records than one page holds', () => {
   });
 });
 
+describe('GIVEN a hand-over that fails on the second page of three', () => {
+  it('THEN the first page counts as read: the next run resumes at the second page, never re-reading the first', async () => {
+    const h = await harness();
+    const ids = new Set<string>();
+    for (let i = 0; i < 2345; i++) ids.add(h.releaseAt(at(h, -20 * HOUR + i * 1000)));
+    let pages = 0;
+    await expect(
+      h.run({
+        onRecords: async () => {
+          if (++pages === 2) throw new Error('table unavailable');
+        },
+      }),
+    ).rejects.toThrow('table unavailable');
+    expect((await h.stored())?.open?.resumeAt).toMatch(/records/);
+    const readsBefore = h.sim.scenario.requests('graph').filter((r) => r.path.endsWith('/records')).length;
+
+    h.clock.advance(RUN_EVERY);
+    expect(await h.run()).toMatchObject({
+      state: 'succeeded',
+      queriesCreated: 0,
+      pages: 2,
+      recordsRead: 1345,
+    });
+    expect(h.ids()).toEqual(ids);
+    const reads = h.sim.scenario.requests('graph').filter((r) => r.path.endsWith('/records')).length;
+    expect(reads - readsBefore).toBe(2);
+    expect((await h.stored())?.open).toBeUndefined();
+  });
+});
+
 describe('GIVEN an audit record that becomes visible 3 hours after the release', () => {
   it('THEN a later query finds it, because every query looks back 24 hours', async () => {
     const h = await harness();

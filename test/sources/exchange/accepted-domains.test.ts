@@ -72,7 +72,11 @@ describe("Deciding whether a sender is one of the tenant's own", () => {
   test.each([
     ['megan.bowen@contoso.com', true],
     ['Megan.Bowen@CONTOSO.COM', true],
-    ['"Megan" <megan.bowen@contoso.com>', true],
+    ['"Megan" <megan.bowen@contoso.com>', false], // a display name is not an address: never emailed
+    ['"<ceo@contoso.com>"@evil.example', false], // a quoted local part hiding an outside domain
+    ['ceo@contoso.com <ceo@evil.example>', false],
+    ['megan.bowen@CONTOSO.com.', false],
+    ['megan.bowen@xn--cntoso-2ve.com', false], // a homograph's ASCII form is another domain
     ['someone@contoso.onmicrosoft.com', true],
     ['sales@eu.contoso.com', true],
     ['sales@paris.eu.contoso.com', true], // eu.contoso.com matches subdomains

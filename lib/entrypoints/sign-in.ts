@@ -1,0 +1,78 @@
+import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { Settings } from '../config/settings';
+
+/**
+ * Who may read personal data over HTTP (GET /api/releases; later the admin console): a caller with an
+ * Entra ID access token for the API's app registration that carries the required app role. The app checks
+ * the token itself, whatever sits in front of it (App Service authentication where the plan has it):
+ * signature against the tenant's JWKS, issuer, audience, expiry, and the role.
+ *
+ * `off-loopback` (a development setting, refused in Azure by the settings) lets a request to a loopback
+ * address through without a token; any other host is still refused.
+ */
+export type SignInOutcome =
+  | { ok: true; caller: { subject: string; roles: string[] } | 'loopback' }
+  | { ok: false; status: 401 | 403 | 503; reason: string };
+
+export interface SignInRequest {
+  url: string;
+  headers: { get(name: string): string | null };
+}
+
+export type SignInCheck = (request: SignInRequest) => Promise<SignInOutcome>;
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** One key set per JWKS URL per process: jose caches the keys and refetches on an unknown key id. */
+const keySets = new Map<string, JWTVerifyGetKey>();
+
+export function createSignInCheck(
+  api: Settings['api'],
+  options: { keys?: JWTVerifyGetKey; clockTolerance?: number; now?: () => Date } = {},
+): SignInCheck {
+  return async (request) => {
+    if (api.signIn === 'off-loopback') {
+      const host = hostOf(request.url);
+      if (host !== undefined && LOOPBACK.has(host)) return { ok: true, caller: 'loopback' };
+      return { ok: false, status: 403, reason: 'sign-in is off for loopback requests only' };
+    }
+    if (!api.audience) {
+      return { ok: false, status: 503, reason: 'API_AUDIENCE is not set: the releases API is closed' };
+    }
+    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.get('authorization') ?? '');
+    if (!match) return { ok: false, status: 401, reason: 'an Entra ID bearer token is required' };
+    let keys = options.keys ?? keySets.get(api.jwksUrl);
+    if (!keys) {
+      keys = createRemoteJWKSet(new URL(api.jwksUrl), { timeoutDuration: 10_000 });
+      keySets.set(api.jwksUrl, keys);
+    }
+    try {
+      const { payload } = await jwtVerify(match[1], keys, {
+        issuer: api.issuers,
+        audience: api.audience,
+        algorithms: ['RS256'],
+        clockTolerance: options.clockTolerance ?? 60,
+        currentDate: options.now?.(),
+        requiredClaims: ['exp'],
+      });
+      const roles = Array.isArray(payload.roles) ? payload.roles.filter((r) => typeof r === 'string') : [];
+      if (!roles.includes(api.role)) {
+        return { ok: false, status: 403, reason: `the token lacks the app role ${api.role}` };
+      }
+      return { ok: true, caller: { subject: String(payload.sub ?? ''), roles } };
+    } catch (error) {
+      if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) {
+        return { ok: false, status: 401, reason: `the token was refused (${error.code})` };
+      }
+      return { ok: false, status: 503, reason: 'the signing keys could not be read' };
+    }
+  };
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+}
