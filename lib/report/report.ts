@@ -103,7 +103,7 @@ export function parseFormat(text: string | undefined, fallback: ReportFormat): R
   return format;
 }
 
-function senderMatches(sender: string | undefined, wanted: string): boolean {
+export function senderMatches(sender: string | undefined, wanted: string): boolean {
   const address = (sender ?? '').toLowerCase();
   if (wanted.includes('@') && !wanted.startsWith('@')) return address === wanted;
   const domain = wanted.replace(/^@/, '');

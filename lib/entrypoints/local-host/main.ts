@@ -18,6 +18,7 @@ import { createApplication, type Application } from '../../composition';
 import { isListening, startAzuriteTables, type RunningAzurite } from '../../local/azurite';
 import { ensureCertificate } from '../../simulator/certificate';
 import { startSimulator, type Simulator } from '../../simulator';
+import { startLocalConsole } from '../console/local';
 
 const AZURITE_TABLE_PORT = 10002;
 
@@ -117,6 +118,10 @@ async function main(argv: string[]): Promise<number> {
     ['snapshot', application.settings.schedules.snapshot, () => application.runSnapshot()],
     ['notify', application.settings.schedules.notify, () => application.runNotify()],
   ];
+  // Once at start, snapshot then notify, so the releases show within a minute; then on their schedules.
+  void jobs.reduce((previous, [name, , run]) => previous.then(() => runLogged(name, run)), Promise.resolve());
+  const localConsole = await startLocalConsole(application, settingsEnv);
+  console.log(`Console: ${localConsole.url}`);
   const timers = jobs.map(
     ([name, schedule, run]) =>
       new Cron(schedule, { timezone: 'UTC', protect: true }, async () => {
@@ -136,8 +141,17 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   for (const timer of timers) timer.stop();
+  await localConsole.close();
   await stop(running);
   return 0;
+}
+
+async function runLogged(name: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    consoleLogger.error(`${name}: run failed`, { error: (error as Error).message });
+  }
 }
 
 async function stop(running: Running): Promise<void> {
