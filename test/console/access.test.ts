@@ -28,7 +28,12 @@ describe('console access', () => {
   it('GIVEN the function app WHEN a request carries no bearer token (or another scheme) THEN 401, and the verifier is never asked', async () => {
     const verify = jest.fn();
     const access = bearerAccess(verify);
-    for (const headers of [{}, { authorization: 'Basic YTpi' }, { authorization: 'Bearer' }]) {
+    const cases: Record<string, string>[] = [
+      {},
+      { authorization: 'Basic YTpi' },
+      { authorization: 'Bearer' },
+    ];
+    for (const headers of cases) {
       await expect(access.authorize(request(headers, '127.0.0.1'))).resolves.toMatchObject({
         allowed: false,
         status: 401,

@@ -248,7 +248,7 @@ describe('the administrators’ console in a browser', () => {
         () => (document.getElementById('chart')?.getBoundingClientRect().right ?? 0) <= window.innerWidth,
       );
       const wide = await page.evaluate(() =>
-        [...document.querySelectorAll('body *')]
+        Array.from(document.querySelectorAll('body *'))
           .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
           .map((e) => `${e.tagName}#${e.id}.${e.className} ${e.getBoundingClientRect().right}`),
       );
