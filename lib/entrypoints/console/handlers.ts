@@ -174,7 +174,12 @@ export function createConsoleHandler(
     }
     const match = /\/console(\/.*)?$/.exec(request.url.pathname);
     const rest = match?.[1] ?? '';
-    if (rest === '' || rest === '/') {
+    if (rest === '/') {
+      // The page's relative addresses resolve from …/console, not …/console/.
+      const location = request.url.pathname.replace(/\/+$/, '');
+      return { status: 308, headers: { ...SECURITY_HEADERS, location }, body: '' };
+    }
+    if (rest === '') {
       return {
         status: 200,
         headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8' },

@@ -109,4 +109,41 @@ describe('console HTTP handling', () => {
       expect(JSON.parse(String(response.body)).error).toContain(message);
     }
   });
+
+  it('GIVEN the page asked for with a trailing slash THEN it redirects to the address its relative links resolve from', async () => {
+    const response = await handler()(request('/'));
+    expect(response.status).toBe(308);
+    expect(response.headers.location).toBe('/api/console');
+  });
+
+  it('GIVEN the health strip WHEN it asks for setup problems THEN only the doctor’s failures and warnings come back, and the doctor runs at most once per ten minutes', async () => {
+    const setupChecks = jest.fn(async () => [
+      { name: 'Storage', status: 'pass' as const, detail: 'reachable' },
+      {
+        name: 'Exchange',
+        status: 'fail' as const,
+        detail: '403: Security Reader missing',
+        fix: 'qrn permissions',
+      },
+      { name: 'Email', status: 'warn' as const, detail: 'pilot redirect is on' },
+    ]);
+    const handle = createConsoleHandler({
+      access: loopbackAccess(),
+      application: async () => world.app,
+      health: {
+        settings: () => loadSettings(world.env()),
+        application: async () => world.app,
+        clock: world.clock,
+      },
+      setupChecks,
+      assetsDir: consoleAssetsDir(),
+    });
+    const first = JSON.parse(String((await handle(request('/data/setup'))).body));
+    expect(first.checked).toBe(true);
+    expect(first.checks.map((c: { name: string }) => c.name)).toEqual(['Exchange', 'Email']);
+    await handle(request('/data/setup'));
+    expect(setupChecks).toHaveBeenCalledTimes(1);
+    await handle(request('/data/setup?refresh=1'));
+    expect(setupChecks).toHaveBeenCalledTimes(2);
+  });
 });
