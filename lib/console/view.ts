@@ -138,12 +138,48 @@ export function periodOf(filter: Pick<ConsoleFilter, 'periodDays'>, now: Date): 
   return { since: new Date(now.getTime() - filter.periodDays * DAY), until: now };
 }
 
-/** The period's rows that pass the filter, in the order asked for. */
+/** The columns a scan of the period reads to filter and count; sorting may add one. */
+const FILTER_COLUMNS: readonly (keyof ReleaseRow)[] = [
+  'networkMessageId',
+  'releasedTo',
+  'releasedAt',
+  'status',
+  'reason',
+  'sender',
+  'releasedBy',
+  'releasedByRaw',
+  'isSystemRelease',
+  'policyName',
+  'policyType',
+];
+const SORT_COLUMNS: Partial<Record<SortKey, keyof ReleaseRow>> = {
+  receivedAt: 'receivedAt',
+  notifiedAt: 'notifiedAt',
+  subject: 'subject',
+};
+
+type Order = Pick<ConsoleQuery, 'sort' | 'direction'>;
+const NEWEST_FIRST: Order = { sort: 'releasedAt', direction: 'desc' };
+
+function sortRows(rows: ConsoleRow[], order: Order): ConsoleRow[] {
+  const sign = order.direction === 'asc' ? 1 : -1;
+  const key = order.sort;
+  return rows.sort((a, b) => {
+    const x = String(a[key]).toLowerCase();
+    const y = String(b[key]).toLowerCase();
+    if (x !== y) return x < y ? -sign : sign;
+    const tieA = `${a.networkMessageId}|${a.releasedTo}`;
+    const tieB = `${b.networkMessageId}|${b.releasedTo}`;
+    return tieA < tieB ? -1 : tieA > tieB ? 1 : 0;
+  });
+}
+
+/** The period's whole rows that pass the filter, in the order asked for (the CSV). */
 export async function filteredRows(
   releases: Pick<ReleasesStore, 'list'>,
   filter: ConsoleFilter,
   now: Date,
-  order: Pick<ConsoleQuery, 'sort' | 'direction'> = { sort: 'releasedAt', direction: 'desc' },
+  order: Order = NEWEST_FIRST,
 ): Promise<ConsoleRow[]> {
   const { since } = periodOf(filter, now);
   const rows: ConsoleRow[] = [];
@@ -152,17 +188,25 @@ export async function filteredRows(
     const row = toConsoleRow(release);
     if (matches(row, filter)) rows.push(row);
   }
-  const sign = order.direction === 'asc' ? 1 : -1;
-  const key = order.sort;
-  rows.sort((a, b) => {
-    const x = String(a[key]).toLowerCase();
-    const y = String(b[key]).toLowerCase();
-    if (x !== y) return x < y ? -sign : sign;
-    const tieA = `${a.networkMessageId}|${a.releasedTo}`;
-    const tieB = `${b.networkMessageId}|${b.releasedTo}`;
-    return tieA < tieB ? -1 : tieA > tieB ? 1 : 0;
-  });
-  return rows;
+  return sortRows(rows, order);
+}
+
+/** The same rows with only the columns that filter, count and sort them (the tiles, the table's order). */
+export async function scannedRows(
+  releases: Pick<ReleasesStore, 'listColumns'>,
+  filter: ConsoleFilter,
+  now: Date,
+  order: Order = NEWEST_FIRST,
+): Promise<ConsoleRow[]> {
+  const { since } = periodOf(filter, now);
+  const sortColumn = SORT_COLUMNS[order.sort];
+  const columns = sortColumn ? [...FILTER_COLUMNS, sortColumn] : FILTER_COLUMNS;
+  const rows: ConsoleRow[] = [];
+  for await (const release of releases.listColumns({ status: filter.status, since }, columns)) {
+    const row = toConsoleRow(release as ReleaseRow);
+    if (matches(row, filter)) rows.push(row);
+  }
+  return sortRows(rows, order);
 }
 
 function readOffset(continuation: string | undefined): number {
@@ -180,19 +224,26 @@ export interface ReleasesPage {
   continuation: string | null;
 }
 
+/**
+ * One page of the table: the period is scanned for the few columns that filter and order it, and only the
+ * page's rows are then read whole (point reads, side by side).
+ */
 export async function releasesPage(
-  releases: Pick<ReleasesStore, 'list'>,
+  releases: Pick<ReleasesStore, 'listColumns' | 'get'>,
   query: ConsoleQuery,
   now: Date,
 ): Promise<ReleasesPage> {
   const offset = readOffset(query.continuation);
-  const rows = await filteredRows(releases, query, now, query);
+  const rows = await scannedRows(releases, query, now, query);
   const next = offset + query.pageSize;
-  return {
-    rows: rows.slice(offset, next),
-    total: rows.length,
-    continuation: next < rows.length ? `o${next}` : null,
-  };
+  const page = await Promise.all(
+    rows.slice(offset, next).map(async (row) => {
+      const whole = await releases.get(row.networkMessageId, row.releasedTo);
+      // Purged since the scan: show what the scan read.
+      return whole ? toConsoleRow(whole) : row;
+    }),
+  );
+  return { rows: page, total: rows.length, continuation: next < rows.length ? `o${next}` : null };
 }
 
 export interface ConsoleSummary {

@@ -8,6 +8,7 @@ import {
   messageHistory,
   parseConsoleQuery,
   releasesPage,
+  scannedRows,
   summarize,
   type ConsoleRow,
 } from '../../console/view';
@@ -139,7 +140,7 @@ export function createConsoleHandler(
     const query = parseConsoleQuery(params);
     if (name === 'releases') return json(200, await releasesPage(app.releases, query, now));
     if (name === 'summary') {
-      const rows = await filteredRows(app.releases, query, now);
+      const rows = await scannedRows(app.releases, query, now);
       return json(200, summarize(rows, query, now, app.settings.schedules.notify));
     }
     if (name === 'releases.csv') {
