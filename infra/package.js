@@ -5,6 +5,7 @@
 //     index.js                             functions/*.ts and everything they import, bundled by esbuild
 //     host.json, package.json              package.json without dependencies or scripts: nothing to install
 //     THIRD-PARTY-NOTICES.txt              licences of the bundled packages
+//     console/app.js, console/app.css      the administrators' console, bundled for the browser
 //     index.js.map                         only with --sourcemap
 //   <out>/quarantine-release-notifier.zip  the same files, zipped
 //
@@ -49,6 +50,25 @@ function entryPoint() {
     .sort();
   if (files.length === 0) throw new Error('functions/ holds no .ts file');
   return files.map((name) => `import './functions/${name.slice(0, -3)}';`).join('\n');
+}
+
+/** The console's browser bundle, as `npm run build:console` makes it, beside the function bundle. */
+async function bundleConsole(deploy) {
+  const esbuild = require('esbuild');
+  const result = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'lib/console/web/main.ts')],
+    absWorkingDir: ROOT,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: 'es2020',
+    platform: 'browser',
+    outdir: path.join(deploy, 'console'),
+    entryNames: 'app',
+    logLevel: 'silent',
+  });
+  const problems = [...result.errors, ...result.warnings].map((m) => m.text);
+  if (problems.length > 0) throw new Error(`esbuild (console):\n  ${problems.join('\n  ')}`);
 }
 
 async function bundle(deploy, sourcemap) {
@@ -156,6 +176,7 @@ async function main() {
   fs.mkdirSync(deploy, { recursive: true });
 
   const inputs = await bundle(deploy, options.sourcemap);
+  await bundleConsole(deploy);
   fs.writeFileSync(path.join(deploy, 'THIRD-PARTY-NOTICES.txt'), thirdPartyNotices(inputs));
   fs.writeFileSync(path.join(deploy, 'package.json'), deploymentManifest());
   fs.copyFileSync(path.join(ROOT, 'host.json'), path.join(deploy, 'host.json'));

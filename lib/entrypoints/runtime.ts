@@ -6,6 +6,15 @@ import { createApplication, type Application } from '../composition';
 import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
+import { signedInAccess } from '../console/access';
+import { createSignInCheck, type SignInCheck } from './sign-in';
+import { runDoctor } from '../doctor/doctor';
+import {
+  consoleAssetsDir,
+  createConsoleHandler,
+  type ConsoleRequest,
+  type ConsoleResponse,
+} from './console/handlers';
 
 /**
  * The Functions host's one application: settings validated and clients built on first use, then
@@ -55,4 +64,28 @@ export async function runHostedJob(job: JobName, context: InvocationContext): Pr
     throw error;
   }
   return observeJob(application, job, invocationLogger(context), emit);
+}
+
+let consoleHandler: ((request: ConsoleRequest) => Promise<ConsoleResponse>) | undefined;
+
+/** The releases API's Entra ID check, built once from the app's settings; the console shares it. */
+let signIn: Promise<SignInCheck> | undefined;
+function hostedSignIn(): Promise<SignInCheck> {
+  signIn ??= hostedApplication().then((app) =>
+    createSignInCheck(app.settings.api, { now: () => app.clock.now() }),
+  );
+  signIn.catch(() => (signIn = undefined));
+  return signIn;
+}
+
+/** The console in the function app: every request carries the Entra ID sign-in and app role of the releases API. */
+export function hostedConsole(request: ConsoleRequest): Promise<ConsoleResponse> {
+  consoleHandler ??= createConsoleHandler({
+    access: signedInAccess(hostedSignIn),
+    application: hostedApplication,
+    health: hostedHealthSource,
+    setupChecks: async () => (await runDoctor({ env: readEnvironment() })).checks,
+    assetsDir: consoleAssetsDir(),
+  });
+  return consoleHandler(request);
 }

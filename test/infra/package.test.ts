@@ -44,8 +44,15 @@ beforeAll(async () => {
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('deployment package: what it holds', () => {
-  it('GIVEN npm run package WHEN the zip is listed THEN it holds the bundle, host.json, package.json and the notices, nothing else', () => {
-    expect([...names].sort()).toEqual(['THIRD-PARTY-NOTICES.txt', 'host.json', 'index.js', 'package.json']);
+  it("GIVEN npm run package WHEN the zip is listed THEN it holds the bundle, the console's browser bundle, host.json, package.json and the notices, nothing else", () => {
+    expect([...names].sort()).toEqual([
+      'THIRD-PARTY-NOTICES.txt',
+      'console/app.css',
+      'console/app.js',
+      'host.json',
+      'index.js',
+      'package.json',
+    ]);
     expect(readFileSync(path.join(unpacked, 'host.json'), 'utf8')).toBe(
       readFileSync(path.join(PROJECT_ROOT, 'host.json'), 'utf8'),
     );
@@ -89,8 +96,14 @@ describe('deployment package: the functions it registers', () => {
     expect(loaded.programmingModel).toBe('@azure/functions');
   });
 
-  it('GIVEN the entry point WHEN loaded THEN exactly the four functions register, and the start hook that validates settings', () => {
-    expect(loaded.functions.map((f) => f.name).sort()).toEqual(['health', 'notify', 'releases', 'snapshot']);
+  it('GIVEN the entry point WHEN loaded THEN exactly the five functions register, and the start hook that validates settings', () => {
+    expect(loaded.functions.map((f) => f.name).sort()).toEqual([
+      'console',
+      'health',
+      'notify',
+      'releases',
+      'snapshot',
+    ]);
     expect(loaded.functions.every((f) => f.handler === 'function')).toBe(true);
     expect(loaded.hooks).toEqual(['appStart']);
   });

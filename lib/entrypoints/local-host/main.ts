@@ -19,6 +19,7 @@ import { isListening, startAzuriteTables, type RunningAzurite } from '../../loca
 import { observeJob } from '../../ops/observe-run';
 import { ensureCertificate } from '../../simulator/certificate';
 import { startSimulator, type Simulator, SIMULATED_API } from '../../simulator';
+import { startLocalConsole } from '../console/local';
 
 const AZURITE_TABLE_PORT = 10002;
 
@@ -128,6 +129,10 @@ async function main(argv: string[]): Promise<number> {
       () => observeJob(application, 'notify', consoleLogger, printRunEvent),
     ],
   ];
+  // Once at start, snapshot then notify, so the releases show within a minute; then on their schedules.
+  void jobs.reduce((previous, [name, , run]) => previous.then(() => runLogged(name, run)), Promise.resolve());
+  const localConsole = await startLocalConsole(application, settingsEnv);
+  console.log(`Console: ${localConsole.url}`);
   const timers = jobs.map(
     ([name, schedule, run]) =>
       new Cron(schedule, { timezone: 'UTC', protect: true }, async () => {
@@ -147,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   for (const timer of timers) timer.stop();
+  await localConsole.close();
   await stop(running);
   return 0;
 }
@@ -154,6 +160,14 @@ async function main(argv: string[]): Promise<number> {
 /** The same run event the host sends to Application Insights, one line per run. */
 function printRunEvent(line: string): void {
   console.log(line);
+}
+
+async function runLogged(name: string, run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    consoleLogger.error(`${name}: run failed`, { error: (error as Error).message });
+  }
 }
 
 async function stop(running: Running): Promise<void> {

@@ -1,0 +1,77 @@
+import type { SignInCheck } from '../entrypoints/sign-in';
+
+/**
+ * Who may open the console. The console's HTTP handlers receive this narrow port and ask it about every
+ * request (the page, its assets and its API alike), so the same handlers serve `npm start` on loopback
+ * without sign-in and the function app behind the Entra ID sign-in.
+ */
+
+/** What the handlers know of a request: enough to decide, nothing more. */
+export interface AccessRequest {
+  /** Header lookup, case-insensitive (null when absent). */
+  header(name: string): string | null;
+  /** The peer's IP address when the server knows it (the local host does; the Functions host does not). */
+  remoteAddress?: string;
+  /** The request's address, where the server knows it. */
+  url?: URL;
+}
+
+export type AccessDecision =
+  { allowed: true; user: string } | { allowed: false; status: 401 | 403 | 503; reason: string };
+
+export interface ConsoleAccess {
+  authorize(request: AccessRequest): Promise<AccessDecision>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * `npm start`: no sign-in, and so no request from anywhere but this machine. The server also listens on
+ * loopback only; this check holds even if it were ever bound wider.
+ */
+export function loopbackAccess(): ConsoleAccess {
+  return {
+    async authorize(request) {
+      if (request.remoteAddress !== undefined && LOOPBACK.has(request.remoteAddress)) {
+        return { allowed: true, user: 'local administrator' };
+      }
+      return { allowed: false, status: 403, reason: 'the local console answers only on this machine' };
+    },
+  };
+}
+
+/**
+ * The function app: the console sits behind the same Entra ID sign-in and app role as the releases API
+ * (lib/entrypoints/sign-in.ts checks signature, issuer, audience, lifetime and role). A script sends its
+ * token as `Authorization: Bearer`; a browser signed in through App Service authentication reaches the app
+ * with the access token the platform forwards (`X-MS-TOKEN-AAD-ACCESS-TOKEN`, token store on). Either way
+ * the app verifies the token itself, so a forged header gains nothing.
+ */
+export function signedInAccess(signIn: () => Promise<SignInCheck>): ConsoleAccess {
+  return {
+    async authorize(request) {
+      const forwarded = request.header('x-ms-token-aad-access-token');
+      const authorization =
+        request.header('authorization') ?? (forwarded ? `Bearer ${forwarded.trim()}` : null);
+      if (!authorization) return { allowed: false, status: 401, reason: 'sign-in required' };
+      let check: SignInCheck;
+      try {
+        check = await signIn();
+      } catch {
+        return { allowed: false, status: 503, reason: 'the app cannot start; see GET /api/health' };
+      }
+      const outcome = await check({
+        // Without a known address the loopback exception of a development setting never applies.
+        url: request.url?.href ?? 'https://function-app.invalid/api/console',
+        headers: {
+          get: (name) => (name.toLowerCase() === 'authorization' ? authorization : request.header(name)),
+        },
+      });
+      if (!outcome.ok) return { allowed: false, status: outcome.status, reason: outcome.reason };
+      return {
+        allowed: true,
+        user: outcome.caller === 'loopback' ? 'local administrator' : outcome.caller.subject,
+      };
+    },
+  };
+}

@@ -1,0 +1,508 @@
+/**
+ * The console's script, bundled for the browser at `npm run build` (dist/console/app.js).
+ *
+ * Safe by construction: every piece of outside text (subjects, addresses, reasons) reaches the page through
+ * `textContent` only, after its control and bidirectional-override characters are made visible; no HTML is
+ * ever built from strings. The page's Content-Security-Policy allows no inline script either.
+ */
+import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import './console.css';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+
+type Status = 'pending' | 'notified' | 'skipped' | 'unmatched' | 'failed';
+
+interface Row {
+  releasedAt: string;
+  releasedBy: string;
+  sender: string;
+  releasedTo: string;
+  subject: string;
+  policy: string;
+  status: Status;
+  reason: string;
+  notifiedAt: string;
+  networkMessageId: string;
+  receivedAt: string;
+  sources: string[];
+}
+
+interface Summary {
+  period: { since: string; until: string; days: number };
+  tiles: {
+    releases: number;
+    sendersTold: number;
+    notified: number;
+    waiting: number;
+    nextNotifyRun: string | null;
+    skipped: number;
+    skippedByReason: { reason: string; count: number }[];
+    unmatched: number;
+    failed: number;
+  };
+  perDay: ({ day: string } & Record<Status, number>)[];
+}
+
+interface Page {
+  rows: Row[];
+  total: number;
+  continuation: string | null;
+}
+
+interface Notification {
+  id: string;
+  state: string;
+  deliveredTo: string;
+  channel: string;
+  createdAt: string;
+  sentAt?: string;
+  lastError?: string;
+  units: { networkMessageId: string; releasedTo: string }[];
+}
+
+interface History {
+  networkMessageId: string;
+  releases: (Row & {
+    auditRecordIds: string[];
+    firstSeenAt: string;
+    sendAttempts: number;
+    notificationId: string;
+  })[];
+  notifications: Notification[];
+}
+
+const STATUS_LABELS: Record<Status, string> = {
+  notified: 'Notified',
+  pending: 'Waiting',
+  skipped: 'Skipped',
+  unmatched: 'Unmatched',
+  failed: 'Failed',
+};
+// Colours with at least 3:1 contrast against white, told apart by more than hue in the legend's text.
+const STATUS_COLOURS: Record<Status, string> = {
+  notified: '#1b6e3a',
+  pending: '#8a5a00',
+  skipped: '#5b5b66',
+  unmatched: '#6a3d9a',
+  failed: '#b3261e',
+};
+
+const COLUMNS: { key: keyof Row; title: string; sortable: boolean }[] = [
+  { key: 'subject', title: 'Subject', sortable: true },
+  { key: 'sender', title: 'Sender', sortable: true },
+  { key: 'releasedTo', title: 'Released to', sortable: true },
+  { key: 'releasedBy', title: 'Released by', sortable: true },
+  { key: 'receivedAt', title: 'Quarantined', sortable: true },
+  { key: 'releasedAt', title: 'Released', sortable: true },
+  { key: 'notifiedAt', title: 'Told', sortable: true },
+  { key: 'sources', title: 'Source', sortable: false },
+  { key: 'policy', title: 'Policy', sortable: true },
+  { key: 'status', title: 'Status and reason', sortable: true },
+];
+
+const base = location.pathname.replace(/\/+$/, '');
+const state = {
+  sort: 'releasedAt' as keyof Row,
+  direction: 'desc' as 'asc' | 'desc',
+  continuation: null as string | null,
+  pageStarts: [] as (string | null)[],
+};
+let chart: Chart | undefined;
+
+function byId<T extends HTMLElement>(id: string): T {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`#${id} is missing from the page`);
+  return element as T;
+}
+
+/** Outside text made safe to look at: control and bidi-override characters shown, not obeyed. */
+export function shown(text: string): string {
+  return text.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]/g,
+    (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`,
+  );
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  text?: string,
+  className?: string,
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag);
+  if (text !== undefined) element.textContent = shown(text);
+  if (className) element.className = className;
+  return element;
+}
+
+function when(iso: string | null | undefined): string {
+  if (!iso) return '';
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+}
+
+function filterParams(): URLSearchParams {
+  const params = new URLSearchParams();
+  params.set('period', byId<HTMLSelectElement>('period').value);
+  const form = byId<HTMLFormElement>('filters');
+  for (const name of ['sender', 'releasedBy', 'policy', 'status']) {
+    const field = form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement | null;
+    const value = field?.value.trim() ?? '';
+    if (value) params.set(name, value);
+  }
+  return params;
+}
+
+async function getJson<T>(path: string, params?: URLSearchParams): Promise<T> {
+  const response = await fetch(`${base}/data/${path}${params ? `?${params}` : ''}`, {
+    credentials: 'same-origin',
+    headers: { accept: 'application/json' },
+  });
+  const body = (await response.json().catch(() => ({}))) as { error?: string };
+  if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
+  return body as T;
+}
+
+function showError(target: HTMLElement, error: unknown): void {
+  target.replaceChildren(el('p', `Could not load: ${(error as Error).message}`, 'error'));
+}
+
+// ------------------------------------------------------------------ tiles and chart
+
+function tile(name: string, value: number | string, label: string, detail?: string): HTMLLIElement {
+  const item = el('li');
+  item.dataset.tile = name;
+  item.append(el('span', String(value), 'value'), el('span', label, 'label'));
+  if (detail) item.append(el('span', detail, 'detail'));
+  return item;
+}
+
+async function loadSummary(): Promise<void> {
+  const tiles = byId('tiles');
+  let summary: Summary;
+  try {
+    summary = await getJson<Summary>('summary', filterParams());
+  } catch (error) {
+    showError(tiles, error);
+    return;
+  }
+  const t = summary.tiles;
+  const skipped = t.skippedByReason.map((r) => `${r.count} ${r.reason}`).join('; ');
+  tiles.replaceChildren(
+    tile('releases', t.releases, 'Releases'),
+    tile('sendersTold', t.sendersTold, 'Senders told'),
+    tile('waiting', t.waiting, 'Waiting', t.nextNotifyRun ? `next run ${when(t.nextNotifyRun)}` : undefined),
+    tile('skipped', t.skipped, 'Skipped', skipped || undefined),
+    tile('unmatched', t.unmatched, 'Unmatched'),
+    tile('failed', t.failed, 'Failed'),
+  );
+  drawChart(summary);
+}
+
+function drawChart(summary: Summary): void {
+  const canvas = byId<HTMLCanvasElement>('chart');
+  const statuses = Object.keys(STATUS_LABELS) as Status[];
+  const data = {
+    labels: summary.perDay.map((d) => d.day.slice(5)),
+    datasets: statuses.map((status) => ({
+      label: STATUS_LABELS[status],
+      data: summary.perDay.map((d) => d[status]),
+      backgroundColor: STATUS_COLOURS[status],
+    })),
+  };
+  canvas.setAttribute(
+    'aria-label',
+    `Releases per day over ${summary.period.days} days, stacked by outcome: ` +
+      statuses.map((s) => `${STATUS_LABELS[s]} ${summary.perDay.reduce((n, d) => n + d[s], 0)}`).join(', '),
+  );
+  if (chart) {
+    chart.data = data;
+    chart.update();
+    return;
+  }
+  chart = new Chart(canvas, {
+    type: 'bar',
+    data,
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      responsive: true,
+      scales: {
+        x: { stacked: true },
+        y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
+      },
+    },
+  });
+}
+
+// ------------------------------------------------------------------ the table
+
+function renderHead(): void {
+  const head = byId('releases-head');
+  head.replaceChildren(
+    ...COLUMNS.map((column) => {
+      const th = el('th');
+      th.scope = 'col';
+      if (!column.sortable) {
+        th.textContent = column.title;
+        return th;
+      }
+      const active = state.sort === column.key;
+      th.setAttribute(
+        'aria-sort',
+        active ? (state.direction === 'asc' ? 'ascending' : 'descending') : 'none',
+      );
+      const button = el('button', column.title + (active ? (state.direction === 'asc' ? ' ▲' : ' ▼') : ''));
+      button.type = 'button';
+      button.dataset.sort = column.key;
+      button.addEventListener('click', () => {
+        if (state.sort === column.key) state.direction = state.direction === 'asc' ? 'desc' : 'asc';
+        else {
+          state.sort = column.key;
+          state.direction = column.key.endsWith('At') ? 'desc' : 'asc';
+        }
+        renderHead();
+        void loadTable(null, true);
+      });
+      th.append(button);
+      return th;
+    }),
+  );
+}
+
+function cell(text: string, label: string): HTMLTableCellElement {
+  const td = el('td', text);
+  td.dataset.label = label;
+  return td;
+}
+
+function renderRow(row: Row): HTMLTableRowElement {
+  const tr = el('tr');
+  tr.dataset.message = row.networkMessageId;
+  const subject = el('td');
+  subject.dataset.label = 'Subject';
+  const open = el('button', row.subject || '(no subject)', 'link');
+  open.type = 'button';
+  open.setAttribute('aria-label', `History of ${shown(row.subject || 'the message without subject')}`);
+  open.addEventListener('click', () => void loadHistory(row.networkMessageId));
+  subject.append(open);
+  const status = el('td');
+  status.dataset.label = 'Status';
+  status.append(el('span', STATUS_LABELS[row.status] ?? row.status, `status status-${row.status}`));
+  if (row.reason) status.append(el('span', row.reason, 'reason'));
+  tr.append(
+    subject,
+    cell(row.sender, 'Sender'),
+    cell(row.releasedTo, 'Released to'),
+    cell(row.releasedBy, 'Released by'),
+    cell(when(row.receivedAt), 'Quarantined'),
+    cell(when(row.releasedAt), 'Released'),
+    cell(when(row.notifiedAt), 'Told'),
+    cell(row.sources.join(', '), 'Source'),
+    cell(row.policy, 'Policy'),
+    status,
+  );
+  return tr;
+}
+
+async function loadTable(continuation: string | null, first: boolean): Promise<void> {
+  const body = byId('releases-body');
+  const params = filterParams();
+  params.set('sort', String(state.sort));
+  params.set('direction', state.direction);
+  if (continuation) params.set('continuation', continuation);
+  byId<HTMLAnchorElement>('csv').href = `${base}/data/releases.csv?${(() => {
+    const csv = new URLSearchParams(params);
+    csv.delete('continuation');
+    return csv;
+  })()}`;
+  let page: Page;
+  try {
+    page = await getJson<Page>('releases', params);
+  } catch (error) {
+    body.replaceChildren();
+    showError(byId('count'), error);
+    return;
+  }
+  if (first) state.pageStarts = [];
+  state.pageStarts.push(continuation);
+  state.continuation = page.continuation;
+  body.replaceChildren(...page.rows.map(renderRow));
+  const from = page.rows.length === 0 ? 0 : Number(continuation?.slice(1) ?? 0) + 1;
+  byId('count').textContent =
+    page.total === 0
+      ? 'No releases match.'
+      : `Releases ${from}–${from + page.rows.length - 1} of ${page.total}.`;
+  byId<HTMLButtonElement>('next-page').disabled = page.continuation === null;
+  byId<HTMLButtonElement>('first-page').disabled = !continuation;
+}
+
+// ------------------------------------------------------------------ one message's history
+
+function definitions(pairs: [string, string][]): HTMLDListElement {
+  const list = el('dl');
+  for (const [term, value] of pairs) {
+    if (!value) continue;
+    list.append(el('dt', term), el('dd', value));
+  }
+  return list;
+}
+
+async function loadHistory(networkMessageId: string): Promise<void> {
+  const section = byId('history-section');
+  const target = byId('history');
+  section.hidden = false;
+  target.replaceChildren(el('p', 'Loading…'));
+  let history: History;
+  try {
+    history = await getJson<History>('message', new URLSearchParams({ id: networkMessageId }));
+  } catch (error) {
+    showError(target, error);
+    return;
+  }
+  const releases = el('ol', undefined, 'history-releases');
+  for (const release of history.releases) {
+    const item = el('li');
+    item.append(
+      el('h3', `Released to ${release.releasedTo || '(no recipient named)'}`),
+      definitions([
+        ['Subject', release.subject],
+        ['Sender', release.sender],
+        ['Released by', release.releasedBy],
+        ['Released', when(release.releasedAt)],
+        ['Quarantined', when(release.receivedAt)],
+        ['Policy', release.policy],
+        ['Source', release.sources.join(', ')],
+        ['Audit records', release.auditRecordIds.join(', ')],
+        ['First seen', when(release.firstSeenAt)],
+        [
+          'Status',
+          `${STATUS_LABELS[release.status] ?? release.status}${release.reason ? `: ${release.reason}` : ''}`,
+        ],
+        ['Send attempts', release.sendAttempts ? String(release.sendAttempts) : ''],
+        ['Told', when(release.notifiedAt)],
+      ]),
+    );
+    releases.append(item);
+  }
+  const notifications = el('ol', undefined, 'history-notifications');
+  for (const notification of history.notifications) {
+    const item = el('li');
+    item.dataset.notification = notification.id;
+    item.append(
+      el('h3', `Notification ${notification.id}`),
+      definitions([
+        ['Delivery state', notification.state],
+        ['Sent to', notification.deliveredTo],
+        ['Channel', notification.channel],
+        ['Recorded', when(notification.createdAt)],
+        ['Accepted', when(notification.sentAt)],
+        ['Last error', notification.lastError ?? ''],
+        ['Covers', `${notification.units.length} release(s)`],
+      ]),
+    );
+    notifications.append(item);
+  }
+  target.replaceChildren(
+    el('p', `Message ${history.networkMessageId}`, 'mono'),
+    el('h3', `Release records (${history.releases.length})`, 'subhead'),
+    releases,
+    el('h3', `Notifications (${history.notifications.length})`, 'subhead'),
+    history.notifications.length ? notifications : el('p', 'No notification was sent about this message.'),
+  );
+  byId('history-heading').focus();
+}
+
+// ------------------------------------------------------------------ health
+
+async function loadHealth(): Promise<void> {
+  const list = byId('health');
+  const items: HTMLLIElement[] = [];
+  try {
+    const health = await getJson<{
+      status: string;
+      problems: string[];
+      jobs: Record<'snapshot' | 'notify', { lastSuccessAt: string | null; ok: boolean }> | null;
+      auditQuery: {
+        used: boolean;
+        open?: boolean;
+        openAgeMinutes?: number | null;
+        coveredUntil?: string | null;
+      } | null;
+    }>('health');
+    for (const job of ['snapshot', 'notify'] as const) {
+      const run = health.jobs?.[job];
+      items.push(
+        el(
+          'li',
+          `Last ${job} run: ${run?.lastSuccessAt ? when(run.lastSuccessAt) : 'none yet'}`,
+          run?.ok ? 'ok' : 'problem',
+        ),
+      );
+    }
+    const audit = health.auditQuery;
+    if (audit && audit.used) {
+      items.push(
+        el(
+          'li',
+          audit.open
+            ? `Audit query open for ${audit.openAgeMinutes ?? 0} min`
+            : `No audit query open${audit.coveredUntil ? `; covered until ${when(audit.coveredUntil)}` : ''}`,
+          'ok',
+        ),
+      );
+    }
+    for (const problem of health.problems) items.push(el('li', problem, 'problem'));
+  } catch (error) {
+    items.push(el('li', `Health unknown: ${(error as Error).message}`, 'problem'));
+  }
+  list.replaceChildren(...items);
+  try {
+    const setup = await getJson<{
+      checked: boolean;
+      checks: { name: string; status: string; detail: string; fix?: string }[];
+    }>('setup');
+    if (setup.checked && setup.checks.length === 0) list.append(el('li', 'Setup: no problems found', 'ok'));
+    for (const check of setup.checks) {
+      list.append(
+        el(
+          'li',
+          `Setup (${check.status}): ${check.name}: ${check.detail}${check.fix ? ` Fix: ${check.fix}` : ''}`,
+          'problem',
+        ),
+      );
+    }
+  } catch (error) {
+    list.append(el('li', `Setup not checked: ${(error as Error).message}`, 'problem'));
+  }
+}
+
+// ------------------------------------------------------------------ wiring
+
+function reloadAll(): void {
+  void loadSummary();
+  void loadTable(null, true);
+}
+
+function start(): void {
+  renderHead();
+  byId('period').addEventListener('change', reloadAll);
+  const form = byId<HTMLFormElement>('filters');
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    reloadAll();
+  });
+  form.addEventListener('reset', () => setTimeout(reloadAll, 0));
+  byId('next-page').addEventListener('click', () => {
+    if (state.continuation) void loadTable(state.continuation, false);
+  });
+  byId('first-page').addEventListener('click', () => void loadTable(null, true));
+  byId('close-history').addEventListener('click', () => {
+    byId('history-section').hidden = true;
+    byId('releases-heading').focus();
+  });
+  reloadAll();
+  void loadHealth();
+}
+
+start();

@@ -1,0 +1,101 @@
+import { loopbackAccess, signedInAccess } from '../../lib/console/access';
+import type { SignInCheck, SignInRequest } from '../../lib/entrypoints/sign-in';
+
+function request(headers: Record<string, string>, remoteAddress?: string) {
+  return { header: (name: string) => headers[name.toLowerCase()] ?? null, remoteAddress };
+}
+
+describe('console access', () => {
+  it('GIVEN npm start WHEN a request comes from this machine (IPv4 or IPv6 loopback) THEN it is allowed without sign-in', async () => {
+    const access = loopbackAccess();
+    for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
+      await expect(access.authorize(request({}, address))).resolves.toEqual({
+        allowed: true,
+        user: 'local administrator',
+      });
+    }
+  });
+
+  it('GIVEN npm start WHEN a request comes from another address, or the peer is unknown THEN it is refused with 403', async () => {
+    const access = loopbackAccess();
+    for (const address of ['192.168.1.20', '10.0.0.1', '::ffff:10.0.0.1', undefined]) {
+      await expect(access.authorize(request({}, address))).resolves.toMatchObject({
+        allowed: false,
+        status: 403,
+      });
+    }
+  });
+
+  describe("the function app: the releases API's Entra ID sign-in and app role", () => {
+    /** A sign-in check that remembers the Authorization header it was shown and answers by the token. */
+    function fakeCheck() {
+      const seen: (string | null)[] = [];
+      const check: SignInCheck = async (req: SignInRequest) => {
+        const authorization = req.headers.get('authorization');
+        seen.push(authorization);
+        if (authorization === 'Bearer admin')
+          return { ok: true, caller: { subject: 'adele', roles: ['Releases.Read'] } };
+        if (authorization === 'Bearer reader')
+          return { ok: false, status: 403, reason: 'the token lacks the app role' };
+        return { ok: false, status: 401, reason: 'an Entra ID bearer token is required' };
+      };
+      return { check, seen };
+    }
+
+    it('GIVEN no token WHEN any request comes, even from loopback THEN 401, without starting the app', async () => {
+      const signIn = jest.fn();
+      await expect(signedInAccess(signIn).authorize(request({}, '127.0.0.1'))).resolves.toEqual({
+        allowed: false,
+        status: 401,
+        reason: 'sign-in required',
+      });
+      expect(signIn).not.toHaveBeenCalled();
+    });
+
+    it('GIVEN a token WHEN the app cannot start (settings invalid) THEN 503, never the data', async () => {
+      const access = signedInAccess(async () => {
+        throw new Error('settings invalid');
+      });
+      await expect(access.authorize(request({ authorization: 'Bearer admin' }))).resolves.toMatchObject({
+        allowed: false,
+        status: 503,
+      });
+    });
+
+    it('GIVEN a token the check refuses THEN 401 with the check reason', async () => {
+      const { check } = fakeCheck();
+      await expect(
+        signedInAccess(async () => check).authorize(request({ authorization: 'Bearer forged' })),
+      ).resolves.toEqual({ allowed: false, status: 401, reason: 'an Entra ID bearer token is required' });
+    });
+
+    it('GIVEN a browser behind App Service authentication WHEN the platform forwards the access token THEN that token is verified as a bearer token', async () => {
+      const { check, seen } = fakeCheck();
+      const access = signedInAccess(async () => check);
+      await expect(access.authorize(request({ 'x-ms-token-aad-access-token': 'admin' }))).resolves.toEqual({
+        allowed: true,
+        user: 'adele',
+      });
+      expect(seen).toEqual(['Bearer admin']);
+    });
+
+    it('GIVEN both headers WHEN authorizing THEN the Authorization header wins; a token without the role is 403', async () => {
+      const { check, seen } = fakeCheck();
+      const access = signedInAccess(async () => check);
+      await expect(
+        access.authorize(request({ authorization: 'Bearer reader', 'x-ms-token-aad-access-token': 'admin' })),
+      ).resolves.toMatchObject({ allowed: false, status: 403 });
+      expect(seen).toEqual(['Bearer reader']);
+    });
+
+    it('GIVEN the releases API is closed (no audience) THEN the console is closed too (503)', async () => {
+      const closed: SignInCheck = async () => ({ ok: false, status: 503, reason: 'API_AUDIENCE is not set' });
+      await expect(
+        signedInAccess(async () => closed).authorize(request({ authorization: 'Bearer admin' })),
+      ).resolves.toMatchObject({
+        allowed: false,
+        status: 503,
+      });
+    });
+  });
+});

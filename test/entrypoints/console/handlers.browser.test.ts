@@ -1,0 +1,300 @@
+/// <reference lib="dom" />
+// Functions passed to page.evaluate run in the browser: they are typed against the DOM.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { loopbackAccess, signedInAccess } from '../../../lib/console/access';
+import { createSignInCheck } from '../../../lib/entrypoints/sign-in';
+import { SIMULATED_API } from '../../../lib/simulator';
+import { loadSettings } from '../../../lib/config/settings';
+import { MINUTE } from '../../../lib/core/clock';
+import { consoleAssetsDir, createConsoleHandler } from '../../../lib/entrypoints/console/handlers';
+import { serveConsoleLocally, type LocalConsoleServer } from '../../../lib/entrypoints/console/hosts';
+import type { ConsoleAccess } from '../../../lib/console/access';
+import { launchBrowser, type TestBrowser } from '../../support/browser';
+import { parseCsv } from '../../support/cli';
+import { startWorld, type World } from '../../support/world';
+
+/**
+ * The console in a real browser (Debian's Chromium), over the simulator's demo tenant and a few more
+ * releases: one with a hostile subject.
+ */
+
+const ADMIN = 'adele.vance@contoso.com';
+const HOSTILE_SUBJECT =
+  '<img src=x onerror="alert(1)"> <a href="javascript:alert(2)">open</a> invoice\u202Efdp.exe <script>alert(3)</script>';
+const SCREENSHOT = path.resolve(__dirname, '../../../.local/console/console.png');
+
+interface Watch {
+  dialogs: string[];
+  errors: string[];
+}
+
+async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForSelector('#releases-body tr');
+  await page.waitForSelector('#tiles [data-tile="releases"]');
+}
+
+async function tiles(page: Page): Promise<Record<string, number>> {
+  return page.$$eval('#tiles [data-tile]', (items) =>
+    Object.fromEntries(
+      items.map((item) => [
+        (item as HTMLElement).dataset.tile as string,
+        Number(item.querySelector('.value')?.textContent),
+      ]),
+    ),
+  );
+}
+
+async function tableStatuses(page: Page): Promise<string[]> {
+  return page.$$eval('#releases-body tr .status', (cells) => cells.map((c) => c.textContent ?? ''));
+}
+
+async function violations(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { __violations: string[] }).__violations);
+}
+
+describe('the administrators’ console in a browser', () => {
+  let world: World;
+  let browser: TestBrowser;
+  let server: LocalConsoleServer;
+  let page: Page;
+  const watch: Watch = { dialogs: [], errors: [] };
+
+  const serve = (access: ConsoleAccess) =>
+    serveConsoleLocally(
+      createConsoleHandler({
+        access,
+        application: async () => world.app,
+        health: {
+          settings: () => loadSettings(world.env()),
+          application: async () => world.app,
+          clock: world.clock,
+        },
+        assetsDir: consoleAssetsDir(),
+      }),
+    );
+
+  beforeAll(async () => {
+    world = await startWorld({ seed: 'demo' });
+    await world.app.runSnapshot();
+    await world.app.runNotify();
+    server = await serve(loopbackAccess());
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    page.on('dialog', (dialog) => {
+      watch.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => watch.errors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') watch.errors.push(message.text());
+    });
+    // Records every Content-Security-Policy violation the page reports.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __violations: string[] };
+      w.__violations = [];
+      document.addEventListener('securitypolicyviolation', (event) =>
+        w.__violations.push(`${event.violatedDirective} ${event.blockedURI}`),
+      );
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await world?.close();
+  });
+
+  it('GIVEN the demo tenant after a snapshot and a notify run WHEN the console opens THEN its releases show (screenshot kept in .local/console)', async () => {
+    await open(page, server.url);
+    const statuses = await tableStatuses(page);
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses).toContain('Notified');
+    await page.waitForSelector('#health li.ok');
+    mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+  });
+
+  describe('with more releases, one of them hostile', () => {
+    beforeAll(async () => {
+      const scenario = world.simulator.scenario;
+      const forecast = scenario.addMessage({
+        sender: 'megan.bowen@contoso.com',
+        recipients: ['buyer@fabrikam.example'],
+        subject: 'Quarterly forecast',
+        type: 'TransportRule',
+      });
+      const hostile = scenario.addMessage({
+        sender: 'alex.wilber@contoso.com',
+        recipients: ['partner@tailspin.example'],
+        subject: HOSTILE_SUBJECT,
+        type: 'TransportRule',
+      });
+      const spam = scenario.addMessage({
+        sender: 'newsletter@offers.example',
+        recipients: ['lidia.holloway@contoso.com'],
+        subject: 'Deals',
+        type: 'Spam',
+      });
+      for (const message of [forecast, hostile, spam]) {
+        scenario.release({ networkMessageId: message.networkMessageId, by: ADMIN });
+      }
+      await world.app.runSnapshot();
+      world.clock.advance(80 * MINUTE);
+      await world.app.runSnapshot();
+      await world.app.runNotify();
+      await open(page, server.url);
+      await page.waitForFunction(() => document.body.textContent?.includes('Quarterly forecast'));
+    });
+
+    it('THEN the tiles’ numbers equal the releases table’s counts', async () => {
+      const statuses = await tableStatuses(page);
+      const count = (label: string) => statuses.filter((s) => s === label).length;
+      const shown = await tiles(page);
+      expect(statuses.length).toBeGreaterThanOrEqual(4);
+      expect(shown).toEqual({
+        releases: statuses.length,
+        sendersTold: expect.any(Number),
+        waiting: count('Waiting'),
+        skipped: count('Skipped'),
+        unmatched: count('Unmatched'),
+        failed: count('Failed'),
+      });
+      expect(count('Skipped')).toBeGreaterThanOrEqual(1);
+      const senders = await page.$$eval('#releases-body tr', (rows) =>
+        rows
+          .filter((row) => row.querySelector('.status')?.textContent === 'Notified')
+          .map((row) => row.querySelector('[data-label="Sender"]')?.textContent),
+      );
+      expect(shown.sendersTold).toBe(new Set(senders).size);
+      await expect(page.textContent('#count')).resolves.toBe(
+        `Releases 1–${statuses.length} of ${statuses.length}.`,
+      );
+    });
+
+    it('THEN the hostile subject renders as text and runs nothing: no dialog, no CSP violation, no injected element', async () => {
+      const subjects = await page.$$eval('#releases-body button.link', (buttons) =>
+        buttons.map((b) => b.textContent ?? ''),
+      );
+      expect(subjects).toContain(HOSTILE_SUBJECT.replace('\u202E', '[U+202E]'));
+      await expect(
+        page.$$eval('img, script:not([src]), iframe, object, embed', (e) => e.length),
+      ).resolves.toBe(0);
+      await expect(page.$$eval('a[href^="javascript:" i]', (e) => e.length)).resolves.toBe(0);
+      await expect(page.$$eval('#releases-body a', (e) => e.length)).resolves.toBe(0);
+      await page.click(`#releases-body button.link >> text=${'invoice'}`);
+      await page.waitForSelector('#history [data-notification], #history p');
+      expect(await page.textContent('#history')).toContain('<img src=x onerror="alert(1)">');
+      await expect(page.$$eval('img', (e) => e.length)).resolves.toBe(0);
+      expect(watch.dialogs).toEqual([]);
+      expect(await violations(page)).toEqual([]);
+      expect(watch.errors).toEqual([]);
+    });
+
+    it('WHEN a message is chosen THEN its history shows every release record and its notification with the delivery state', async () => {
+      await page.click('#releases-body button.link >> text=Quarterly forecast');
+      await page.waitForSelector('#history [data-notification]');
+      const history = await page.textContent('#history');
+      expect(history).toContain('Release records (1)');
+      expect(history).toContain('Released to buyer@fabrikam.example');
+      expect(history).toContain('Notifications (1)');
+      expect(history).toMatch(/Delivery state\s*complete/);
+      expect(history).toMatch(/Sent to\s*megan\.bowen@contoso\.com/);
+      await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe('history-heading');
+    });
+
+    it('WHEN filtered by sender THEN the table, the tiles and the CSV narrow to that sender', async () => {
+      const before = (await tableStatuses(page)).length;
+      await page.fill('#f-sender', 'megan.bowen@contoso.com');
+      await page.press('#f-sender', 'Enter');
+      await page.waitForFunction((n) => document.querySelectorAll('#releases-body tr').length < n, before);
+      const senders = await page.$$eval('#releases-body [data-label="Sender"]', (cells) =>
+        cells.map((c) => c.textContent),
+      );
+      expect(senders.length).toBeGreaterThan(0);
+      expect(new Set(senders)).toEqual(new Set(['megan.bowen@contoso.com']));
+      await page.waitForFunction(
+        (n) => document.querySelector('#tiles [data-tile="releases"] .value')?.textContent === String(n),
+        senders.length,
+      );
+
+      const href = await page.getAttribute('#csv', 'href');
+      expect(href).toContain('sender=megan.bowen%40contoso.com');
+      const csv = await page.request.get(new URL(href as string, server.url).toString());
+      expect(csv.status()).toBe(200);
+      expect(csv.headers()['content-disposition']).toMatch(/^attachment; filename="releases-/);
+      const rows = parseCsv((await csv.text()).replace(/^\ufeff/, ''));
+      expect(rows[0]).toEqual([
+        'Released at (UTC)',
+        'Released by',
+        'Sender',
+        'Original recipients',
+        'Released to',
+        'Subject',
+        'Type',
+        'Policy',
+        'Status',
+        'Reason',
+        'Notified at (UTC)',
+      ]);
+      expect(rows.slice(1).map((r) => r[2])).toEqual(senders);
+    });
+
+    it('WHEN used at 360 px wide with the keyboard THEN every row stays readable and the filters are reachable by Tab', async () => {
+      await page.setViewportSize({ width: 360, height: 800 });
+      // The chart redraws for its new width on the next frames.
+      await page.waitForFunction(
+        () => (document.getElementById('chart')?.getBoundingClientRect().right ?? 0) <= window.innerWidth,
+      );
+      const wide = await page.evaluate(() =>
+        Array.from(document.querySelectorAll('body *'))
+          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+          .map((e) => `${e.tagName}#${e.id}.${e.className} ${e.getBoundingClientRect().right}`),
+      );
+      expect(wide).toEqual([]);
+      await page.focus('#period');
+      const reached: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        await page.keyboard.press('Tab');
+        reached.push(await page.evaluate(() => document.activeElement?.id ?? ''));
+      }
+      expect(reached).toEqual(expect.arrayContaining(['f-sender', 'f-releasedBy', 'f-policy', 'f-status']));
+      const unlabelled = await page.$$eval('input, select', (fields) =>
+        fields.filter((f) => !document.querySelector(`label[for="${f.id}"]`)).map((f) => f.id),
+      );
+      expect(unlabelled).toEqual([]);
+    });
+  });
+
+  it('GIVEN production settings (the Entra ID sign-in) WHEN the browser opens the page or the API without signing in THEN 401 and nothing of the data; with a token holding the app role THEN the data', async () => {
+    const signIn = createSignInCheck(
+      { ...world.app.settings.api, audience: SIMULATED_API.audience },
+      { now: () => world.clock.now() },
+    );
+    const production = await serve(signedInAccess(async () => signIn));
+    try {
+      const fresh = await browser.context.newPage();
+      const pageResponse = await fresh.goto(production.url);
+      expect(pageResponse?.status()).toBe(401);
+      const api = await fresh.request.get(`${production.url}/data/releases`);
+      expect(api.status()).toBe(401);
+      expect(api.headers()['www-authenticate']).toBe('Bearer');
+      expect(await api.text()).not.toContain('@contoso.com');
+      // The same sign-in and app role as the releases API let an administrator in.
+      const signedIn = await fresh.request.get(`${production.url}/data/releases`, {
+        headers: { authorization: `Bearer ${world.simulator.apiTokens.sign()}` },
+      });
+      expect(signedIn.status()).toBe(200);
+      const withoutRole = await fresh.request.get(`${production.url}/data/releases`, {
+        headers: { authorization: `Bearer ${world.simulator.apiTokens.sign({ roles: [] })}` },
+      });
+      expect(withoutRole.status()).toBe(403);
+      await fresh.close();
+    } finally {
+      await production.close();
+    }
+  });
+});
