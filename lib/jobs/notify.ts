@@ -556,12 +556,15 @@ async function describeBatch(deps: NotifyDependencies, batch: SenderBatch) {
       : rows.every((r) => r.isSystemRelease)
         ? { kind: 'system' }
         : { kind: 'administrator' };
+    const earliest = rows.reduce((a, b) => (b.releasedAt < a.releasedAt ? b : a));
     messages.push({
       subject: first.subject ?? '',
       originalRecipients: first.originalRecipients ?? [],
       releasedTo: rows.map((r) => r.releasedTo).filter(Boolean),
       quarantinedAt: first.receivedAt,
-      releasedAt: rows.map((r) => r.releasedAt).sort()[0],
+      releasedAt: earliest.releasedAt,
+      // Only the audit record knows the exact time; the quarantine status shows when it was first seen.
+      releasedAtExact: earliest.sources.includes('audit'),
       releaser,
       type: first.type,
       policyType: first.policyType,

@@ -23,6 +23,11 @@ export interface ReleasedMessageSummary {
   /** ISO 8601; a time without a zone is read as UTC. */
   quarantinedAt?: string;
   releasedAt?: string;
+  /**
+   * False when the release time is only when a snapshot first saw the message released (the quarantine's
+   * status): the email then says released no later than that time (docs/architecture.md#release-sources).
+   */
+  releasedAtExact?: boolean;
   releaser: { kind: 'person'; name: string } | { kind: 'administrator' } | { kind: 'system' };
   /** The quarantine type, e.g. TransportRule, DataLossPrevention, "High Confidence Phish". */
   type?: string;
@@ -354,6 +359,7 @@ interface MessageView {
   releasedTo: { shown: string[]; more: number };
   quarantinedAt: TimeView;
   releasedAt: TimeView;
+  releasedAtExact: boolean;
   releasedBy: string;
   /** A system release reads "Released: automatically by Microsoft 365". */
   releasedByLabel: MessageKey;
@@ -372,6 +378,7 @@ function viewOf(
     releasedTo: addressList(message.releasedTo),
     quarantinedAt: timeOf(message.quarantinedAt, t, reader),
     releasedAt: timeOf(message.releasedAt, t, reader),
+    releasedAtExact: message.releasedAtExact !== false,
     releasedBy: releasedByText(message.releaser, hideReleaser, t),
     releasedByLabel: message.releaser?.kind === 'system' ? 'label.released' : 'label.releasedBy',
     reason: reasonText(message, t),
@@ -418,7 +425,7 @@ function cellsOf(view: MessageView, followUp: boolean, t: Translator): Cell[] {
     ['label.originalRecipients', addressCell(view.originalRecipients, t)],
     [followUp ? 'label.releasedToFollowUp' : 'label.releasedTo', addressCell(view.releasedTo, t)],
     ['label.quarantinedAt', timeCell(view.quarantinedAt)],
-    ['label.releasedAt', timeCell(view.releasedAt)],
+    [view.releasedAtExact ? 'label.releasedAt' : 'label.releasedNoLaterThan', timeCell(view.releasedAt)],
     [view.releasedByLabel, plain(view.releasedBy)],
     ['label.reason', plain(view.reason)],
   ];

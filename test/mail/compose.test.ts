@@ -102,6 +102,13 @@ describe('the notification a sender receives', () => {
       expect(email.plainText).toContain('Held (quarantined) at: Monday 2 March 2026, 09:14 UTC');
     });
 
+    it('GIVEN a release time known only from the quarantine status THEN the email says "no later than", never "at"', () => {
+      const seenEarly = composeNotification(one({ releasedAtExact: false }), settings);
+      expect(seenEarly.plainText).toContain('Released no later than: Monday 2 March 2026, 11:05 UTC');
+      expect(seenEarly.plainText).not.toContain('Released at:');
+      expect(seenEarly.html).toContain('Released no later than');
+    });
+
     it('THEN the HTML is a complete UTF-8 document built from our own tags only', () => {
       expect(email.html.startsWith('<!DOCTYPE html>')).toBe(true);
       expect(email.html).toContain('<meta charset="utf-8">');

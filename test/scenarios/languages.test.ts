@@ -12,7 +12,7 @@ describe('notifications in the language each sender set in their mailbox', () =>
   let world: World;
   afterEach(async () => world?.close());
 
-  it('GIVEN the demo tenant WHEN notify runs THEN the English sender reads English in Pacific time and the German sender reads German in Berlin time', async () => {
+  it('GIVEN the demo tenant WHEN notify runs THEN the English sender reads English in Pacific time (a release seen early: no later than that time) and the German sender reads German in Berlin time', async () => {
     world = await startWorld({ seed: 'demo' });
     await world.app.runSnapshot();
     await world.app.runNotify();
@@ -21,13 +21,13 @@ describe('notifications in the language each sender set in their mailbox', () =>
     const german = emails.find((e) => e.to[0].address === 'johanna.lorenz@contoso.com')!;
     expect(english.subject).toBe('Your held message "Q1 price list (confidential)" was released');
     expect(english.plainText).toMatch(
-      /Released at: \d+\/\d+\/2026 \d+:\d\d [AP]M PST \(2026-03-02 \d\d:\d\d UTC\)/,
+      /Released no later than: \d+\/\d+\/2026 \d+:\d\d [AP]M PST \(2026-03-02 \d\d:\d\d UTC\)/,
     );
     expect(german.subject).toBe(
       'Ihre zurückgehaltene Nachricht „Angebot Rahmenvertrag Q2 (vertraulich)“ wurde freigegeben',
     );
     expect(german.plainText).toMatch(
-      /Freigegeben am: 02\.03\.2026 \d\d:\d\d MEZ \(2026-03-02 \d\d:\d\d UTC\)/,
+      /Spätestens freigegeben am: 02\.03\.2026 \d\d:\d\d MEZ \(2026-03-02 \d\d:\d\d UTC\)/,
     );
     expect(german.html).toContain('<html lang="de-DE" dir="ltr">');
   });
@@ -45,7 +45,7 @@ describe('notifications in the language each sender set in their mailbox', () =>
     expect(summary.emailsSent).toBe(2);
     for (const email of emails) {
       expect(email.subject).toMatch(/^Ditt kvarhållna meddelande ”.+” har släppts$/);
-      expect(email.plainText).toMatch(/Släpptes: .* CET \(2026-03-02 \d\d:\d\d UTC\)/);
+      expect(email.plainText).toMatch(/Släpptes senast: .* CET \(2026-03-02 \d\d:\d\d UTC\)/);
     }
   });
 });

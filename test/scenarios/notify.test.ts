@@ -138,6 +138,8 @@ describe('notify, end to end through both jobs', () => {
     const second = await world.app.runNotify();
     expect(second).toMatchObject({ emailsSent: 1, notified: 1 });
     expect(world.simulator.scenario.emails()).toHaveLength(1);
+    // The audit record's time is exact: "at", not "no later than".
+    expect(world.simulator.scenario.emails()[0].plainText).toMatch(/^Released at: /m);
   });
 
   it('GIVEN an audit record that becomes visible 3 hours late THEN the sender is still notified', async () => {

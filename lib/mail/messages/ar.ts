@@ -23,6 +23,7 @@ const ar: Catalogue = {
   'label.releasedToFollowUp': 'تم الإفراج عنها الآن أيضًا إلى',
   'label.quarantinedAt': 'وقت الاحتجاز (العزل)',
   'label.releasedAt': 'وقت الإفراج',
+  'label.releasedNoLaterThan': 'وقت الإفراج (في موعد أقصاه)',
   'label.releasedBy': 'أفرج عنها',
   'label.released': 'طريقة الإفراج',
   'label.reason': 'سبب الاحتجاز',

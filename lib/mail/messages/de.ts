@@ -23,6 +23,7 @@ const de: Catalogue = {
   'label.releasedToFollowUp': 'Jetzt auch freigegeben für',
   'label.quarantinedAt': 'Zurückgehalten (Quarantäne) am',
   'label.releasedAt': 'Freigegeben am',
+  'label.releasedNoLaterThan': 'Spätestens freigegeben am',
   'label.releasedBy': 'Freigegeben von',
   'label.released': 'Freigegeben',
   'label.reason': 'Zurückgehalten durch',

@@ -24,6 +24,7 @@ const en = {
   'label.releasedToFollowUp': 'Now also released to',
   'label.quarantinedAt': 'Held (quarantined) at',
   'label.releasedAt': 'Released at',
+  'label.releasedNoLaterThan': 'Released no later than',
   'label.releasedBy': 'Released by',
   'label.released': 'Released',
   'label.reason': 'Held because of',

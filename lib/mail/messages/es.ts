@@ -23,6 +23,7 @@ const es: Catalogue = {
   'label.releasedToFollowUp': 'Ahora también liberado para',
   'label.quarantinedAt': 'Retenido (en cuarentena) el',
   'label.releasedAt': 'Liberado el',
+  'label.releasedNoLaterThan': 'Liberado a más tardar el',
   'label.releasedBy': 'Liberado por',
   'label.released': 'Liberado',
   'label.reason': 'Motivo de la retención',

@@ -23,6 +23,7 @@ const fr: Catalogue = {
   'label.releasedToFollowUp': 'Désormais aussi libéré pour',
   'label.quarantinedAt': 'Retenu (en quarantaine) le',
   'label.releasedAt': 'Libéré le',
+  'label.releasedNoLaterThan': 'Libéré au plus tard le',
   'label.releasedBy': 'Libéré par',
   'label.released': 'Libéré',
   'label.reason': 'Retenu par',

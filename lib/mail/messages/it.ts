@@ -23,6 +23,7 @@ const it: Catalogue = {
   'label.releasedToFollowUp': 'Ora rilasciato anche a',
   'label.quarantinedAt': 'Trattenuto (in quarantena) il',
   'label.releasedAt': 'Rilasciato il',
+  'label.releasedNoLaterThan': 'Rilasciato entro il',
   'label.releasedBy': 'Rilasciato da',
   'label.released': 'Rilasciato',
   'label.reason': 'Motivo del blocco',

@@ -21,6 +21,7 @@ const ja: Catalogue = {
   'label.releasedToFollowUp': '追加の解放先',
   'label.quarantinedAt': '保留（検疫）日時',
   'label.releasedAt': '解放日時',
+  'label.releasedNoLaterThan': '解放日時（この時刻までに）',
   'label.releasedBy': '解放した人',
   'label.released': '解放方法',
   'label.reason': '保留の理由',

@@ -22,6 +22,7 @@ const ko: Catalogue = {
   'label.releasedToFollowUp': '추가 릴리스 대상',
   'label.quarantinedAt': '격리 시간',
   'label.releasedAt': '릴리스 시간',
+  'label.releasedNoLaterThan': '릴리스 시간(이 시각 이전)',
   'label.releasedBy': '릴리스한 사람',
   'label.released': '릴리스 방법',
   'label.reason': '격리 사유',

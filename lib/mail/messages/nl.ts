@@ -23,6 +23,7 @@ const nl: Catalogue = {
   'label.releasedToFollowUp': 'Nu ook vrijgegeven voor',
   'label.quarantinedAt': 'Tegengehouden (quarantaine) op',
   'label.releasedAt': 'Vrijgegeven op',
+  'label.releasedNoLaterThan': 'Uiterlijk vrijgegeven op',
   'label.releasedBy': 'Vrijgegeven door',
   'label.released': 'Vrijgegeven',
   'label.reason': 'Tegengehouden door',

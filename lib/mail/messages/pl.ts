@@ -23,6 +23,7 @@ const pl: Catalogue = {
   'label.releasedToFollowUp': 'Teraz zwolniona także do',
   'label.quarantinedAt': 'Data zatrzymania (kwarantanna)',
   'label.releasedAt': 'Data zwolnienia',
+  'label.releasedNoLaterThan': 'Zwolniono najpóźniej',
   'label.releasedBy': 'Kto zwolnił',
   'label.released': 'Sposób zwolnienia',
   'label.reason': 'Powód zatrzymania',

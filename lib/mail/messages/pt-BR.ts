@@ -23,6 +23,7 @@ const ptBR: Catalogue = {
   'label.releasedToFollowUp': 'Agora também liberada para',
   'label.quarantinedAt': 'Retida (em quarentena) em',
   'label.releasedAt': 'Liberada em',
+  'label.releasedNoLaterThan': 'Liberada até',
   'label.releasedBy': 'Liberada por',
   'label.released': 'Liberada',
   'label.reason': 'Motivo da retenção',

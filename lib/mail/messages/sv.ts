@@ -22,6 +22,7 @@ const sv: Catalogue = {
   'label.releasedToFollowUp': 'Nu också släppt till',
   'label.quarantinedAt': 'Hölls kvar (karantän)',
   'label.releasedAt': 'Släpptes',
+  'label.releasedNoLaterThan': 'Släpptes senast',
   'label.releasedBy': 'Släpptes av',
   'label.released': 'Släpptes',
   'label.reason': 'Hölls kvar av',

@@ -21,6 +21,7 @@ const zhHans: Catalogue = {
   'label.releasedToFollowUp': '现在也释放给',
   'label.quarantinedAt': '隔离时间',
   'label.releasedAt': '释放时间',
+  'label.releasedNoLaterThan': '释放时间（不晚于）',
   'label.releasedBy': '释放人',
   'label.released': '释放方式',
   'label.reason': '隔离原因',
