@@ -177,9 +177,11 @@ function fromNotify(s: NotifySummary, event: RunEvent): { error: unknown; class?
   >;
   event.failed = s.failed;
   event.carriedOver = s.carriedOver + (s.audit?.state === 'succeeded' || !s.audit ? 0 : 1);
-  event.setAside = Object.entries(s.recordsIgnored)
-    .filter(([reason]) => UNUSABLE_AUDIT_RECORDS.has(reason))
-    .reduce((total, [, n]) => total + n, 0);
+  // Audit records that cannot be used, and the records, messages, rows and sends the run set aside.
+  event.setAside =
+    Object.entries(s.recordsIgnored)
+      .filter(([reason]) => UNUSABLE_AUDIT_RECORDS.has(reason))
+      .reduce((total, [, n]) => total + n, 0) + (s.setAside ?? 0);
   event.auditQueryAgeMinutes = s.audit?.queryAgeMinutes ?? null;
   if (s.outcome === 'another run in progress') {
     event.outcome = 'skipped';

@@ -145,6 +145,11 @@ describe('run event: a completed run', () => {
     });
   });
 
+  it('GIVEN a notify run that set aside a poison record and a failing send WHEN its event is built THEN they count as set aside beside the unusable audit records', () => {
+    const e = event({ job: 'notify', summary: notifySummary({ setAside: 2 }) });
+    expect(e).toMatchObject({ outcome: 'completed', setAside: 3 });
+  });
+
   it('GIVEN a notify run whose audit query is still running WHEN its event is built THEN the open query age is reported and the query counts as carried over', () => {
     const e = event({
       job: 'notify',
