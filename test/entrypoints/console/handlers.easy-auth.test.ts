@@ -21,9 +21,9 @@ import { startWorld, type World } from '../../support/world';
 
 const FORWARDED = 'x-ms-token-aad-access-token';
 
-function request(path: string, headers: Record<string, string>): ConsoleRequest {
+function request(path: string, headers: Record<string, string>, method = 'GET'): ConsoleRequest {
   return {
-    method: 'GET',
+    method,
     url: new URL(`https://qrn.azurewebsites.net/api/console${path}`),
     header: (name) => headers[name.toLowerCase()] ?? null,
   };
@@ -100,5 +100,28 @@ describe('console behind App Service authentication: the forwarded access token'
       expect({ what, status: response.status }).toEqual({ what, status });
       expect(String(response.body)).not.toContain('@contoso.com');
     }
+  });
+
+  it('GIVEN the platform session outlived its forwarded access token (about an hour) WHEN the browser opens the page THEN it is sent to sign in again and back, once; its data, scripts with a bearer token and other refusals get 401', async () => {
+    const stale = world.simulator.apiTokens.sign({ lifetimeMs: 10 * MINUTE });
+    world.clock.advance(20 * MINUTE);
+    const page = await handle(request('', { [FORWARDED]: stale }));
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toBe(
+      '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole%3Fsignin%3Dagain',
+    );
+    expect((await handle(request('', { [FORWARDED]: stale }, 'HEAD'))).status).toBe(302);
+    // Back from signing in: a token still refused is a 401, never a second redirect (no loop).
+    expect((await handle(request('?signin=again', { [FORWARDED]: stale }))).status).toBe(401);
+    // The page's data and assets answer its scripts with 401.
+    for (const path of ['/data/releases', '/assets/app.js']) {
+      expect((await handle(request(path, { [FORWARDED]: stale }))).status).toBe(401);
+    }
+    // A script's own expired token, a forged forwarded token, or one without the role: no redirect.
+    expect((await handle(request('', { authorization: `Bearer ${stale}` }))).status).toBe(401);
+    expect((await handle(request('', { [FORWARDED]: forgedToken() }))).status).toBe(401);
+    expect(
+      (await handle(request('', { [FORWARDED]: world.simulator.apiTokens.sign({ roles: [] }) }))).status,
+    ).toBe(403);
   });
 });
