@@ -41,7 +41,7 @@ if (-not $env:API_CLIENT_ID -and (Get-Command az -ErrorAction SilentlyContinue))
         azd env set API_CLIENT_ID $appId | Out-Null
         azd env set API_AUDIENCE "api://$appId" | Out-Null
         $env:API_CLIENT_ID = $appId
-        Write-Host "postprovision: created the app registration $apiName ($appId) with the app role Releases.Read. Run 'azd provision' once more to turn on App Service authentication, then assign Releases.Read to each reader."
+        Write-Host "postprovision: created the app registration $apiName ($appId) with the app role Releases.Read. Run 'azd provision' once more to turn on App Service authentication (the console's sign-in), then assign Releases.Read to each administrator who opens /api/console and each reader of GET /api/releases."
     } else {
         Write-Warning "postprovision: could not create the app registration $apiName; the releases API stays closed."
     }

@@ -113,8 +113,9 @@ ensure_api_registration() {
   API_CLIENT_ID="$app_id"
   API_AUDIENCE="$audience"
   echo "postprovision: created the app registration $name ($app_id) with the app role Releases.Read."
-  echo "  Run 'azd provision' once more to turn on App Service authentication and set API_AUDIENCE, then"
-  echo "  assign Releases.Read to each reader of GET /api/releases (Enterprise applications > $name > Users and groups)."
+  echo "  Run 'azd provision' once more to turn on App Service authentication (the console's sign-in) and set"
+  echo "  API_AUDIENCE, then assign Releases.Read to each administrator who opens /api/console and each reader of"
+  echo "  GET /api/releases (Enterprise applications > $name > Users and groups)."
 }
 ensure_api_registration
 
