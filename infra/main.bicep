@@ -355,6 +355,8 @@ output SERVICE_API_NAME string = api.outputs.SERVICE_API_NAME
 output AZURE_FUNCTION_NAME string = api.outputs.SERVICE_API_NAME
 output APP_IDENTITY_PRINCIPAL_ID string = appIdentity.outputs.principalId
 output APP_IDENTITY_CLIENT_ID string = appIdentity.outputs.clientId
+// The post-provision step registers https://<this>/.auth/login/aad/callback as the sign-in reply address.
+output APP_HOSTNAME string = api.outputs.defaultHostname
 output APP_M365_TENANT_ID string = resolvedTenantId
 output APP_EMAIL_CHANNEL string = resolvedEmailChannel
 output APP_EMAIL_SENDER_ADDRESS string = appSettings.EMAIL_SENDER_ADDRESS

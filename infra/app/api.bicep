@@ -41,6 +41,9 @@ var hostSettings = {
   AzureWebJobsStorage__tableServiceUri: stg.properties.primaryEndpoints.table
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+  // App Service authentication signs administrators in with this identity instead of a client secret
+  // (auth.bicep): the identity's client id, not the app registration's. Unused while authentication is off.
+  OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: identityClientId
 }
 
 module api 'br/public:avm/res/web/site:0.15.1' = {
@@ -84,4 +87,5 @@ module api 'br/public:avm/res/web/site:0.15.1' = {
 }
 
 output SERVICE_API_NAME string = api.outputs.name
+output defaultHostname string = api.outputs.defaultHostname
 output tableServiceUri string = stg.properties.primaryEndpoints.table

@@ -40,9 +40,53 @@ if (-not $env:API_CLIENT_ID -and (Get-Command az -ErrorAction SilentlyContinue))
         az ad sp create --id $appId 2>$null | Out-Null
         azd env set API_CLIENT_ID $appId | Out-Null
         azd env set API_AUDIENCE "api://$appId" | Out-Null
-        Write-Host "postprovision: created the app registration $apiName ($appId) with the app role Releases.Read. Run 'azd provision' once more to turn on App Service authentication, then assign Releases.Read to each reader."
+        $env:API_CLIENT_ID = $appId
+        Write-Host "postprovision: created the app registration $apiName ($appId) with the app role Releases.Read. Run 'azd provision' once more to turn on App Service authentication (the console's sign-in), then assign Releases.Read to each administrator who opens /api/console and each reader of GET /api/releases."
     } else {
         Write-Warning "postprovision: could not create the app registration $apiName; the releases API stays closed."
+    }
+}
+
+# The administrators' console (a bookmark to https://<app>/api/console): App Service authentication signs a
+# browser in as the app registration above with no client secret: the app's managed identity is a federated
+# identity credential of the registration. Also the sign-in reply address, ID tokens, and the
+# user_impersonation scope (the browser's access token then names the API as audience). Same as
+# postprovision.sh; idempotent, never fails the deployment. See
+# https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad#use-a-managed-identity-instead-of-a-secret-preview
+if ($env:API_CLIENT_ID -and (Get-Command az -ErrorAction SilentlyContinue)) {
+    $apiClientId = $env:API_CLIENT_ID
+    if ($env:APP_HOSTNAME) {
+        az ad app update --id $apiClientId --web-redirect-uris "https://$($env:APP_HOSTNAME)/.auth/login/aad/callback" --enable-id-token-issuance true 2>$null | Out-Null
+        if ($LASTEXITCODE -ne 0) { Write-Warning "postprovision: could not set the sign-in reply address on $apiClientId; the console cannot sign a browser in." }
+    }
+    $scope = az ad app show --id $apiClientId --query "api.oauth2PermissionScopes[?value=='user_impersonation'].id | [0]" -o tsv 2>$null
+    if (-not $scope) {
+        $body = ConvertTo-Json -Compress -Depth 6 @{ api = @{ oauth2PermissionScopes = @(@{
+            id = [guid]::NewGuid().ToString(); value = 'user_impersonation'; type = 'User'; isEnabled = $true
+            adminConsentDisplayName = 'Open the quarantine release console'
+            adminConsentDescription = 'Sign in to the administrators console and read the release report as the signed-in user.'
+            userConsentDisplayName = 'Open the quarantine release console'; userConsentDescription = 'Sign in to the administrators console as you.'
+        }) } }
+        $bodyFile = New-TemporaryFile
+        Set-Content -LiteralPath $bodyFile -Value $body -Encoding utf8
+        az rest --method PATCH --uri "https://graph.microsoft.com/v1.0/applications(appId='$apiClientId')" --headers Content-Type=application/json --body "@$bodyFile" 2>$null | Out-Null
+        if ($LASTEXITCODE -ne 0) { Write-Warning "postprovision: could not add the user_impersonation scope to $apiClientId." }
+        Remove-Item -LiteralPath $bodyFile -Force
+    }
+    if ($principal -and $azureTenant) {
+        az ad app federated-credential show --id $apiClientId --federated-credential-id qrn-app-identity 2>$null | Out-Null
+        if ($LASTEXITCODE -ne 0) {
+            $fic = ConvertTo-Json -Compress @{
+                name = 'qrn-app-identity'; issuer = "https://login.microsoftonline.com/$azureTenant/v2.0"; subject = $principal
+                audiences = @('api://AzureADTokenExchange'); description = 'The function app signs administrators in with its managed identity, no client secret.'
+            }
+            $ficFile = New-TemporaryFile
+            Set-Content -LiteralPath $ficFile -Value $fic -Encoding utf8
+            az ad app federated-credential create --id $apiClientId --parameters "@$ficFile" 2>$null | Out-Null
+            if ($LASTEXITCODE -eq 0) { Write-Host "postprovision: the app's managed identity now signs the console in for $apiClientId (federated credential, no secret)." }
+            else { Write-Warning "postprovision: could not add the managed identity as federated credential of $apiClientId; the console cannot sign a browser in." }
+            Remove-Item -LiteralPath $ficFile -Force
+        }
     }
 }
 

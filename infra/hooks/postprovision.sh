@@ -110,11 +110,51 @@ ensure_api_registration() {
   az ad sp create --id "$app_id" >/dev/null 2>&1 || true
   azd env set API_CLIENT_ID "$app_id" >/dev/null
   azd env set API_AUDIENCE "$audience" >/dev/null
+  API_CLIENT_ID="$app_id"
+  API_AUDIENCE="$audience"
   echo "postprovision: created the app registration $name ($app_id) with the app role Releases.Read."
-  echo "  Run 'azd provision' once more to turn on App Service authentication and set API_AUDIENCE, then"
-  echo "  assign Releases.Read to each reader of GET /api/releases (Enterprise applications > $name > Users and groups)."
+  echo "  Run 'azd provision' once more to turn on App Service authentication (the console's sign-in) and set"
+  echo "  API_AUDIENCE, then assign Releases.Read to each administrator who opens /api/console and each reader of"
+  echo "  GET /api/releases (Enterprise applications > $name > Users and groups)."
 }
 ensure_api_registration
+
+# The administrators' console (a bookmark to https://<app>/api/console): App Service authentication signs a
+# browser in with the authorization code flow, as the app registration above, and needs no client secret:
+# the app's user-assigned managed identity is a federated identity credential of the registration (issuer
+# the tenant's v2.0 endpoint, subject the identity's object id, audience api://AzureADTokenExchange), see
+# https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad#use-a-managed-identity-instead-of-a-secret-preview
+# The registration also needs the sign-in reply address, ID tokens for OpenID Connect sign-in, and a
+# delegated scope (user_impersonation) so the browser's access token names the API as audience. Every step
+# is idempotent and runs on each provision (an existing registration is upgraded); none fails the deployment.
+ensure_console_sign_in() {
+  if [ -z "${API_CLIENT_ID:-}" ] || ! command -v az >/dev/null 2>&1; then return 0; fi
+  host="${APP_HOSTNAME:-}"
+  if [ -n "$host" ]; then
+    az ad app update --id "$API_CLIENT_ID" --web-redirect-uris "https://$host/.auth/login/aad/callback" \
+      --enable-id-token-issuance true >/dev/null 2>&1 ||
+      echo "postprovision: could not set the sign-in reply address on $API_CLIENT_ID; the console cannot sign a browser in." >&2
+  fi
+  scope=$(az ad app show --id "$API_CLIENT_ID" --query "api.oauth2PermissionScopes[?value=='user_impersonation'].id | [0]" -o tsv 2>/dev/null) || scope=""
+  if [ -z "$scope" ]; then
+    scope_id=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)
+    body='{"api":{"oauth2PermissionScopes":[{"id":"'"$scope_id"'","value":"user_impersonation","type":"User","isEnabled":true,"adminConsentDisplayName":"Open the quarantine release console","adminConsentDescription":"Sign in to the administrators console and read the release report as the signed-in user.","userConsentDisplayName":"Open the quarantine release console","userConsentDescription":"Sign in to the administrators console as you."}]}}'
+    az rest --method PATCH --uri "https://graph.microsoft.com/v1.0/applications(appId='$API_CLIENT_ID')" \
+      --headers Content-Type=application/json --body "$body" >/dev/null 2>&1 ||
+      echo "postprovision: could not add the user_impersonation scope to $API_CLIENT_ID." >&2
+  fi
+  if [ -n "$principal" ] && [ -n "$azure_tenant" ]; then
+    if ! az ad app federated-credential show --id "$API_CLIENT_ID" --federated-credential-id qrn-app-identity >/dev/null 2>&1; then
+      fic='{"name":"qrn-app-identity","issuer":"https://login.microsoftonline.com/'"$azure_tenant"'/v2.0","subject":"'"$principal"'","audiences":["api://AzureADTokenExchange"],"description":"The function app signs administrators in with its managed identity, no client secret."}'
+      if az ad app federated-credential create --id "$API_CLIENT_ID" --parameters "$fic" >/dev/null 2>&1; then
+        echo "postprovision: the app's managed identity now signs the console in for $API_CLIENT_ID (federated credential, no secret)."
+      else
+        echo "postprovision: could not add the managed identity as federated credential of $API_CLIENT_ID; the console cannot sign a browser in." >&2
+      fi
+    fi
+  fi
+}
+ensure_console_sign_in
 
 if [ "${QRN_SKIP_PERMISSIONS:-}" = "true" ]; then
   print_manual

@@ -17,7 +17,26 @@ export interface AccessRequest {
 }
 
 export type AccessDecision =
-  { allowed: true; user: string } | { allowed: false; status: 401 | 403 | 503; reason: string };
+  | { allowed: true; user: string }
+  | {
+      allowed: false;
+      status: 401 | 403 | 503;
+      reason: string;
+      /** Where a browser signs in again: set when the platform's session outlived its access token. */
+      signIn?: string;
+    };
+
+/**
+ * App Service authentication's sign-in endpoint: it signs the browser in again (silently while the Entra ID
+ * session lasts), stores a fresh access token and returns to the page. The marker stops a loop if that token
+ * were refused as well. https://learn.microsoft.com/azure/app-service/configure-authentication-customize-sign-in-out
+ */
+export const SIGN_IN_AGAIN_MARKER = 'signin=again';
+function signInAgain(url: URL | undefined): string | undefined {
+  if (!url || url.searchParams.get('signin') === 'again') return undefined;
+  const back = `${url.pathname}?${SIGN_IN_AGAIN_MARKER}`;
+  return `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(back)}`;
+}
 
 export interface ConsoleAccess {
   authorize(request: AccessRequest): Promise<AccessDecision>;
@@ -67,7 +86,18 @@ export function signedInAccess(signIn: () => Promise<SignInCheck>): ConsoleAcces
           get: (name) => (name.toLowerCase() === 'authorization' ? authorization : request.header(name)),
         },
       });
-      if (!outcome.ok) return { allowed: false, status: outcome.status, reason: outcome.reason };
+      if (!outcome.ok) {
+        // The platform's session (8 hours) outlives the access token it forwards (about an hour): a browser
+        // whose forwarded token has expired is sent to sign in again rather than left with a 401.
+        const stale = forwarded && !request.header('authorization') && /ERR_JWT_EXPIRED/.test(outcome.reason);
+        const signIn = stale ? signInAgain(request.url) : undefined;
+        return {
+          allowed: false,
+          status: outcome.status,
+          reason: outcome.reason,
+          ...(signIn ? { signIn } : {}),
+        };
+      }
       return {
         allowed: true,
         user: outcome.caller === 'loopback' ? 'local administrator' : outcome.caller.subject,

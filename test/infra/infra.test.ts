@@ -52,6 +52,7 @@ const PLATFORM_SETTINGS = new Set([
   'AzureWebJobsStorage__tableServiceUri', // also read by the app (its tables), and in the catalogue
   'APPLICATIONINSIGHTS_CONNECTION_STRING', // where telemetry goes; holds no secret with local auth off
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', // telemetry sent with an Entra token of the identity
+  'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID', // App Service authentication signs in with the identity, no secret
 ]);
 
 /**
@@ -436,18 +437,71 @@ describe('infrastructure: parameters and modules', () => {
     expect(read('infra/main.parameters.json')).toMatch(/"vnetEnabled": \{ "value": "\$\{VNET_ENABLED\}" \}/);
   });
 
-  it('GIVEN App Service authentication WHEN read THEN every path but the health check needs an Entra ID token for the API registration, once the post-provision step made it', () => {
+  it('GIVEN App Service authentication WHEN read THEN a browser is sent to Entra ID sign-in, the health check and the releases API are left to the app (function key; its own 401), once the post-provision step made the registration', () => {
     expect(main.text).toMatch(/module auth 'app\/auth\.bicep' = if \(!empty\(apiClientId\)\)/);
     const auth = bicep('infra/app/auth.bicep');
-    expect(auth.text).toMatch(/requireAuthentication: true/);
-    expect(auth.text).toMatch(/unauthenticatedClientAction: 'Return401'/);
-    expect(auth.text).toMatch(/excludedPaths: \['\/api\/health'\]/);
+    const config = auth.resources().find((r) => r.name === 'auth')!;
+    const properties = objectEntry(config.body!, 'properties')!;
+    const validation = entries(properties.get('globalValidation')!.slice(1, -1));
+    expect(validation.get('requireAuthentication')).toBe('true');
+    expect(validation.get('unauthenticatedClientAction')).toBe("'RedirectToLoginPage'");
+    // Everything else, /api/console included, needs a signed-in session or a token.
+    expect(validation.get('excludedPaths')).toBe("['/api/health', '/api/releases']");
     expect(main.objectVar('appSettings').get('API_AUDIENCE')).toBe('apiAudience');
     for (const script of ['infra/hooks/postprovision.sh', 'infra/hooks/postprovision.ps1']) {
       const text = read(script);
       expect(text).toMatch(/Releases\.Read/);
       expect(text).toMatch(/azd env set API_CLIENT_ID/);
       expect(text).toMatch(/azd env set API_AUDIENCE/);
+    }
+  });
+
+  it('GIVEN the console sign-in WHEN read THEN it needs no secret: the managed identity is the client credential (a federated credential of the registration), the token store forwards the access token, and the API scope is asked for so that token names the API', () => {
+    const auth = bicep('infra/app/auth.bicep');
+    const properties = objectEntry(auth.resources().find((r) => r.name === 'auth')!.body!, 'properties')!;
+    const aad = entries(
+      entries(properties.get('identityProviders')!.slice(1, -1)).get('azureActiveDirectory')!.slice(1, -1),
+    );
+    const registration = entries(aad.get('registration')!.slice(1, -1));
+    expect(registration.get('clientId')).toBe('apiClientId');
+    // The setting named as "client secret" holds the identity's client id, and is set by api.bicep.
+    expect(registration.get('clientSecretSettingName')).toBe('managedIdentityAssertionSetting');
+    expect(auth.vars().find((v) => v.name === 'managedIdentityAssertionSetting')?.value).toBe(
+      "'OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID'",
+    );
+    expect(suppliedSettings().get('OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID')).toBe('identityClientId');
+    expect(objectEntry(moduleNamed(main, 'api').body!, 'params')?.get('identityClientId')).toBe(
+      'appIdentity.outputs.clientId',
+    );
+    expect(auth.text).not.toMatch(/MICROSOFT_PROVIDER_AUTHENTICATION_SECRET|clientSecretCertificate/);
+    expect(entries(aad.get('login')!.slice(1, -1)).get('loginParameters')).toBe(
+      "['scope=openid profile email offline_access ${apiAudience}/user_impersonation']",
+    );
+    expect(entries(aad.get('validation')!.slice(1, -1)).get('allowedAudiences')).toBe(
+      '[apiClientId, apiAudience]',
+    );
+    expect(properties.get('login')).toMatch(/tokenStore: \{ enabled: true \}/);
+    expect(moduleNamed(main, 'auth').body).toMatch(/apiAudience: apiAudience/);
+    // The hook registers the reply address on the app's host name, which main.bicep outputs.
+    expect(main.outputs().find((o) => o.name === 'APP_HOSTNAME')?.value).toBe('api.outputs.defaultHostname');
+    expect(api.outputs().find((o) => o.name === 'defaultHostname')?.value).toBe(
+      'api.outputs.defaultHostname',
+    );
+  });
+
+  it('GIVEN the post-provision step WHEN read THEN both shells add the managed identity as federated credential of the registration, the reply address, ID tokens and the user_impersonation scope, and store no secret', () => {
+    for (const script of ['infra/hooks/postprovision.sh', 'infra/hooks/postprovision.ps1']) {
+      const text = read(script);
+      expect(text).toMatch(/az ad app federated-credential create --id "?\$(\{?API_CLIENT_ID|apiClientId)/);
+      expect(text).toMatch(/login\.microsoftonline\.com\/['"]*\$(azure_tenant|azureTenant)\b/);
+      expect(text).toMatch(/api:\/\/AzureADTokenExchange/);
+      // The credential's subject is the app's managed identity (its object id, APP_IDENTITY_PRINCIPAL_ID).
+      expect(text).toMatch(/subject['":\s=]+\$principal\b/);
+      expect(text).toMatch(/\.auth\/login\/aad\/callback/);
+      expect(text).toMatch(/APP_HOSTNAME/);
+      expect(text).toMatch(/--enable-id-token-issuance true/);
+      expect(text).toMatch(/user_impersonation/);
+      expect(text).not.toMatch(/credential reset|password|client-secret|--append.*secret/i);
     }
   });
 

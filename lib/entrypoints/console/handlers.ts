@@ -167,6 +167,10 @@ export function createConsoleHandler(
   return async (request) => {
     const decision = await deps.access.authorize(request);
     if (!decision.allowed) {
+      // Only the page itself is redirected; its data and assets answer 401 to the page's scripts.
+      if (decision.signIn && /\/console$/.test(request.url.pathname) && request.method !== 'OPTIONS') {
+        return { status: 302, headers: { ...SECURITY_HEADERS, location: decision.signIn }, body: '' };
+      }
       return json(
         decision.status,
         { error: decision.reason },
