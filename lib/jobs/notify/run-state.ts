@@ -5,21 +5,20 @@ import type { Logger } from '../../core/log';
 import type { EmailChannel } from '../../mail/channel';
 import type { Reader } from '../../mail/compose';
 import type { AuditCollectResult, AuditSource } from '../../sources/audit/audit-source';
-import type { NotificationsStore } from '../../store/notifications-store';
-import type { ReleaseRow, ReleasesStore } from '../../store/releases-store';
-import type { StateStore } from '../../store/state-store';
+import type { ReleaseRow } from '../../store/releases-store';
 import type { DeliverySummary } from '../delivery-status';
 import type { SkipReason, TenantDomains } from '../outbound';
+import type { NotificationsPort, QuarantineLookup, ReleasesPort, StatePort } from './ports';
 
 /** What a notify run is given (lib/composition.ts builds it). */
 export interface NotifyDependencies {
   settings: Settings;
   clock: Clock;
   logger: Logger;
-  state: StateStore;
-  releases: ReleasesStore;
-  notifications: NotificationsStore;
-  quarantine: { findByNetworkMessageId(networkMessageId: string): Promise<QuarantinedMessage[]> };
+  state: StatePort;
+  releases: ReleasesPort;
+  notifications: NotificationsPort;
+  quarantine: QuarantineLookup;
   tenantDomains: () => Promise<TenantDomains>;
   /** Undefined when RELEASE_SOURCES is 'quarantine'. */
   auditSource?: AuditSource;
