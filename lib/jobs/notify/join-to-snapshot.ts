@@ -1,7 +1,7 @@
 import { HOUR } from '../../core/clock';
 import type { QuarantinedMessage } from '../../core/domain';
 import { LIMITS } from '../../mail/compose';
-import { isolate, SET_ASIDE } from '../isolate';
+import { SET_ASIDE } from '../isolate';
 import { decideOutbound, senderInScope, senderOf } from '../outbound';
 import {
   graphDomainsNote,
@@ -9,6 +9,7 @@ import {
   releasedToSomeoneElse,
   skipReasonFor,
 } from '../released-to';
+import { lookUpSnapshot } from './look-up-snapshot';
 import { freeStaleHold, save } from './release-rows';
 import {
   unitKey,
@@ -46,10 +47,9 @@ export async function joinPendingReleases(
   const now = clock.now();
   const deadlineMs = settings.matchDeadlineHours * HOUR;
 
+  const snapshot = await lookUpSnapshot(deps, summary, [...byMessage.keys()]);
   for (const [networkMessageId, rows] of byMessage) {
-    const message = await isolate(deps, summary, 'message', networkMessageId, () =>
-      deps.quarantine.findByNetworkMessageId(networkMessageId),
-    );
+    const message = snapshot.get(networkMessageId)!;
     if (message === SET_ASIDE) continue;
     if (message.length === 0) {
       for (const row of rows) {
