@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MINUTE } from '../core/clock';
+import { renewedAtMost } from './notify/lease-renewal';
 import { checkDeliveries } from './delivery-status';
 import { recordSuccessfulRun } from './last-run';
 import { collectAuditReleases } from './notify/collect-audit-releases';
@@ -30,7 +31,11 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     return summary;
   }
   try {
-    const run: RunState = { stillLeased: () => lease.renew(), matched: new Set(), failedThisRun: new Set() };
+    const run: RunState = {
+      stillLeased: renewedAtMost(LEASE_MS / 5, deps.clock, () => lease.renew()),
+      matched: new Set(),
+      failedThisRun: new Set(),
+    };
     await recoverUncertainSends(deps, summary);
     summary.deliveries = await checkDeliveries({ ...deps, maxAttempts: deps.settings.email.maxAttempts });
     if (deps.auditSource) {

@@ -169,3 +169,34 @@ describe('notify on the in-memory ports', () => {
     expect(await statuses(t, id)).toEqual(['notified', 'notified', 'notified']);
   });
 });
+
+describe('notify asks for its lease at most every few minutes', () => {
+  test('GIVEN a short run to three senders THEN the lease is not renewed once; GIVEN a run outliving its lease and another run taking it THEN the rest waits', async () => {
+    const t = memoryTenant();
+    for (const s of ['a', 'b', 'c']) await t.release(`${s}@contoso.com`, ['x@fabrikam.com']);
+    let renewals = 0;
+    const acquire = t.state.acquireLease.bind(t.state);
+    t.state.acquireLease = async (...args) => {
+      const lease = await acquire(...args);
+      if (!lease) return lease;
+      const renew = lease.renew.bind(lease);
+      return { ...lease, release: () => lease.release(), renew: () => ((renewals += 1), renew()) };
+    };
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 3 });
+    expect(renewals).toBe(0);
+
+    for (const s of ['d', 'e', 'f']) await t.release(`${s}@contoso.com`, ['x@fabrikam.com']);
+    const send = t.channel.send.bind(t.channel);
+    t.channel.send = async (email, op) => {
+      // The first send hangs past the lease; meanwhile another run takes the expired lease.
+      if (t.channel.sends.length === 3) {
+        t.clock.advance(16 * MINUTE);
+        await t.state.acquireLease('notify', 'another run', 15 * MINUTE);
+      }
+      return send(email, op);
+    };
+    const late = await runNotify(t.deps);
+    expect(late).toMatchObject({ emailsSent: 1, carriedOver: 2 });
+    expect(renewals).toBe(1);
+  });
+});
