@@ -2,12 +2,9 @@ import type { Clock } from '../core/clock';
 import { DAY } from '../core/clock';
 import type { Logger } from '../core/log';
 import type { DeliveryReport, EmailChannel } from '../mail/channel';
-import {
-  attemptOperationId,
-  type NotificationRecord,
-  type NotificationsStore,
-} from '../store/notifications-store';
-import type { ReleaseRow, ReleasesStore } from '../store/releases-store';
+import { attemptOperationId, type NotificationRecord } from '../store/notifications-store';
+import type { ReleaseRow } from '../store/releases-store';
+import type { NotificationsPort, ReleasesPort } from './notify/ports';
 
 /**
  * Accepted is not delivered (docs/architecture.md#exactly-once): ACS answers 202 to a send and may end
@@ -43,8 +40,8 @@ export interface DeliverySummary {
 }
 
 export interface DeliveryStatusDeps {
-  notifications: NotificationsStore;
-  releases: ReleasesStore;
+  notifications: Pick<NotificationsPort, 'listAwaitingDelivery' | 'update'>;
+  releases: Pick<ReleasesPort, 'get' | 'update'>;
   channel: EmailChannel;
   clock: Clock;
   logger: Logger;

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock';
 import type { Logger } from '../core/log';
 import { isPoison, setAside, type SetAsideKind } from '../store/set-aside';
-import type { StateStore } from '../store/state-store';
+import type { StatePort } from './notify/ports';
 
 /** Returned by `isolate` when the work failed for a reason of its own and was set aside. */
 export const SET_ASIDE = Symbol('set aside');
@@ -12,7 +12,7 @@ export const SET_ASIDE = Symbol('set aside');
  * An outage is thrown on, so the step stops without marking anything done.
  */
 export async function isolate<T>(
-  deps: { state: StateStore; clock: Clock; logger: Logger },
+  deps: { state: Pick<StatePort, 'read' | 'write'>; clock: Clock; logger: Logger },
   counter: { setAside?: number },
   kind: SetAsideKind,
   ref: string,

@@ -1,4 +1,4 @@
-import type { StateStore } from '../store/state-store';
+import type { StatePort } from './notify/ports';
 
 /**
  * When each job last completed a run, kept in the state table (PartitionKey = job, RowKey = lastSuccess),
@@ -10,10 +10,17 @@ export interface SuccessfulRun {
   completedAt: string;
 }
 
-export async function recordSuccessfulRun(state: StateStore, job: string, at: Date): Promise<void> {
+export async function recordSuccessfulRun(
+  state: Pick<StatePort, 'write'>,
+  job: string,
+  at: Date,
+): Promise<void> {
   await state.write<SuccessfulRun>(job, LAST_SUCCESS_KEY, { completedAt: at.toISOString() });
 }
 
-export async function readSuccessfulRun(state: StateStore, job: string): Promise<SuccessfulRun | undefined> {
+export async function readSuccessfulRun(
+  state: Pick<StatePort, 'read'>,
+  job: string,
+): Promise<SuccessfulRun | undefined> {
   return state.read<SuccessfulRun>(job, LAST_SUCCESS_KEY);
 }

@@ -8,8 +8,8 @@ import {
   fetchQuarantineRowByIdentity,
   mapQuarantineRow,
 } from '../sources/exchange/quarantine';
-import type { QuarantineStore } from '../store/quarantine-store';
-import { releaseUnitKey, type ReleasesStore } from '../store/releases-store';
+import { releaseUnitKey } from '../store/releases-store';
+import type { QuarantineWriter, ReleasesSeenPort } from './snapshot/ports';
 
 /**
  * The fast path (docs/architecture.md#release-sources): a released message stays listed by
@@ -30,8 +30,8 @@ import { releaseUnitKey, type ReleasesStore } from '../store/releases-store';
 
 export interface ReleasesSeenEarlyDeps {
   exchange: Pick<ExchangeAdminApi, 'invoke'>;
-  quarantine: QuarantineStore;
-  releases: ReleasesStore;
+  quarantine: Pick<QuarantineWriter, 'upsertMany'>;
+  releases: ReleasesSeenPort;
   clock: Clock;
   logger: Logger;
   /** `Get-QuarantineMessage -Identity` calls per run for released rows without ReleasedUser (default 25). */

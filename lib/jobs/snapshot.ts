@@ -12,10 +12,8 @@ import {
   QUARANTINE_MAX_LOOKBACK_MS,
   type WireWarning,
 } from '../sources/exchange/quarantine';
-import type { QuarantineStore } from '../store/quarantine-store';
-import type { ReleasesStore } from '../store/releases-store';
 import { setAside } from '../store/set-aside';
-import type { StateStore } from '../store/state-store';
+import type { QuarantineWriter, ReleasesSeenPort, SnapshotStatePort } from './snapshot/ports';
 import { classifyFailure, type FailureClass } from '../ops/run-event';
 import { recordSuccessfulRun } from './last-run';
 import {
@@ -36,15 +34,15 @@ import { newPagingStats } from '../sources/exchange/paging';
 
 export interface SnapshotDeps {
   exchange: Pick<ExchangeAdminApi, 'invoke'>;
-  quarantine: QuarantineStore;
-  state: StateStore;
+  quarantine: QuarantineWriter;
+  state: SnapshotStatePort;
   clock: Clock;
   logger: Logger;
   settings: Pick<Settings, 'snapshot' | 'acceptedDomains'> & Partial<Pick<Settings, 'releaseSources'>>;
   /** For the accepted-domains fallback to Graph /domains. */
   graph?: Pick<Client, 'api'>;
   /** Where releases seen in the quarantine's own status are recorded (RELEASE_SOURCES quarantine or both). */
-  releases?: ReleasesStore;
+  releases?: ReleasesSeenPort;
 }
 
 export interface SnapshotOptions {

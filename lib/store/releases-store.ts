@@ -274,7 +274,7 @@ export class ReleasesStore {
 }
 
 /** The row completed by a new event, or undefined when the event adds nothing. */
-function mergeEvent(row: ReleaseRow & { etag?: string }, event: ReleaseEvent): ReleaseRow | undefined {
+export function mergeEvent(row: ReleaseRow & { etag?: string }, event: ReleaseEvent): ReleaseRow | undefined {
   const next: ReleaseRow = { ...row };
   delete (next as { etag?: string }).etag;
   let changed = false;

@@ -23,7 +23,7 @@ export interface SetAsideEntry {
 const JOB = 'set-aside';
 
 export async function setAside(
-  state: StateStore,
+  state: Pick<StateStore, 'read' | 'write'>,
   clock: Clock,
   kind: SetAsideKind,
   ref: string,

@@ -75,7 +75,7 @@ export interface AcceptedDomainsDeps {
   exchange: Pick<ExchangeAdminApi, 'invoke'>;
   /** Graph client for the /domains fallback; without it only Exchange is asked. */
   graph?: Pick<Client, 'api'>;
-  state: StateStore;
+  state: Pick<StateStore, 'read' | 'write'>;
   clock: Clock;
   logger: Logger;
   settings: { acceptedDomains?: string[] };
@@ -135,7 +135,7 @@ export async function loadAcceptedDomains(
 }
 
 /** When the cache was last filled, or undefined. For the snapshot's "older than a day" check. */
-export async function acceptedDomainsFetchedAt(state: StateStore): Promise<Date | undefined> {
+export async function acceptedDomainsFetchedAt(state: Pick<StateStore, 'read'>): Promise<Date | undefined> {
   const cached = await state.read<CachedDomains>(STATE_JOB, STATE_KEY);
   return cached ? new Date(cached.fetchedAt) : undefined;
 }

@@ -1,0 +1,34 @@
+import type { QuarantinedMessage } from '../../core/domain';
+import { isolate, SET_ASIDE } from '../isolate';
+import type { NotifyDependencies, NotifySummary } from './run-state';
+
+/** Snapshot lookups in flight at once: one partition query each, bounded so a catch-up never floods the table. */
+export const SNAPSHOT_LOOKUPS_IN_FLIGHT = 8;
+
+/**
+ * The snapshot rows of each released message, looked up in bounded parallel before the join decides
+ * anything. A lookup that fails for a reason of its own is set aside (docs/architecture.md#set-aside); an
+ * outage fails the pass before any release row is written.
+ */
+export async function lookUpSnapshot(
+  deps: NotifyDependencies,
+  summary: NotifySummary,
+  networkMessageIds: readonly string[],
+  inFlight = SNAPSHOT_LOOKUPS_IN_FLIGHT,
+): Promise<Map<string, QuarantinedMessage[] | typeof SET_ASIDE>> {
+  const found = new Map<string, QuarantinedMessage[] | typeof SET_ASIDE>();
+  let next = 0;
+  const worker = async () => {
+    while (next < networkMessageIds.length) {
+      const networkMessageId = networkMessageIds[next++];
+      found.set(
+        networkMessageId,
+        await isolate(deps, summary, 'message', networkMessageId, () =>
+          deps.quarantine.findByNetworkMessageId(networkMessageId),
+        ),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, networkMessageIds.length) }, worker));
+  return found;
+}

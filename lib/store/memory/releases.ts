@@ -1,0 +1,94 @@
+import type { ReleaseEvent } from '../../core/domain';
+import type { ReleasesPort, StoredRelease } from '../../jobs/notify/ports';
+import type { ReleasesSeenPort } from '../../jobs/snapshot/ports';
+import { boundedText } from '../keys';
+import {
+  mergeEvent,
+  releaseRowKey,
+  releaseUnitKey,
+  type RecordOutcome,
+  type ReleaseRow,
+} from '../releases-store';
+import { MemoryTable, notFound } from './memory-table';
+
+/** The releases table in memory (lib/store/releases-store.ts is the table-backed one). */
+export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
+  private readonly table = new MemoryTable<ReleaseRow>();
+
+  private static key(networkMessageId: string, releasedTo: string): string {
+    return `${networkMessageId}\n${releaseRowKey(releasedTo)}`;
+  }
+
+  async get(networkMessageId: string, releasedTo: string): Promise<StoredRelease | undefined> {
+    return this.table.read(MemoryReleases.key(networkMessageId, releasedTo));
+  }
+
+  async record(event: ReleaseEvent, now: Date): Promise<RecordOutcome> {
+    const releasedTo = boundedText(event.releasedTo ?? '');
+    const key = MemoryReleases.key(event.networkMessageId, releasedTo);
+    const existing = this.table.read(key);
+    if (!existing) {
+      this.table.write(
+        key,
+        {
+          networkMessageId: event.networkMessageId,
+          releasedTo,
+          status: 'pending',
+          reason: 'waiting for the message in the snapshot',
+          releasedAt: event.releasedAt,
+          releasedBy: event.releasedBy,
+          releasedByRaw: event.releasedByRaw,
+          isSystemRelease: event.isSystemRelease,
+          sources: [event.source],
+          auditRecordIds: event.source === 'audit' ? [event.id] : [],
+          firstSeenAt: now.toISOString(),
+          updatedAt: now.toISOString(),
+        },
+        'absent',
+      );
+      return 'new';
+    }
+    const merged = mergeEvent(existing, event);
+    if (!merged) return 'duplicate';
+    merged.updatedAt = now.toISOString();
+    this.table.write(key, merged, existing.etag);
+    return 'completed';
+  }
+
+  async update(row: ReleaseRow & { etag?: string }): Promise<string | undefined> {
+    const { etag, storedRowKey: _stored, ...rest } = row;
+    const written = this.table.write(MemoryReleases.key(row.networkMessageId, row.releasedTo), rest, etag);
+    if (written === 'missing') throw notFound('the release row');
+    return written === 'conflict' ? undefined : written;
+  }
+
+  async *listPending(): AsyncIterable<StoredRelease> {
+    for (const { value } of this.table.entries()) if (value.status === 'pending') yield value;
+  }
+
+  async listForMessage(networkMessageId: string): Promise<StoredRelease[]> {
+    return this.table
+      .entries()
+      .map((e) => e.value)
+      .filter((row) => row.networkMessageId === networkMessageId);
+  }
+
+  async knownUnitsSince(since: Date): Promise<Set<string>> {
+    const at = since.toISOString();
+    return new Set(
+      this.table
+        .entries()
+        .filter((e) => e.value.releasedAt >= at)
+        .map((e) => releaseUnitKey(e.value.networkMessageId, e.value.releasedTo)),
+    );
+  }
+
+  async purgeSettledBefore(before: Date): Promise<number> {
+    const at = before.toISOString();
+    let deleted = 0;
+    for (const { key, value } of this.table.entries()) {
+      if (value.releasedAt < at && value.status !== 'pending' && this.table.delete(key)) deleted += 1;
+    }
+    return deleted;
+  }
+}

@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { ReleaseEvent } from '../../../lib/core/domain';
+import type { ReleasesPort } from '../../../lib/jobs/notify/ports';
+import type { ReleasesSeenPort } from '../../../lib/jobs/snapshot/ports';
+import { releaseUnitKey } from '../../../lib/store/releases-store';
+
+const NOW = new Date('2026-03-02T12:00:00Z');
+
+function event(overrides: Partial<ReleaseEvent> = {}): ReleaseEvent {
+  return {
+    id: randomUUID(),
+    source: 'audit',
+    networkMessageId: randomUUID(),
+    releasedTo: 'megan@contoso.com',
+    releasedAt: '2026-03-02T11:00:00.000Z',
+    releasedBy: 'adele.vance@contoso.com',
+    releasedByRaw: 'adele.vance@contoso.com',
+    isSystemRelease: false,
+    ...overrides,
+  };
+}
+
+/** The rules every implementation of notify's releases port keeps (table-backed and in memory). */
+export function releasesContract(name: string, open: () => Promise<ReleasesPort & ReleasesSeenPort>): void {
+  describe(`releases port contract: ${name}`, () => {
+    let releases: ReleasesPort & ReleasesSeenPort;
+    beforeEach(async () => {
+      releases = await open();
+    });
+
+    test('GIVEN a new unit WHEN recorded THEN it is pending; the same record again is a duplicate', async () => {
+      const first = event();
+      expect(await releases.record(first, NOW)).toBe('new');
+      expect(await releases.record(first, NOW)).toBe('duplicate');
+      const row = await releases.get(first.networkMessageId, 'megan@contoso.com');
+      expect(row).toMatchObject({ status: 'pending', auditRecordIds: [first.id], sources: ['audit'] });
+      expect(row?.etag).toEqual(expect.any(String));
+    });
+
+    test('GIVEN a unit first seen in the quarantine WHEN its audit record comes THEN the row is completed, its status kept', async () => {
+      const seen = event({ source: 'quarantine', releasedByRaw: undefined, releasedBy: undefined });
+      await releases.record(seen, NOW);
+      const row = (await releases.get(seen.networkMessageId, 'megan@contoso.com'))!;
+      await releases.update({ ...row, status: 'notified' });
+      const audit = event({
+        networkMessageId: seen.networkMessageId,
+        releasedAt: '2026-03-02T10:59:00.000Z',
+      });
+      expect(await releases.record(audit, NOW)).toBe('completed');
+      expect(await releases.get(seen.networkMessageId, 'megan@contoso.com')).toMatchObject({
+        status: 'notified',
+        sources: ['quarantine', 'audit'],
+        releasedAt: '2026-03-02T10:59:00.000Z',
+        releasedBy: 'adele.vance@contoso.com',
+      });
+    });
+
+    test('GIVEN a row read twice WHEN both copies are written THEN the second write loses (undefined) and the first stays', async () => {
+      const e = event();
+      await releases.record(e, NOW);
+      const a = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      const b = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      const etag = await releases.update({ ...a, reason: 'first' });
+      expect(etag).toEqual(expect.any(String));
+      expect(etag).not.toBe(a.etag);
+      expect(await releases.update({ ...b, reason: 'second' })).toBeUndefined();
+      expect((await releases.get(e.networkMessageId, 'megan@contoso.com'))?.reason).toBe('first');
+    });
+
+    test('GIVEN a row WHEN a property is removed THEN it reads back without it', async () => {
+      const e = event();
+      await releases.record(e, NOW);
+      const row = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      await releases.update({ ...row, notificationId: 'n-1' });
+      const held = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      expect(held.notificationId).toBe('n-1');
+      const { notificationId: _n, ...freed } = held;
+      await releases.update(freed);
+      expect((await releases.get(e.networkMessageId, 'megan@contoso.com'))?.notificationId).toBeUndefined();
+    });
+
+    test('GIVEN a row that does not exist WHEN it is updated THEN the update throws (404), nothing is created', async () => {
+      const e = event();
+      await releases.record(e, NOW);
+      const row = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      const ghost = { ...row, networkMessageId: randomUUID(), etag: undefined };
+      await expect(releases.update(ghost)).rejects.toMatchObject({ statusCode: 404 });
+      expect(await releases.get(ghost.networkMessageId, 'megan@contoso.com')).toBeUndefined();
+    });
+
+    test('GIVEN rows of a message in several states THEN listPending yields the pending ones and listForMessage all of them', async () => {
+      const networkMessageId = randomUUID();
+      await releases.record(event({ networkMessageId, releasedTo: 'a@contoso.com' }), NOW);
+      await releases.record(event({ networkMessageId, releasedTo: 'b@contoso.com' }), NOW);
+      await releases.record(event({ networkMessageId, releasedTo: undefined }), NOW);
+      const b = (await releases.get(networkMessageId, 'b@contoso.com'))!;
+      await releases.update({ ...b, status: 'notified' });
+      const pending: string[] = [];
+      for await (const row of releases.listPending())
+        if (row.networkMessageId === networkMessageId) pending.push(row.releasedTo);
+      expect(pending.sort()).toEqual(['', 'a@contoso.com']);
+      const all = await releases.listForMessage(networkMessageId);
+      expect(all.map((r) => `${r.releasedTo}:${r.status}`).sort()).toEqual([
+        ':pending',
+        'a@contoso.com:pending',
+        'b@contoso.com:notified',
+      ]);
+    });
+
+    test('GIVEN units released before and after a time THEN knownUnitsSince names only the later ones', async () => {
+      const early = event({ releasedAt: '2026-03-01T00:00:00.000Z' });
+      const late = event({ releasedAt: '2026-03-02T11:30:00.000Z' });
+      await releases.record(early, NOW);
+      await releases.record(late, NOW);
+      const known = await releases.knownUnitsSince(new Date('2026-03-02T11:00:00Z'));
+      expect(known.has(releaseUnitKey(late.networkMessageId, 'megan@contoso.com'))).toBe(true);
+      expect(known.has(releaseUnitKey(early.networkMessageId, 'megan@contoso.com'))).toBe(false);
+    });
+
+    test('GIVEN old settled, old pending and recent settled rows WHEN purged THEN only the old settled row goes', async () => {
+      const old = event({ releasedAt: '2020-01-01T00:00:00.000Z' });
+      const oldPending = event({ releasedAt: '2020-01-01T00:00:00.000Z' });
+      const recent = event();
+      for (const e of [old, oldPending, recent]) await releases.record(e, NOW);
+      for (const e of [old, recent]) {
+        const row = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+        await releases.update({ ...row, status: 'notified' });
+      }
+      expect(await releases.purgeSettledBefore(new Date('2021-01-01T00:00:00Z'))).toBeGreaterThanOrEqual(1);
+      expect(await releases.get(old.networkMessageId, 'megan@contoso.com')).toBeUndefined();
+      expect(await releases.get(oldPending.networkMessageId, 'megan@contoso.com')).toBeDefined();
+      expect(await releases.get(recent.networkMessageId, 'megan@contoso.com')).toBeDefined();
+    });
+  });
+}
