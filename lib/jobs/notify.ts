@@ -4,6 +4,7 @@ import type { Clock } from '../core/clock';
 import { DAY, HOUR, MINUTE } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
+import type { JobOutcome } from '../core/outcomes';
 import type { EmailChannel } from '../mail/channel';
 import {
   cleanLine,
@@ -50,7 +51,7 @@ export interface NotifyDependencies {
 }
 
 export interface NotifySummary {
-  outcome: 'completed' | 'another run in progress';
+  outcome: Exclude<JobOutcome, 'failed'>;
   audit?: Pick<AuditCollectResult, 'state' | 'queryId' | 'recordsRead' | 'pages'> &
     Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes'>> & { error?: string };
   recordsIgnored: Record<string, number>;
@@ -132,7 +133,7 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
 
   const lease = await deps.state.acquireLease('notify', randomUUID(), LEASE_MS);
   if (!lease) {
-    summary.outcome = 'another run in progress';
+    summary.outcome = 'busy';
     deps.logger.info('notify: another run holds the lease; nothing done');
     return summary;
   }

@@ -168,7 +168,7 @@ describe('run event: a completed run', () => {
   });
 
   it('GIVEN a run that found another run holding the lease WHEN its event is built THEN it is skipped and the failure count is unchanged', () => {
-    const e = event({ job: 'notify', summary: notifySummary({ outcome: 'another run in progress' }) }, 2);
+    const e = event({ job: 'notify', summary: notifySummary({ outcome: 'busy' }) }, 2);
     expect(e).toMatchObject({ outcome: 'skipped', failureClass: null, consecutiveFailures: 2 });
   });
 });

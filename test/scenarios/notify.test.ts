@@ -188,7 +188,7 @@ describe('notify, end to end through both jobs', () => {
     world.clock.advance(80 * MINUTE);
     const beside = await world.another();
     const results = await Promise.all([world.app.runNotify(), beside.runNotify()]);
-    expect(results.map((r) => r.outcome).sort()).toEqual(['another run in progress', 'completed']);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['busy', 'completed']);
     expect(world.simulator.scenario.emails()).toHaveLength(1);
   });
 
