@@ -31,3 +31,88 @@ export const RUN_OUTCOMES = [
   'skipped',
 ] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];
+
+/**
+ * Why a release was not (or not yet) told, or how its telling went: the `reasonCode` of a releases row, with
+ * the sentence (`reason`) beside it. The sentence may carry details (an attempt count, the service's own
+ * words); the code never does.
+ */
+export const RELEASE_REASONS = [
+  // Not to be told (status skipped).
+  'no-sender',
+  'sender-unusable',
+  'sender-outside',
+  'sender-outside-graph',
+  'inbound',
+  'system-release',
+  'not-in-scope',
+  'dry-run',
+  'released-to-someone-else',
+  // Waiting (status pending).
+  'waiting-for-snapshot',
+  'waiting-to-send',
+  'sending',
+  'send-unconfirmed',
+  'send-retry',
+  'delivery-retry',
+  // Ended.
+  'not-in-snapshot',
+  'send-failed',
+  'delivery-failed',
+  'redirected',
+  'delivered',
+  /** A sentence none of the above (a row written by a version that said something else). */
+  'other',
+] as const;
+export type ReleaseReason = (typeof RELEASE_REASONS)[number];
+
+/** The reasons whose sentence is fixed: the sentence is exactly this. */
+const FIXED_REASON_TEXT = {
+  'no-sender': 'no sender',
+  'sender-unusable': 'sender address not usable',
+  'sender-outside': 'sender outside the tenant',
+  'sender-outside-graph': 'sender outside the tenant (domains from Graph)',
+  inbound: 'inbound',
+  'system-release': 'system release',
+  'not-in-scope': 'not in scope',
+  'dry-run': 'dry run',
+  'released-to-someone-else': 'released to someone else',
+  'waiting-for-snapshot': 'waiting for the message in the snapshot',
+  sending: 'sending',
+} as const satisfies Partial<Record<ReleaseReason, string>>;
+
+/** A reason whose sentence is fixed. */
+export type FixedReleaseReason = keyof typeof FIXED_REASON_TEXT;
+
+/** The sentence of a reason whose sentence is fixed ("dry run" for `dry-run`). */
+export function describeReleaseReason(code: FixedReleaseReason): string {
+  return FIXED_REASON_TEXT[code];
+}
+
+/** The reasons whose sentence carries details, by how the sentence starts. */
+const REASON_PATTERNS: [RegExp, ReleaseReason][] = [
+  [/^waiting to be sent\b/, 'waiting-to-send'],
+  [/^send failed \(attempt \d+\); the next run asks\b/, 'send-unconfirmed'],
+  [/^send failed \(attempt \d+\), will retry\b/, 'send-retry'],
+  [/^send failed after \d+ attempts?\b/, 'send-failed'],
+  [/^ACS could not deliver the email \(attempt \d+\)/, 'delivery-retry'],
+  [/^ACS could not deliver the email\b/, 'delivery-failed'],
+  [/^the message was not found in the quarantine snapshot\b/, 'not-in-snapshot'],
+  [/^redirected to\b/, 'redirected'],
+  [/^delivered\b/, 'delivered'],
+];
+
+const FIXED_BY_TEXT = new Map<string, ReleaseReason>(
+  Object.entries(FIXED_REASON_TEXT).map(([code, text]) => [text, code as ReleaseReason]),
+);
+
+/**
+ * The code of a reason's sentence: how a row is given its `reasonCode` when written, and how a row written
+ * before codes existed (sentence only) is read. Text none of the codes knows is `other`, its sentence kept.
+ */
+export function releaseReasonOf(sentence: string | undefined): ReleaseReason | undefined {
+  if (sentence === undefined || sentence === '') return undefined;
+  const fixed = FIXED_BY_TEXT.get(sentence);
+  if (fixed) return fixed;
+  return REASON_PATTERNS.find(([pattern]) => pattern.test(sentence))?.[1] ?? 'other';
+}

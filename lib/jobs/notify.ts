@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock';
 import { DAY, HOUR, MINUTE } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
-import type { JobOutcome } from '../core/outcomes';
+import { describeReleaseReason, type JobOutcome } from '../core/outcomes';
 import type { EmailChannel } from '../mail/channel';
 import {
   cleanLine,
@@ -315,10 +315,10 @@ async function joinPendingReleases(
       let reason = skipReasonFor(decision.outbound ? undefined : decision.reason, domains);
       if (!reason && releasedToSomeoneElse(row.releasedTo, joined.originalRecipients))
         reason = RELEASED_TO_SOMEONE_ELSE;
-      if (!reason && row.isSystemRelease && !settings.notifySystemReleases) reason = 'system release';
-      if (!reason && !senderInScope(joined.sender, settings.pilot.allowedSenders)) reason = 'not in scope';
+      if (!reason && row.isSystemRelease && !settings.notifySystemReleases) reason = 'system-release';
+      if (!reason && !senderInScope(joined.sender, settings.pilot.allowedSenders)) reason = 'not-in-scope';
       if (reason) {
-        await save(deps, row, { status: 'skipped', reason });
+        await save(deps, row, { status: 'skipped', reason: describeReleaseReason(reason) });
         summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
         continue;
       }
@@ -442,8 +442,12 @@ async function sendNotifications(
     if (settings.pilot.dryRun) {
       if (!existing) await deps.notifications.create(record);
       for (const row of batch.rows)
-        await save(deps, row, { status: 'skipped', reason: 'dry run', notificationId: id });
-      summary.skipped['dry run'] = (summary.skipped['dry run'] ?? 0) + batch.rows.length;
+        await save(deps, row, {
+          status: 'skipped',
+          reason: describeReleaseReason('dry-run'),
+          notificationId: id,
+        });
+      summary.skipped['dry-run'] = (summary.skipped['dry-run'] ?? 0) + batch.rows.length;
       continue;
     }
 

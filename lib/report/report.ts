@@ -35,7 +35,10 @@ export interface ReportLine {
   type: string;
   policy: string;
   status: ReleaseStatus;
+  /** The sentence, as the table shows it. */
   reason: string;
+  /** The reason's code (lib/core/outcomes.ts), for a filter in Excel or jq; '' when there is no reason. */
+  reasonCode: string;
   notifiedAt: string;
   networkMessageId: string;
 }
@@ -88,6 +91,7 @@ export function toReportLine(row: ReleaseRow): ReportLine {
     policy,
     status: row.status,
     reason: row.reason ?? '',
+    reasonCode: row.reasonCode ?? '',
     notifiedAt: row.notifiedAt ?? '',
     networkMessageId: row.networkMessageId,
   };
@@ -118,6 +122,7 @@ const COLUMNS: { key: keyof ReportLine; title: string }[] = [
   { key: 'policy', title: 'Policy' },
   { key: 'status', title: 'Status' },
   { key: 'reason', title: 'Reason' },
+  { key: 'reasonCode', title: 'Reason code' },
   { key: 'notifiedAt', title: 'Notified at (UTC)' },
 ];
 

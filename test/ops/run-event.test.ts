@@ -56,7 +56,7 @@ function notifySummary(change: Partial<NotifySummary> = {}): NotifySummary {
     duplicateRecords: 0,
     matched: 8,
     notified: 6,
-    skipped: { inbound: 1, 'sender outside the tenant': 0 },
+    skipped: { inbound: 1, 'sender-outside': 0 },
     pending: 1,
     unmatched: 0,
     failed: 1,

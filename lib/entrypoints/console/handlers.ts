@@ -217,6 +217,7 @@ async function* asLines(rows: readonly ConsoleRow[]): AsyncIterable<ReportLine> 
       policy: row.policy,
       status: row.status,
       reason: row.reason,
+      reasonCode: row.reasonCode,
       notifiedAt: row.notifiedAt,
       networkMessageId: row.networkMessageId,
     };

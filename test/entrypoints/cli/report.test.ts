@@ -83,12 +83,12 @@ describe('qrn report: who released what, for whom', () => {
     expect(out.code).toBe(0);
     expect(
       out.stdout.startsWith(
-        '\ufeffReleased at (UTC),Released by,Sender,Original recipients,Released to,Subject,Type,Policy,Status,Reason,Notified at (UTC)\r\n',
+        '\ufeffReleased at (UTC),Released by,Sender,Original recipients,Released to,Subject,Type,Policy,Status,Reason,Reason code,Notified at (UTC)\r\n',
       ),
     ).toBe(true);
     expect(out.stdout.endsWith('\r\n')).toBe(true);
     const [header, ...rows] = parseCsv(out.stdout.slice(1));
-    expect(header).toHaveLength(11);
+    expect(header).toHaveLength(12);
     expect(rows).toHaveLength(5);
     const subject = header.indexOf('Subject');
     const subjects = rows.map((r) => r[subject]);
@@ -108,6 +108,9 @@ describe('qrn report: who released what, for whom', () => {
     expect(row[header.indexOf('Status')]).toBe('notified');
     expect(row[header.indexOf('Released at (UTC)')]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     expect(row[header.indexOf('Policy')]).toBe('Quarantine outbound confidential (ExchangeTransportRule)');
+    const skipped = rows.find((r) => r[header.indexOf('Status')] === 'skipped') as string[];
+    expect(skipped[header.indexOf('Reason')]).toBe('sender outside the tenant');
+    expect(skipped[header.indexOf('Reason code')]).toBe('sender-outside');
   });
 
   it('GIVEN --format json THEN a JSON array of the same columns', async () => {
@@ -127,9 +130,15 @@ describe('qrn report: who released what, for whom', () => {
       'policy',
       'status',
       'reason',
+      'reasonCode',
       'notifiedAt',
       'networkMessageId',
     ]);
+    // The sentence for people, the code beside it for a filter.
+    expect(rows.find((r) => r.status === 'skipped')).toMatchObject({
+      reason: 'sender outside the tenant',
+      reasonCode: 'sender-outside',
+    });
   });
 
   it('GIVEN filters THEN --status, --since, --until and --sender (address or domain) narrow the rows', async () => {
@@ -199,6 +208,7 @@ describe('the report streams', () => {
           policy: '',
           status: 'notified',
           reason: '',
+          reasonCode: '',
           notifiedAt: '',
           networkMessageId: `id-${produced}`,
         };
