@@ -197,7 +197,11 @@ export function createConsoleHandler(
     try {
       return await data(dataName[1], request.url.searchParams);
     } catch (error) {
-      if (error instanceof ConsoleUsageError) return json(400, { error: error.message });
+      if (error instanceof ConsoleUsageError)
+        return json(
+          400,
+          error.field ? { error: error.message, field: error.field } : { error: error.message },
+        );
       deps.log?.('error', `console: ${dataName[1]} failed: ${(error as Error).message}`);
       return json(503, { error: 'the data could not be read; see the function log' });
     }
