@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import { Readable } from 'node:stream';
 import { loadSettings } from '../../lib/config/settings';
 import { HOUR, MINUTE } from '../../lib/core/clock';
-import { createHealthHandler, createReleasesHandler } from '../../lib/entrypoints/http';
+import { createHealthHandler, createReleasesHandler, HEALTH_HTTP_STATUS } from '../../lib/entrypoints/http';
 import type { HealthReport, HealthSource } from '../../lib/health/health';
 import { SIMULATED_API } from '../../lib/simulator';
 import { startWorld, type World } from '../support/world';
@@ -302,5 +302,11 @@ describe('the function registrations', () => {
     const releases = await import('../../functions/releases');
     expect(typeof health.healthHttp).toBe('function');
     expect(typeof releases.releasesHttp).toBe('function');
+  });
+});
+
+describe('the health status table', () => {
+  it('GIVEN each health code THEN its HTTP status comes from the one table: 200 healthy, 503 unhealthy', () => {
+    expect(HEALTH_HTTP_STATUS).toEqual({ healthy: 200, unhealthy: 503 });
   });
 });

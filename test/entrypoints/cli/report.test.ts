@@ -171,9 +171,15 @@ describe('qrn report: who released what, for whom', () => {
     const since = await qrn(world, ['report', '--since', 'last week']);
     expect(since.code).toBe(2);
     expect(since.stderr).toContain('--since "last week" is neither a duration');
-    expect((await qrn(world, ['report', '--status', 'released'])).code).toBe(2);
-    expect((await qrn(world, ['report', '--format', 'xlsx'])).code).toBe(2);
-    expect((await qrn(world, ['report', '--since', '1h', '--until', '2h'])).code).toBe(2);
+    const status = await qrn(world, ['report', '--status', 'released']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('--status "released" is not one of pending, notified');
+    const format = await qrn(world, ['report', '--format', 'xlsx']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('--format "xlsx" is not one of table, csv, json.');
+    const backwards = await qrn(world, ['report', '--since', '1h', '--until', '2h']);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain('--since must be earlier than --until.');
   });
 
   it('GIVEN --help THEN the filters and formats are described', async () => {
