@@ -116,3 +116,34 @@ export function releaseReasonOf(sentence: string | undefined): ReleaseReason | u
   if (fixed) return fixed;
   return REASON_PATTERNS.find(([pattern]) => pattern.test(sentence))?.[1] ?? 'other';
 }
+
+/**
+ * What went wrong with a notification's last send (`lastErrorCode` beside `lastError`): throttled; refused by
+ * the email channel, in its own words (a send it answered with a failure); the channel's status said the
+ * send failed; ACS accepted it, then reported it Failed; ACS accepted it and never gave a final state.
+ */
+export const NOTIFICATION_ERRORS = [
+  'throttled',
+  'send-refused',
+  'send-failed',
+  'delivery-failed',
+  'delivery-unconfirmed',
+] as const;
+export type NotificationError = (typeof NOTIFICATION_ERRORS)[number];
+
+const NOTIFICATION_ERROR_PATTERNS: [RegExp, NotificationError][] = [
+  [/^throttled$/, 'throttled'],
+  [/^the email channel reported the send failed\b/, 'send-failed'],
+  [/^ACS accepted the email, then reported it Failed\b/, 'delivery-failed'],
+  [/^ACS accepted the email but never reported its delivery\b/, 'delivery-unconfirmed'],
+];
+
+/**
+ * The code of a notification's `lastError`: given by the store on every write, and read from the sentence
+ * for a record written before codes existed. Any other text is the channel's own words for a send it
+ * refused (the only other writer of `lastError`).
+ */
+export function notificationErrorOf(sentence: string | undefined): NotificationError | undefined {
+  if (sentence === undefined || sentence === '') return undefined;
+  return NOTIFICATION_ERROR_PATTERNS.find(([pattern]) => pattern.test(sentence))?.[1] ?? 'send-refused';
+}

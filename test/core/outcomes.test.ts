@@ -2,6 +2,7 @@ import {
   describeJobOutcome,
   describeReleaseReason,
   JOB_OUTCOMES,
+  notificationErrorOf,
   RELEASE_REASONS,
   releaseReasonOf,
   RUN_OUTCOMES,
@@ -75,5 +76,14 @@ describe('release reasons', () => {
   it('GIVEN no sentence THEN there is no code', () => {
     expect(releaseReasonOf(undefined)).toBeUndefined();
     expect(releaseReasonOf('')).toBeUndefined();
+  });
+});
+
+describe('notification errors', () => {
+  it("GIVEN no last error THEN no code; GIVEN the channel's own words THEN send-refused", () => {
+    expect(notificationErrorOf(undefined)).toBeUndefined();
+    expect(notificationErrorOf('throttled')).toBe('throttled');
+    expect(notificationErrorOf('throttled by the server')).toBe('send-refused');
+    expect(notificationErrorOf('the email channel reported the send failed')).toBe('send-failed');
   });
 });
