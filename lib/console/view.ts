@@ -2,7 +2,8 @@ import { Cron } from 'croner';
 import { DAY } from '../core/clock';
 import type { NotificationRecord, NotificationsStore } from '../store/notifications-store';
 import type { ReleaseRow, ReleasesStore, ReleaseStatus } from '../store/releases-store';
-import { RELEASE_STATUSES, senderMatches, toReportLine, type ReportLine } from '../report/report';
+import { apiNaming, parseReportFilters, ReportUsageError } from '../report/filters';
+import { senderMatches, toReportLine, type ReportLine } from '../report/report';
 
 /**
  * What the console shows, read from the releases and notifications tables: the period's releases filtered
@@ -16,6 +17,13 @@ import { RELEASE_STATUSES, senderMatches, toReportLine, type ReportLine } from '
 
 export class ConsoleUsageError extends Error {
   override readonly name = 'ConsoleUsageError';
+  /** The query parameter the problem is about, when it is about one. */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 export const DEFAULT_PERIOD_DAYS = 30;
@@ -79,6 +87,17 @@ function integer(params: URLSearchParams, name: string, fallback: number, min: n
   return Number(value);
 }
 
+function reportFilters(input: { status?: string; sender?: string }) {
+  try {
+    // Neither field depends on the time.
+    return parseReportFilters(input, new Date(0));
+  } catch (error) {
+    if (error instanceof ReportUsageError)
+      throw new ConsoleUsageError(error.wordedFor(apiNaming), error.field);
+    throw error;
+  }
+}
+
 export function parseConsoleQuery(params: URLSearchParams): ConsoleQuery {
   const query: ConsoleQuery = {
     periodDays: integer(params, 'period', DEFAULT_PERIOD_DAYS, 1, MAX_PERIOD_DAYS),
@@ -86,19 +105,14 @@ export function parseConsoleQuery(params: URLSearchParams): ConsoleQuery {
     direction: 'desc',
     pageSize: integer(params, 'pageSize', DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE),
   };
-  const sender = text(params, 'sender');
-  if (sender) query.sender = sender.toLowerCase();
+  // Status and sender are the report's filters: read by its schema, worded as the API words them.
+  const shared = reportFilters({ status: text(params, 'status'), sender: text(params, 'sender') });
+  if (shared.sender) query.sender = shared.sender;
   const releasedBy = text(params, 'releasedBy');
   if (releasedBy) query.releasedBy = releasedBy;
   const policy = text(params, 'policy');
   if (policy) query.policy = policy;
-  const status = text(params, 'status');
-  if (status) {
-    if (!(RELEASE_STATUSES as readonly string[]).includes(status)) {
-      throw new ConsoleUsageError(`status "${status}" is not one of ${RELEASE_STATUSES.join(', ')}.`);
-    }
-    query.status = status as ReleaseStatus;
-  }
+  if (shared.status) query.status = shared.status;
   const sort = text(params, 'sort');
   if (sort) {
     if (!(SORT_KEYS as readonly string[]).includes(sort)) {

@@ -9,6 +9,7 @@ import {
   ReportUsageError,
   type ReportLine,
 } from '../report/report';
+import { apiNaming } from '../report/filters';
 import {
   decodeContinuation,
   MAX_ROWS_PER_RESPONSE,
@@ -26,6 +27,9 @@ type Handler = (request: HttpRequest, context: InvocationContext) => Promise<Htt
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
+/** The health endpoint's HTTP status, from the report's status code. */
+export const HEALTH_HTTP_STATUS: Record<HealthReport['status'], number> = { healthy: 200, unhealthy: 503 };
+
 /** GET /api/health: 200 healthy, 503 unhealthy, with a body of states, ages and counts only. */
 export function createHealthHandler(source: HealthSource): Handler {
   return async (_request, context) => {
@@ -41,7 +45,7 @@ export function createHealthHandler(source: HealthSource): Handler {
       };
     }
     if (report.status === 'unhealthy') context.warn(`health: unhealthy: ${report.problems.join('; ')}`);
-    return { status: report.status === 'healthy' ? 200 : 503, headers: NO_STORE, jsonBody: report };
+    return { status: HEALTH_HTTP_STATUS[report.status], headers: NO_STORE, jsonBody: report };
   };
 }
 
@@ -97,19 +101,20 @@ export function createReleasesHandler(
       );
       const chosen = parseFormat(params.get('format') ?? undefined, 'json');
       if (chosen === 'table')
-        throw new ReportUsageError('format "table" is for the command line: use json or csv.');
+        throw new ReportUsageError('{format} "table" is for the command line: use json or csv.', 'format');
       format = chosen;
       const max = parseTop(params.get('top'));
       const token = params.get('continuation');
       const continuation = token ? decodeContinuation(token) : undefined;
-      if (token && !continuation) throw new ReportUsageError('continuation is not a token this API gave.');
+      if (token && !continuation)
+        throw new ReportUsageError('{continuation} is not a token this API gave.', 'continuation');
       read = () => reportPage(app.releases, query, { max, continuation });
     } catch (error) {
       if (!(error instanceof ReportUsageError)) throw error;
       return {
         status: 400,
         headers: NO_STORE,
-        jsonBody: { error: error.message.replace(/--(since|until|status|format|sender)/g, '$1') },
+        jsonBody: { error: error.wordedFor(apiNaming), field: error.field },
       };
     }
 
@@ -141,7 +146,8 @@ function parseTop(text: string | null): number {
   if (text === null || text === '') return MAX_ROWS_PER_RESPONSE;
   if (!/^\d{1,7}$/.test(text.trim()) || Number(text) < 1 || Number(text) > MAX_ROWS_PER_RESPONSE) {
     throw new ReportUsageError(
-      `top "${text.slice(0, 40)}" must be a whole number from 1 to ${MAX_ROWS_PER_RESPONSE}.`,
+      `{top} "${text.slice(0, 40)}" must be a whole number from 1 to ${MAX_ROWS_PER_RESPONSE}.`,
+      'top',
     );
   }
   return Number(text);

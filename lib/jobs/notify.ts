@@ -26,7 +26,7 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
 
   const lease = await deps.state.acquireLease('notify', randomUUID(), LEASE_MS);
   if (!lease) {
-    summary.outcome = 'another run in progress';
+    summary.outcome = 'busy';
     deps.logger.info('notify: another run holds the lease; nothing done');
     return summary;
   }

@@ -1,5 +1,6 @@
 import { canonicalAddress, canonicalDomain, type EmailAddress } from '../core/address';
 import type { QuarantinedMessage } from '../core/domain';
+import type { ReleaseReason } from '../core/outcomes';
 
 /** What the outbound decision needs to know about the tenant: whether an address is one of its own. */
 export interface TenantDomains {
@@ -8,16 +9,19 @@ export interface TenantDomains {
 
 export type OutboundDecision = { outbound: true } | { outbound: false; reason: SkipReason };
 
-export type SkipReason =
-  | 'no sender'
-  | 'sender address not usable'
-  | 'sender outside the tenant'
-  | 'sender outside the tenant (domains from Graph)'
+/** Why a release is not told: a code (lib/core/outcomes.ts gives its sentence). */
+export type SkipReason = Extract<
+  ReleaseReason,
+  | 'no-sender'
+  | 'sender-unusable'
+  | 'sender-outside'
+  | 'sender-outside-graph'
   | 'inbound'
-  | 'system release'
-  | 'not in scope'
-  | 'dry run'
-  | 'released to someone else';
+  | 'system-release'
+  | 'not-in-scope'
+  | 'dry-run'
+  | 'released-to-someone-else'
+>;
 
 /** Quarantine reasons that only ever hold mail the tenant's own users sent. */
 const OUTBOUND_TYPES = new Set(['transportrule', 'datalossprevention']);
@@ -33,11 +37,11 @@ function normalise(value: string | undefined): string {
  */
 export function senderOf(
   rows: readonly QuarantinedMessage[],
-): { sender: EmailAddress } | { sender?: undefined; reason: 'no sender' | 'sender address not usable' } {
+): { sender: EmailAddress } | { sender?: undefined; reason: 'no-sender' | 'sender-unusable' } {
   const raw = rows.find((r) => r.senderAddress)?.senderAddress ?? '';
-  if (!raw) return { reason: 'no sender' };
+  if (!raw) return { reason: 'no-sender' };
   const sender = canonicalAddress(raw);
-  return sender ? { sender } : { reason: 'sender address not usable' };
+  return sender ? { sender } : { reason: 'sender-unusable' };
 }
 
 /**
@@ -60,7 +64,7 @@ export function decideOutbound(
 ): OutboundDecision {
   const { sender, reason } = senderOf(rows) as { sender?: EmailAddress; reason?: SkipReason };
   if (!sender) return { outbound: false, reason: reason! };
-  if (!domains.isAccepted(sender)) return { outbound: false, reason: 'sender outside the tenant' };
+  if (!domains.isAccepted(sender)) return { outbound: false, reason: 'sender-outside' };
   if (rows.some((r) => normalise(r.direction) === 'inbound')) return { outbound: false, reason: 'inbound' };
 
   const byPolicy = rows.some(

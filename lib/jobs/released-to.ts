@@ -8,8 +8,8 @@ import type { SkipReason, TenantDomains } from './outbound';
  * recorded, not emailed, whichever source reported it first.
  */
 
-export const RELEASED_TO_SOMEONE_ELSE: SkipReason = 'released to someone else';
-export const OUTSIDE_BY_GRAPH_DOMAINS: SkipReason = 'sender outside the tenant (domains from Graph)';
+export const RELEASED_TO_SOMEONE_ELSE: SkipReason = 'released-to-someone-else';
+export const OUTSIDE_BY_GRAPH_DOMAINS: SkipReason = 'sender-outside-graph';
 
 /**
  * True when the release named an address and the message's recipients are known and do not include it.
@@ -29,7 +29,7 @@ export function skipReasonFor(
   reason: SkipReason | undefined,
   domains: TenantDomains & { source?: string },
 ): SkipReason | undefined {
-  if (reason === 'sender outside the tenant' && domains.source === 'graph') return OUTSIDE_BY_GRAPH_DOMAINS;
+  if (reason === 'sender-outside' && domains.source === 'graph') return OUTSIDE_BY_GRAPH_DOMAINS;
   return reason;
 }
 

@@ -4,6 +4,7 @@ import type { Settings } from '../config/settings';
 import { DAY, MINUTE, type Clock } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
+import type { JobOutcome } from '../core/outcomes';
 import { acceptedDomainsFetchedAt, loadAcceptedDomains } from '../sources/exchange/accepted-domains';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import {
@@ -53,7 +54,7 @@ export interface SnapshotOptions {
 }
 
 export interface SnapshotSummary {
-  outcome: 'completed' | 'another run in progress' | 'failed';
+  outcome: JobOutcome;
   /** The received-date window asked of Exchange. */
   window?: { start: string; end: string; firstRun: boolean };
   /** Received dates no run could fetch any more (the app was down for more than 30 days). */
@@ -132,7 +133,7 @@ export async function runSnapshot(
   const owner = `${options.owner ?? 'snapshot'}-${randomUUID()}`;
   const lease = await state.acquireLease(SNAPSHOT_JOB, owner, leaseMs);
   if (!lease) {
-    summary.outcome = 'another run in progress';
+    summary.outcome = 'busy';
     logger.info('Snapshot skipped: another snapshot run holds the lease');
     return summary;
   }

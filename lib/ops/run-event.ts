@@ -1,3 +1,4 @@
+import type { RunOutcome } from '../core/outcomes';
 import type { NotifySummary } from '../jobs/notify';
 import type { SnapshotSummary } from '../jobs/snapshot';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
@@ -17,16 +18,8 @@ import alertCatalogue from './alerts.json';
 
 export type JobName = 'snapshot' | 'notify';
 
-/** Short codes an alert and the doctor can decide on. */
-export type RunOutcome =
-  /** The run did all its work. */
-  | 'completed'
-  /** The run finished, but a part of it failed and is carried to the next run (e.g. the audit log). */
-  | 'partial'
-  /** The run stopped: nothing after the failure was done. */
-  | 'failed'
-  /** Another run held the lease: this one did nothing. */
-  | 'skipped';
+/** Short codes an alert and the doctor can decide on (lib/core/outcomes.ts lists them). */
+export type { RunOutcome };
 
 /**
  * What kind of trouble a failure is, so an alert can say what to check: a missing role or permission; the
@@ -150,7 +143,7 @@ function fromSnapshot(
   event.skipped = { ...s.skipped };
   // A row that cannot be keyed is not stored: it is set aside (counted by reason in `skipped`).
   event.setAside = sum(s.skipped);
-  if (s.outcome === 'another run in progress') {
+  if (s.outcome === 'busy') {
     event.outcome = 'skipped';
     return undefined;
   }
@@ -183,7 +176,7 @@ function fromNotify(s: NotifySummary, event: RunEvent): { error: unknown; class?
       .filter(([reason]) => UNUSABLE_AUDIT_RECORDS.has(reason))
       .reduce((total, [, n]) => total + n, 0) + (s.setAside ?? 0);
   event.auditQueryAgeMinutes = s.audit?.queryAgeMinutes ?? null;
-  if (s.outcome === 'another run in progress') {
+  if (s.outcome === 'busy') {
     event.outcome = 'skipped';
     return undefined;
   }

@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
-import { DAY, HOUR, MINUTE } from '../core/clock';
 import type { ReleaseRow, ReleasesStore, ReleaseStatus } from '../store/releases-store';
+import { parseReportFilters, ReportUsageError, whenOf, type ReportField, type ReportFormat } from './filters';
 
 /**
  * The report "who released what, for whom": the releases table (the composite view) as a table for a
@@ -11,15 +11,8 @@ import type { ReleaseRow, ReleasesStore, ReleaseStatus } from '../store/releases
  * sort in Excel or with jq.
  */
 
-export type ReportFormat = 'table' | 'csv' | 'json';
-export const REPORT_FORMATS: readonly ReportFormat[] = ['table', 'csv', 'json'];
-export const RELEASE_STATUSES: readonly ReleaseStatus[] = [
-  'pending',
-  'notified',
-  'skipped',
-  'unmatched',
-  'failed',
-];
+export { RELEASE_STATUSES, REPORT_FORMATS, ReportUsageError } from './filters';
+export type { ReportFormat } from './filters';
 
 export interface ReportQuery {
   /** Releases at or after this time. */
@@ -29,11 +22,6 @@ export interface ReportQuery {
   status?: ReleaseStatus;
   /** An address (exact), or a domain ("contoso.com" or "@contoso.com": that domain and its subdomains). */
   sender?: string;
-}
-
-/** What the filters as typed (CLI options, query string) said wrong; the CLI exits 2, HTTP answers 400. */
-export class ReportUsageError extends Error {
-  override readonly name = 'ReportUsageError';
 }
 
 /** One line of the report: the columns an administrator asked for, in their order. */
@@ -47,65 +35,37 @@ export interface ReportLine {
   type: string;
   policy: string;
   status: ReleaseStatus;
+  /** The sentence, as the table shows it. */
   reason: string;
+  /** The reason's code (lib/core/outcomes.ts), for a filter in Excel or jq; '' when there is no reason. */
+  reasonCode: string;
   notifiedAt: string;
   networkMessageId: string;
 }
 
-const UNITS: Record<string, number> = { m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
-
-/**
- * A point in time as an administrator types it: a duration back from now ("30m", "12h", "7d", "2w"), or an
- * ISO date ("2026-03-01", "2026-03-01T08:00", "2026-03-01T08:00:00+01:00"; no zone means UTC).
- */
+/** A point in time as an administrator types it (lib/report/filters.ts reads it); `option` names it. */
 export function parseWhen(text: string, now: Date, option: string): Date {
-  const value = text.trim();
-  const duration = /^(\d+)\s*([mhdw])$/i.exec(value);
-  if (duration) {
-    const back = new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2].toLowerCase()]);
-    // "99999999999999999999d" is a duration, but no date: say so, rather than fail on it later.
-    if (!Number.isNaN(back.getTime())) return back;
-    throw new ReportUsageError(`${option} "${text}" reaches back further than any date.`);
-  }
-  if (/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.test(value)) {
-    const zoned = /T.*(Z|[+-]\d{2}:?\d{2})$/i.test(value) || !value.includes('T') ? value : `${value}Z`;
-    const ms = Date.parse(zoned);
-    if (!Number.isNaN(ms)) return new Date(ms);
-  }
-  throw new ReportUsageError(
-    `${option} "${text}" is neither a duration (30m, 12h, 7d, 2w) nor an ISO date (2026-03-01 or 2026-03-01T08:00Z).`,
-  );
+  const field = option.replace(/^-+/, '') as ReportField;
+  const at = whenOf(text, now);
+  if (at instanceof Date) return at;
+  throw new ReportUsageError(`{${field}} ${at.problem}`, field);
 }
 
+/** The filters of the report, read by the one schema the CLI and the API share. */
 export function parseReportQuery(
   input: { since?: string; until?: string; status?: string; sender?: string },
   now: Date,
 ): ReportQuery {
-  const query: ReportQuery = {};
-  if (input.since !== undefined && input.since !== '') query.since = parseWhen(input.since, now, '--since');
-  if (input.until !== undefined && input.until !== '') query.until = parseWhen(input.until, now, '--until');
-  if (query.since && query.until && query.since.getTime() >= query.until.getTime()) {
-    throw new ReportUsageError('--since must be earlier than --until.');
-  }
-  if (input.status !== undefined && input.status !== '') {
-    const status = input.status.trim().toLowerCase() as ReleaseStatus;
-    if (!RELEASE_STATUSES.includes(status)) {
-      throw new ReportUsageError(`--status "${input.status}" is not one of ${RELEASE_STATUSES.join(', ')}.`);
-    }
-    query.status = status;
-  }
-  if (input.sender !== undefined && input.sender.trim() !== '')
-    query.sender = input.sender.trim().toLowerCase();
-  return query;
+  const { since, until, status, sender } = parseReportFilters(
+    { since: input.since, until: input.until, status: input.status, sender: input.sender },
+    now,
+  );
+  return { since, until, status, sender };
 }
 
 export function parseFormat(text: string | undefined, fallback: ReportFormat): ReportFormat {
-  if (text === undefined || text === '') return fallback;
-  const format = text.trim().toLowerCase() as ReportFormat;
-  if (!REPORT_FORMATS.includes(format)) {
-    throw new ReportUsageError(`--format "${text}" is not one of ${REPORT_FORMATS.join(', ')}.`);
-  }
-  return format;
+  // The format's check does not depend on the time.
+  return parseReportFilters({ format: text }, new Date(0)).format ?? fallback;
 }
 
 export function senderMatches(sender: string | undefined, wanted: string): boolean {
@@ -131,6 +91,7 @@ export function toReportLine(row: ReleaseRow): ReportLine {
     policy,
     status: row.status,
     reason: row.reason ?? '',
+    reasonCode: row.reasonCode ?? '',
     notifiedAt: row.notifiedAt ?? '',
     networkMessageId: row.networkMessageId,
   };
@@ -161,6 +122,7 @@ const COLUMNS: { key: keyof ReportLine; title: string }[] = [
   { key: 'policy', title: 'Policy' },
   { key: 'status', title: 'Status' },
   { key: 'reason', title: 'Reason' },
+  { key: 'reasonCode', title: 'Reason code' },
   { key: 'notifiedAt', title: 'Notified at (UTC)' },
 ];
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
 import { hashedKey, legacyEncodedKey } from './keys';
+import { notificationErrorOf, type NotificationError } from '../core/outcomes';
 
 /**
  * The notifications table: one row per email, recorded BEFORE it is sent (docs/architecture.md#exactly-once).
@@ -30,6 +31,8 @@ export interface NotificationRecord {
   createdAt: string;
   sentAt?: string;
   lastError?: string;
+  /** The code of `lastError` (lib/core/outcomes.ts), given by the store from `lastError` on every write. */
+  lastErrorCode?: NotificationError;
   /**
    * What became of an accepted send (channels that can tell: ACS): awaiting its final status, delivered,
    * resend (it ended Failed: sent again under a new operation id), failed (the recipient cannot receive
@@ -75,13 +78,14 @@ export function notificationId(sender: string, units: readonly ReleaseUnit[]): s
 }
 
 function toEntity(record: NotificationRecord) {
-  const { etag: _etag, units, attempts, storedPartitionKey, ...rest } = record;
+  const { etag: _etag, units, attempts, storedPartitionKey, lastErrorCode: _code, ...rest } = record;
   const entity: Record<string, unknown> = {
     partitionKey: storedPartitionKey ?? senderPartitionKey(record.sender),
     rowKey: record.id,
     ...rest,
     units: JSON.stringify(units),
     attempts: attempts === undefined ? undefined : JSON.stringify(attempts),
+    lastErrorCode: notificationErrorOf(record.lastError),
   };
   for (const key of Object.keys(entity)) if (entity[key] === undefined) delete entity[key];
   return entity as { partitionKey: string; rowKey: string };
@@ -95,6 +99,9 @@ function fromEntity(entity: Record<string, unknown>): NotificationRecord {
     ...(typeof attempts === 'string' ? { attempts: JSON.parse(attempts) as string[] } : {}),
   };
   if (partitionKey !== senderPartitionKey(record.sender)) record.storedPartitionKey = String(partitionKey);
+  // A record written before codes holds the sentence only: its code is read from the sentence.
+  if (typeof record.lastError === 'string' && typeof record.lastErrorCode !== 'string')
+    record.lastErrorCode = notificationErrorOf(record.lastError);
   return record;
 }
 

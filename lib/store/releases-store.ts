@@ -1,5 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
+import { releaseReasonOf, type ReleaseReason } from '../core/outcomes';
 import { boundedText, hashedKey, legacyEncodedKey } from './keys';
 import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
 
@@ -19,7 +20,10 @@ export interface ReleaseRow {
   /** Lower-case address, or '' when the source named no recipient. */
   releasedTo: string;
   status: ReleaseStatus;
+  /** The sentence a person reads: why, with its details. */
   reason?: string;
+  /** The reason's code (lib/core/outcomes.ts), given by the store from `reason` on every write. */
+  reasonCode?: ReleaseReason;
   /** Exact release time from the audit record, else when the quarantine status first showed it. */
   releasedAt: string;
   releasedBy?: string;
@@ -75,9 +79,11 @@ function toEntity(row: ReleaseRow): ReleaseEntity {
     rowKey: row.storedRowKey ?? releaseRowKey(row.releasedTo),
   };
   for (const [key, value] of Object.entries(row)) {
-    if (value === undefined || key === 'storedRowKey') continue;
+    if (value === undefined || key === 'storedRowKey' || key === 'reasonCode') continue;
     entity[key] = (ARRAY_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
   }
+  const reasonCode = releaseReasonOf(row.reason);
+  if (reasonCode) entity.reasonCode = reasonCode;
   return entity;
 }
 
@@ -92,6 +98,9 @@ function fromEntity(entity: Record<string, unknown>): ReleaseRow & { etag: strin
   }
   if (typeof entity.rowKey === 'string' && entity.rowKey !== releaseRowKey(String(row.releasedTo ?? '')))
     row.storedRowKey = entity.rowKey;
+  // A row written before reason codes holds the sentence only: its code is read from the sentence.
+  if (typeof row.reason === 'string' && typeof row.reasonCode !== 'string')
+    row.reasonCode = releaseReasonOf(row.reason);
   return row as unknown as ReleaseRow & { etag: string };
 }
 

@@ -85,6 +85,22 @@ describe('console view', () => {
     }
   });
 
+  it("GIVEN status and sender WHEN parsed THEN the report's schema reads them, and a bad one names its field", () => {
+    expect(parseConsoleQuery(new URLSearchParams('status= Failed &sender=Contoso.COM'))).toMatchObject({
+      status: 'failed',
+      sender: 'contoso.com',
+    });
+    let refused: unknown;
+    try {
+      parseConsoleQuery(new URLSearchParams('status=done'));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(ConsoleUsageError);
+    expect(refused).toMatchObject({ field: 'status' });
+    expect((refused as Error).message).not.toContain('--');
+  });
+
   it('GIVEN releases inside and outside the period WHEN filtered by sender domain, releaser and policy THEN only the matching rows of the period remain', async () => {
     const rows = [
       release(1),

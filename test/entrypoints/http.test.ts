@@ -2,7 +2,7 @@ import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/fu
 import { Readable } from 'node:stream';
 import { loadSettings } from '../../lib/config/settings';
 import { HOUR, MINUTE } from '../../lib/core/clock';
-import { createHealthHandler, createReleasesHandler } from '../../lib/entrypoints/http';
+import { createHealthHandler, createReleasesHandler, HEALTH_HTTP_STATUS } from '../../lib/entrypoints/http';
 import type { HealthReport, HealthSource } from '../../lib/health/health';
 import { SIMULATED_API } from '../../lib/simulator';
 import { startWorld, type World } from '../support/world';
@@ -199,26 +199,36 @@ describe('GET /api/releases', () => {
     expect(rows[0][header.indexOf('Sender')]).toBe('megan.bowen@contoso.com');
   });
 
-  it('GIVEN a malformed filter THEN 400 naming it', async () => {
+  it("GIVEN a malformed filter THEN 400 naming it: the field on its own, and a message in the API's words", async () => {
     const response = await handler()(get('/api/releases?since=yesterday', token), context());
     expect(response.status).toBe(400);
     expect(response.jsonBody).toEqual({
-      error: expect.stringContaining('since "yesterday" is neither a duration'),
+      error: expect.stringMatching(/^since "yesterday" is neither a duration/),
+      field: 'since',
     });
-    expect((await handler()(get('/api/releases?format=table', token), context())).status).toBe(400);
+    const table = await handler()(get('/api/releases?format=table', token), context());
+    expect(table.status).toBe(400);
+    expect(table.jsonBody).toEqual({
+      error: 'format "table" is for the command line: use json or csv.',
+      field: 'format',
+    });
+    const backwards = await handler()(get('/api/releases?since=1d&until=2d', token), context());
+    expect(backwards.jsonBody).toEqual({ error: 'since must be earlier than until.', field: 'since' });
   });
 
   it.each([
-    ['since=99999999999999999999d', 'reaches back further than any date'],
-    ['until=2026-13-45', 'neither a duration'],
-    ['top=0', 'top "0" must be a whole number from 1 to 1000'],
-    ['top=1001', 'from 1 to 1000'],
-    ['top=1e3', 'from 1 to 1000'],
-    ['continuation=not-ours', 'continuation is not a token this API gave'],
-  ])('GIVEN %s THEN 400 with the reason, never a 5xx', async (query, reason) => {
+    ['since=99999999999999999999d', 'since', 'reaches back further than any date'],
+    ['until=2026-13-45', 'until', 'neither a duration'],
+    ['status=done', 'status', 'status "done" is not one of'],
+    ['top=0', 'top', 'top "0" must be a whole number from 1 to 1000'],
+    ['top=1001', 'top', 'from 1 to 1000'],
+    ['top=1e3', 'top', 'from 1 to 1000'],
+    ['continuation=not-ours', 'continuation', 'continuation is not a token this API gave'],
+  ])('GIVEN %s THEN 400 naming the field %s with the reason, never a 5xx', async (query, field, reason) => {
     const response = await handler()(get(`/api/releases?${query}`, token), context());
     expect(response.status).toBe(400);
-    expect(response.jsonBody).toEqual({ error: expect.stringContaining(reason) });
+    expect(response.jsonBody).toEqual({ error: expect.stringContaining(reason), field });
+    expect((response.jsonBody as { error: string }).error).not.toContain('--');
   });
 
   it('GIVEN top=1 THEN one row per response, and the continuation token pages through every row once', async () => {
@@ -292,5 +302,11 @@ describe('the function registrations', () => {
     const releases = await import('../../functions/releases');
     expect(typeof health.healthHttp).toBe('function');
     expect(typeof releases.releasesHttp).toBe('function');
+  });
+});
+
+describe('the health status table', () => {
+  it('GIVEN each health code THEN its HTTP status comes from the one table: 200 healthy, 503 unhealthy', () => {
+    expect(HEALTH_HTTP_STATUS).toEqual({ healthy: 200, unhealthy: 503 });
   });
 });

@@ -46,12 +46,12 @@ describe('the outbound decision, over every row of the Exchange fixture', () => 
   it('row 4: inbound spam from an outside sender is not', () => {
     expect(decide('a1b2c3d4-e5f6-4a7b-8c9d-08de0a1b6a7b')).toEqual({
       outbound: false,
-      reason: 'sender outside the tenant',
+      reason: 'sender-outside',
     });
   });
 
   it('row 5: the field oddity (no sender, reported Outbound) is not', () => {
-    expect(decide('2a008698-201e-497f-3dee-08dad2e835e2')).toEqual({ outbound: false, reason: 'no sender' });
+    expect(decide('2a008698-201e-497f-3dee-08dad2e835e2')).toEqual({ outbound: false, reason: 'no-sender' });
   });
 
   it('row 6: inbound phish spoofing an internal sender is not, although the sender looks internal', () => {
@@ -82,7 +82,7 @@ describe('the outbound decision, over every row of the Exchange fixture', () => 
     ]) {
       expect(decideOutbound([{ ...base, senderAddress }], contoso)).toEqual({
         outbound: false,
-        reason: 'sender address not usable',
+        reason: 'sender-unusable',
       });
     }
   });

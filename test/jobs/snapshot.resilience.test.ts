@@ -168,7 +168,7 @@ describe('A run that dies half-way', () => {
     await world.state.acquireLease('snapshot', 'a-run-that-crashed', 30 * MINUTE);
 
     const blocked = await runSnapshot(world.deps);
-    expect(blocked.outcome).toBe('another run in progress');
+    expect(blocked.outcome).toBe('busy');
 
     world.clock.advance(31 * MINUTE);
     const after = await runSnapshot(world.deps);
@@ -184,8 +184,8 @@ describe('Two runs at once', () => {
       runSnapshot(world.deps, { owner: 'cli' }),
     ]);
     const outcomes = summaries.map((s) => s.outcome).sort();
-    expect(outcomes).toEqual(['another run in progress', 'completed']);
-    const busy = summaries.find((s) => s.outcome === 'another run in progress')!;
+    expect(outcomes).toEqual(['busy', 'completed']);
+    const busy = summaries.find((s) => s.outcome === 'busy')!;
     expect(busy.error).toBeUndefined();
     expect(busy.pages).toBe(0);
     expect(await storedRows(world.tables)).toHaveLength(20);

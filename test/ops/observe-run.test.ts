@@ -108,7 +108,7 @@ describe('observing a run: one event and one record per run, whatever happens', 
     const world = await observedApp({
       snapshot: async () =>
         busy
-          ? { ...completedSnapshot, outcome: 'another run in progress' }
+          ? { ...completedSnapshot, outcome: 'busy' }
           : { ...completedSnapshot, outcome: 'failed', error: 'x' },
     });
     await world.run('snapshot');

@@ -56,7 +56,7 @@ function notifySummary(change: Partial<NotifySummary> = {}): NotifySummary {
     duplicateRecords: 0,
     matched: 8,
     notified: 6,
-    skipped: { inbound: 1, 'sender outside the tenant': 0 },
+    skipped: { inbound: 1, 'sender-outside': 0 },
     pending: 1,
     unmatched: 0,
     failed: 1,
@@ -173,7 +173,7 @@ describe('run event: a completed run', () => {
   });
 
   it('GIVEN a run that found another run holding the lease WHEN its event is built THEN it is skipped and the failure count is unchanged', () => {
-    const e = event({ job: 'notify', summary: notifySummary({ outcome: 'another run in progress' }) }, 2);
+    const e = event({ job: 'notify', summary: notifySummary({ outcome: 'busy' }) }, 2);
     expect(e).toMatchObject({ outcome: 'skipped', failureClass: null, consecutiveFailures: 2 });
   });
 });

@@ -15,6 +15,7 @@ const line: ReportLine = {
   policy: 'rule',
   status: 'notified',
   reason: '',
+  reasonCode: '',
   notifiedAt: '2026-03-02T10:05:00.000Z',
   networkMessageId: '3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d',
 };

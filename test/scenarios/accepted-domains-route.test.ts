@@ -45,7 +45,7 @@ describe('accepted domains: which route works, and what the Graph route cannot k
     world.clock.advance(15 * MINUTE);
     await world.app.runSnapshot();
     const notify = await world.app.runNotify();
-    expect(notify.skipped).toEqual({ 'sender outside the tenant (domains from Graph)': 1 });
+    expect(notify.skipped).toEqual({ 'sender-outside-graph': 1 });
     expect(notify.acceptedDomainsNote).toMatch(/subdomains are not recognised.*ACCEPTED_DOMAINS/);
     const [row] = await world.app.releases.listForMessage(id);
     expect(row).toMatchObject({

@@ -39,7 +39,7 @@ describe('hostile addresses through the whole pipeline', () => {
     world.clock.advance(15 * MINUTE);
     await world.app.runSnapshot();
     const summary = await world.app.runNotify();
-    expect(summary.skipped['sender address not usable']).toBe(1);
+    expect(summary.skipped['sender-unusable']).toBe(1);
     expect(s.emails().map((e) => e.to.map((t) => t.address))).toEqual([['megan.bowen@contoso.com']]);
     const [row] = await world.app.releases.listForMessage(attack);
     expect(`${row.status}: ${row.reason}`).toBe('skipped: sender address not usable');

@@ -201,7 +201,11 @@ export function createConsoleHandler(
     try {
       return await data(dataName[1], request.url.searchParams);
     } catch (error) {
-      if (error instanceof ConsoleUsageError) return json(400, { error: error.message });
+      if (error instanceof ConsoleUsageError)
+        return json(
+          400,
+          error.field ? { error: error.message, field: error.field } : { error: error.message },
+        );
       deps.log?.('error', `console: ${dataName[1]} failed: ${(error as Error).message}`);
       return json(503, { error: 'the data could not be read; see the function log' });
     }
@@ -221,6 +225,7 @@ async function* asLines(rows: readonly ConsoleRow[]): AsyncIterable<ReportLine> 
       policy: row.policy,
       status: row.status,
       reason: row.reason,
+      reasonCode: row.reasonCode,
       notifiedAt: row.notifiedAt,
       networkMessageId: row.networkMessageId,
     };

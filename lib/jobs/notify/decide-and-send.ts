@@ -10,6 +10,7 @@ import {
   type RunState,
   type SenderBatch,
 } from './run-state';
+import { describeReleaseReason } from '../../core/outcomes';
 
 /** Each batch on its own: one that fails for a reason of its own is set aside, and the rest still go. */
 export async function sendEachBatch(
@@ -79,8 +80,12 @@ async function sendNotifications(
     if (settings.pilot.dryRun) {
       if (!existing) await deps.notifications.create(record);
       for (const row of batch.rows)
-        await save(deps, row, { status: 'skipped', reason: 'dry run', notificationId: id });
-      summary.skipped['dry run'] = (summary.skipped['dry run'] ?? 0) + batch.rows.length;
+        await save(deps, row, {
+          status: 'skipped',
+          reason: describeReleaseReason('dry-run'),
+          notificationId: id,
+        });
+      summary.skipped['dry-run'] = (summary.skipped['dry-run'] ?? 0) + batch.rows.length;
       continue;
     }
 

@@ -19,6 +19,7 @@ import {
   type RunState,
   type SenderBatch,
 } from './run-state';
+import { describeReleaseReason } from '../../core/outcomes';
 
 /** Step 3: join each pending release to the snapshot (one partition query per distinct message). */
 export async function joinPendingReleases(
@@ -78,10 +79,10 @@ export async function joinPendingReleases(
       let reason = skipReasonFor(decision.outbound ? undefined : decision.reason, domains);
       if (!reason && releasedToSomeoneElse(row.releasedTo, joined.originalRecipients))
         reason = RELEASED_TO_SOMEONE_ELSE;
-      if (!reason && row.isSystemRelease && !settings.notifySystemReleases) reason = 'system release';
-      if (!reason && !senderInScope(joined.sender, settings.pilot.allowedSenders)) reason = 'not in scope';
+      if (!reason && row.isSystemRelease && !settings.notifySystemReleases) reason = 'system-release';
+      if (!reason && !senderInScope(joined.sender, settings.pilot.allowedSenders)) reason = 'not-in-scope';
       if (reason) {
-        await save(deps, row, { status: 'skipped', reason });
+        await save(deps, row, { status: 'skipped', reason: describeReleaseReason(reason) });
         summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
         continue;
       }

@@ -9,6 +9,7 @@ import type { ReleaseRow } from '../../store/releases-store';
 import type { DeliverySummary } from '../delivery-status';
 import type { SkipReason, TenantDomains } from '../outbound';
 import type { NotificationsPort, QuarantineLookup, ReleasesPort, StatePort } from './ports';
+import type { JobOutcome } from '../../core/outcomes';
 
 /** What a notify run is given (lib/composition.ts builds it). */
 export interface NotifyDependencies {
@@ -28,7 +29,7 @@ export interface NotifyDependencies {
 }
 
 export interface NotifySummary {
-  outcome: 'completed' | 'another run in progress';
+  outcome: Exclude<JobOutcome, 'failed'>;
   audit?: Pick<AuditCollectResult, 'state' | 'queryId' | 'recordsRead' | 'pages'> &
     Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes'>> & { error?: string };
   recordsIgnored: Record<string, number>;

@@ -83,12 +83,12 @@ describe('qrn report: who released what, for whom', () => {
     expect(out.code).toBe(0);
     expect(
       out.stdout.startsWith(
-        '\ufeffReleased at (UTC),Released by,Sender,Original recipients,Released to,Subject,Type,Policy,Status,Reason,Notified at (UTC)\r\n',
+        '\ufeffReleased at (UTC),Released by,Sender,Original recipients,Released to,Subject,Type,Policy,Status,Reason,Reason code,Notified at (UTC)\r\n',
       ),
     ).toBe(true);
     expect(out.stdout.endsWith('\r\n')).toBe(true);
     const [header, ...rows] = parseCsv(out.stdout.slice(1));
-    expect(header).toHaveLength(11);
+    expect(header).toHaveLength(12);
     expect(rows).toHaveLength(5);
     const subject = header.indexOf('Subject');
     const subjects = rows.map((r) => r[subject]);
@@ -108,6 +108,9 @@ describe('qrn report: who released what, for whom', () => {
     expect(row[header.indexOf('Status')]).toBe('notified');
     expect(row[header.indexOf('Released at (UTC)')]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     expect(row[header.indexOf('Policy')]).toBe('Quarantine outbound confidential (ExchangeTransportRule)');
+    const skipped = rows.find((r) => r[header.indexOf('Status')] === 'skipped') as string[];
+    expect(skipped[header.indexOf('Reason')]).toBe('sender outside the tenant');
+    expect(skipped[header.indexOf('Reason code')]).toBe('sender-outside');
   });
 
   it('GIVEN --format json THEN a JSON array of the same columns', async () => {
@@ -127,9 +130,15 @@ describe('qrn report: who released what, for whom', () => {
       'policy',
       'status',
       'reason',
+      'reasonCode',
       'notifiedAt',
       'networkMessageId',
     ]);
+    // The sentence for people, the code beside it for a filter.
+    expect(rows.find((r) => r.status === 'skipped')).toMatchObject({
+      reason: 'sender outside the tenant',
+      reasonCode: 'sender-outside',
+    });
   });
 
   it('GIVEN filters THEN --status, --since, --until and --sender (address or domain) narrow the rows', async () => {
@@ -162,9 +171,15 @@ describe('qrn report: who released what, for whom', () => {
     const since = await qrn(world, ['report', '--since', 'last week']);
     expect(since.code).toBe(2);
     expect(since.stderr).toContain('--since "last week" is neither a duration');
-    expect((await qrn(world, ['report', '--status', 'released'])).code).toBe(2);
-    expect((await qrn(world, ['report', '--format', 'xlsx'])).code).toBe(2);
-    expect((await qrn(world, ['report', '--since', '1h', '--until', '2h'])).code).toBe(2);
+    const status = await qrn(world, ['report', '--status', 'released']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('--status "released" is not one of pending, notified');
+    const format = await qrn(world, ['report', '--format', 'xlsx']);
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('--format "xlsx" is not one of table, csv, json.');
+    const backwards = await qrn(world, ['report', '--since', '1h', '--until', '2h']);
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toContain('--since must be earlier than --until.');
   });
 
   it('GIVEN --help THEN the filters and formats are described', async () => {
@@ -199,6 +214,7 @@ describe('the report streams', () => {
           policy: '',
           status: 'notified',
           reason: '',
+          reasonCode: '',
           notifiedAt: '',
           networkMessageId: `id-${produced}`,
         };

@@ -238,6 +238,7 @@ describe('the administrators’ console in a browser', () => {
         'Policy',
         'Status',
         'Reason',
+        'Reason code',
         'Notified at (UTC)',
       ]);
       expect(rows.slice(1).map((r) => r[2])).toEqual(senders);

@@ -113,6 +113,12 @@ describe('console HTTP handling', () => {
       expect(response.headers['x-content-type-options']).toBe('nosniff');
       expect(JSON.parse(String(response.body)).error).toContain(message);
     }
+    // A filter the console shares with the report is refused by the same schema, naming its field.
+    const refused = await handle(request('/data/releases?status=done'));
+    expect(JSON.parse(String(refused.body))).toEqual({
+      error: 'status "done" is not one of pending, notified, skipped, unmatched, failed.',
+      field: 'status',
+    });
   });
 
   it('GIVEN the page asked for with a trailing slash THEN it redirects to the address its relative links resolve from', async () => {
