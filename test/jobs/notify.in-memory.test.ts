@@ -136,7 +136,7 @@ describe('notify on the in-memory ports', () => {
     await t.release('alex@contoso.com', ['a@fabrikam.com']);
     const held = await t.state.acquireLease('notify', 'other run', 15 * MINUTE);
     expect(held).toBeDefined();
-    expect((await runNotify(t.deps)).outcome).toBe('another run in progress');
+    expect((await runNotify(t.deps)).outcome).toBe('busy');
     expect(t.channel.sends).toHaveLength(0);
     t.clock.advance(16 * MINUTE);
     expect(await runNotify(t.deps)).toMatchObject({ outcome: 'completed', emailsSent: 1 });

@@ -1,3 +1,4 @@
+import { notificationErrorOf } from '../../core/outcomes';
 import type { NotificationsPort } from '../../jobs/notify/ports';
 import { senderPartitionKey, type NotificationRecord } from '../notifications-store';
 import { MemoryTable, notFound } from './memory-table';
@@ -10,9 +11,11 @@ export class MemoryNotifications implements NotificationsPort {
     return `${senderPartitionKey(sender)}\n${id}`;
   }
 
+  /** As the table-backed store does: the error's code is the store's to give, from its sentence. */
   private static stored(record: NotificationRecord): NotificationRecord {
-    const { etag: _etag, storedPartitionKey: _stored, ...rest } = record;
-    return rest;
+    const { etag: _etag, storedPartitionKey: _stored, lastErrorCode: _given, ...rest } = record;
+    const lastErrorCode = notificationErrorOf(record.lastError);
+    return lastErrorCode ? { ...rest, lastErrorCode } : rest;
   }
 
   async get(sender: string, id: string): Promise<NotificationRecord | undefined> {

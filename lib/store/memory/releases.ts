@@ -1,3 +1,4 @@
+import { releaseReasonOf } from '../../core/outcomes';
 import type { ReleaseEvent } from '../../core/domain';
 import type { ReleasesPort, StoredRelease } from '../../jobs/notify/ports';
 import type { ReleasesSeenPort } from '../../jobs/snapshot/ports';
@@ -15,6 +16,13 @@ import { MemoryTable, notFound } from './memory-table';
 export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
   private readonly table = new MemoryTable<ReleaseRow>();
 
+  /** As the table-backed store does: the reason's code is the store's to give, from its sentence. */
+  private static stored(row: ReleaseRow): ReleaseRow {
+    const { reasonCode: _given, ...rest } = row;
+    const reasonCode = releaseReasonOf(row.reason);
+    return reasonCode ? { ...rest, reasonCode } : rest;
+  }
+
   private static key(networkMessageId: string, releasedTo: string): string {
     return `${networkMessageId}\n${releaseRowKey(releasedTo)}`;
   }
@@ -30,7 +38,7 @@ export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
     if (!existing) {
       this.table.write(
         key,
-        {
+        MemoryReleases.stored({
           networkMessageId: event.networkMessageId,
           releasedTo,
           status: 'pending',
@@ -43,7 +51,7 @@ export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
           auditRecordIds: event.source === 'audit' ? [event.id] : [],
           firstSeenAt: now.toISOString(),
           updatedAt: now.toISOString(),
-        },
+        }),
         'absent',
       );
       return 'new';
@@ -51,13 +59,17 @@ export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
     const merged = mergeEvent(existing, event);
     if (!merged) return 'duplicate';
     merged.updatedAt = now.toISOString();
-    this.table.write(key, merged, existing.etag);
+    this.table.write(key, MemoryReleases.stored(merged), existing.etag);
     return 'completed';
   }
 
   async update(row: ReleaseRow & { etag?: string }): Promise<string | undefined> {
     const { etag, storedRowKey: _stored, ...rest } = row;
-    const written = this.table.write(MemoryReleases.key(row.networkMessageId, row.releasedTo), rest, etag);
+    const written = this.table.write(
+      MemoryReleases.key(row.networkMessageId, row.releasedTo),
+      MemoryReleases.stored(rest),
+      etag,
+    );
     if (written === 'missing') throw notFound('the release row');
     return written === 'conflict' ? undefined : written;
   }

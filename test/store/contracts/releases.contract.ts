@@ -55,6 +55,18 @@ export function releasesContract(name: string, open: () => Promise<ReleasesPort 
       });
     });
 
+    test('GIVEN a reason written as its sentence WHEN the row is read THEN the store gives its code beside it', async () => {
+      const e = event();
+      await releases.record(e, NOW);
+      const row = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      expect(row.reasonCode).toBe('waiting-for-snapshot');
+      await releases.update({ ...row, status: 'skipped', reason: 'inbound', reasonCode: 'other' });
+      expect(await releases.get(e.networkMessageId, 'megan@contoso.com')).toMatchObject({
+        reason: 'inbound',
+        reasonCode: 'inbound',
+      });
+    });
+
     test('GIVEN a row read twice WHEN both copies are written THEN the second write loses (undefined) and the first stays', async () => {
       const e = event();
       await releases.record(e, NOW);
