@@ -277,7 +277,7 @@ export function fromEntity(entity: Record<string, unknown>): QuarantinedMessage 
   return message;
 }
 
-function retainUntil(message: QuarantinedMessage, now: Date): string {
+export function retainUntil(message: QuarantinedMessage, now: Date): string {
   if (message.expiresAt) return message.expiresAt;
   const base = message.receivedAt ? Date.parse(message.receivedAt) : now.getTime();
   return new Date(base + FALLBACK_RETENTION_MS).toISOString();

@@ -1,12 +1,37 @@
+import { systemClock, type Clock } from '../../core/clock';
 import type { QuarantinedMessage } from '../../core/domain';
 import type { QuarantineLookup } from '../../jobs/notify/ports';
+import type { QuarantineWriter } from '../../jobs/snapshot/ports';
+import { retainUntil, type WriteResult } from '../quarantine-store';
+
+export interface MemoryQuarantineOptions {
+  clock?: Clock;
+  /**
+   * The error the store gives for a row it refuses for a reason of its own (as the table answers 400 for
+   * one entity); undefined stores the row. For scenarios of docs/architecture.md#set-aside.
+   */
+  refuses?: (message: QuarantinedMessage) => Error | undefined;
+}
+
+interface Row {
+  message: QuarantinedMessage;
+  retainUntil: string;
+}
 
 /**
- * The snapshot in memory, as notify's join reads it (lib/store/quarantine-store.ts is the table-backed
- * one): rows are grouped by NetworkMessageId, found case-insensitively, with or without braces.
+ * The snapshot in memory, as the snapshot writes it and notify's join reads it
+ * (lib/store/quarantine-store.ts is the table-backed one): rows are grouped by NetworkMessageId, found
+ * case-insensitively, with or without braces, and kept until their retention ends.
  */
-export class MemoryQuarantine implements QuarantineLookup {
-  private readonly rows = new Map<string, Map<string, QuarantinedMessage>>();
+export class MemoryQuarantine implements QuarantineLookup, QuarantineWriter {
+  private readonly rows = new Map<string, Map<string, Row>>();
+  private readonly clock: Clock;
+  private readonly refuses: MemoryQuarantineOptions['refuses'];
+
+  constructor(options: MemoryQuarantineOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.refuses = options.refuses;
+  }
 
   private static key(networkMessageId: string): string {
     return networkMessageId
@@ -16,19 +41,46 @@ export class MemoryQuarantine implements QuarantineLookup {
   }
 
   /** Upserts the messages (one per row id): the same rows twice leave the same snapshot. */
-  async upsertMany(messages: readonly QuarantinedMessage[]): Promise<{ written: number }> {
+  async upsertMany(messages: readonly QuarantinedMessage[]): Promise<WriteResult> {
+    const batch = new Map<string, QuarantinedMessage>();
     for (const message of messages) {
-      const key = MemoryQuarantine.key(message.networkMessageId);
-      const rows = this.rows.get(key) ?? new Map<string, QuarantinedMessage>();
-      rows.set(message.rowId, structuredClone(message));
-      this.rows.set(key, rows);
+      batch.set(`${MemoryQuarantine.key(message.networkMessageId)}\n${message.rowId}`, message);
     }
-    return { written: messages.length };
+    let written = 0;
+    const refused: WriteResult['refused'] = [];
+    for (const message of batch.values()) {
+      const key = MemoryQuarantine.key(message.networkMessageId);
+      const error = this.refuses?.(message);
+      if (error) {
+        refused.push({ networkMessageId: key, error });
+        continue;
+      }
+      const rows = this.rows.get(key) ?? new Map<string, Row>();
+      rows.set(message.rowId, {
+        message: structuredClone(message),
+        retainUntil: retainUntil(message, this.clock.now()),
+      });
+      this.rows.set(key, rows);
+      written += 1;
+    }
+    return { written, truncated: 0, refused };
   }
 
   async findByNetworkMessageId(networkMessageId: string): Promise<QuarantinedMessage[]> {
     const key = MemoryQuarantine.key(networkMessageId);
     if (key === '') return [];
-    return [...(this.rows.get(key)?.values() ?? [])].map((m) => structuredClone(m));
+    return [...(this.rows.get(key)?.values() ?? [])].map((row) => structuredClone(row.message));
+  }
+
+  async purgeExpired(before: Date): Promise<number> {
+    const at = before.toISOString();
+    let deleted = 0;
+    for (const [key, rows] of this.rows) {
+      for (const [rowId, row] of rows) {
+        if (row.retainUntil < at && rows.delete(rowId)) deleted += 1;
+      }
+      if (rows.size === 0) this.rows.delete(key);
+    }
+    return deleted;
   }
 }

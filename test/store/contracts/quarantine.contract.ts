@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { QuarantinedMessage } from '../../../lib/core/domain';
 import type { QuarantineLookup } from '../../../lib/jobs/notify/ports';
+import type { QuarantineWriter } from '../../../lib/jobs/snapshot/ports';
 
 export function quarantinedMessage(
   networkMessageId: string,
@@ -29,12 +30,15 @@ export function quarantinedMessage(
   };
 }
 
-/** The rules every implementation of notify's snapshot lookup keeps (table-backed and in memory). */
+/**
+ * The rules every implementation of the snapshot table keeps (table-backed and in memory), as notify's
+ * lookup reads it and the snapshot job writes and purges it.
+ */
 export function quarantineContract(
   name: string,
-  open: () => Promise<QuarantineLookup & { upsertMany(m: readonly QuarantinedMessage[]): Promise<unknown> }>,
+  open: () => Promise<QuarantineLookup & QuarantineWriter>,
 ): void {
-  describe(`quarantine lookup contract: ${name}`, () => {
+  describe(`quarantine snapshot contract: ${name}`, () => {
     test('GIVEN a message with a row per recipient, written twice THEN the lookup finds each row once, whatever the id case or braces', async () => {
       const quarantine = await open();
       const id = randomUUID().toLowerCase();
@@ -52,6 +56,32 @@ export function quarantineContract(
       }
       expect(await quarantine.findByNetworkMessageId(randomUUID())).toEqual([]);
       expect(await quarantine.findByNetworkMessageId('  ')).toEqual([]);
+    });
+
+    test('GIVEN rows written, the same row twice in one call THEN upsertMany counts each row once and refuses none', async () => {
+      const quarantine = await open();
+      const row = quarantinedMessage(randomUUID(), 'a@fabrikam.com');
+      const result = await quarantine.upsertMany([
+        row,
+        row,
+        quarantinedMessage(randomUUID(), 'b@fabrikam.com'),
+      ]);
+      expect(result).toEqual({ written: 2, truncated: 0, refused: [] });
+    });
+
+    test('GIVEN rows whose retention ends before and after a time THEN purgeExpired deletes only the ended ones and counts them', async () => {
+      const quarantine = await open();
+      const ended = randomUUID();
+      const kept = randomUUID();
+      await quarantine.upsertMany([
+        quarantinedMessage(ended, 'a@fabrikam.com', { expiresAt: '2026-03-01T00:00:00.000Z' }),
+        quarantinedMessage(ended, 'b@fabrikam.com', { expiresAt: '2026-03-01T00:00:00.000Z' }),
+        quarantinedMessage(kept, 'c@fabrikam.com', { expiresAt: '2026-04-01T00:00:00.000Z' }),
+      ]);
+      expect(await quarantine.purgeExpired(new Date('2026-03-15T00:00:00Z'))).toBe(2);
+      expect(await quarantine.findByNetworkMessageId(ended)).toEqual([]);
+      expect(await quarantine.findByNetworkMessageId(kept)).toHaveLength(1);
+      expect(await quarantine.purgeExpired(new Date('2026-03-15T00:00:00Z'))).toBe(0);
     });
   });
 }

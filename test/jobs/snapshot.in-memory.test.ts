@@ -1,0 +1,139 @@
+import { MINUTE, ManualClock } from '../../lib/core/clock';
+import { MemoryLogger } from '../../lib/core/log';
+import { runSnapshot, SNAPSHOT_JOB, type SnapshotDeps } from '../../lib/jobs/snapshot';
+import type { ExchangeAdminApi, InvokeResult } from '../../lib/sources/exchange/admin-api';
+import { mapQuarantineRow, parseIdentity } from '../../lib/sources/exchange/quarantine';
+import { hashedKey } from '../../lib/store/keys';
+import { MemoryQuarantine, type MemoryQuarantineOptions } from '../../lib/store/memory/quarantine';
+import { MemoryState } from '../../lib/store/memory/state';
+import type { SetAsideEntry } from '../../lib/store/set-aside';
+import { quarantineFixtureRows } from '../support/fixtures';
+
+/**
+ * The snapshot job's crash, retry and ordering rules on the in-memory stores (lib/store/memory/), in
+ * milliseconds. Keys, batches and the wire itself stay with the Azurite and simulator suites
+ * (test/jobs/snapshot.runs.test.ts, test/jobs/snapshot.resilience.test.ts).
+ */
+
+const rows = quarantineFixtureRows();
+const mappable = rows.filter((row) => !('skipped' in mapQuarantineRow(row)));
+
+/**
+ * Get-QuarantineMessage as a small fake: the recorded page's rows, split over a first server page and one
+ * continuation (nextLink); `failContinuation` makes the continuation fail as a dropped connection would.
+ */
+class FakeExchange implements Pick<ExchangeAdminApi, 'invoke'> {
+  readonly asked: { start: unknown; end: unknown; nextLink?: string }[] = [];
+  failContinuation = false;
+
+  async invoke(
+    _cmdlet: string,
+    parameters: Record<string, unknown> = {},
+    options: { nextLink?: string } = {},
+  ): Promise<InvokeResult> {
+    this.asked.push({
+      start: parameters.StartReceivedDate,
+      end: parameters.EndReceivedDate,
+      nextLink: options.nextLink,
+    });
+    const half = Math.ceil(rows.length / 2);
+    if (options.nextLink === undefined) {
+      return { rows: rows.slice(0, half), warnings: [], nextLink: 'https://exchange.example/next/1' };
+    }
+    if (this.failContinuation) throw new Error('socket hang up');
+    return { rows: rows.slice(half), warnings: [] };
+  }
+}
+
+function tenant(options: Omit<MemoryQuarantineOptions, 'clock'> = {}) {
+  const clock = new ManualClock('2026-03-05T12:00:00Z');
+  const logger = new MemoryLogger();
+  const state = new MemoryState(clock);
+  const quarantine = new MemoryQuarantine({ ...options, clock });
+  const exchange = new FakeExchange();
+  const deps: SnapshotDeps = {
+    exchange,
+    quarantine,
+    state,
+    clock,
+    logger,
+    settings: {
+      snapshot: { overlapMinutes: 60, purgeGraceDays: 7 },
+      acceptedDomains: ['contoso.com'],
+      releaseSources: 'audit',
+    },
+  };
+  const checkpoint = () => state.read<{ watermark: string; windowStart: string }>(SNAPSHOT_JOB, 'checkpoint');
+  return { clock, state, quarantine, exchange, deps, checkpoint };
+}
+
+function networkMessageIdOf(row: Record<string, unknown>): string {
+  return parseIdentity(String(row.Identity))!.networkMessageId;
+}
+
+describe('snapshot job on in-memory stores', () => {
+  test('GIVEN a run that dies half-way through its window WHEN the next run comes THEN the checkpoint has not moved and the same window is asked again', async () => {
+    const t = tenant();
+    expect((await runSnapshot(t.deps)).outcome).toBe('completed');
+    const first = await t.checkpoint();
+    expect(first?.watermark).toBe('2026-03-05T12:00:00.000Z');
+
+    t.clock.advance(15 * MINUTE);
+    t.exchange.failContinuation = true;
+    t.exchange.asked.length = 0;
+    const crashed = await runSnapshot(t.deps);
+    expect(crashed.outcome).toBe('failed');
+    expect(crashed.rowsWritten).toBeGreaterThan(0); // the first server page was stored before the failure
+    expect(crashed.window?.start).toBe('2026-03-05T11:00:00.000Z'); // the watermark less the overlap
+    expect(await t.checkpoint()).toEqual(first);
+
+    t.clock.advance(15 * MINUTE);
+    t.exchange.failContinuation = false;
+    const retried = await runSnapshot(t.deps);
+    expect(retried.outcome).toBe('completed');
+    expect(retried.window?.start).toBe(crashed.window?.start);
+    expect((await t.checkpoint())?.watermark).toBe('2026-03-05T12:30:00.000Z');
+    // The rows written before the crash and again by the retry are one row each (writes are idempotent).
+    for (const row of mappable) {
+      const found = await t.quarantine.findByNetworkMessageId(networkMessageIdOf(row));
+      expect(new Set(found.map((m) => m.rowId)).size).toBe(found.length);
+    }
+    expect(retried.rowsWritten).toBe(mappable.length);
+  });
+
+  test('GIVEN the lease held by another run WHEN the snapshot runs THEN it is busy, asks Exchange nothing and leaves the checkpoint', async () => {
+    const t = tenant();
+    expect(await t.state.acquireLease(SNAPSHOT_JOB, 'cli-other', 30 * MINUTE)).toBeDefined();
+    const summary = await runSnapshot(t.deps, { owner: 'timer' });
+    expect(summary.outcome).toBe('busy');
+    expect(t.exchange.asked).toEqual([]);
+    expect(await t.checkpoint()).toBeUndefined();
+
+    t.clock.advance(31 * MINUTE); // the other run's lease ran out without being renewed
+    expect((await runSnapshot(t.deps, { owner: 'timer' })).outcome).toBe('completed');
+    expect(await t.checkpoint()).toBeDefined();
+  });
+
+  test('GIVEN a row the store refuses WHEN the snapshot runs THEN that message is set aside with the reason, every other row is stored and the window completes', async () => {
+    const refusedId = networkMessageIdOf(mappable[0]).toLowerCase();
+    const t = tenant({
+      refuses: (m) =>
+        m.networkMessageId.toLowerCase() === refusedId
+          ? new Error('The property value exceeds the maximum allowed size (64KB)')
+          : undefined,
+    });
+    const summary = await runSnapshot(t.deps);
+    expect(summary.outcome).toBe('completed');
+    const refusedRows = mappable.filter((row) => networkMessageIdOf(row).toLowerCase() === refusedId).length;
+    expect(summary.skipped['set aside']).toBe(refusedRows);
+    expect(summary.rowsWritten).toBe(mappable.length - refusedRows);
+    expect(await t.quarantine.findByNetworkMessageId(refusedId)).toEqual([]);
+    for (const row of mappable.filter((r) => networkMessageIdOf(r).toLowerCase() !== refusedId)) {
+      expect(await t.quarantine.findByNetworkMessageId(networkMessageIdOf(row))).not.toEqual([]);
+    }
+    const entry = await t.state.read<SetAsideEntry>('set-aside', hashedKey(`message\n${refusedId}`));
+    expect(entry).toMatchObject({ kind: 'message', ref: refusedId });
+    expect(entry?.reason).toContain('maximum allowed size');
+    expect((await t.checkpoint())?.watermark).toBe('2026-03-05T12:00:00.000Z');
+  });
+});
