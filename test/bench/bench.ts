@@ -23,6 +23,7 @@ import { ensureCertificate } from '../../lib/simulator/certificate';
 import { startSimulator, type Simulator } from '../../lib/simulator';
 import { MINUTE } from '../../lib/core/clock';
 import { SNAPSHOT_MAX_LOOKBACK_MS } from '../../lib/jobs/snapshot';
+import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from '../../lib/jobs/notify/look-up-snapshot';
 import { benchConsole, consoleBenchLines } from './console';
 import { Generator } from './data';
 import { measurePackage, type PackageFigures } from './package-figures';
@@ -211,6 +212,16 @@ async function main() {
     sim.scenario.clearRequests();
     const notify = await inChild({ kind: 'app-notify', endpoints, prefix: 'qrn', settings: {} });
     log(`notify: ${s(notify.wallMs)} s`);
+    const notifyMinimum = await inChild({
+      kind: 'notify-minimum',
+      endpoints,
+      snapshotPrefix: 'qrn',
+      prefix: 'notifyminimum',
+      networkMessageIds: released.map((m) => m.networkMessageId),
+      emails: (notify.details.summary as { emailsComposed: number }).emailsComposed,
+      inFlight: SNAPSHOT_LOOKUPS_IN_FLIGHT,
+    });
+    log(`notify minimum work: ${s(notifyMinimum.wallMs)} s, ${notifyMinimum.tables.total} table requests`);
 
     // 4b. Steady state again, now with the M releases inside the Released query's 30 days: what every
     // run costs a tenant that releases M messages a month (the fast path re-reads its released rows).
@@ -250,6 +261,7 @@ async function main() {
       afterRelease,
       afterReleaseCalls,
       notify,
+      notifyMinimum,
       steadyReleased,
       steadyReleasedCalls,
       seed,
@@ -286,6 +298,7 @@ function buildReport(r: {
   afterRelease: ChildResult;
   afterReleaseCalls: ReturnType<typeof exchangeCalls>;
   notify: ChildResult;
+  notifyMinimum: ChildResult;
   steadyReleased: ChildResult;
   steadyReleasedCalls: ReturnType<typeof exchangeCalls>;
   seed: ChildResult;
@@ -305,6 +318,8 @@ function buildReport(r: {
     ...[r.small, r.backfill, r.steady, r.afterRelease, r.notify, r.steadyReleased].map((c) => c.peakRssBytes),
   );
   const p = r.packaged;
+  const notifyTimeRatio = ratio(r.notify.wallMs, r.notifyMinimum.wallMs);
+  const notifyRequestRatio = ratio(r.notify.tables.total, r.notifyMinimum.tables.total);
   const coldLoadRatio = ratio(p.coldLoad.oursMs, p.coldLoad.todayMs);
   return {
     machine: {
@@ -381,6 +396,16 @@ function buildReport(r: {
       summary: notifySummary,
       peakRssMB: mb(r.notify.peakRssBytes),
     },
+    /** The least table work for the same releases (test/bench/child.ts runNotifyMinimum). */
+    notifyMinimum: {
+      releasedMessages: r.notifyMinimum.details.releasedMessages,
+      releasedUnits: r.notifyMinimum.details.units,
+      emails: r.notifyMinimum.details.emails,
+      inFlight: SNAPSHOT_LOOKUPS_IN_FLIGHT,
+      wallSeconds: s(r.notifyMinimum.wallMs),
+      tables: r.notifyMinimum.tables,
+      peakRssMB: mb(r.notifyMinimum.peakRssBytes),
+    },
     seed: {
       rows: r.seed.details.rows,
       auditRecords: r.released.auditRecords,
@@ -403,6 +428,9 @@ function buildReport(r: {
     },
     ratios: {
       backfillOursOverMinimum: ratio(r.backfill.wallMs, r.minimum.wallMs),
+      /** Ours includes the audit read (simulator answers at once) and composing; the minimum only tables. */
+      notifyOursOverMinimumTime: notifyTimeRatio,
+      notifyOursOverMinimumTableRequests: notifyRequestRatio,
       /** Every seed run re-fetches and re-joins everything; ours is a steady-state snapshot run. */
       seedRunOverOurSteadyRun: ratio(r.seed.wallMs, r.steadyReleased.wallMs),
       /** The seed's every run against our one-time processing of the M releases (snapshot + notify). */
@@ -434,6 +462,12 @@ function buildReport(r: {
         met: r.steadyCalls.window <= steadyTarget,
         value: r.steadyCalls.window,
         limit: steadyTarget,
+      },
+      notifyTimeWithin15xMinimum: { met: notifyTimeRatio <= 1.5, value: notifyTimeRatio, limit: 1.5 },
+      notifyTableRequestsWithin15xMinimum: {
+        met: notifyRequestRatio <= 1.5,
+        value: notifyRequestRatio,
+        limit: 1.5,
       },
       tableQueriesPerReleasedMessage: {
         met: queriesPerMessage <= 1,
@@ -531,6 +565,8 @@ function printReport(report: Report) {
     `steady state with ${report.steadyStateWithReleases.releasedMessagesInWindow} released messages in the 30 days: ${report.steadyStateWithReleases.wallSeconds} s, Exchange calls ${report.steadyStateWithReleases.exchangeCalls.total} (window ${report.steadyStateWithReleases.exchangeCalls.window}, Released ${report.steadyStateWithReleases.exchangeCalls.released}), table requests ${report.steadyStateWithReleases.tables.total} (point reads ${report.steadyStateWithReleases.tables.pointReads}, queries ${report.steadyStateWithReleases.tables.queryRequests})`,
     `after releases snapshot ${report.snapshotAfterReleases.wallSeconds} s, Exchange calls ${report.snapshotAfterReleases.exchangeCalls.total} (Released ${report.snapshotAfterReleases.exchangeCalls.released})`,
     `notify       ${report.notify.wallSeconds} s for ${report.notify.releasedMessages} messages (${report.notify.releasedUnits} units): ${report.notify.emailsComposed} emails composed, ${report.notify.composedPerSecond}/s; partition queries ${report.notify.tables.partitionQueries} = ${report.notify.tableQueriesPerReleasedMessage} per released message, plus ${report.notify.tableScansPerRun} table-wide queries per run (${JSON.stringify(report.notify.tables.queriesByTable)}), point reads ${report.notify.tables.pointReads}, writes ${report.notify.tables.singleWrites}`,
+    `notify minimum ${report.notifyMinimum.wallSeconds} s for ${report.notifyMinimum.releasedMessages} messages (${report.notifyMinimum.releasedUnits} units, ${report.notifyMinimum.emails} emails, ${report.notifyMinimum.inFlight} in flight): table requests ${report.notifyMinimum.tables.total} (partition queries ${report.notifyMinimum.tables.partitionQueries}, writes ${report.notifyMinimum.tables.singleWrites}); ours ${report.notify.tables.total} (queries ${report.notify.tables.queryRequests}, point reads ${report.notify.tables.pointReads}, writes ${report.notify.tables.singleWrites}, transactions ${report.notify.tables.transactions})`,
+    `notify ours / minimum: time ${report.ratios.notifyOursOverMinimumTime}x (target <= 1.5x: ${report.targets.notifyTimeWithin15xMinimum.met ? 'MET' : 'MISSED'}), table requests ${report.ratios.notifyOursOverMinimumTableRequests}x (target <= 1.5x: ${report.targets.notifyTableRequestsWithin15xMinimum.met ? 'MET' : 'MISSED'})`,
     `seed method  ${report.seed.wallSeconds} s per run (fetch ${report.seed.fetchSeconds} s, nested-loop join ${report.seed.joinSeconds} s), ${report.seed.exchangeCalls} Exchange calls, peak RSS ${report.seed.peakRssMB} MB`,
     `             seed run / our steady-state run: time ${report.ratios.seedRunOverOurSteadyRun}x, Exchange calls ${report.ratios.seedExchangeCallsOverOurSteadyRun}x; seed run / our one-time processing of the releases: ${report.ratios.seedRunOverOurReleaseProcessing}x; RSS ${report.ratios.seedRssOverOurs}x`,
     `peak RSS     ${JSON.stringify(report.rss)}`,

@@ -166,6 +166,62 @@ async function runMinimum(job: Extract<ChildJob, { kind: 'minimum' }>): Promise<
 }
 
 /**
+ * Notify's least table work for the same releases, with raw `@azure/data-tables` calls at the app's
+ * concurrency: one partition query per released message to join it to the snapshot, one write per release
+ * unit to record its outcome, one write per email. No audit reading, no composing, no state: the floor.
+ */
+async function runNotifyMinimum(job: Extract<ChildJob, { kind: 'notify-minimum' }>): Promise<ChildResult> {
+  const open = (name: string) =>
+    TableClient.fromConnectionString(job.endpoints.tablesConnectionString, name, {
+      allowInsecureConnection: true,
+    });
+  const snapshot = open(`${job.snapshotPrefix}Quarantine`);
+  const outcomes = open(`${job.prefix}Outcomes`);
+  const emails = open(`${job.prefix}Emails`);
+  await Promise.all([outcomes.createTable(), emails.createTable()]);
+  const tables = emptyCounts();
+  countRequests([snapshot, outcomes, emails], tables);
+  const inParallel = async <T>(items: readonly T[], work: (item: T) => Promise<void>) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(job.inFlight, items.length) }, async () => {
+        while (next < items.length) await work(items[next++]);
+      }),
+    );
+  };
+  const started = performance.now();
+  const units: { partitionKey: string; rowKey: string; sender: string }[] = [];
+  await inParallel(job.networkMessageIds, async (networkMessageId) => {
+    const key = networkMessageId.replace(/^\{|\}$/g, '').toLowerCase();
+    const rows = snapshot.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq '${key.replace(/'/g, "''")}'` },
+    });
+    for await (const row of rows) {
+      units.push({ partitionKey: row.partitionKey!, rowKey: row.rowKey!, sender: String(row.senderAddress) });
+    }
+  });
+  await inParallel(units, async (unit) => {
+    await outcomes.upsertEntity(
+      { partitionKey: unit.partitionKey, rowKey: unit.rowKey, outcome: 'notified' },
+      'Replace',
+    );
+  });
+  const senders = units.slice(0, job.emails).map((unit, i) => ({ sender: unit.sender, i }));
+  await inParallel(senders, async ({ sender, i }) => {
+    await emails.upsertEntity(
+      { partitionKey: sender.toLowerCase(), rowKey: String(i).padStart(6, '0'), status: 'sent' },
+      'Replace',
+    );
+  });
+  const wallMs = performance.now() - started;
+  return result('notify-minimum', wallMs, tables, {
+    releasedMessages: job.networkMessageIds.length,
+    units: units.length,
+    emails: senders.length,
+  });
+}
+
+/**
  * The seed article's method: fetch the whole quarantine into a list every run, then for each audit record
  * scan the whole list for its NetworkMessageId (`$QMData | Where-Object {$_.Id -eq …}`).
  */
@@ -253,6 +309,8 @@ async function run(job: ChildJob): Promise<ChildResult> {
       return runMinimum(job);
     case 'seed':
       return runSeed(job);
+    case 'notify-minimum':
+      return runNotifyMinimum(job);
   }
 }
 

@@ -112,7 +112,19 @@ export type ChildJob =
   | { kind: 'app-snapshot'; endpoints: Endpoints; prefix: string; settings?: Record<string, string> }
   | { kind: 'app-notify'; endpoints: Endpoints; prefix: string; settings?: Record<string, string> }
   | { kind: 'minimum'; endpoints: Endpoints; prefix: string; start: string; end: string }
-  | { kind: 'seed'; endpoints: Endpoints; start: string; end: string; releases: AuditRelease[] };
+  | { kind: 'seed'; endpoints: Endpoints; start: string; end: string; releases: AuditRelease[] }
+  | {
+      kind: 'notify-minimum';
+      endpoints: Endpoints;
+      /** The prefix of the snapshot the app wrote (read only) and of the baseline's own two tables. */
+      snapshotPrefix: string;
+      prefix: string;
+      /** The released messages, as the audit log names them. */
+      networkMessageIds: string[];
+      /** Emails to record: as many as the app's run composed, for the same releases. */
+      emails: number;
+      inFlight: number;
+    };
 
 export interface ChildResult {
   kind: ChildJob['kind'];
