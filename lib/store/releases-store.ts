@@ -145,20 +145,7 @@ export class ReleasesStore {
       const releasedTo = boundedText(event.releasedTo ?? '');
       const existing = await this.get(event.networkMessageId, releasedTo);
       if (!existing) {
-        const row: ReleaseRow = {
-          networkMessageId: event.networkMessageId,
-          releasedTo,
-          status: 'pending',
-          reason: 'waiting for the message in the snapshot',
-          releasedAt: event.releasedAt,
-          releasedBy: event.releasedBy,
-          releasedByRaw: event.releasedByRaw,
-          isSystemRelease: event.isSystemRelease,
-          sources: [event.source],
-          auditRecordIds: event.source === 'audit' ? [event.id] : [],
-          firstSeenAt: now.toISOString(),
-          updatedAt: now.toISOString(),
-        };
+        const row = newReleaseRow(event, releasedTo, now);
         try {
           await this.table.createEntity(toEntity(row));
           return 'new';
@@ -280,6 +267,24 @@ export class ReleasesStore {
     const filter = `releasedAt lt ${odataString(before.toISOString())} and status ne ${odataString('pending')}`;
     return deleteWhere(this.table, filter);
   }
+}
+
+/** The row a release unit starts as: pending until its message is found in the snapshot. */
+export function newReleaseRow(event: ReleaseEvent, releasedTo: string, now: Date): ReleaseRow {
+  return {
+    networkMessageId: event.networkMessageId,
+    releasedTo,
+    status: 'pending',
+    reason: 'waiting for the message in the snapshot',
+    releasedAt: event.releasedAt,
+    releasedBy: event.releasedBy,
+    releasedByRaw: event.releasedByRaw,
+    isSystemRelease: event.isSystemRelease,
+    sources: [event.source],
+    auditRecordIds: event.source === 'audit' ? [event.id] : [],
+    firstSeenAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+  };
 }
 
 /** The row completed by a new event, or undefined when the event adds nothing. */

@@ -1,18 +1,17 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import type { EmailSettings } from '../../lib/config/settings';
 import type { Notification, Reader } from '../../lib/mail/compose';
 import { LANGUAGES } from '../../lib/mail/i18n';
 import { previewFiles } from '../../lib/mail/preview';
+import { launchBrowser, type TestBrowser } from '../support/browser';
 
 /**
  * Each language's HTML opened in a real headless Chromium (Debian's /usr/bin/chromium; .ci/run installs it)
  * at a 360 px phone width and at 800 px: nothing may stick out sideways. The English and Arabic
  * screenshots are kept under .local/screenshots as test artefacts.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const ARTEFACTS = path.resolve(__dirname, '../../.local/screenshots');
 
 const settings: EmailSettings = {
@@ -66,30 +65,16 @@ const zones: Record<string, string> = {
 };
 
 describe('the notification in a real browser', () => {
+  let browser: TestBrowser;
   let context: BrowserContext;
-  let profile: string;
 
   beforeAll(async () => {
-    profile = mkdtempSync(path.join(os.tmpdir(), 'qrn-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
+    context = browser.context;
     mkdirSync(ARTEFACTS, { recursive: true });
   });
   afterAll(async () => {
-    await context?.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
   it.each(LANGUAGES)(

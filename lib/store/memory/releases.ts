@@ -5,6 +5,7 @@ import type { ReleasesSeenPort } from '../../jobs/snapshot/ports';
 import { boundedText } from '../keys';
 import {
   mergeEvent,
+  newReleaseRow,
   releaseRowKey,
   releaseUnitKey,
   type RecordOutcome,
@@ -36,24 +37,7 @@ export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
     const key = MemoryReleases.key(event.networkMessageId, releasedTo);
     const existing = this.table.read(key);
     if (!existing) {
-      this.table.write(
-        key,
-        MemoryReleases.stored({
-          networkMessageId: event.networkMessageId,
-          releasedTo,
-          status: 'pending',
-          reason: 'waiting for the message in the snapshot',
-          releasedAt: event.releasedAt,
-          releasedBy: event.releasedBy,
-          releasedByRaw: event.releasedByRaw,
-          isSystemRelease: event.isSystemRelease,
-          sources: [event.source],
-          auditRecordIds: event.source === 'audit' ? [event.id] : [],
-          firstSeenAt: now.toISOString(),
-          updatedAt: now.toISOString(),
-        }),
-        'absent',
-      );
+      this.table.write(key, MemoryReleases.stored(newReleaseRow(event, releasedTo, now)), 'absent');
       return 'new';
     }
     const merged = mergeEvent(existing, event);
