@@ -7,69 +7,17 @@
  */
 import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
 import './console.css';
+import type { ReleaseStatus } from '../../store/releases-store';
+import type { ConsoleRow, ConsoleSummary, MessageHistory, ReleasesPage } from '../view';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
 
-type Status = 'pending' | 'notified' | 'skipped' | 'unmatched' | 'failed';
-
-interface Row {
-  releasedAt: string;
-  releasedBy: string;
-  sender: string;
-  releasedTo: string;
-  subject: string;
-  policy: string;
-  status: Status;
-  reason: string;
-  notifiedAt: string;
-  networkMessageId: string;
-  receivedAt: string;
-  sources: string[];
-}
-
-interface Summary {
-  period: { since: string; until: string; days: number };
-  tiles: {
-    releases: number;
-    sendersTold: number;
-    notified: number;
-    waiting: number;
-    nextNotifyRun: string | null;
-    skipped: number;
-    skippedByReason: { reason: string; count: number }[];
-    unmatched: number;
-    failed: number;
-  };
-  perDay: ({ day: string } & Record<Status, number>)[];
-}
-
-interface Page {
-  rows: Row[];
-  total: number;
-  continuation: string | null;
-}
-
-interface Notification {
-  id: string;
-  state: string;
-  deliveredTo: string;
-  channel: string;
-  createdAt: string;
-  sentAt?: string;
-  lastError?: string;
-  units: { networkMessageId: string; releasedTo: string }[];
-}
-
-interface History {
-  networkMessageId: string;
-  releases: (Row & {
-    auditRecordIds: string[];
-    firstSeenAt: string;
-    sendAttempts: number;
-    notificationId: string;
-  })[];
-  notifications: Notification[];
-}
+// The server's shapes, shared as types only: nothing of the server is bundled.
+type Status = ReleaseStatus;
+type Row = ConsoleRow;
+type Summary = ConsoleSummary;
+type Page = ReleasesPage;
+type History = MessageHistory;
 
 const STATUS_LABELS: Record<Status, string> = {
   notified: 'Notified',
