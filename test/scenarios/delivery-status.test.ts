@@ -1,6 +1,5 @@
-import { MINUTE } from '../../lib/core/clock';
 import { MAX_UNKNOWN_ANSWERS } from '../../lib/jobs/delivery-status';
-import { startWorld, type World } from '../support/world';
+import { runPeriod, startWorld, type World } from '../support/world';
 
 const ADMIN = 'adele.vance@contoso.com';
 const SENDER = 'megan.bowen@contoso.com';
@@ -16,12 +15,6 @@ async function releasedOutbound(world: World) {
   await world.app.runSnapshot();
   world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
   return id;
-}
-
-async function period(world: World) {
-  world.clock.advance(15 * MINUTE);
-  await world.app.runSnapshot();
-  return world.app.runNotify();
 }
 
 async function notifications(world: World) {
@@ -41,16 +34,16 @@ describe('accepted is not delivered: the final status of every ACS send is read'
     world.simulator.scenario.acs.failNext(202, 1);
     const id = await releasedOutbound(world);
 
-    const first = await period(world);
+    const first = (await runPeriod(world)).notify;
     expect(first.emailsSent).toBe(1); // accepted
     expect(world.simulator.scenario.emails()).toHaveLength(0); // but it never went out
 
-    const second = await period(world);
+    const second = (await runPeriod(world)).notify;
     expect(second.deliveries).toMatchObject({ checked: 1, resending: 1 });
     expect(second.emailsSent).toBe(1);
-    const third = await period(world);
+    const third = (await runPeriod(world)).notify;
     expect(third.deliveries).toMatchObject({ delivered: 1 });
-    for (let i = 0; i < 3; i++) await period(world);
+    for (let i = 0; i < 3; i++) await runPeriod(world);
 
     expect(world.simulator.scenario.emails()).toHaveLength(1);
     const operations = world.simulator.scenario.acs.operations();
@@ -69,10 +62,10 @@ describe('accepted is not delivered: the final status of every ACS send is read'
     world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine' } });
     world.simulator.scenario.acs.setQuirks({ failAfterAccept: 'suppressed' });
     const id = await releasedOutbound(world);
-    await period(world);
-    const second = await period(world);
+    await runPeriod(world);
+    const second = (await runPeriod(world)).notify;
     expect(second.deliveries).toMatchObject({ failed: 1, resending: 0 });
-    for (let i = 0; i < 4; i++) await period(world);
+    for (let i = 0; i < 4; i++) await runPeriod(world);
     expect(world.simulator.scenario.acs.operations()).toHaveLength(1);
     const [row] = await world.app.releases.listForMessage(id);
     expect(row.status).toBe('failed');
@@ -83,7 +76,7 @@ describe('accepted is not delivered: the final status of every ACS send is read'
     world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine', MAX_SEND_ATTEMPTS: '3' } });
     world.simulator.scenario.acs.setQuirks({ failAfterAccept: 'generic' });
     const id = await releasedOutbound(world);
-    for (let i = 0; i < 8; i++) await period(world);
+    for (let i = 0; i < 8; i++) await runPeriod(world);
     const operations = world.simulator.scenario.acs.operations();
     expect(operations).toHaveLength(3);
     expect(new Set(operations.map((o) => o.id)).size).toBe(3);
@@ -95,10 +88,10 @@ describe('accepted is not delivered: the final status of every ACS send is read'
   it('GIVEN the status of an accepted send answers 404 THEN it is never sent again, and is recorded unconfirmed after a bounded number of answers', async () => {
     world = await startWorld({ settings: { RELEASE_SOURCES: 'quarantine' } });
     await releasedOutbound(world);
-    await period(world);
+    await runPeriod(world);
     expect(world.simulator.scenario.emails()).toHaveLength(1);
     world.simulator.scenario.acs.reset(); // the service forgets the operation: its status answers 404
-    for (let i = 0; i < MAX_UNKNOWN_ANSWERS + 2; i++) await period(world);
+    for (let i = 0; i < MAX_UNKNOWN_ANSWERS + 2; i++) await runPeriod(world);
     expect(world.simulator.scenario.acs.operations()).toHaveLength(0);
     expect(world.simulator.scenario.emails()).toHaveLength(1);
     const [record] = await notifications(world);

@@ -1,5 +1,5 @@
 import { HOUR, MINUTE } from '../../lib/core/clock';
-import { startWorld, type World } from '../support/world';
+import { runPeriod, startWorld, type World } from '../support/world';
 
 const ADMIN = 'adele.vance@contoso.com';
 
@@ -14,14 +14,6 @@ function quarantineOutbound(world: World, recipients: string[]) {
   }).networkMessageId;
 }
 
-/** One 15-minute period of the unattended schedule: snapshot, then notify. */
-async function period(world: World) {
-  world.clock.advance(15 * MINUTE);
-  const snapshot = await world.app.runSnapshot();
-  const notify = await world.app.runNotify();
-  return { snapshot, notify };
-}
-
 describe('fast path: the quarantine status tells the sender before the audit log does', () => {
   let world: World;
   afterEach(async () => world?.close());
@@ -34,7 +26,7 @@ describe('fast path: the quarantine status tells the sender before the audit log
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
     const releasedAt = world.clock.now().getTime();
 
-    const { snapshot, notify } = await period(world);
+    const { snapshot, notify } = await runPeriod(world);
     expect(snapshot.releasesSeenEarly).toMatchObject({ newReleases: 1 });
     expect(notify).toMatchObject({ emailsSent: 1, newReleases: 0 });
     const emails = world.simulator.scenario.emails();
@@ -44,7 +36,7 @@ describe('fast path: the quarantine status tells the sender before the audit log
     expect(early).toMatchObject({ status: 'notified', sources: ['quarantine'], auditRecordIds: [] });
     expect(new Date(early.notifiedAt!).getTime() - releasedAt).toBeLessThanOrEqual(20 * MINUTE);
 
-    for (let i = 0; i < 24; i++) await period(world); // six hours: the audit record becomes visible
+    for (let i = 0; i < 24; i++) await runPeriod(world); // six hours: the audit record becomes visible
     expect(world.simulator.scenario.emails()).toHaveLength(1);
     const complete = (await world.app.releases.listForMessage(id))[0];
     expect(complete.status).toBe('notified');
@@ -61,14 +53,14 @@ describe('fast path: the quarantine status tells the sender before the audit log
     await world.app.runSnapshot();
 
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN, recipients: ['a@fabrikam.example'] });
-    await period(world);
+    await runPeriod(world);
     world.simulator.scenario.release({
       networkMessageId: id,
       by: ADMIN,
       recipients: ['b@fabrikam.example', 'c@fabrikam.example'],
     });
-    await period(world);
-    await period(world);
+    await runPeriod(world);
+    await runPeriod(world);
 
     const emails = world.simulator.scenario.emails();
     expect(emails).toHaveLength(2);
@@ -87,7 +79,7 @@ describe('fast path: the quarantine status tells the sender before the audit log
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
     world.simulator.scenario.deleteMessage(id);
 
-    for (let i = 0; i < 8; i++) await period(world); // two hours: past the audit latency
+    for (let i = 0; i < 8; i++) await runPeriod(world); // two hours: past the audit latency
     const emails = world.simulator.scenario.emails();
     expect(emails).toHaveLength(1);
     const row = (await world.app.releases.listForMessage(id))[0];
@@ -106,7 +98,7 @@ describe('fast path: the quarantine status tells the sender before the audit log
     expect(first.releasesSeenEarly?.error).toMatch(/Security Reader/);
     expect(first.rowsWritten).toBe(1);
 
-    const { snapshot } = await period(world);
+    const { snapshot } = await runPeriod(world);
     expect(snapshot.releasesSeenEarly).toMatchObject({ newReleases: 1 });
     expect(world.simulator.scenario.emails()).toHaveLength(1);
   });
@@ -126,7 +118,7 @@ describe('fast path: the quarantine status tells the sender before the audit log
     const ids = [0, 1, 2].map(() => quarantineOutbound(world, ['a@fabrikam.example', 'b@fabrikam.example']));
     await world.app.runSnapshot();
     for (const id of ids) world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
-    const first = await period(world);
+    const first = await runPeriod(world);
     expect(first.snapshot.releasesSeenEarly).toMatchObject({ releasedRows: 6, newReleases: 6 });
 
     const record = jest.spyOn(world.app.releases, 'record');

@@ -1,5 +1,5 @@
 import { HOUR, MINUTE } from '../../lib/core/clock';
-import { startWorld, type World } from '../support/world';
+import { runPeriod, startWorld, type World } from '../support/world';
 
 const ADMIN = 'adele.vance@contoso.com';
 const RECIPIENT = 'buyer@fabrikam.example';
@@ -16,13 +16,6 @@ function quarantineOutbound(world: World) {
   }).networkMessageId;
 }
 
-async function period(world: World) {
-  world.clock.advance(15 * MINUTE);
-  const snapshot = await world.app.runSnapshot();
-  const notify = await world.app.runNotify();
-  return { snapshot, notify };
-}
-
 describe('who a message was released to: never guessed', () => {
   let world: World;
   afterEach(async () => world?.close());
@@ -34,9 +27,9 @@ describe('who a message was released to: never guessed', () => {
     await world.app.runSnapshot();
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN, recipients: [REVIEWER] });
 
-    const first = await period(world);
+    const first = await runPeriod(world);
     expect(first.snapshot.releasesSeenEarly).toMatchObject({ newReleases: 1 });
-    for (let i = 0; i < 16; i++) await period(world); // the audit record becomes visible and is read
+    for (let i = 0; i < 16; i++) await runPeriod(world); // the audit record becomes visible and is read
     expect(world.simulator.scenario.emails()).toHaveLength(0);
     const rows = await world.app.releases.listForMessage(id);
     expect(rows).toHaveLength(1);
@@ -65,8 +58,8 @@ describe('who a message was released to: never guessed', () => {
       reason: 'released to someone else',
     });
 
-    await period(world);
-    await period(world);
+    await runPeriod(world);
+    await runPeriod(world);
     expect(world.simulator.scenario.emails()).toHaveLength(0);
     const rows = await world.app.releases.listForMessage(id);
     expect(rows).toHaveLength(1);
@@ -78,7 +71,7 @@ describe('who a message was released to: never guessed', () => {
     const id = quarantineOutbound(world);
     await world.app.runSnapshot();
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN, recipients: [RECIPIENT, REVIEWER] });
-    for (let i = 0; i < 12; i++) await period(world);
+    for (let i = 0; i < 12; i++) await runPeriod(world);
     const emails = world.simulator.scenario.emails();
     expect(emails).toHaveLength(1);
     expect(emails[0].plainText).toContain(RECIPIENT);
@@ -96,7 +89,7 @@ describe('who a message was released to: never guessed', () => {
     const id = quarantineOutbound(world);
     await world.app.runSnapshot();
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
-    const { snapshot, notify } = await period(world);
+    const { snapshot, notify } = await runPeriod(world);
     expect(snapshot.releasesSeenEarly).toMatchObject({ identityLookups: 1, newReleases: 1 });
     expect(notify.emailsSent).toBe(1);
     const byIdentity = world.simulator.scenario
@@ -118,10 +111,10 @@ describe('who a message was released to: never guessed', () => {
     const [row] = world.simulator.scenario.messages();
     world.simulator.scenario.deleteMessage(id);
     world.simulator.scenario.addRawRow({ ...row, ReleasedUser: [], ReleasedBy: [] });
-    const { snapshot } = await period(world);
+    const { snapshot } = await runPeriod(world);
     expect(snapshot.releasesSeenEarly).toMatchObject({ identityLookups: 1, leftToAudit: 1, newReleases: 0 });
     expect(await world.app.releases.listForMessage(id)).toHaveLength(0);
-    for (let i = 0; i < 12; i++) await period(world);
+    for (let i = 0; i < 12; i++) await runPeriod(world);
     const emails = world.simulator.scenario.emails();
     expect(emails).toHaveLength(1);
     expect(emails[0].plainText).toContain(RECIPIENT);
@@ -145,19 +138,19 @@ describe('asking by Identity is bounded per run', () => {
     await world.app.runSnapshot();
     world.simulator.scenario.release({ networkMessageId: id, by: ADMIN });
 
-    const first = await period(world);
+    const first = await runPeriod(world);
     expect(first.snapshot.releasesSeenEarly).toMatchObject({
       identityLookups: 25,
       identityLookupsWaiting: 5,
       newReleases: 25,
     });
-    const second = await period(world);
+    const second = await runPeriod(world);
     expect(second.snapshot.releasesSeenEarly).toMatchObject({
       identityLookups: 5,
       identityLookupsWaiting: 0,
       newReleases: 5,
     });
-    const third = await period(world);
+    const third = await runPeriod(world);
     expect(third.snapshot.releasesSeenEarly).toMatchObject({ identityLookups: 0, newReleases: 0 });
     const rows = await world.app.releases.listForMessage(id);
     expect(rows).toHaveLength(30);

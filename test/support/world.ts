@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadSettings, type Settings } from '../../lib/config/settings';
-import { DAY, ManualClock } from '../../lib/core/clock';
+import { DAY, MINUTE, ManualClock } from '../../lib/core/clock';
 import { MemoryLogger } from '../../lib/core/log';
 import { createApplication, type Application, type ApplicationOverrides } from '../../lib/composition';
 import { startSimulator, type Simulator } from '../../lib/simulator';
@@ -78,4 +78,12 @@ export async function startWorld(
       await Promise.all(Object.values(app.tables).map((t) => t.deleteTable().catch(() => undefined)));
     },
   };
+}
+
+/** One 15-minute period of the unattended schedule: the clock moves on, then snapshot, then notify. */
+export async function runPeriod(world: World) {
+  world.clock.advance(15 * MINUTE);
+  const snapshot = await world.app.runSnapshot();
+  const notify = await world.app.runNotify();
+  return { snapshot, notify };
 }
