@@ -118,10 +118,10 @@ export class NotificationsStore {
     return entity ? fromEntity(entity) : undefined;
   }
 
-  /** Records a new notification; false when one with this id already exists. */
+  /** Records a new notification; false when one with this id already exists. The record gets its ETag. */
   async create(record: NotificationRecord): Promise<boolean> {
     try {
-      await this.table.createEntity(toEntity(record));
+      record.etag = (await this.table.createEntity(toEntity(record))).etag;
       return true;
     } catch (error) {
       if (isStatus(error, 409)) return false;
@@ -129,14 +129,15 @@ export class NotificationsStore {
     }
   }
 
-  /** Replaces a notification, guarded by its ETag when it has one; false on a lost race. */
+  /** Replaces a notification, guarded by its ETag when it has one; false on a lost race. The record gets its new ETag. */
   async update(record: NotificationRecord): Promise<boolean> {
     try {
-      await this.table.updateEntity(
+      const response = await this.table.updateEntity(
         toEntity(record),
         'Replace',
         record.etag ? { etag: record.etag } : undefined,
       );
+      record.etag = response.etag;
       return true;
     } catch (error) {
       if (isStatus(error, 412)) return false;

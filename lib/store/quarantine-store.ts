@@ -2,7 +2,7 @@ import type { TableClient, TableEntity, TransactionAction } from '@azure/data-ta
 import { systemClock, DAY, type Clock } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import { isPoison } from './set-aside';
-import { isStatus, odataString } from './tables';
+import { inTransactions, isStatus, MAX_TRANSACTION_OPS, odataString, withConcurrency } from './tables';
 
 /**
  * The quarantined-messages table: one entity per Get-QuarantineMessage row.
@@ -21,9 +21,6 @@ import { isStatus, odataString } from './tables';
 export const MAX_STRING_CHARS = 32_000;
 /** Below the 1 MiB entity limit, leaving room for system properties. */
 export const MAX_ENTITY_BYTES = 1_000_000;
-const MAX_TRANSACTION_OPS = 100;
-/** Below the 4 MiB transaction limit. */
-const MAX_TRANSACTION_BYTES = 3_500_000;
 /** Rows with neither an expiry nor a received time are kept this long after they were seen. */
 const FALLBACK_RETENTION_MS = 30 * DAY;
 
@@ -82,7 +79,7 @@ export class QuarantineStore {
     }
 
     const work: Entity[][] = [];
-    for (const rows of partitions.values()) work.push(...splitTransactions([...rows.values()]));
+    for (const rows of partitions.values()) work.push(...inTransactions([...rows.values()]));
     let written = 0;
     const refused: WriteResult['refused'] = [];
     const one = async (entity: Entity) => {
@@ -94,7 +91,7 @@ export class QuarantineStore {
         refused.push({ networkMessageId: entity.partitionKey, error });
       }
     };
-    await runWithConcurrency(work, this.concurrency, async (group) => {
+    await withConcurrency(work, this.concurrency, async (group) => {
       if (group.length === 1) return one(group[0]);
       try {
         await this.table.submitTransaction(group.map((e): TransactionAction => ['upsert', e, 'Replace']));
@@ -140,7 +137,7 @@ export class QuarantineStore {
     const flush = async () => {
       const groups = pending;
       pending = [];
-      await runWithConcurrency(groups, this.concurrency, async (group) => {
+      await withConcurrency(groups, this.concurrency, async (group) => {
         const count = await this.deleteGroup(group); // read `deleted` only after the await
         deleted += count;
       });
@@ -366,41 +363,4 @@ function longestPrefixWithin(
     else high = mid - 1;
   }
   return items.slice(0, low);
-}
-
-/** Splits one partition's entities into transactions of ≤100 operations and ≤3.5 MB. */
-function splitTransactions(entities: Entity[]): Entity[][] {
-  const groups: Entity[][] = [];
-  let current: Entity[] = [];
-  let bytes = 0;
-  for (const entity of entities) {
-    const size = Buffer.byteLength(JSON.stringify(entity)) + 1_000;
-    if (
-      current.length > 0 &&
-      (current.length >= MAX_TRANSACTION_OPS || bytes + size > MAX_TRANSACTION_BYTES)
-    ) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(entity);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
-}
-
-async function runWithConcurrency<T>(
-  items: T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await task(item);
-    }
-  });
-  await Promise.all(workers);
 }

@@ -1,8 +1,16 @@
-import type { TableClient } from '@azure/data-tables';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import type { ReleaseWrite, ReleaseWriteOutcome } from '../jobs/notify/ports';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
 import { releaseReasonOf, type ReleaseReason } from '../core/outcomes';
 import { boundedText, hashedKey, legacyEncodedKey } from './keys';
-import { deleteWhere, getEntityOrUndefined, isStatus, odataString } from './tables';
+import {
+  deleteWhere,
+  getEntityOrUndefined,
+  inTransactions,
+  isStatus,
+  odataString,
+  withConcurrency,
+} from './tables';
 
 /**
  * The releases table: the composite view "who released what, for whom".
@@ -73,13 +81,16 @@ export function releaseRowKey(releasedTo: string): string {
   return releasedTo === '' ? '~' : hashedKey(boundedText(releasedTo));
 }
 
-function toEntity(row: ReleaseRow): ReleaseEntity {
+/** Messages written at once by `writeMany`. */
+const PARTITIONS_IN_FLIGHT = 8;
+
+function toEntity(row: ReleaseRow & { etag?: string }): ReleaseEntity {
   const entity: ReleaseEntity = {
     partitionKey: row.networkMessageId,
     rowKey: row.storedRowKey ?? releaseRowKey(row.releasedTo),
   };
   for (const [key, value] of Object.entries(row)) {
-    if (value === undefined || key === 'storedRowKey' || key === 'reasonCode') continue;
+    if (value === undefined || key === 'storedRowKey' || key === 'reasonCode' || key === 'etag') continue;
     entity[key] = (ARRAY_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
   }
   const reasonCode = releaseReasonOf(row.reason);
@@ -181,6 +192,57 @@ export class ReleasesStore {
       if (isStatus(error, 412)) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * Writes many rows, one entity-group transaction per message (at most 100 rows each), a few messages at
+   * a time: per write its new ETag, `conflict` when its transaction lost a race (nothing in it was
+   * written), or the error that refused it.
+   */
+  async writeMany(writes: readonly ReleaseWrite[]): Promise<ReleaseWriteOutcome[]> {
+    const outcomes: ReleaseWriteOutcome[] = new Array(writes.length);
+    const byMessage = new Map<string, { index: number; entity: ReleaseEntity }[]>();
+    writes.forEach((write, index) => {
+      const entity = toEntity(write.row);
+      const group = byMessage.get(entity.partitionKey) ?? [];
+      group.push({ index, entity });
+      byMessage.set(entity.partitionKey, group);
+    });
+    const transactions = [...byMessage.values()].flatMap((group) => inTransactions(group));
+    await withConcurrency(transactions, PARTITIONS_IN_FLIGHT, async (transaction) => {
+      try {
+        const etags = await this.submit(
+          transaction.map(({ index, entity }) => ({ write: writes[index], entity })),
+        );
+        transaction.forEach(({ index }, k) => (outcomes[index] = { etag: etags[k] }));
+      } catch (error) {
+        const outcome: ReleaseWriteOutcome =
+          isStatus(error, 412) || isStatus(error, 409) || isStatus(error, 404)
+            ? { conflict: true }
+            : { error };
+        for (const { index } of transaction) outcomes[index] = outcome;
+      }
+    });
+    return outcomes;
+  }
+
+  /** One message's writes: a plain request for one row, else one transaction. The new ETags, in order. */
+  private async submit(items: { write: ReleaseWrite; entity: ReleaseEntity }[]): Promise<string[]> {
+    if (items.length === 1) {
+      const [{ write, entity }] = items;
+      const response = write.create
+        ? await this.table.createEntity(entity)
+        : await this.table.updateEntity(entity, 'Replace', write.etag ? { etag: write.etag } : undefined);
+      return [response.etag ?? '*'];
+    }
+    const response = await this.table.submitTransaction(
+      items.map(({ write, entity }): TransactionAction =>
+        write.create
+          ? ['create', entity]
+          : ['update', entity, 'Replace', write.etag ? { etag: write.etag } : undefined],
+      ),
+    );
+    return items.map((_, k) => response.subResponses[k]?.etag ?? '*');
   }
 
   /** Rows that still need work: pending (join or notification) ones. */

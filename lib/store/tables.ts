@@ -104,3 +104,43 @@ export async function deleteWhere(table: TableClient, filter: string): Promise<n
   }
   return deleted;
 }
+
+/** An entity-group transaction holds at most 100 operations. */
+export const MAX_TRANSACTION_OPS = 100;
+/** Below the 4 MiB transaction limit, leaving room for the batch envelope. */
+const MAX_TRANSACTION_BYTES = 3_500_000;
+
+/** Splits one partition's entities into transactions of at most 100 operations and 3.5 MB, in order. */
+export function inTransactions<E extends object>(entities: readonly E[]): E[][] {
+  const groups: E[][] = [];
+  let current: E[] = [];
+  let bytes = 0;
+  for (const entity of entities) {
+    const size = Buffer.byteLength(JSON.stringify(entity)) + 1_000;
+    if (
+      current.length > 0 &&
+      (current.length >= MAX_TRANSACTION_OPS || bytes + size > MAX_TRANSACTION_BYTES)
+    ) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entity);
+    bytes += size;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** Runs `task` on every item, at most `limit` at once. */
+export async function withConcurrency<T>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await task(items[next++]);
+  });
+  await Promise.all(workers);
+}

@@ -12,6 +12,18 @@ import type { RecordOutcome, ReleaseRow } from '../../store/releases-store';
 /** A release row as read: its ETag guards the next write (docs/architecture.md#exactly-once). */
 export type StoredRelease = ReleaseRow & { etag: string };
 
+/** One row's write in a batch: a new row, or a replacement guarded by the ETag it was read with. */
+export interface ReleaseWrite {
+  row: ReleaseRow;
+  /** Replace only this version of the row; without it (and without `create`), replace whatever is there. */
+  etag?: string;
+  /** A new row: refused as a conflict when the row exists. */
+  create?: boolean;
+}
+
+/** How one row's write in a batch went. */
+export type ReleaseWriteOutcome = { etag: string } | { conflict: true } | { error: unknown };
+
 /** One row per released unit (message, released-to address). */
 export interface ReleasesPort {
   /** Records a release event: a new unit becomes pending; a known one is completed, never reset. */
@@ -19,6 +31,13 @@ export interface ReleasesPort {
   get(networkMessageId: string, releasedTo: string): Promise<StoredRelease | undefined>;
   /** Replaces a row, guarded by its ETag when it has one: the new ETag, or undefined on a lost race. */
   update(row: ReleaseRow & { etag?: string }): Promise<string | undefined>;
+  /**
+   * Writes many rows: one entity-group transaction per message (at most 100 rows each, each row at most
+   * once), a few messages at a time. Per write, in order: the row's new ETag; `conflict` when its
+   * transaction lost a race (a guarded row changed, or a new row exists), in which case nothing in that
+   * transaction was written; or the error that refused the transaction.
+   */
+  writeMany(writes: readonly ReleaseWrite[]): Promise<ReleaseWriteOutcome[]>;
   listPending(): AsyncIterable<StoredRelease>;
   listForMessage(networkMessageId: string): Promise<StoredRelease[]>;
   /** Deletes settled rows released before `before`; how many. */
@@ -28,9 +47,12 @@ export interface ReleasesPort {
 /** One record per email, written before it is sent. */
 export interface NotificationsPort {
   get(sender: string, id: string): Promise<NotificationRecord | undefined>;
-  /** False when a notification with this id already exists. */
+  /** False when a notification with this id already exists; on success the record carries its new ETag. */
   create(record: NotificationRecord): Promise<boolean>;
-  /** Replaces a notification, guarded by its ETag when it has one; false on a lost race. */
+  /**
+   * Replaces a notification, guarded by its ETag when it has one; false on a lost race. On success the
+   * record carries its new ETag.
+   */
   update(record: NotificationRecord): Promise<boolean>;
   /** Notifications in state sending or sent. */
   listUnfinished(): Promise<NotificationRecord[]>;

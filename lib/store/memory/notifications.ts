@@ -24,14 +24,19 @@ export class MemoryNotifications implements NotificationsPort {
 
   async create(record: NotificationRecord): Promise<boolean> {
     const key = MemoryNotifications.key(record.sender, record.id);
-    return this.table.write(key, MemoryNotifications.stored(record), 'absent') !== 'conflict';
+    const written = this.table.write(key, MemoryNotifications.stored(record), 'absent');
+    if (written === 'conflict') return false;
+    record.etag = written;
+    return true;
   }
 
   async update(record: NotificationRecord): Promise<boolean> {
     const key = MemoryNotifications.key(record.sender, record.id);
     const written = this.table.write(key, MemoryNotifications.stored(record), record.etag);
     if (written === 'missing') throw notFound('the notification');
-    return written !== 'conflict';
+    if (written === 'conflict') return false;
+    record.etag = written;
+    return true;
   }
 
   async listUnfinished(): Promise<NotificationRecord[]> {

@@ -1,8 +1,9 @@
 import { releaseReasonOf } from '../../core/outcomes';
 import type { ReleaseEvent } from '../../core/domain';
-import type { ReleasesPort, StoredRelease } from '../../jobs/notify/ports';
+import type { ReleasesPort, ReleaseWrite, ReleaseWriteOutcome, StoredRelease } from '../../jobs/notify/ports';
 import type { ReleasesSeenPort } from '../../jobs/snapshot/ports';
 import { boundedText } from '../keys';
+import { MAX_TRANSACTION_OPS } from '../tables';
 import {
   mergeEvent,
   newReleaseRow,
@@ -56,6 +57,39 @@ export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
     );
     if (written === 'missing') throw notFound('the release row');
     return written === 'conflict' ? undefined : written;
+  }
+
+  /** As a table does: each message's writes all or nothing, in transactions of at most 100 rows. */
+  async writeMany(writes: readonly ReleaseWrite[]): Promise<ReleaseWriteOutcome[]> {
+    const outcomes: ReleaseWriteOutcome[] = new Array(writes.length);
+    const byMessage = new Map<string, number[]>();
+    writes.forEach((write, index) => {
+      const group = byMessage.get(write.row.networkMessageId) ?? [];
+      group.push(index);
+      byMessage.set(write.row.networkMessageId, group);
+    });
+    for (const group of byMessage.values()) {
+      for (let start = 0; start < group.length; start += MAX_TRANSACTION_OPS) {
+        const transaction = group.slice(start, start + MAX_TRANSACTION_OPS);
+        const keyOf = (index: number) =>
+          MemoryReleases.key(writes[index].row.networkMessageId, writes[index].row.releasedTo);
+        const refused = transaction.some((index) => {
+          const current = this.table.read(keyOf(index));
+          const { create, etag } = writes[index];
+          return create ? current !== undefined : !current || (etag !== undefined && current.etag !== etag);
+        });
+        for (const index of transaction) {
+          if (refused) {
+            outcomes[index] = { conflict: true };
+            continue;
+          }
+          const { etag: _etag, storedRowKey: _stored, ...row } = writes[index].row as StoredRelease;
+          const written = this.table.write(keyOf(index), MemoryReleases.stored(row), 'upsert');
+          outcomes[index] = { etag: written };
+        }
+      }
+    }
+    return outcomes;
   }
 
   async *listPending(): AsyncIterable<StoredRelease> {

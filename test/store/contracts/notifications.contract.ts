@@ -47,10 +47,24 @@ export function notificationsContract(name: string, open: () => Promise<Notifica
       expect((await notifications.get(r.sender, r.id))?.state).toBe('sent');
     });
 
+    test('GIVEN a created notification WHEN updated with the ETag create gave it THEN no read is needed; an update with that ETag again loses', async () => {
+      const r = record();
+      expect(await notifications.create(r)).toBe(true);
+      const created = r.etag;
+      expect(created).toEqual(expect.any(String));
+      expect(await notifications.update(Object.assign(r, { state: 'sent' }))).toBe(true);
+      expect(r.etag).toEqual(expect.any(String));
+      expect(r.etag).not.toBe(created);
+      expect(await notifications.update({ ...r, etag: created, state: 'abandoned' })).toBe(false);
+      expect((await notifications.get(r.sender, r.id))?.state).toBe('sent');
+    });
+
     test('GIVEN a notification without an ETag WHEN updated THEN it is replaced unconditionally', async () => {
       const r = record({ attempts: ['x'] });
       await notifications.create(r);
-      expect(await notifications.update({ ...r, state: 'complete', attempts: ['x', 'y'] })).toBe(true);
+      expect(
+        await notifications.update({ ...r, etag: undefined, state: 'complete', attempts: ['x', 'y'] }),
+      ).toBe(true);
       expect(await notifications.get(r.sender.toUpperCase(), r.id)).toMatchObject({
         state: 'complete',
         attempts: ['x', 'y'],

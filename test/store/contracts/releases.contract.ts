@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReleaseEvent } from '../../../lib/core/domain';
 import type { ReleasesPort } from '../../../lib/jobs/notify/ports';
 import type { ReleasesSeenPort } from '../../../lib/jobs/snapshot/ports';
-import { releaseUnitKey } from '../../../lib/store/releases-store';
+import { newReleaseRow, releaseUnitKey } from '../../../lib/store/releases-store';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
 
@@ -117,6 +117,81 @@ export function releasesContract(name: string, open: () => Promise<ReleasesPort 
         'a@contoso.com:pending',
         'b@contoso.com:notified',
       ]);
+    });
+
+    test('GIVEN new rows and read rows of two messages WHEN written in one batch THEN each gets a new ETag and reads back', async () => {
+      const first = event();
+      await releases.record(first, NOW);
+      const read = (await releases.get(first.networkMessageId, 'megan@contoso.com'))!;
+      const sibling = newReleaseRow(
+        event({ networkMessageId: first.networkMessageId, releasedTo: 'joni@contoso.com' }),
+        'joni@contoso.com',
+        NOW,
+      );
+      const other = newReleaseRow(event(), 'megan@contoso.com', NOW);
+      const outcomes = await releases.writeMany([
+        { row: { ...read, reason: 'sending' }, etag: read.etag },
+        { row: sibling, create: true },
+        { row: other, create: true },
+      ]);
+      expect(outcomes).toEqual([
+        { etag: expect.any(String) },
+        { etag: expect.any(String) },
+        { etag: expect.any(String) },
+      ]);
+      const again = (await releases.get(first.networkMessageId, 'megan@contoso.com'))!;
+      expect(again).toMatchObject({ reason: 'sending', etag: (outcomes[0] as { etag: string }).etag });
+      expect(await releases.get(first.networkMessageId, 'joni@contoso.com')).toMatchObject({
+        status: 'pending',
+      });
+      expect(await releases.get(other.networkMessageId, 'megan@contoso.com')).toMatchObject({
+        status: 'pending',
+      });
+    });
+
+    test('GIVEN a row changed since it was read WHEN its message is written in a batch THEN that whole message is a conflict and unwritten, the other message written', async () => {
+      const first = event();
+      await releases.record(first, NOW);
+      await releases.record(
+        event({ networkMessageId: first.networkMessageId, releasedTo: 'joni@contoso.com' }),
+        NOW,
+      );
+      const stale = (await releases.get(first.networkMessageId, 'megan@contoso.com'))!;
+      const sibling = (await releases.get(first.networkMessageId, 'joni@contoso.com'))!;
+      await releases.update({ ...stale, reason: 'changed meanwhile' });
+      const other = newReleaseRow(event(), 'megan@contoso.com', NOW);
+      const outcomes = await releases.writeMany([
+        { row: { ...stale, reason: 'sending' }, etag: stale.etag },
+        { row: { ...sibling, reason: 'sending' }, etag: sibling.etag },
+        { row: other, create: true },
+      ]);
+      expect(outcomes).toEqual([{ conflict: true }, { conflict: true }, { etag: expect.any(String) }]);
+      expect((await releases.get(first.networkMessageId, 'megan@contoso.com'))?.reason).toBe(
+        'changed meanwhile',
+      );
+      expect((await releases.get(first.networkMessageId, 'joni@contoso.com'))?.reason).toBe(sibling.reason);
+    });
+
+    test('GIVEN a row that exists WHEN it is created again in a batch THEN the write is a conflict and the row is kept', async () => {
+      const first = event();
+      await releases.record(first, NOW);
+      const outcomes = await releases.writeMany([
+        { row: { ...newReleaseRow(first, 'megan@contoso.com', NOW), reason: 'overwritten' }, create: true },
+      ]);
+      expect(outcomes).toEqual([{ conflict: true }]);
+      expect((await releases.get(first.networkMessageId, 'megan@contoso.com'))?.reason).not.toBe(
+        'overwritten',
+      );
+    });
+
+    test('GIVEN 150 new rows of one message WHEN written in one batch THEN all are written (transactions of at most 100)', async () => {
+      const networkMessageId = randomUUID();
+      const rows = Array.from({ length: 150 }, (_, i) =>
+        newReleaseRow(event({ networkMessageId, releasedTo: `r${i}@contoso.com` }), `r${i}@contoso.com`, NOW),
+      );
+      const outcomes = await releases.writeMany(rows.map((row) => ({ row, create: true })));
+      expect(outcomes.filter((o) => 'etag' in o)).toHaveLength(150);
+      expect(await releases.listForMessage(networkMessageId)).toHaveLength(150);
     });
 
     test('GIVEN units released before and after a time THEN knownUnitsSince names only the later ones', async () => {
