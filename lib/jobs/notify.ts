@@ -33,21 +33,27 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
   try {
     const run: RunState = {
       stillLeased: renewedAtMost(LEASE_MS / 5, deps.clock, () => lease.renew()),
+      sendsClaimed: 0,
       matched: new Set(),
       failedThisRun: new Set(),
+      rows: new Map(),
+      snapshot: new Map(),
     };
     await recoverUncertainSends(deps, summary);
     summary.deliveries = await checkDeliveries({ ...deps, maxAttempts: deps.settings.email.maxAttempts });
     if (deps.auditSource) {
       // Releases already known (seen early in the quarantine status, or carried over) go out first:
       // their senders should not wait for an audit query that can take many minutes.
-      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run), summary, run);
-      await collectAuditReleases(deps, deps.auditSource, summary);
+      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run);
+      await collectAuditReleases(deps, deps.auditSource, summary, run);
       // What is still waiting is counted by the last pass only.
       summary.pending = 0;
       summary.carriedOver = 0;
+      // The releases are read once per run: the second pass works on the rows the run holds.
+      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'run'), summary, run);
+    } else {
+      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run);
     }
-    await sendEachBatch(deps, await joinPendingReleases(deps, summary, run), summary, run);
     summary.matched = run.matched.size;
     await purgeSettledIfDue(deps, summary);
     await recordSuccessfulRun(deps.state, 'notify', deps.clock.now()); // for GET /api/health

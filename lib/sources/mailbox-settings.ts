@@ -51,7 +51,7 @@ interface MailboxSettingsBody {
 
 export interface MailboxSettingsDependencies {
   graph: Client;
-  state: StateStore;
+  state: Pick<StateStore, 'readMany' | 'writeMany'>;
   clock: Clock;
   logger: Logger;
   defaults: { language: Language; timeZone: string };
@@ -67,47 +67,57 @@ export function readerDefaults(settings: Settings): { language: Language; timeZo
 
 const cacheKey = (address: string) => createHash('sha256').update(address.toLowerCase()).digest('hex');
 
-/** The settings to write each sender's email with; never throws. */
+/**
+ * The settings to write each sender's email with; never throws. The cache is read for every sender at
+ * once (a query per 14 senders), Graph is asked for those not cached (a few at a time), and the new
+ * answers are cached at once (a transaction per 100).
+ */
 export async function readerSettingsFor(
   deps: MailboxSettingsDependencies,
   senders: readonly string[],
 ): Promise<Map<string, ReaderSettings>> {
   const result = new Map<string, ReaderSettings>();
-  const queue = [...new Set(senders.map((s) => s.toLowerCase()))];
-  const worker = async () => {
-    for (let sender = queue.shift(); sender !== undefined; sender = queue.shift()) {
-      result.set(sender, await readerSettingsOf(deps, sender));
-    }
-  };
-  await Promise.all(Array.from({ length: MAILBOX_SETTINGS_CONCURRENCY }, worker));
-  return result;
-}
-
-async function readerSettingsOf(deps: MailboxSettingsDependencies, sender: string): Promise<ReaderSettings> {
-  const key = cacheKey(sender);
+  const unique = [...new Set(senders.map((s) => s.toLowerCase()))];
   const now = deps.clock.now();
+  let cached = new Map<string, CachedReader>();
   try {
-    const cached = await deps.state.read<CachedReader>(STATE_JOB, key);
-    const ttl = cached?.reader.sources.includes('no permission')
-      ? NO_PERMISSION_CACHE_MS
-      : MAILBOX_SETTINGS_CACHE_MS;
-    if (cached && now.getTime() - Date.parse(cached.readAt) < ttl) return cached.reader;
+    cached = await deps.state.readMany<CachedReader>(STATE_JOB, unique.map(cacheKey));
   } catch (error) {
     deps.logger.warn('mailbox settings: the cache could not be read; asking Graph', {
       error: error instanceof Error ? error.message : String(error),
     });
   }
-  const reader = await fetchReader(deps, sender);
-  // A failed read is not remembered: the next email to this sender asks again.
-  if (reader.sources.includes('error')) return reader;
-  try {
-    await deps.state.write<CachedReader>(STATE_JOB, key, { readAt: now.toISOString(), reader });
-  } catch (error) {
-    deps.logger.warn('mailbox settings: the answer could not be cached', {
-      error: error instanceof Error ? error.message : String(error),
-    });
+  const queue: string[] = [];
+  for (const sender of unique) {
+    const entry = cached.get(cacheKey(sender));
+    const ttl = entry?.reader.sources.includes('no permission')
+      ? NO_PERMISSION_CACHE_MS
+      : MAILBOX_SETTINGS_CACHE_MS;
+    if (entry && now.getTime() - Date.parse(entry.readAt) < ttl) result.set(sender, entry.reader);
+    else queue.push(sender);
   }
-  return reader;
+
+  const answers: { key: string; value: CachedReader }[] = [];
+  const worker = async () => {
+    for (let sender = queue.shift(); sender !== undefined; sender = queue.shift()) {
+      const reader = await fetchReader(deps, sender);
+      result.set(sender, reader);
+      // A failed read is not remembered: the next email to this sender asks again.
+      if (!reader.sources.includes('error'))
+        answers.push({ key: cacheKey(sender), value: { readAt: now.toISOString(), reader } });
+    }
+  };
+  await Promise.all(Array.from({ length: MAILBOX_SETTINGS_CONCURRENCY }, worker));
+  if (answers.length > 0) {
+    try {
+      await deps.state.writeMany(STATE_JOB, answers);
+    } catch (error) {
+      deps.logger.warn('mailbox settings: the answers could not be cached', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+  return result;
 }
 
 async function fetchReader(deps: MailboxSettingsDependencies, sender: string): Promise<ReaderSettings> {

@@ -311,7 +311,8 @@ function buildReport(r: {
   const backfillRows = summary(r.backfill).rowsWritten;
   const steadyWindowRows = summary(r.steady).rowsFetched as unknown as number;
   const steadyTarget = Math.ceil(STEADY_NEW_ROWS / PAGE) + 1;
-  const queriesPerMessage = r.notify.tables.partitionQueries / r.released.messages;
+  // The join's queries: the snapshot's partitions (the state table's cache reads are not part of the join).
+  const queriesPerMessage = (r.notify.tables.queriesByTable.qrnQuarantine ?? 0) / r.released.messages;
   const rssFlat = r.backfill.peakRssBytes / r.small.peakRssBytes;
   // Every run of our own jobs (not the baselines): the largest decides the instance memory.
   const ourPeakRss = Math.max(

@@ -160,8 +160,8 @@ describe('notify on the in-memory ports', () => {
   test('GIVEN a crash while marking units notified WHEN runs go on THEN every unit ends notified with exactly one email', async () => {
     const t = memoryTenant();
     const id = await t.release('alex@contoso.com', ['a@fabrikam.com', 'b@fabrikam.com', 'c@fabrikam.com']);
-    // Marking: the send is recorded sent, then each unit is written; the second unit write fails.
-    crashOn(t.releases, 'update', 5);
+    // The units are held (first batch write), the send is recorded sent, then marking them fails.
+    crashOn(t.releases, 'writeMany', 2);
     await expect(runNotify(t.deps)).rejects.toThrow('unavailable');
     await runNotify(t.deps);
     await runNotify(t.deps);

@@ -90,6 +90,14 @@ describe('hostile addresses through the whole pipeline', () => {
       s.addRawAuditRecord(record);
     }
     s.release({ networkMessageId: legit });
+    // The table refuses the row of one record: its message's transaction fails, then that record alone.
+    const writeMany = world.app.releases.writeMany.bind(world.app.releases);
+    jest.spyOn(world.app.releases, 'writeMany').mockImplementation(async (writes) => {
+      if (!writes.some((w) => w.row.releasedTo === 'boom@fabrikam.example')) return writeMany(writes);
+      const refused = new RangeError('a record that throws');
+      const others = await writeMany(writes.filter((w) => w.row.networkMessageId !== unseen));
+      return writes.map((w) => (w.row.networkMessageId === unseen ? { error: refused } : others.shift()!));
+    });
     const record = world.app.releases.record.bind(world.app.releases);
     jest.spyOn(world.app.releases, 'record').mockImplementation(async (event, now) => {
       if (event.releasedTo === 'boom@fabrikam.example') throw new RangeError('a record that throws');

@@ -78,6 +78,28 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     expect(mailboxReads()).toHaveLength(2);
   });
 
+  it('GIVEN 30 senders, 2 of them cached THEN the cache is read in one call for all, Graph asked for the 28 others, and their answers cached in one call', async () => {
+    world.clock.advance(25 * HOUR);
+    const cachedSenders = ['johanna.lorenz@contoso.com', 'alex.wilber@contoso.com'];
+    await readerSettingsFor(deps(), cachedSenders);
+    const others = Array.from({ length: 28 }, (_, i) => `sender${i}@contoso.com`);
+    const calls: { readMany: number[]; writeMany: number[] } = { readMany: [], writeMany: [] };
+    const state = world.app.state;
+    const counting: MailboxSettingsDependencies['state'] = {
+      readMany: async (job, keys) => (calls.readMany.push(keys.length), state.readMany(job, keys)),
+      writeMany: async (job, entries) => (
+        calls.writeMany.push(entries.length),
+        state.writeMany(job, entries)
+      ),
+    };
+    world.simulator.scenario.clearRequests();
+    const readers = await readerSettingsFor({ ...deps(), state: counting }, [...cachedSenders, ...others]);
+    expect(readers.size).toBe(30);
+    expect(readers.get('johanna.lorenz@contoso.com')?.language).toBe('de');
+    expect(calls).toEqual({ readMany: [30], writeMany: [28] });
+    expect(mailboxReads()).toHaveLength(28);
+  });
+
   it('GIVEN no MailboxSettings.Read permission (403) THEN every sender gets the defaults and nothing fails', async () => {
     world.clock.advance(25 * HOUR);
     world.simulator.scenario.setPermissions({ mailboxSettingsRead: false });
@@ -110,8 +132,8 @@ describe("each sender's language and time zone, from their mailbox settings", ()
         }),
       },
       state: {
-        read: async () => Promise.reject(new Error('table down')),
-        write: async () => Promise.reject(new Error('table down')),
+        readMany: async () => Promise.reject(new Error('table down')),
+        writeMany: async () => Promise.reject(new Error('table down')),
       },
       clock: new ManualClock('2026-03-02T16:00:00Z'),
       logger,
@@ -119,8 +141,9 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     } as unknown as MailboxSettingsDependencies;
     const readers = await readerSettingsFor(failing, ['a@contoso.com', 'b@contoso.com']);
     expect([...readers.values()].map((r) => r.sources)).toEqual([['error'], ['error']]);
-    // Two cache reads and two Graph reads failed; a failed read is not cached, so nothing was written.
-    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(4);
+    // The cache read (one for both senders) and two Graph reads failed; a failed read is not cached, so
+    // nothing was written.
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(3);
   });
 
   it('GIVEN many senders THEN at most four reads are in flight at once', async () => {
@@ -128,7 +151,7 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     let most = 0;
     const slow = {
       ...deps(),
-      state: { read: async () => undefined, write: async () => undefined },
+      state: { readMany: async () => new Map(), writeMany: async () => undefined },
       graph: {
         api: () => ({
           version: () => ({

@@ -1,30 +1,34 @@
+import type { ReleaseEvent } from '../../core/domain';
 import type { AuditSource } from '../../sources/audit/audit-source';
 import { normaliseAuditRecord } from '../../sources/audit/records';
+import { boundedText } from '../../store/keys';
+import { mergeEvent, newReleaseRow, type RecordOutcome } from '../../store/releases-store';
+import { withConcurrency } from '../../store/tables';
 import { isolate, SET_ASIDE } from '../isolate';
-import type { NotifyDependencies, NotifySummary } from './run-state';
+import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from './look-up-snapshot';
+import type { ReleaseWrite } from './ports';
+import { readRow, remember } from './release-rows';
+import { unitKey, type NotifyDependencies, type NotifySummary, type Row, type RunState } from './run-state';
 
 /** Step 2: new audit records become release rows (de-duplicated by unit; re-read records are no-ops). */
 export async function collectAuditReleases(
   deps: NotifyDependencies,
   source: AuditSource,
   summary: NotifySummary,
+  run: RunState,
 ) {
   try {
     const result = await source.collect(async (records) => {
+      const events: ReleaseEvent[] = [];
       for (const raw of records) {
         const normalised = normaliseAuditRecord(raw);
         if ('ignored' in normalised) {
           summary.recordsIgnored[normalised.ignored] = (summary.recordsIgnored[normalised.ignored] ?? 0) + 1;
           continue;
         }
-        const outcome = await isolate(deps, summary, 'audit record', normalised.release.id, () =>
-          deps.releases.record(normalised.release, deps.clock.now()),
-        );
-        if (outcome === SET_ASIDE) continue;
-        if (outcome === 'new') summary.newReleases += 1;
-        else if (outcome === 'completed') summary.completedReleases += 1;
-        else summary.duplicateRecords += 1;
+        events.push(normalised.release);
       }
+      await recordReleases(deps, summary, run, events);
     });
     summary.audit = {
       state: result.state,
@@ -42,4 +46,97 @@ export async function collectAuditReleases(
       error: message,
     });
   }
+}
+
+/**
+ * Records a page of release events (docs/architecture.md#exactly-once): a unit this run already holds is
+ * completed in memory; the rows of any other message are read once (one partition query); then every
+ * message's new and completed rows are written in one transaction. A message whose transaction lost a
+ * race or was refused is recorded event by event, each event on its own (a bad one is set aside).
+ */
+async function recordReleases(
+  deps: NotifyDependencies,
+  summary: NotifySummary,
+  run: RunState,
+  events: readonly ReleaseEvent[],
+) {
+  const now = deps.clock.now();
+  const keyOf = (event: ReleaseEvent) =>
+    unitKey({ networkMessageId: event.networkMessageId, releasedTo: boundedText(event.releasedTo ?? '') });
+  const unread = [...new Set(events.filter((e) => !run.rows.has(keyOf(e))).map((e) => e.networkMessageId))];
+  const unreadable = new Set<string>();
+  await withConcurrency(unread, SNAPSHOT_LOOKUPS_IN_FLIGHT, async (networkMessageId) => {
+    try {
+      const rows = await deps.releases.listForMessage(networkMessageId);
+      remember(rows);
+      for (const row of rows) if (!run.rows.has(unitKey(row))) run.rows.set(unitKey(row), row);
+    } catch {
+      unreadable.add(networkMessageId); // recorded event by event below: an outage is thrown there
+    }
+  });
+
+  const outcomes: { event: ReleaseEvent; key: string; outcome: RecordOutcome }[] = [];
+  const created = new Set<Row>();
+  const changed = new Set<Row>();
+  const oneByOne: ReleaseEvent[] = [];
+  for (const event of events) {
+    if (unreadable.has(event.networkMessageId)) {
+      oneByOne.push(event);
+      continue;
+    }
+    const key = keyOf(event);
+    const row = run.rows.get(key);
+    if (!row) {
+      const fresh: Row = newReleaseRow(event, boundedText(event.releasedTo ?? ''), now);
+      run.rows.set(key, fresh);
+      created.add(fresh);
+      outcomes.push({ event, key, outcome: 'new' });
+      continue;
+    }
+    const merged = mergeEvent(row, event);
+    if (!merged) {
+      outcomes.push({ event, key, outcome: 'duplicate' });
+      continue;
+    }
+    Object.assign(row, merged, { updatedAt: now.toISOString() });
+    if (!created.has(row)) changed.add(row);
+    outcomes.push({ event, key, outcome: 'completed' });
+  }
+
+  const writes: ReleaseWrite[] = [
+    ...[...created].map((row) => ({ row, create: true })),
+    ...[...changed].map((row) => ({ row, etag: row.etag })),
+  ];
+  const written = await deps.releases.writeMany(writes);
+  const failedUnits = new Set<string>();
+  written.forEach((outcome, k) => {
+    const row = writes[k].row as Row;
+    if ('etag' in outcome) {
+      row.etag = outcome.etag;
+      remember([row]);
+    } else {
+      failedUnits.add(unitKey(row));
+      run.rows.delete(unitKey(row));
+    }
+  });
+  for (const { event, key, outcome } of outcomes) {
+    if (failedUnits.has(key)) oneByOne.push(event);
+    else count(summary, outcome);
+  }
+
+  for (const event of oneByOne) {
+    const outcome = await isolate(deps, summary, 'audit record', event.id, () =>
+      deps.releases.record(event, now),
+    );
+    if (outcome === SET_ASIDE) continue;
+    count(summary, outcome);
+    const row = await readRow(deps, event.networkMessageId, boundedText(event.releasedTo ?? ''));
+    if (row) run.rows.set(keyOf(event), row);
+  }
+}
+
+function count(summary: NotifySummary, outcome: RecordOutcome) {
+  if (outcome === 'new') summary.newReleases += 1;
+  else if (outcome === 'completed') summary.completedReleases += 1;
+  else summary.duplicateRecords += 1;
 }

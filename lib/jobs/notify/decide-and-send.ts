@@ -1,8 +1,9 @@
-import { cleanLine, composeNotification, type ReleasedMessageSummary } from '../../mail/compose';
+import { cleanLine, composeNotification, type Reader, type ReleasedMessageSummary } from '../../mail/compose';
+import { withConcurrency } from '../../store/tables';
 import { notificationId, type NotificationRecord, type ReleaseUnit } from '../../store/notifications-store';
 import { acceptedDelivery, nextAttempt } from '../delivery-status';
 import { isolate } from '../isolate';
-import { markUnitsNotified, markWaiting, recordFailure, save } from './release-rows';
+import { markUnitsNotified, markWaiting, recordFailure, saveAll, saveRows } from './release-rows';
 import {
   unitKey,
   type NotifyDependencies,
@@ -12,172 +13,196 @@ import {
 } from './run-state';
 import { describeReleaseReason } from '../../core/outcomes';
 
-/** Each batch on its own: one that fails for a reason of its own is set aside, and the rest still go. */
+/**
+ * Batches recorded at once in a dry run. Nothing goes to the email service then, so order and throttling
+ * do not matter and each batch's rows and notification are its own. Real sends go one at a time, oldest
+ * first, so a throttled service, the cap or a lost lease stops exactly the ones after it; the email
+ * service's own limits (tens a minute) make more at once pointless.
+ */
+export const DRY_RUN_BATCHES_IN_FLIGHT = 8;
+
+/**
+ * Step 4: one email per sender batch, oldest first; capped per run, and a throttled
+ * channel stops sending until the next run. Each batch on its own: one that fails for a reason of its
+ * own is set aside, and the rest still go.
+ */
 export async function sendEachBatch(
   deps: NotifyDependencies,
   batches: SenderBatch[],
   summary: NotifySummary,
   run: RunState,
 ) {
-  for (const batch of batches) {
+  if (batches.length === 0) return;
+  const readers = deps.readers ? await deps.readers(batches.map((b) => b.sender)) : undefined;
+  const inFlight = deps.settings.pilot.dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1;
+  await withConcurrency(batches, inFlight, async (batch) => {
     const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
-    await isolate(deps, summary, 'batch', ref, () => sendNotifications(deps, [batch], summary, run));
-  }
+    await isolate(deps, summary, 'batch', ref, () =>
+      sendBatch(deps, batch, readers?.get(batch.sender), summary, run),
+    );
+  });
 }
 
-/** Step 4: one email per sender, capped per run; a throttled channel stops sending until the next run. */
-async function sendNotifications(
+async function sendBatch(
   deps: NotifyDependencies,
-  batches: SenderBatch[],
+  batch: SenderBatch,
+  reader: Reader | undefined,
   summary: NotifySummary,
   run: RunState,
 ): Promise<void> {
   const { settings, clock, logger } = deps;
-  const readers =
-    deps.readers && batches.length > 0 ? await deps.readers(batches.map((b) => b.sender)) : undefined;
-  for (const batch of batches) {
-    if (!run.stopReason && summary.emailsSent >= settings.email.maxPerRun && !settings.pilot.dryRun) {
-      run.stopReason = `the cap of ${settings.email.maxPerRun} emails per run was reached`;
-    }
-    if (!run.stopReason && !(await run.stillLeased())) run.stopReason = 'the run lost its lease';
-    if (run.stopReason) {
-      await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`);
-      summary.carriedOver += batch.rows.length;
-      continue;
-    }
+  const dryRun = settings.pilot.dryRun;
+  const capReached = `the cap of ${settings.email.maxPerRun} emails per run was reached`;
+  if (!run.stopReason && !dryRun && run.sendsClaimed >= settings.email.maxPerRun) run.stopReason = capReached;
+  // A send is claimed before anything is awaited, so that sends in flight never pass the cap together.
+  let claimed = !run.stopReason && !dryRun;
+  if (claimed) run.sendsClaimed += 1;
+  const unclaim = () => {
+    if (claimed) run.sendsClaimed -= 1;
+    claimed = false;
+  };
+  if (!run.stopReason && !(await run.stillLeased())) run.stopReason = 'the run lost its lease';
+  // A send claimed within the cap still goes; a lost lease or throttling stops it.
+  if (run.stopReason && !(claimed && run.stopReason === capReached)) {
+    unclaim();
+    await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`);
+    summary.carriedOver += batch.rows.length;
+    return;
+  }
 
-    const units: ReleaseUnit[] = batch.rows.map((r) => ({
-      networkMessageId: r.networkMessageId,
-      releasedTo: r.releasedTo,
-    }));
-    const id = notificationId(batch.sender, units);
+  const units: ReleaseUnit[] = batch.rows.map((r) => ({
+    networkMessageId: r.networkMessageId,
+    releasedTo: r.releasedTo,
+  }));
+  const id = notificationId(batch.sender, units);
+  const content = composeNotification(await describeBatch(deps, batch), settings.email, reader);
+  summary.emailsComposed += 1;
+  const deliveredTo = settings.pilot.redirectTo ?? batch.sender;
+  // Recorded before sending, so a crash after the send is found and checked, not repeated.
+  let current: NotificationRecord = {
+    sender: batch.sender,
+    id,
+    operationId: id,
+    state: dryRun ? 'dry-run' : 'sending',
+    units,
+    deliveredTo,
+    channel: deps.channel.name,
+    createdAt: clock.now().toISOString(),
+    ...(dryRun ? {} : { attempts: [id] }),
+  };
+  if (!(await deps.notifications.create(current))) {
     const existing = await deps.notifications.get(batch.sender, id);
-    if (existing && (existing.state === 'sent' || existing.state === 'complete')) {
+    if (!existing) return unclaim(); // gone again a moment ago: the next run sends it
+    if (existing.state === 'sent' || existing.state === 'complete') {
       // Sent before, its rows not yet marked (a crash between the two): mark them, never resend.
+      unclaim();
       await markUnitsNotified(deps, existing);
       summary.notified += batch.rows.length;
-      continue;
+      return;
     }
-
-    const content = composeNotification(
-      await describeBatch(deps, batch),
-      settings.email,
-      readers?.get(batch.sender),
-    );
-    summary.emailsComposed += 1;
-    const deliveredTo = settings.pilot.redirectTo ?? batch.sender;
-    const record: NotificationRecord = {
-      sender: batch.sender,
-      id,
-      operationId: id,
-      state: settings.pilot.dryRun ? 'dry-run' : 'sending',
-      units,
-      deliveredTo,
-      channel: deps.channel.name,
-      createdAt: clock.now().toISOString(),
-    };
-
-    if (settings.pilot.dryRun) {
-      if (!existing) await deps.notifications.create(record);
-      for (const row of batch.rows)
-        await save(deps, row, {
-          status: 'skipped',
-          reason: describeReleaseReason('dry-run'),
-          notificationId: id,
-        });
-      summary.skipped['dry-run'] = (summary.skipped['dry-run'] ?? 0) + batch.rows.length;
-      continue;
-    }
-
-    // Record before sending, so a crash after the send is found and checked, not repeated.
-    if (existing) {
+    if (!dryRun) {
       Object.assign(
         existing,
         { state: 'sending', deliveredTo, channel: deps.channel.name },
         nextAttempt(existing),
       );
-      if (!(await deps.notifications.update(existing))) continue;
-    } else if (!(await deps.notifications.create({ ...record, attempts: [id] }))) {
-      continue; // another run recorded it a moment ago
+      if (!(await deps.notifications.update(existing))) return unclaim(); // another run took it
     }
-    for (const row of batch.rows) await save(deps, row, { notificationId: id, reason: 'sending' });
-
-    const subject = settings.pilot.redirectTo
-      ? `[Pilot, for ${cleanLine(batch.sender, 254)}] ${content.subject}`
-      : content.subject;
-    const outcome = await deps.channel.send(
-      {
-        to: deliveredTo,
-        subject,
-        plainText: content.plainText,
-        html: content.html,
-        inlineAttachments: content.inlineAttachments,
-      },
-      existing?.operationId ?? id,
-    );
-    const current = (await deps.notifications.get(batch.sender, id)) ?? record;
-
-    if (outcome.kind === 'accepted') {
-      current.state = 'sent';
-      current.sentAt = clock.now().toISOString();
-      Object.assign(current, acceptedDelivery(deps.channel));
-      await deps.notifications.update(current);
-      await markUnitsNotified(deps, current, batch.rows);
-      current.state = 'complete';
-      delete current.etag;
-      await deps.notifications.update(current);
-      summary.emailsSent += 1;
-      summary.notified += batch.rows.length;
-      continue;
-    }
-
-    // A transient failure (a timeout, a lost answer, a 5xx) may hide a send the service took: where the
-    // channel can tell, the notification stays 'sending' with its units held, and the next run asks the
-    // channel (step 1) before sending anything again. Never resend blindly.
-    const uncertain = outcome.kind === 'failed' && !outcome.permanent && deps.channel.supportsStatus;
-    current.state = uncertain ? 'sending' : 'abandoned';
-    current.lastError = outcome.kind === 'throttled' ? 'throttled' : outcome.reason;
-    await deps.notifications.update(current);
-    if (outcome.kind === 'throttled') {
-      run.stopReason = `the email service is throttling${
-        outcome.retryAfterSeconds !== undefined ? ` (retry after ${outcome.retryAfterSeconds} s)` : ''
-      }`;
-      logger.warn('notify: the email channel is throttling; the rest waits for the next run', {
-        retryAfterSeconds: outcome.retryAfterSeconds,
-      });
-      await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`, true);
-      summary.carriedOver += batch.rows.length;
-      continue;
-    }
-    for (const row of batch.rows) run.failedThisRun.add(unitKey(row));
-    if (uncertain) {
-      for (const row of batch.rows) {
-        const attempts = (row.sendAttempts ?? 0) + 1;
-        await save(deps, row, {
-          reason: `send failed (attempt ${attempts}); the next run asks the email service whether it went out: ${outcome.reason}`,
-          sendAttempts: attempts,
-        });
-      }
-      summary.carriedOver += batch.rows.length;
-      logger.warn(
-        'notify: a send may not have gone out; the next run asks the email service before any resend',
-        {
-          notification: id,
-          releases: batch.rows.length,
-        },
-      );
-      continue;
-    }
-    const failures = await recordFailure(deps, batch.rows, outcome.reason, outcome.permanent);
-    summary.failed += failures.failed;
-    summary.carriedOver += failures.retrying;
-    logger.warn('notify: a send failed', {
-      notification: id,
-      permanent: outcome.permanent,
-      failedReleases: failures.failed,
-      retryingReleases: failures.retrying,
-    });
+    current = existing;
   }
+
+  if (dryRun) {
+    await saveAll(deps, batch.rows, {
+      status: 'skipped',
+      reason: describeReleaseReason('dry-run'),
+      notificationId: id,
+    });
+    summary.skipped['dry-run'] = (summary.skipped['dry-run'] ?? 0) + batch.rows.length;
+    return;
+  }
+  await saveAll(deps, batch.rows, { notificationId: id, reason: describeReleaseReason('sending') });
+
+  const subject = settings.pilot.redirectTo
+    ? `[Pilot, for ${cleanLine(batch.sender, 254)}] ${content.subject}`
+    : content.subject;
+  const outcome = await deps.channel.send(
+    {
+      to: deliveredTo,
+      subject,
+      plainText: content.plainText,
+      html: content.html,
+      inlineAttachments: content.inlineAttachments,
+    },
+    current.operationId,
+  );
+
+  if (outcome.kind === 'accepted') {
+    current.state = 'sent';
+    current.sentAt = clock.now().toISOString();
+    Object.assign(current, acceptedDelivery(deps.channel));
+    await deps.notifications.update(current);
+    await markUnitsNotified(deps, current, batch.rows);
+    current.state = 'complete';
+    delete current.etag;
+    await deps.notifications.update(current);
+    summary.emailsSent += 1;
+    summary.notified += batch.rows.length;
+    return;
+  }
+  unclaim();
+
+  // A transient failure (a timeout, a lost answer, a 5xx) may hide a send the service took: where the
+  // channel can tell, the notification stays 'sending' with its units held, and the next run asks the
+  // channel (step 1) before sending anything again. Never resend blindly.
+  const uncertain = outcome.kind === 'failed' && !outcome.permanent && deps.channel.supportsStatus;
+  current.state = uncertain ? 'sending' : 'abandoned';
+  current.lastError = outcome.kind === 'throttled' ? 'throttled' : outcome.reason;
+  await deps.notifications.update(current);
+  if (outcome.kind === 'throttled') {
+    // The row says only that the service is throttling (the same sentence run after run, so a waiting row
+    // is not rewritten); when to retry is the log's to say.
+    run.stopReason = 'the email service is throttling';
+    logger.warn('notify: the email channel is throttling; the rest waits for the next run', {
+      retryAfterSeconds: outcome.retryAfterSeconds,
+    });
+    await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`, true);
+    summary.carriedOver += batch.rows.length;
+    return;
+  }
+  for (const row of batch.rows) run.failedThisRun.add(unitKey(row));
+  if (uncertain) {
+    await saveRows(
+      deps,
+      batch.rows.map((row) => {
+        const attempts = (row.sendAttempts ?? 0) + 1;
+        return {
+          row,
+          change: {
+            reason: `send failed (attempt ${attempts}); the next run asks the email service whether it went out: ${outcome.reason}`,
+            sendAttempts: attempts,
+          },
+        };
+      }),
+    );
+    summary.carriedOver += batch.rows.length;
+    logger.warn(
+      'notify: a send may not have gone out; the next run asks the email service before any resend',
+      {
+        notification: id,
+        releases: batch.rows.length,
+      },
+    );
+    return;
+  }
+  const failures = await recordFailure(deps, batch.rows, outcome.reason, outcome.permanent);
+  summary.failed += failures.failed;
+  summary.carriedOver += failures.retrying;
+  logger.warn('notify: a send failed', {
+    notification: id,
+    permanent: outcome.permanent,
+    failedReleases: failures.failed,
+    retryingReleases: failures.retrying,
+  });
 }
 
 /** The composer's view of a sender's batch; a message some of whose recipients were told before is a follow-up. */

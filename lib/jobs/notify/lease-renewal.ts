@@ -5,7 +5,8 @@ import type { Clock } from '../../core/clock';
  * less than `interval` ago cannot have expired (it runs for the full lease time from that renewal), so
  * no other run can have taken it: asking again before each email would only cost a read and a write per
  * sender. Once `interval` has passed it is renewed (and a lease lost meanwhile is found) before the next
- * email.
+ * email. Sends in flight at once share one renewal: two renewals racing would see each other's write as
+ * a lease lost.
  */
 export function renewedAtMost(
   interval: number,
@@ -14,12 +15,21 @@ export function renewedAtMost(
 ): () => Promise<boolean> {
   let renewedAt = clock.now().getTime();
   let held = true;
+  let renewing: Promise<boolean> | undefined;
   return async () => {
+    if (renewing) return renewing;
     if (!held) return false;
     const now = clock.now().getTime();
     if (now - renewedAt < interval) return true;
-    held = await renew();
-    if (held) renewedAt = now;
-    return held;
+    renewing = renew().then((stillHeld) => {
+      held = stillHeld;
+      if (held) renewedAt = now;
+      return held;
+    });
+    try {
+      return await renewing;
+    } finally {
+      renewing = undefined;
+    }
   };
 }

@@ -72,6 +72,10 @@ export interface RunLease {
 export interface StatePort {
   read<T>(job: string, key: string): Promise<T | undefined>;
   write<T>(job: string, key: string, value: T): Promise<void>;
+  /** The values of many keys of one job, by key; keys without a value are left out. */
+  readMany<T>(job: string, keys: readonly string[]): Promise<Map<string, T>>;
+  /** Writes many values of one job (the last of a key given twice wins). */
+  writeMany<T>(job: string, entries: readonly { key: string; value: T }[]): Promise<void>;
   /** The lease, or undefined while another run holds an unexpired one. */
   acquireLease(job: string, owner: string, durationMs: number): Promise<RunLease | undefined>;
 }

@@ -9,18 +9,19 @@ import type { NotifyDependencies, Row } from './run-state';
  */
 
 export async function markUnitsNotified(deps: NotifyDependencies, record: NotificationRecord, known?: Row[]) {
+  const rows: Row[] = [];
   for (const unit of record.units) {
     const row =
       known?.find((r) => r.networkMessageId === unit.networkMessageId && r.releasedTo === unit.releasedTo) ??
-      (await deps.releases.get(unit.networkMessageId, unit.releasedTo));
-    if (!row || row.status === 'notified') continue;
-    await save(deps, row, {
-      status: 'notified',
-      reason: record.deliveredTo === record.sender ? undefined : `redirected to ${record.deliveredTo}`,
-      notificationId: record.id,
-      notifiedAt: record.sentAt ?? deps.clock.now().toISOString(),
-    });
+      (await readRow(deps, unit.networkMessageId, unit.releasedTo));
+    if (row && row.status !== 'notified') rows.push(row);
   }
+  await saveAll(deps, rows, {
+    status: 'notified',
+    reason: record.deliveredTo === record.sender ? undefined : `redirected to ${record.deliveredTo}`,
+    notificationId: record.id,
+    notifiedAt: record.sentAt ?? deps.clock.now().toISOString(),
+  });
 }
 
 /**
@@ -51,19 +52,23 @@ export async function releaseUnits(
 ): Promise<number> {
   const rows: Row[] = [];
   for (const unit of record.units) {
-    const row = await deps.releases.get(unit.networkMessageId, unit.releasedTo);
+    const row = await readRow(deps, unit.networkMessageId, unit.releasedTo);
     if (row && row.status === 'pending' && row.notificationId === record.id) rows.push(row);
   }
   if (failure) return (await recordFailure(deps, rows, failure, false)).failed;
   // An uncertain send counted its attempt when it failed: out of attempts, its units fail now.
   const spent = rows.filter((r) => (r.sendAttempts ?? 0) >= deps.settings.email.maxAttempts);
-  for (const row of spent) {
-    await save(deps, row, {
-      status: 'failed',
-      reason: `send failed after ${row.sendAttempts} attempts: ${record.lastError ?? 'no answer'}`,
-      notificationId: undefined,
-    });
-  }
+  await saveRows(
+    deps,
+    spent.map((row) => ({
+      row,
+      change: {
+        status: 'failed',
+        reason: `send failed after ${row.sendAttempts} attempts: ${record.lastError ?? 'no answer'}`,
+        notificationId: undefined,
+      },
+    })),
+  );
   const waiting = rows.filter((r) => !spent.includes(r));
   await markWaiting(deps, waiting, 'waiting to be sent again after an interrupted run', true);
   return spent.length;
@@ -75,9 +80,7 @@ export async function markWaiting(
   reason: string,
   clearNotification = false,
 ) {
-  for (const row of rows) {
-    await save(deps, row, clearNotification ? { reason, notificationId: undefined } : { reason });
-  }
+  await saveAll(deps, rows, clearNotification ? { reason, notificationId: undefined } : { reason });
 }
 
 export async function recordFailure(
@@ -88,37 +91,111 @@ export async function recordFailure(
 ) {
   let failed = 0;
   let retrying = 0;
-  for (const row of rows) {
+  const changes = rows.map((row): RowChange => {
     const attempts = (row.sendAttempts ?? 0) + 1;
     if (permanent || attempts >= deps.settings.email.maxAttempts) {
-      await save(deps, row, {
-        status: 'failed',
-        reason: `send failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
-        sendAttempts: attempts,
-        notificationId: undefined,
-      });
       failed += 1;
-    } else {
-      await save(deps, row, {
+      return {
+        row,
+        change: {
+          status: 'failed',
+          reason: `send failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
+          sendAttempts: attempts,
+          notificationId: undefined,
+        },
+      };
+    }
+    retrying += 1;
+    return {
+      row,
+      change: {
         reason: `send failed (attempt ${attempts}), will retry: ${reason}`,
         sendAttempts: attempts,
         notificationId: undefined,
-      });
-      retrying += 1;
-    }
-  }
+      },
+    };
+  });
+  await saveRows(deps, changes);
   return { failed, retrying };
 }
 
-/** Applies a change to a release row and writes it, keeping the in-memory row and its ETag current. */
+/** A change to one release row. */
+export interface RowChange {
+  row: Row;
+  change: Partial<ReleaseRow>;
+}
+
+/**
+ * What each row held when it was last read or written, without its ETag and time stamp: a change that
+ * leaves a row as it is stored is not written (a release waiting run after run for a throttled email
+ * service costs no write per run).
+ */
+const stored = new WeakMap<Row, string>();
+
+function contentOf(row: Row): string {
+  const { etag: _etag, updatedAt: _updatedAt, storedRowKey: _key, ...content } = row;
+  return JSON.stringify(content, Object.keys(content).sort());
+}
+
+/** Notes rows as they were read from the store, so unchanged ones are not written again. */
+export function remember<T extends Row>(rows: Iterable<T>): void {
+  for (const row of rows) stored.set(row, contentOf(row));
+}
+
+/** One row, noted as read; undefined when it does not exist. */
+export async function readRow(deps: NotifyDependencies, networkMessageId: string, releasedTo: string) {
+  const row = await deps.releases.get(networkMessageId, releasedTo);
+  if (row) remember([row]);
+  return row;
+}
+
+function applyChange(deps: NotifyDependencies, target: Row, change: Partial<ReleaseRow>) {
+  Object.assign(target, change, { updatedAt: deps.clock.now().toISOString() });
+  for (const key of Object.keys(change) as (keyof ReleaseRow)[]) {
+    if (change[key] === undefined) delete target[key];
+  }
+}
+
+/** Applies the same change to each row and writes the rows that changed (see `saveRows`). */
+export async function saveAll(deps: NotifyDependencies, rows: readonly Row[], change: Partial<ReleaseRow>) {
+  await saveRows(
+    deps,
+    rows.map((row) => ({ row, change })),
+  );
+}
+
+/**
+ * Applies each change to its row and writes the rows that changed: one entity-group transaction per
+ * message, guarded by each row's ETag, keeping the in-memory rows and their ETags current. A message
+ * whose transaction lost a race (an audit record completed a row meanwhile) or was refused is written
+ * row by row: a lost race re-reads the row and applies the change to it; a row refused for a reason of
+ * its own is set aside (docs/architecture.md#set-aside); an outage is thrown.
+ */
+export async function saveRows(deps: NotifyDependencies, changes: readonly RowChange[]): Promise<void> {
+  const writes: RowChange[] = [];
+  for (const item of changes) {
+    applyChange(deps, item.row, item.change);
+    if (stored.get(item.row) !== contentOf(item.row)) writes.push(item);
+  }
+  if (writes.length === 0) return;
+  const outcomes = await deps.releases.writeMany(writes.map(({ row }) => ({ row, etag: row.etag })));
+  const oneByOne: RowChange[] = [];
+  outcomes.forEach((outcome, k) => {
+    if ('etag' in outcome) {
+      writes[k].row.etag = outcome.etag;
+      remember([writes[k].row]);
+    } else oneByOne.push(writes[k]);
+  });
+  for (const { row, change } of oneByOne) await saveOne(deps, row, change);
+}
+
+/** Applies a change to a release row and writes it (see `saveRows`). */
 export async function save(deps: NotifyDependencies, row: Row, change: Partial<ReleaseRow>): Promise<void> {
-  const apply = (target: Row) => {
-    Object.assign(target, change, { updatedAt: deps.clock.now().toISOString() });
-    for (const key of Object.keys(change) as (keyof ReleaseRow)[]) {
-      if (change[key] === undefined) delete target[key];
-    }
-  };
-  apply(row);
+  await saveRows(deps, [{ row, change }]);
+}
+
+/** One row's write, already changed in memory: on a lost race, the change is applied to the fresh row. */
+async function saveOne(deps: NotifyDependencies, row: Row, change: Partial<ReleaseRow>): Promise<void> {
   const saved = await isolate(deps, {}, 'release', row.networkMessageId, () => deps.releases.update(row));
   if (saved === SET_ASIDE) return;
   let etag = saved;
@@ -126,9 +203,10 @@ export async function save(deps: NotifyDependencies, row: Row, change: Partial<R
     // Changed since read (an audit record completed it meanwhile): apply the change to the fresh row.
     const fresh = await deps.releases.get(row.networkMessageId, row.releasedTo);
     if (!fresh) return;
-    apply(fresh);
+    applyChange(deps, fresh, change);
     etag = await deps.releases.update(fresh);
     Object.assign(row, fresh);
   }
   row.etag = etag;
+  remember([row]);
 }

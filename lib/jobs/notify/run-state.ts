@@ -10,6 +10,7 @@ import type { DeliverySummary } from '../delivery-status';
 import type { SkipReason, TenantDomains } from '../outbound';
 import type { NotificationsPort, QuarantineLookup, ReleasesPort, StatePort } from './ports';
 import type { JobOutcome } from '../../core/outcomes';
+import type { SET_ASIDE } from '../isolate';
 
 /** What a notify run is given (lib/composition.ts builds it). */
 export interface NotifyDependencies {
@@ -62,12 +63,18 @@ export type Row = ReleaseRow & { etag?: string };
 /** What the passes of one run share. */
 export interface RunState {
   stillLeased: () => Promise<boolean>;
+  /** Emails accepted this run, and those being sent now: what the per-run cap counts. */
+  sendsClaimed: number;
   /** Why sending stopped for the rest of this run (cap, throttling, lost lease). */
   stopReason?: string;
   /** Units joined to the snapshot this run. */
   matched: Set<string>;
   /** Units whose send failed this run: retried by a later run, not by this one's second pass. */
   failedThisRun: Set<string>;
+  /** Every release row this run has read or written, by unit: read once per run, kept current. */
+  rows: Map<string, Row>;
+  /** The snapshot rows of each message looked up this run (empty when not found). */
+  snapshot: Map<string, QuarantinedMessage[] | typeof SET_ASIDE>;
 }
 
 export const unitKey = (row: { networkMessageId: string; releasedTo: string }) =>
@@ -77,7 +84,7 @@ export const unitKey = (row: { networkMessageId: string; releasedTo: string }) =
 export interface SenderBatch {
   sender: string;
   rows: Row[];
-  messages: Map<string, { message: QuarantinedMessage[]; rows: Row[] }>;
+  messages: Map<string, { rows: Row[] }>;
   oldest: string;
 }
 

@@ -23,6 +23,19 @@ export class MemoryState implements StatePort {
     this.table.write(`${job}\n${key}`, { value: JSON.stringify(value) }, 'upsert');
   }
 
+  async readMany<T>(job: string, keys: readonly string[]): Promise<Map<string, T>> {
+    const found = new Map<string, T>();
+    for (const key of keys) {
+      const value = await this.read<T>(job, key);
+      if (value !== undefined) found.set(key, value);
+    }
+    return found;
+  }
+
+  async writeMany<T>(job: string, entries: readonly { key: string; value: T }[]): Promise<void> {
+    for (const { key, value } of entries) await this.write(job, key, value);
+  }
+
   async acquireLease(job: string, owner: string, durationMs: number): Promise<RunLease | undefined> {
     const key = `${job}\nlease`;
     const now = this.clock.now().getTime();

@@ -21,6 +21,21 @@ export function stateContract(name: string, open: (clock: ManualClock) => Promis
       expect(await state.read(job, 'k')).toEqual({ n: 2, list: ['a'] });
     });
 
+    test('GIVEN 40 values written at once WHEN read back with unknown keys among them THEN each known key reads its last value and unknown keys are left out', async () => {
+      const entries = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: { n: i } }));
+      await state.writeMany(job, [...entries, { key: 'k3', value: { n: 'last' } }]);
+      const read = await state.readMany<{ n: number | string }>(job, [
+        ...entries.map((e) => e.key),
+        'unknown',
+        "o'brien",
+      ]);
+      expect(read.size).toBe(40);
+      expect(read.get('k39')).toEqual({ n: 39 });
+      expect(read.get('k3')).toEqual({ n: 'last' });
+      expect(read.has('unknown')).toBe(false);
+      expect(await state.read(job, 'k17')).toEqual({ n: 17 });
+    });
+
     test('GIVEN a held lease THEN a second run gets none until it is released', async () => {
       const first = await state.acquireLease(job, 'run-1', 15 * MINUTE);
       expect(first).toBeDefined();
