@@ -1,0 +1,155 @@
+import { runNotify } from '../../lib/jobs/notify';
+import { renewedAtMost } from '../../lib/jobs/notify/lease-renewal';
+import { ManualClock, MINUTE } from '../../lib/core/clock';
+import type { AuditSource } from '../../lib/sources/audit/audit-source';
+import { buildReleaseRecord } from '../../lib/simulator/audit';
+import type { ReleaseWrite } from '../../lib/jobs/notify/ports';
+import { memoryTenant, type MemoryTenant } from '../support/memory-notify';
+import { quarantinedMessage } from '../store/contracts/quarantine.contract';
+import { randomUUID } from 'node:crypto';
+
+/** Counts the releases port's calls, and which messages each batch write touched. */
+function countCalls(t: MemoryTenant) {
+  const calls = {
+    listPending: 0,
+    listForMessage: [] as string[],
+    writeMany: [] as string[][],
+    lookups: [] as string[],
+  };
+  const listPending = t.releases.listPending.bind(t.releases);
+  t.releases.listPending = () => ((calls.listPending += 1), listPending());
+  const listForMessage = t.releases.listForMessage.bind(t.releases);
+  t.releases.listForMessage = (id) => (calls.listForMessage.push(id), listForMessage(id));
+  const writeMany = t.releases.writeMany.bind(t.releases);
+  t.releases.writeMany = (writes: readonly ReleaseWrite[]) => (
+    calls.writeMany.push([...new Set(writes.map((w) => w.row.networkMessageId))]),
+    writeMany(writes)
+  );
+  const find = t.quarantine.findByNetworkMessageId.bind(t.quarantine);
+  t.quarantine.findByNetworkMessageId = (id) => (calls.lookups.push(id), find(id));
+  return calls;
+}
+
+/** An audit source that hands over the given records as one page, once. */
+function auditPage(records: unknown[]): AuditSource {
+  let handed = false;
+  return {
+    async collect(onRecords) {
+      if (!handed) await onRecords(records);
+      handed = true;
+      return {
+        state: 'succeeded',
+        recordsRead: records.length,
+        pages: 1,
+        carriedOver: false,
+        queriesCreated: 0,
+      } as Awaited<ReturnType<AuditSource['collect']>>;
+    },
+  };
+}
+
+const TENANT = '00000000-0000-4000-8000-000000000001';
+
+describe("notify's table work", () => {
+  test('GIVEN three senders waiting on a throttled email service WHEN the next run is throttled again THEN only the batch it tried is written, and no waiting message is looked up in the snapshot again', async () => {
+    const t = memoryTenant();
+    const ids = [];
+    for (const s of ['a', 'b', 'c'])
+      ids.push(await t.release(`${s}@contoso.com`, ['x@fabrikam.com', 'y@fabrikam.com']));
+    t.channel.script.push({ kind: 'throttled', retryAfterSeconds: 60 });
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 0, carriedOver: 6 });
+
+    const calls = countCalls(t);
+    t.channel.script.push({ kind: 'throttled', retryAfterSeconds: 60 });
+    t.clock.advance(15 * MINUTE);
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 0, carriedOver: 6 });
+    expect(calls.lookups).toEqual([]);
+    // The first (oldest) batch is held for its send, then freed; the two others wait as they were.
+    const tried = t.channel.sends.at(-1)!.email.to;
+    const triedMessage = ids[['a', 'b', 'c'].indexOf(tried[0])];
+    expect(calls.writeMany.flat()).toEqual([triedMessage, triedMessage]);
+
+    // The service takes mail again: all three are told, still without a lookup.
+    t.clock.advance(15 * MINUTE);
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 3, notified: 6 });
+    expect(calls.lookups).toEqual([]);
+    expect([...t.channel.delivered().values()]).toEqual([1, 1, 1]);
+  });
+
+  test('GIVEN an audit page completing a release the run holds and recording two unknown ones THEN only the unknown messages are read, once each, and the page is written in one batch', async () => {
+    const t = memoryTenant({ RELEASE_SOURCES: 'both' });
+    const known = await t.release('a@contoso.com', ['x@fabrikam.com']);
+    // Two more messages in the snapshot, whose releases come only from the audit log.
+    const fresh = [randomUUID(), randomUUID()];
+    await t.quarantine.upsertMany([
+      quarantinedMessage(fresh[0], 'x@fabrikam.com', { senderAddress: 'b@contoso.com' }),
+      quarantinedMessage(fresh[1], 'y@fabrikam.com', { senderAddress: 'c@contoso.com' }),
+    ]);
+    const record = (networkMessageId: string, releaseTo: string) =>
+      buildReleaseRecord({
+        tenantId: TENANT,
+        networkMessageId,
+        releaseTo,
+        by: 'adele.vance@contoso.com',
+        atMs: t.clock.now().getTime() - MINUTE,
+      });
+    const again = record(fresh[1], 'y@fabrikam.com');
+    const records = [record(known, 'x@fabrikam.com'), record(fresh[0], 'x@fabrikam.com'), again, again];
+    t.deps.auditSource = auditPage(records);
+    const calls = countCalls(t);
+
+    const summary = await runNotify(t.deps);
+    expect(calls.listPending).toBe(1);
+    expect(calls.listForMessage.sort()).toEqual([...fresh].sort());
+    expect(summary).toMatchObject({
+      newReleases: 2,
+      completedReleases: 1,
+      duplicateRecords: 1,
+      emailsSent: 3,
+    });
+    // Pass 1 sends the known release; the audit page is one batch write of three messages; pass 2 sends
+    // the two new ones.
+    expect(calls.writeMany).toContainEqual(expect.arrayContaining([known, ...fresh]));
+    expect((await t.releases.get(known, 'x@fabrikam.com'))?.sources).toEqual(['quarantine', 'audit']);
+    expect([...t.channel.delivered().keys()].sort()).toEqual([
+      'a@contoso.com',
+      'b@contoso.com',
+      'c@contoso.com',
+    ]);
+  });
+
+  test("GIVEN a row changed behind the run's back WHEN its message's batch write loses the race THEN the rows are written one by one, the change applied to the fresh row, and the email goes once", async () => {
+    const t = memoryTenant();
+    const id = await t.release('alex@contoso.com', ['a@fabrikam.com', 'b@fabrikam.com']);
+    const writeMany = t.releases.writeMany.bind(t.releases);
+    let first = true;
+    t.releases.writeMany = async (writes) => {
+      if (first) {
+        first = false;
+        const row = (await t.releases.get(id, 'a@fabrikam.com'))!;
+        await t.releases.update({ ...row, releasedBy: 'changed meanwhile' });
+      }
+      return writeMany(writes);
+    };
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 1, notified: 2 });
+    const rows = await t.releases.listForMessage(id);
+    expect(rows.map((r) => r.status)).toEqual(['notified', 'notified']);
+    expect(rows.find((r) => r.releasedTo === 'a@fabrikam.com')?.releasedBy).toBe('changed meanwhile');
+    expect([...t.channel.delivered()]).toEqual([['alex@contoso.com', 1]]);
+  });
+
+  test('GIVEN sends in flight asking at once, after the interval THEN they share one renewal of the lease', async () => {
+    const clock = new ManualClock('2026-03-02T12:00:00Z');
+    let renewals = 0;
+    const stillLeased = renewedAtMost(3 * MINUTE, clock, async () => {
+      renewals += 1;
+      await new Promise((resolve) => setImmediate(resolve));
+      return true;
+    });
+    expect(await Promise.all([stillLeased(), stillLeased()])).toEqual([true, true]);
+    expect(renewals).toBe(0);
+    clock.advance(4 * MINUTE);
+    expect(await Promise.all([stillLeased(), stillLeased(), stillLeased()])).toEqual([true, true, true]);
+    expect(renewals).toBe(1);
+  });
+});
