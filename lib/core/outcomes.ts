@@ -89,6 +89,19 @@ export function describeReleaseReason(code: FixedReleaseReason): string {
   return FIXED_REASON_TEXT[code];
 }
 
+/** A reason as a releases row stores it: the code it was decided with, and the sentence a person reads. */
+export interface DecidedReason {
+  reason: string;
+  reasonCode: ReleaseReason;
+}
+
+/** A reason given where it is decided: a fixed one by its code, one with details by its code and sentence. */
+export function releaseReason(code: FixedReleaseReason): DecidedReason;
+export function releaseReason(code: ReleaseReason, sentence: string): DecidedReason;
+export function releaseReason(code: ReleaseReason, sentence?: string): DecidedReason {
+  return { reason: sentence ?? FIXED_REASON_TEXT[code as FixedReleaseReason], reasonCode: code };
+}
+
 /** The reasons whose sentence carries details, by how the sentence starts. */
 const REASON_PATTERNS: [RegExp, ReleaseReason][] = [
   [/^waiting to be sent\b/, 'waiting-to-send'],

@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock';
 import { DAY } from '../core/clock';
 import type { Logger } from '../core/log';
+import { releaseReason, releaseReasonOf, type DecidedReason } from '../core/outcomes';
 import type { DeliveryReport, EmailChannel } from '../mail/channel';
 import { attemptOperationId, type NotificationRecord } from '../store/notifications-store';
 import type { ReleaseRow } from '../store/releases-store';
@@ -107,7 +108,7 @@ async function settle(
     if (!(await deps.notifications.update(record))) return;
     await updateUnits(deps, record, (row) =>
       row.status === 'notified' && row.notificationId === record.id
-        ? { deliveredAt: now, reason: withDelivered(row.reason, now) }
+        ? { deliveredAt: now, ...withDelivered(row, now) }
         : undefined,
     );
     summary.delivered += 1;
@@ -148,16 +149,22 @@ async function settle(
     if (permanent || outOfAttempts) {
       return {
         status: 'failed',
-        reason: permanent
-          ? `ACS could not deliver the email, the recipient cannot receive mail: ${reason}`
-          : `ACS could not deliver the email after ${attempts} attempts: ${reason}`,
+        ...releaseReason(
+          'delivery-failed',
+          permanent
+            ? `ACS could not deliver the email, the recipient cannot receive mail: ${reason}`
+            : `ACS could not deliver the email after ${attempts} attempts: ${reason}`,
+        ),
         notifiedAt: undefined,
         sendAttempts: attempts,
       };
     }
     return {
       status: 'pending',
-      reason: `ACS could not deliver the email (attempt ${attempts}); sending again under a new operation id: ${reason}`,
+      ...releaseReason(
+        'delivery-retry',
+        `ACS could not deliver the email (attempt ${attempts}); sending again under a new operation id: ${reason}`,
+      ),
       notificationId: undefined,
       notifiedAt: undefined,
       sendAttempts: attempts,
@@ -173,9 +180,12 @@ async function settle(
   });
 }
 
-function withDelivered(reason: string | undefined, at: string): string {
+/** A delivered row's reason: what it said (a redirect keeps its code), then the delivery. */
+function withDelivered(row: ReleaseRow, at: string): DecidedReason {
   const delivered = `delivered (ACS confirmed it by ${at})`;
-  return reason ? `${reason}; ${delivered}` : delivered;
+  return row.reason
+    ? releaseReason(row.reasonCode ?? releaseReasonOf(row.reason) ?? 'other', `${row.reason}; ${delivered}`)
+    : releaseReason('delivered', delivered);
 }
 
 /** Applies a change to each release row of the notification, re-reading on a lost race. */
@@ -190,6 +200,8 @@ async function updateUnits(
       if (!row) break;
       const patch = change(row);
       if (!patch) break;
+      // A sentence changed without its code: the store gives the code from the sentence.
+      if ('reason' in patch && !('reasonCode' in patch)) delete row.reasonCode;
       Object.assign(row, patch, { updatedAt: deps.clock.now().toISOString() });
       for (const key of Object.keys(patch) as (keyof ReleaseRow)[]) {
         if (patch[key] === undefined) delete row[key];

@@ -1,7 +1,7 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { ReleaseWrite, ReleaseWriteOutcome } from '../jobs/notify/ports';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
-import { releaseReasonOf, type ReleaseReason } from '../core/outcomes';
+import { releaseReason, releaseReasonOf, type ReleaseReason } from '../core/outcomes';
 import { boundedText, hashedKey, legacyEncodedKey } from './keys';
 import {
   deleteWhere,
@@ -30,7 +30,10 @@ export interface ReleaseRow {
   status: ReleaseStatus;
   /** The sentence a person reads: why, with its details. */
   reason?: string;
-  /** The reason's code (lib/core/outcomes.ts), given by the store from `reason` on every write. */
+  /**
+   * The reason's code (lib/core/outcomes.ts), given where the reason is decided; a row written with a
+   * sentence alone gets the code its sentence reads as.
+   */
   reasonCode?: ReleaseReason;
   /** Exact release time from the audit record, else when the quarantine status first showed it. */
   releasedAt: string;
@@ -93,7 +96,8 @@ function toEntity(row: ReleaseRow & { etag?: string }): ReleaseEntity {
     if (value === undefined || key === 'storedRowKey' || key === 'reasonCode' || key === 'etag') continue;
     entity[key] = (ARRAY_FIELDS as readonly string[]).includes(key) ? JSON.stringify(value) : value;
   }
-  const reasonCode = releaseReasonOf(row.reason);
+  // The code given where the reason was decided; else (a sentence alone) the code its sentence reads as.
+  const reasonCode = row.reason === undefined ? undefined : (row.reasonCode ?? releaseReasonOf(row.reason));
   if (reasonCode) entity.reasonCode = reasonCode;
   return entity;
 }
@@ -337,7 +341,7 @@ export function newReleaseRow(event: ReleaseEvent, releasedTo: string, now: Date
     networkMessageId: event.networkMessageId,
     releasedTo,
     status: 'pending',
-    reason: 'waiting for the message in the snapshot',
+    ...releaseReason('waiting-for-snapshot'),
     releasedAt: event.releasedAt,
     releasedBy: event.releasedBy,
     releasedByRaw: event.releasedByRaw,

@@ -138,6 +138,27 @@ describe("notify's table work", () => {
     expect([...t.channel.delivered()]).toEqual([['alex@contoso.com', 1]]);
   });
 
+  test('GIVEN releases skipped, throttled, refused and sent THEN every row notify writes with a reason carries the code it was decided with, not one read from its sentence', async () => {
+    const t = memoryTenant({ MAX_SEND_ATTEMPTS: '1' });
+    await t.release('outside@fabrikam.com', ['x@contoso.com']);
+    for (const s of ['a', 'b', 'c']) await t.release(`${s}@contoso.com`, ['x@fabrikam.com']);
+    t.channel.script.push(
+      { kind: 'accepted' },
+      { kind: 'failed', permanent: true, reason: 'redirected to nowhere' },
+      { kind: 'throttled', retryAfterSeconds: 60 },
+    );
+    const written: { reason?: string; reasonCode?: string }[] = [];
+    const writeMany = t.releases.writeMany.bind(t.releases);
+    t.releases.writeMany = (writes) => (written.push(...writes.map((w) => ({ ...w.row }))), writeMany(writes));
+    await runNotify(t.deps);
+    const codes = written.filter((r) => r.reason !== undefined).map((r) => r.reasonCode);
+    expect(codes).not.toContain(undefined);
+    expect(new Set(codes)).toEqual(new Set(['sender-outside', 'sending', 'send-failed', 'waiting-to-send']));
+    // The refusal's own words start like a redirect; the row still says what was decided.
+    const refused = written.find((r) => r.reason?.includes('redirected to nowhere'));
+    expect(refused?.reasonCode).toBe('send-failed');
+  });
+
   test('GIVEN sends in flight asking at once, after the interval THEN they share one renewal of the lease', async () => {
     const clock = new ManualClock('2026-03-02T12:00:00Z');
     let renewals = 0;

@@ -1,3 +1,4 @@
+import { releaseReason } from '../../lib/core/outcomes';
 import { randomUUID } from 'node:crypto';
 import { releaseRowKey, ReleasesStore } from '../../lib/store/releases-store';
 import type { Tables } from '../../lib/store/tables';
@@ -49,11 +50,12 @@ describe('a release row carries its reason code beside the sentence', () => {
     });
   });
 
-  test('GIVEN a row updated with a new sentence THEN the stored code follows the sentence, never the old code', async () => {
+  test('GIVEN a row updated with a new sentence and its code dropped THEN the stored code follows the sentence, never the old code; GIVEN one with its code THEN that code is stored', async () => {
     const row = await oldRow('dry run');
     expect(row.reasonCode).toBe('dry-run');
     row.status = 'failed';
     row.reason = 'send failed after 1 attempt: rejected';
+    delete row.reasonCode; // what every writer does when it changes a sentence without giving its code
     row.etag = (await releases.update(row))!;
     const entity = await tables.releases.getEntity<Record<string, unknown>>(
       row.networkMessageId,
@@ -63,6 +65,11 @@ describe('a release row carries its reason code beside the sentence', () => {
       reason: 'send failed after 1 attempt: rejected',
       reasonCode: 'send-failed',
     });
+    Object.assign(row, releaseReason('redirected', 'redirected to pilot@contoso.com'), {
+      status: 'notified',
+    });
+    row.etag = (await releases.update(row))!;
+    expect((await releases.get(row.networkMessageId, row.releasedTo))?.reasonCode).toBe('redirected');
     row.reason = undefined;
     row.status = 'notified';
     expect(await releases.update(row)).toBeDefined();

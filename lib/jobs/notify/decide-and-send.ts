@@ -11,7 +11,7 @@ import {
   type RunState,
   type SenderBatch,
 } from './run-state';
-import { describeReleaseReason } from '../../core/outcomes';
+import { releaseReason } from '../../core/outcomes';
 
 /**
  * Batches recorded at once in a dry run. Nothing goes to the email service then, so order and throttling
@@ -114,13 +114,13 @@ async function sendBatch(
   if (dryRun) {
     await saveAll(deps, batch.rows, {
       status: 'skipped',
-      reason: describeReleaseReason('dry-run'),
+      ...releaseReason('dry-run'),
       notificationId: id,
     });
     summary.skipped['dry-run'] = (summary.skipped['dry-run'] ?? 0) + batch.rows.length;
     return;
   }
-  await saveAll(deps, batch.rows, { notificationId: id, reason: describeReleaseReason('sending') });
+  await saveAll(deps, batch.rows, { notificationId: id, ...releaseReason('sending') });
 
   const subject = settings.pilot.redirectTo
     ? `[Pilot, for ${cleanLine(batch.sender, 254)}] ${content.subject}`
@@ -178,7 +178,10 @@ async function sendBatch(
         return {
           row,
           change: {
-            reason: `send failed (attempt ${attempts}); the next run asks the email service whether it went out: ${outcome.reason}`,
+            ...releaseReason(
+              'send-unconfirmed',
+              `send failed (attempt ${attempts}); the next run asks the email service whether it went out: ${outcome.reason}`,
+            ),
             sendAttempts: attempts,
           },
         };

@@ -19,7 +19,7 @@ import {
   type RunState,
   type SenderBatch,
 } from './run-state';
-import { describeReleaseReason } from '../../core/outcomes';
+import { releaseReason } from '../../core/outcomes';
 
 /** Where a join pass takes its pending rows from. */
 export type PendingFrom =
@@ -74,7 +74,10 @@ export async function joinPendingReleases(
             row,
             change: {
               status: 'unmatched',
-              reason: `the message was not found in the quarantine snapshot within ${settings.matchDeadlineHours} hours`,
+              ...releaseReason(
+                'not-in-snapshot',
+                `the message was not found in the quarantine snapshot within ${settings.matchDeadlineHours} hours`,
+              ),
             },
           });
           summary.unmatched += 1;
@@ -106,7 +109,7 @@ export async function joinPendingReleases(
       if (!reason && row.isSystemRelease && !settings.notifySystemReleases) reason = 'system-release';
       if (!reason && !senderInScope(row.sender!, settings.pilot.allowedSenders)) reason = 'not-in-scope';
       if (reason) {
-        writes.push({ row, change: { status: 'skipped', reason: describeReleaseReason(reason) } });
+        writes.push({ row, change: { status: 'skipped', ...releaseReason(reason) } });
         summary.skipped[reason] = (summary.skipped[reason] ?? 0) + 1;
         continue;
       }

@@ -1,3 +1,4 @@
+import { releaseReason } from '../../core/outcomes';
 import type { NotificationRecord } from '../../store/notifications-store';
 import type { ReleaseRow } from '../../store/releases-store';
 import { isolate, SET_ASIDE } from '../isolate';
@@ -18,7 +19,9 @@ export async function markUnitsNotified(deps: NotifyDependencies, record: Notifi
   }
   await saveAll(deps, rows, {
     status: 'notified',
-    reason: record.deliveredTo === record.sender ? undefined : `redirected to ${record.deliveredTo}`,
+    ...(record.deliveredTo === record.sender
+      ? { reason: undefined, reasonCode: undefined }
+      : releaseReason('redirected', `redirected to ${record.deliveredTo}`)),
     notificationId: record.id,
     notifiedAt: record.sentAt ?? deps.clock.now().toISOString(),
   });
@@ -64,7 +67,10 @@ export async function releaseUnits(
       row,
       change: {
         status: 'failed',
-        reason: `send failed after ${row.sendAttempts} attempts: ${record.lastError ?? 'no answer'}`,
+        ...releaseReason(
+          'send-failed',
+          `send failed after ${row.sendAttempts} attempts: ${record.lastError ?? 'no answer'}`,
+        ),
         notificationId: undefined,
       },
     })),
@@ -80,7 +86,8 @@ export async function markWaiting(
   reason: string,
   clearNotification = false,
 ) {
-  await saveAll(deps, rows, clearNotification ? { reason, notificationId: undefined } : { reason });
+  const waiting = releaseReason('waiting-to-send', reason);
+  await saveAll(deps, rows, clearNotification ? { ...waiting, notificationId: undefined } : waiting);
 }
 
 export async function recordFailure(
@@ -99,7 +106,10 @@ export async function recordFailure(
         row,
         change: {
           status: 'failed',
-          reason: `send failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
+          ...releaseReason(
+            'send-failed',
+            `send failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${reason}`,
+          ),
           sendAttempts: attempts,
           notificationId: undefined,
         },
@@ -109,7 +119,7 @@ export async function recordFailure(
     return {
       row,
       change: {
-        reason: `send failed (attempt ${attempts}), will retry: ${reason}`,
+        ...releaseReason('send-retry', `send failed (attempt ${attempts}), will retry: ${reason}`),
         sendAttempts: attempts,
         notificationId: undefined,
       },
@@ -150,6 +160,8 @@ export async function readRow(deps: NotifyDependencies, networkMessageId: string
 }
 
 function applyChange(deps: NotifyDependencies, target: Row, change: Partial<ReleaseRow>) {
+  // A sentence changed without its code: the store gives the code from the sentence.
+  if ('reason' in change && !('reasonCode' in change)) delete target.reasonCode;
   Object.assign(target, change, { updatedAt: deps.clock.now().toISOString() });
   for (const key of Object.keys(change) as (keyof ReleaseRow)[]) {
     if (change[key] === undefined) delete target[key];

@@ -18,10 +18,10 @@ import { MemoryTable, notFound } from './memory-table';
 export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
   private readonly table = new MemoryTable<ReleaseRow>();
 
-  /** As the table-backed store does: the reason's code is the store's to give, from its sentence. */
+  /** As the table-backed store does: the code given with the reason, else the one its sentence reads as. */
   private static stored(row: ReleaseRow): ReleaseRow {
-    const { reasonCode: _given, ...rest } = row;
-    const reasonCode = releaseReasonOf(row.reason);
+    const { reasonCode: given, ...rest } = row;
+    const reasonCode = row.reason === undefined ? undefined : (given ?? releaseReasonOf(row.reason));
     return reasonCode ? { ...rest, reasonCode } : rest;
   }
 

@@ -55,16 +55,25 @@ export function releasesContract(name: string, open: () => Promise<ReleasesPort 
       });
     });
 
-    test('GIVEN a reason written as its sentence WHEN the row is read THEN the store gives its code beside it', async () => {
+    test('GIVEN a reason written as its sentence alone WHEN the row is read THEN the store gives the code the sentence reads as; GIVEN one written with its code THEN that code is kept', async () => {
       const e = event();
       await releases.record(e, NOW);
       const row = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
       expect(row.reasonCode).toBe('waiting-for-snapshot');
-      await releases.update({ ...row, status: 'skipped', reason: 'inbound', reasonCode: 'other' });
+      const { reasonCode: _code, ...sentenceOnly } = row;
+      await releases.update({ ...sentenceOnly, status: 'skipped', reason: 'inbound' });
       expect(await releases.get(e.networkMessageId, 'megan@contoso.com')).toMatchObject({
         reason: 'inbound',
         reasonCode: 'inbound',
       });
+      const decided = (await releases.get(e.networkMessageId, 'megan@contoso.com'))!;
+      await releases.update({
+        ...decided,
+        status: 'failed',
+        reason: 'send failed after 3 attempts: redirected to nowhere',
+        reasonCode: 'send-failed',
+      });
+      expect((await releases.get(e.networkMessageId, 'megan@contoso.com'))?.reasonCode).toBe('send-failed');
     });
 
     test('GIVEN a row read twice WHEN both copies are written THEN the second write loses (undefined) and the first stays', async () => {
