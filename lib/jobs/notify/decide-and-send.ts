@@ -3,7 +3,14 @@ import { withConcurrency } from '../../store/tables';
 import { notificationId, type NotificationRecord, type ReleaseUnit } from '../../store/notifications-store';
 import { acceptedDelivery, nextAttempt } from '../delivery-status';
 import { isolate } from '../isolate';
-import { markUnitsNotified, markWaiting, recordFailure, saveAll, saveRows } from './release-rows';
+import {
+  markUnitsNotified,
+  markWaiting,
+  recordFailure,
+  saveAll,
+  saveRows,
+  type RowChange,
+} from './release-rows';
 import {
   unitKey,
   type NotifyDependencies,
@@ -35,12 +42,15 @@ export async function sendEachBatch(
   if (batches.length === 0) return;
   const readers = deps.readers ? await deps.readers(batches.map((b) => b.sender)) : undefined;
   const inFlight = deps.settings.pilot.dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1;
+  const waiting: RowChange[] = [];
   await withConcurrency(batches, inFlight, async (batch) => {
     const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
     await isolate(deps, summary, 'batch', ref, () =>
-      sendBatch(deps, batch, readers?.get(batch.sender), summary, run),
+      sendBatch(deps, batch, readers?.get(batch.sender), summary, run, waiting),
     );
   });
+  // Batches left for the next run say why, all at once (after a throttled send, that is most of them).
+  await saveRows(deps, waiting);
 }
 
 async function sendBatch(
@@ -49,6 +59,7 @@ async function sendBatch(
   reader: Reader | undefined,
   summary: NotifySummary,
   run: RunState,
+  waiting: RowChange[],
 ): Promise<void> {
   const { settings, clock, logger } = deps;
   const dryRun = settings.pilot.dryRun;
@@ -65,7 +76,8 @@ async function sendBatch(
   // A send claimed within the cap still goes; a lost lease or throttling stops it.
   if (run.stopReason && !(claimed && run.stopReason === capReached)) {
     unclaim();
-    await markWaiting(deps, batch.rows, `waiting to be sent: ${run.stopReason}`);
+    const reason = releaseReason('waiting-to-send', `waiting to be sent: ${run.stopReason}`);
+    for (const row of batch.rows) waiting.push({ row, change: reason });
     summary.carriedOver += batch.rows.length;
     return;
   }
