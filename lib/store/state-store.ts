@@ -1,10 +1,12 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../core/clock';
 import type { TransactionAction } from '@azure/data-tables';
-import { getEntityOrUndefined, inTransactions, isStatus, odataString } from './tables';
+import { getEntityOrUndefined, inTransactions, isStatus, odataString, withConcurrency } from './tables';
 
 /** A query's filter may hold at most 15 comparisons: the partition's, and 14 keys. */
 const KEYS_PER_QUERY = 14;
+/** Queries of `readMany` in flight at once. */
+const QUERIES_IN_FLIGHT = 8;
 
 /**
  * The state table: per-job checkpoints (JSON values) and leases. PartitionKey is the job, RowKey the key.
@@ -32,17 +34,19 @@ export class StateStore {
     );
   }
 
-  /** The values of many keys of one job, by key (absent keys are left out): one query per 14 keys. */
+  /** The values of many keys of one job, by key (absent keys are left out): one query per 14 keys, 8 at once. */
   async readMany<T>(job: string, keys: readonly string[]): Promise<Map<string, T>> {
     const found = new Map<string, T>();
     const unique = [...new Set(keys)];
-    for (let i = 0; i < unique.length; i += KEYS_PER_QUERY) {
-      const rowKeys = unique.slice(i, i + KEYS_PER_QUERY).map((key) => `RowKey eq ${odataString(key)}`);
+    const chunks: string[][] = [];
+    for (let i = 0; i < unique.length; i += KEYS_PER_QUERY) chunks.push(unique.slice(i, i + KEYS_PER_QUERY));
+    await withConcurrency(chunks, QUERIES_IN_FLIGHT, async (chunk) => {
+      const rowKeys = chunk.map((key) => `RowKey eq ${odataString(key)}`);
       const filter = `PartitionKey eq ${odataString(job)} and (${rowKeys.join(' or ')})`;
       for await (const entity of this.table.listEntities<{ value: string }>({ queryOptions: { filter } })) {
         found.set(entity.rowKey!, JSON.parse(entity.value) as T);
       }
-    }
+    });
     return found;
   }
 
