@@ -149,7 +149,10 @@ describe("notify's table work", () => {
     );
     const written: { reason?: string; reasonCode?: string }[] = [];
     const writeMany = t.releases.writeMany.bind(t.releases);
-    t.releases.writeMany = (writes) => (written.push(...writes.map((w) => ({ ...w.row }))), writeMany(writes));
+    t.releases.writeMany = (writes) => (
+      written.push(...writes.map((w) => ({ ...w.row }))),
+      writeMany(writes)
+    );
     await runNotify(t.deps);
     const codes = written.filter((r) => r.reason !== undefined).map((r) => r.reasonCode);
     expect(codes).not.toContain(undefined);
