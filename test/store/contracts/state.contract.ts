@@ -22,7 +22,10 @@ export function stateContract(name: string, open: (clock: ManualClock) => Promis
     });
 
     test('GIVEN 40 values written at once WHEN read back with unknown keys among them THEN each known key reads its last value and unknown keys are left out', async () => {
-      const entries = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: { n: i } }));
+      const entries = Array.from({ length: 40 }, (_, i) => ({
+        key: `k${i}`,
+        value: { n: i as number | string },
+      }));
       await state.writeMany(job, [...entries, { key: 'k3', value: { n: 'last' } }]);
       const read = await state.readMany<{ n: number | string }>(job, [
         ...entries.map((e) => e.key),
