@@ -37,6 +37,14 @@ export class ScriptedChannel implements EmailChannel {
     return this.taken.has(operationId) ? 'accepted' : 'unknown';
   }
 
+  /** The emails the service took, in order (one per operation id it took). */
+  emails(): OutgoingEmail[] {
+    const seen = new Set<string>();
+    return this.sends
+      .filter((s) => this.taken.has(s.operationId) && !seen.has(s.operationId) && seen.add(s.operationId))
+      .map((s) => s.email);
+  }
+
   /** Emails the service took, per recipient: one per operation id (the service de-duplicates by it). */
   delivered(): Map<string, number> {
     const ids = new Map<string, Set<string>>();
@@ -149,6 +157,7 @@ export interface MemoryWorld extends MemoryTenant {
  */
 export function memoryWorld(settings: Record<string, string> = {}): MemoryWorld {
   const t = memoryTenant({ RELEASE_SOURCES: 'both', ...settings });
+  t.clock.set('2026-03-02T16:00:00Z'); // as test/support/world.ts: after every fixture row was received
   const m365 = inProcessTenant(t.clock);
   const exchange = new InProcessExchange(m365);
   const audit = new InProcessAuditSource(m365, t.clock);
