@@ -1,6 +1,12 @@
-import { MINUTE, ManualClock } from '../../lib/core/clock';
+import { DAY, HOUR, MINUTE, ManualClock } from '../../lib/core/clock';
 import { MemoryLogger } from '../../lib/core/log';
-import { runSnapshot, SNAPSHOT_JOB, type SnapshotDeps } from '../../lib/jobs/snapshot';
+import {
+  runSnapshot,
+  SNAPSHOT_JOB,
+  SNAPSHOT_MAX_LOOKBACK_MS,
+  type SnapshotDeps,
+} from '../../lib/jobs/snapshot';
+import { networkMessageIdOf as rowMessageId } from '../../lib/simulator/quarantine';
 import type { ExchangeAdminApi, InvokeResult } from '../../lib/sources/exchange/admin-api';
 import { mapQuarantineRow, parseIdentity } from '../../lib/sources/exchange/quarantine';
 import { hashedKey } from '../../lib/store/keys';
@@ -8,6 +14,8 @@ import { MemoryQuarantine, type MemoryQuarantineOptions } from '../../lib/store/
 import { MemoryState } from '../../lib/store/memory/state';
 import type { SetAsideEntry } from '../../lib/store/set-aside';
 import { quarantineFixtureRows } from '../support/fixtures';
+import { InProcessExchange, inProcessTenant } from '../support/memory-m365';
+import { quarantinedMessage } from '../store/contracts/quarantine.contract';
 
 /**
  * The snapshot job's crash, retry and ordering rules on the in-memory stores (lib/store/memory/), in
@@ -135,5 +143,130 @@ describe('snapshot job on in-memory stores', () => {
     expect(entry).toMatchObject({ kind: 'message', ref: refusedId });
     expect(entry?.reason).toContain('maximum allowed size');
     expect((await t.checkpoint())?.watermark).toBe('2026-03-05T12:00:00.000Z');
+  });
+});
+
+/** The snapshot over Microsoft 365 in process (the simulator's tenant model, no https) and memory stores. */
+function listedTenant() {
+  const clock = new ManualClock('2026-03-02T12:00:00Z');
+  const logger = new MemoryLogger();
+  const state = new MemoryState(clock);
+  const quarantine = new MemoryQuarantine({ clock });
+  const m365 = inProcessTenant(clock);
+  const exchange = new InProcessExchange(m365);
+  const deps: SnapshotDeps = {
+    exchange,
+    quarantine,
+    state,
+    clock,
+    logger,
+    settings: { snapshot: { overlapMinutes: 60, purgeGraceDays: 30 }, acceptedDomains: ['contoso.com'] },
+  };
+  const ago = (ms: number) => new Date(clock.now().getTime() - ms);
+  return {
+    clock,
+    logger,
+    state,
+    quarantine,
+    m365,
+    exchange,
+    deps,
+    ago,
+    addMessages(count: number, newestAgoMs: number, spacingMs = MINUTE) {
+      for (let i = 0; i < count; i++) {
+        m365.addMessage({
+          sender: `user${i % 7}@contoso.com`,
+          recipients: [`partner${i}@fabrikam.example`],
+          receivedAt: ago(newestAgoMs + i * spacingMs),
+        });
+      }
+    },
+    /** Rows the snapshot holds for the given messages and for every message of the tenant. */
+    async storedRows(extraIds: string[] = []) {
+      const ids = new Set([...extraIds, ...m365.allRows().map((r) => rowMessageId(r.row))]);
+      let count = 0;
+      for (const id of ids) count += (await quarantine.findByNetworkMessageId(id)).length;
+      return count;
+    },
+  };
+}
+
+describe('snapshot job over Microsoft 365 in process', () => {
+  test('GIVEN a crash between pages WHEN the next run comes THEN it fetches the whole window again, leaving no gap and no duplicate', async () => {
+    const t = listedTenant();
+    t.addMessages(4, 2 * HOUR);
+    const first = await runSnapshot(t.deps);
+    expect(first.outcome).toBe('completed');
+
+    t.clock.advance(15 * MINUTE);
+    t.addMessages(1500, 10 * MINUTE, 100); // 1,500 new rows: two pages
+    t.exchange.crashOnPage = 2;
+    const crashed = await runSnapshot(t.deps);
+    expect(crashed).toMatchObject({ outcome: 'failed', pages: 1, rowsWritten: 1000 });
+    expect(crashed.error).toContain('the function host was stopped');
+    const watermark = await t.state.read<{ watermark: string }>(SNAPSHOT_JOB, 'checkpoint');
+    expect(watermark?.watermark).toBe(first.window!.end); // not moved
+
+    t.clock.advance(15 * MINUTE);
+    const next = await runSnapshot(t.deps);
+    expect(next).toMatchObject({ outcome: 'completed', pages: 2, rowsFetched: 1500, rowsWritten: 1500 });
+    expect(next.window!.start).toBe(new Date(Date.parse(first.window!.end) - HOUR).toISOString());
+    expect(await t.storedRows()).toBe(1504);
+  });
+
+  test('GIVEN more than 30 days without a run THEN the gap is logged with its dates and the last 30 days fetched', async () => {
+    const t = listedTenant();
+    t.addMessages(1, HOUR);
+    const first = await runSnapshot(t.deps);
+    t.clock.advance(40 * DAY);
+    t.addMessages(2, HOUR);
+    const summary = await runSnapshot(t.deps);
+
+    const gap = {
+      from: new Date(Date.parse(first.window!.end) - HOUR).toISOString(),
+      to: t.ago(SNAPSHOT_MAX_LOOKBACK_MS).toISOString(),
+    };
+    expect(summary.gap).toEqual(gap);
+    expect(summary.window!.start).toBe(gap.to);
+    expect(summary.outcome).toBe('completed');
+    expect(t.logger.text()).toContain(`Snapshot gap`);
+    expect(t.logger.text()).toContain(`from=${gap.from} to=${gap.to}`);
+  });
+
+  test('GIVEN rows past their expiry plus the grace period THEN they are purged once a day, after the snapshot', async () => {
+    const t = listedTenant();
+    const due = quarantinedMessage('aaaaaaaa-0000-4000-8000-000000000001', 'a@fabrikam.example', {
+      expiresAt: t.ago(31 * DAY).toISOString(), // grace is 30 days: due
+    });
+    const inGrace = quarantinedMessage('aaaaaaaa-0000-4000-8000-000000000002', 'b@fabrikam.example', {
+      expiresAt: t.ago(29 * DAY).toISOString(), // still in its grace period
+    });
+    await t.quarantine.upsertMany([due, inGrace]);
+    t.addMessages(3, HOUR);
+
+    const first = await runSnapshot(t.deps);
+    expect(first).toMatchObject({ outcome: 'completed', rowsWritten: 3, purged: 1 });
+    expect(await t.storedRows([due.networkMessageId, inGrace.networkMessageId])).toBe(4);
+
+    t.clock.advance(2 * DAY);
+    const nextDay = await runSnapshot(t.deps);
+    expect(nextDay.purged).toBe(1); // a day later: due again, and the second row's grace is over
+
+    t.clock.advance(HOUR);
+    const soon = await runSnapshot(t.deps);
+    expect(soon.purged).toBeUndefined(); // not due within the day
+  });
+
+  test('GIVEN a purge that fails THEN it is logged and the snapshot completes', async () => {
+    const t = listedTenant();
+    t.addMessages(2, HOUR);
+    const broken = Object.create(t.quarantine) as typeof t.quarantine;
+    broken.purgeExpired = async () => {
+      throw new Error('table unavailable');
+    };
+    const summary = await runSnapshot({ ...t.deps, quarantine: broken });
+    expect(summary).toMatchObject({ outcome: 'completed', rowsWritten: 2 });
+    expect(summary.purged).toBeUndefined();
+    expect(t.logger.text()).toMatch(/Purge of expired quarantine rows failed.*table unavailable/);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * The snapshot job when things go wrong: missing permissions, a busy Exchange, a crash half-way, two runs
- * at once, a long downtime, and the daily purge.
+ * The snapshot job when things go wrong on the wire and on the real table service: missing permissions, a
+ * busy Exchange, two runs racing for the lease, the accepted domains. A crash half-way, a lease left by a
+ * crashed run, a long downtime and the daily purge are job rules: test/jobs/snapshot.in-memory.test.ts.
  */
 import { DAY, HOUR, MINUTE } from '../../lib/core/clock';
-import { runSnapshot, SNAPSHOT_MAX_LOOKBACK_MS } from '../../lib/jobs/snapshot';
-import type { ExchangeAdminApi } from '../../lib/sources/exchange/admin-api';
+import { runSnapshot } from '../../lib/jobs/snapshot';
 import { startSnapshotWorld, storedRows, type SnapshotWorld } from '../support/snapshot-world';
 
 jest.setTimeout(120_000);
@@ -38,20 +38,6 @@ function quarantineStatuses(): number[] {
     .requests('exchange')
     .filter((r) => r.cmdlet === 'Get-QuarantineMessage')
     .map((r) => r.status);
-}
-
-/** The real client, made to die (as a process would) when it is asked for page `page`, once. */
-function crashingOn(page: number): Pick<ExchangeAdminApi, 'invoke'> {
-  let crashed = false;
-  return {
-    invoke: async (cmdlet, parameters = {}, options) => {
-      if (!crashed && cmdlet === 'Get-QuarantineMessage' && parameters.Page === page) {
-        crashed = true;
-        throw new Error('the function host was stopped');
-      }
-      return world.exchange.invoke(cmdlet, parameters, options);
-    },
-  };
 }
 
 describe('Missing permissions', () => {
@@ -142,40 +128,6 @@ describe('A busy Exchange', () => {
   });
 });
 
-describe('A run that dies half-way', () => {
-  test('a crash between pages leaves no gap: the next run fetches the whole window again, without duplicates', async () => {
-    addMessages(4, 2 * HOUR);
-    const first = await runSnapshot(world.deps);
-    expect(first.outcome).toBe('completed');
-
-    world.clock.advance(15 * MINUTE);
-    addMessages(1500, 10 * MINUTE, 100); // 1,500 new rows: two pages
-    const crashed = await runSnapshot({ ...world.deps, exchange: crashingOn(2) });
-    expect(crashed).toMatchObject({ outcome: 'failed', pages: 1, rowsWritten: 1000 });
-    expect(crashed.error).toContain('the function host was stopped');
-    const watermark = await world.state.read<{ watermark: string }>('snapshot', 'checkpoint');
-    expect(watermark?.watermark).toBe(first.window!.end); // not moved
-
-    world.clock.advance(15 * MINUTE);
-    const next = await runSnapshot(world.deps);
-    expect(next).toMatchObject({ outcome: 'completed', pages: 2, rowsFetched: 1500, rowsWritten: 1500 });
-    expect(next.window!.start).toBe(new Date(Date.parse(first.window!.end) - HOUR).toISOString());
-    expect(await storedRows(world.tables)).toHaveLength(1504);
-  });
-
-  test('a lease left by a crashed run blocks the next run only until it expires', async () => {
-    addMessages(2, HOUR);
-    await world.state.acquireLease('snapshot', 'a-run-that-crashed', 30 * MINUTE);
-
-    const blocked = await runSnapshot(world.deps);
-    expect(blocked.outcome).toBe('busy');
-
-    world.clock.advance(31 * MINUTE);
-    const after = await runSnapshot(world.deps);
-    expect(after).toMatchObject({ outcome: 'completed', rowsWritten: 2 });
-  });
-});
-
 describe('Two runs at once', () => {
   test('the timer and a command-line run together: one snapshots, the other says another run is in progress', async () => {
     addMessages(20, HOUR);
@@ -193,86 +145,6 @@ describe('Two runs at once', () => {
     // The lease was released: the next run goes ahead.
     world.clock.advance(15 * MINUTE);
     expect((await runSnapshot(world.deps)).outcome).toBe('completed');
-  });
-});
-
-describe('Long downtime', () => {
-  test('after more than 30 days without a run, the gap is logged with its dates and the last 30 days fetched', async () => {
-    addMessages(1, HOUR);
-    const first = await runSnapshot(world.deps);
-    world.clock.advance(40 * DAY);
-    addMessages(2, HOUR);
-    const summary = await runSnapshot(world.deps);
-
-    const gap = {
-      from: new Date(Date.parse(first.window!.end) - HOUR).toISOString(),
-      to: ago(SNAPSHOT_MAX_LOOKBACK_MS).toISOString(),
-    };
-    expect(summary.gap).toEqual(gap);
-    expect(summary.window!.start).toBe(gap.to);
-    expect(summary.outcome).toBe('completed');
-    expect(world.logger.text()).toContain(`Snapshot gap`);
-    expect(world.logger.text()).toContain(`from=${gap.from} to=${gap.to}`);
-  });
-});
-
-describe('The daily purge', () => {
-  test('rows past their expiry plus the grace period are purged once a day, after the snapshot', async () => {
-    await world.quarantine.upsertMany([
-      {
-        networkMessageId: 'aaaaaaaa-0000-4000-8000-000000000001',
-        rowId: 'bbbbbbbb-0000-4000-8000-000000000001',
-        identity: 'aaaaaaaa-0000-4000-8000-000000000001\\bbbbbbbb-0000-4000-8000-000000000001',
-        expiresAt: ago(31 * DAY).toISOString(), // grace is 30 days: due
-        senderAddress: '',
-        recipients: [],
-        recipientCount: 0,
-        subject: '',
-        type: 'Spam',
-        releasedBy: [],
-        releasedUsers: [],
-        releasedCount: 0,
-      },
-      {
-        networkMessageId: 'aaaaaaaa-0000-4000-8000-000000000002',
-        rowId: 'bbbbbbbb-0000-4000-8000-000000000002',
-        identity: 'aaaaaaaa-0000-4000-8000-000000000002\\bbbbbbbb-0000-4000-8000-000000000002',
-        expiresAt: ago(29 * DAY).toISOString(), // still in its grace period
-        senderAddress: '',
-        recipients: [],
-        recipientCount: 0,
-        subject: '',
-        type: 'Spam',
-        releasedBy: [],
-        releasedUsers: [],
-        releasedCount: 0,
-      },
-    ]);
-    addMessages(3, HOUR);
-
-    const first = await runSnapshot(world.deps);
-    expect(first).toMatchObject({ outcome: 'completed', rowsWritten: 3, purged: 1 });
-    expect(await storedRows(world.tables)).toHaveLength(4);
-
-    world.clock.advance(2 * DAY);
-    const nextDay = await runSnapshot(world.deps);
-    expect(nextDay.purged).toBe(1); // a day later: due again, and the second row's grace is over
-
-    world.clock.advance(HOUR);
-    const soon = await runSnapshot(world.deps);
-    expect(soon.purged).toBeUndefined(); // not due within the day
-  });
-
-  test('a purge that fails is logged and does not fail the snapshot', async () => {
-    addMessages(2, HOUR);
-    const broken = Object.create(world.quarantine) as typeof world.quarantine;
-    broken.purgeExpired = async () => {
-      throw new Error('table unavailable');
-    };
-    const summary = await runSnapshot({ ...world.deps, quarantine: broken });
-    expect(summary).toMatchObject({ outcome: 'completed', rowsWritten: 2 });
-    expect(summary.purged).toBeUndefined();
-    expect(world.logger.text()).toMatch(/Purge of expired quarantine rows failed.*table unavailable/);
   });
 });
 

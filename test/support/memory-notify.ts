@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { loadSettings } from '../../lib/config/settings';
-import { ManualClock } from '../../lib/core/clock';
+import { MINUTE, ManualClock } from '../../lib/core/clock';
 import type { QuarantinedMessage } from '../../lib/core/domain';
 import { MemoryLogger } from '../../lib/core/log';
-import type { NotifyDependencies } from '../../lib/jobs/notify';
+import { runNotify, type NotifyDependencies, type NotifySummary } from '../../lib/jobs/notify';
+import { runSnapshot, type SnapshotDeps, type SnapshotSummary } from '../../lib/jobs/snapshot';
+import type { Tenant } from '../../lib/simulator/state';
 import type { EmailChannel, OperationState, OutgoingEmail, SendOutcome } from '../../lib/mail/channel';
 import { MemoryNotifications } from '../../lib/store/memory/notifications';
 import { MemoryQuarantine } from '../../lib/store/memory/quarantine';
 import { MemoryReleases } from '../../lib/store/memory/releases';
 import { MemoryState } from '../../lib/store/memory/state';
 import { quarantinedMessage } from '../store/contracts/quarantine.contract';
+import { InProcessAuditSource, InProcessExchange, inProcessTenant } from './memory-m365';
 
 /** An email channel whose answers a test scripts; it remembers every send and which ones it took. */
 export class ScriptedChannel implements EmailChannel {
@@ -32,6 +35,14 @@ export class ScriptedChannel implements EmailChannel {
 
   async status(operationId: string): Promise<OperationState> {
     return this.taken.has(operationId) ? 'accepted' : 'unknown';
+  }
+
+  /** The emails the service took, in order (one per operation id it took). */
+  emails(): OutgoingEmail[] {
+    const seen = new Set<string>();
+    return this.sends
+      .filter((s) => this.taken.has(s.operationId) && !seen.has(s.operationId) && seen.add(s.operationId))
+      .map((s) => s.email);
   }
 
   /** Emails the service took, per recipient: one per operation id (the service de-duplicates by it). */
@@ -68,7 +79,7 @@ export function memoryTenant(settings: Record<string, string> = {}): MemoryTenan
   const releases = new MemoryReleases();
   const notifications = new MemoryNotifications();
   const state = new MemoryState(clock);
-  const quarantine = new MemoryQuarantine();
+  const quarantine = new MemoryQuarantine({ clock });
   const channel = new ScriptedChannel();
   const loaded = loadSettings({
     AZURE_TENANT_ID: '00000000-0000-4000-8000-000000000001',
@@ -125,4 +136,55 @@ export function memoryTenant(settings: Record<string, string> = {}): MemoryTenan
       return networkMessageId;
     },
   };
+}
+
+export interface MemoryWorld extends MemoryTenant {
+  /** The Microsoft 365 tenant model the jobs read (lib/simulator/state.ts), in process. */
+  m365: Tenant;
+  exchange: InProcessExchange;
+  audit: InProcessAuditSource;
+  snapshotDeps: SnapshotDeps;
+  runSnapshot(): Promise<SnapshotSummary>;
+  runNotify(): Promise<NotifySummary>;
+  /** One 15-minute period of the unattended schedule: the clock moves on, then snapshot, then notify. */
+  runPeriod(): Promise<{ snapshot: SnapshotSummary; notify: NotifySummary }>;
+}
+
+/**
+ * Both jobs on the in-memory stores, reading Microsoft 365 in process (test/support/memory-m365.ts):
+ * the snapshot with its fast path, notify with the audit log (RELEASE_SOURCES both, unless set), one
+ * clock for all. Messages are quarantined and released through `m365` as in the simulator suites.
+ */
+export function memoryWorld(settings: Record<string, string> = {}): MemoryWorld {
+  const t = memoryTenant({ RELEASE_SOURCES: 'both', ...settings });
+  t.clock.set('2026-03-02T16:00:00Z'); // as test/support/world.ts: after every fixture row was received
+  const m365 = inProcessTenant(t.clock);
+  const exchange = new InProcessExchange(m365);
+  const audit = new InProcessAuditSource(m365, t.clock);
+  if (t.deps.settings.releaseSources !== 'quarantine') t.deps.auditSource = audit;
+  const snapshotDeps: SnapshotDeps = {
+    exchange,
+    quarantine: t.quarantine,
+    state: t.state,
+    clock: t.clock,
+    logger: t.logger,
+    settings: t.deps.settings,
+    releases: t.releases,
+  };
+  const world: MemoryWorld = {
+    ...t,
+    m365,
+    exchange,
+    audit,
+    snapshotDeps,
+    runSnapshot: () => runSnapshot(snapshotDeps),
+    runNotify: () => runNotify(t.deps),
+    async runPeriod() {
+      t.clock.advance(15 * MINUTE);
+      const snapshot = await world.runSnapshot();
+      const notify = await world.runNotify();
+      return { snapshot, notify };
+    },
+  };
+  return world;
 }

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../../core/clock';
 import type { QuarantinedMessage } from '../../core/domain';
 import type { QuarantineLookup } from '../../jobs/notify/ports';
 import type { QuarantineWriter } from '../../jobs/snapshot/ports';
-import { retainUntil, type WriteResult } from '../quarantine-store';
+import { fromEntity, toEntity, type WriteResult } from '../quarantine-store';
 
 export interface MemoryQuarantineOptions {
   clock?: Clock;
@@ -13,15 +13,15 @@ export interface MemoryQuarantineOptions {
   refuses?: (message: QuarantinedMessage) => Error | undefined;
 }
 
-interface Row {
-  message: QuarantinedMessage;
-  retainUntil: string;
-}
+/** A row as the table-backed store would write it: fields cut to the table's limits by the same code. */
+type Row = ReturnType<typeof toEntity>;
 
 /**
  * The snapshot in memory, as the snapshot writes it and notify's join reads it
  * (lib/store/quarantine-store.ts is the table-backed one): rows are grouped by NetworkMessageId, found
- * case-insensitively, with or without braces, and kept until their retention ends.
+ * case-insensitively, with or without braces, and kept until their retention ends. Each row is kept as the
+ * table-backed store's entity (`toEntity`) and read back by its `fromEntity`, so outside text is cut and
+ * marked exactly as in the table.
  */
 export class MemoryQuarantine implements QuarantineLookup, QuarantineWriter {
   private readonly rows = new Map<string, Map<string, Row>>();
@@ -47,6 +47,7 @@ export class MemoryQuarantine implements QuarantineLookup, QuarantineWriter {
       batch.set(`${MemoryQuarantine.key(message.networkMessageId)}\n${message.rowId}`, message);
     }
     let written = 0;
+    let truncated = 0;
     const refused: WriteResult['refused'] = [];
     for (const message of batch.values()) {
       const key = MemoryQuarantine.key(message.networkMessageId);
@@ -56,20 +57,19 @@ export class MemoryQuarantine implements QuarantineLookup, QuarantineWriter {
         continue;
       }
       const rows = this.rows.get(key) ?? new Map<string, Row>();
-      rows.set(message.rowId, {
-        message: structuredClone(message),
-        retainUntil: retainUntil(message, this.clock.now()),
-      });
+      const entity = toEntity(message, this.clock.now());
+      if (entity.truncated !== undefined) truncated += 1;
+      rows.set(message.rowId, entity);
       this.rows.set(key, rows);
       written += 1;
     }
-    return { written, truncated: 0, refused };
+    return { written, truncated, refused };
   }
 
   async findByNetworkMessageId(networkMessageId: string): Promise<QuarantinedMessage[]> {
     const key = MemoryQuarantine.key(networkMessageId);
     if (key === '') return [];
-    return [...(this.rows.get(key)?.values() ?? [])].map((row) => structuredClone(row.message));
+    return [...(this.rows.get(key)?.values() ?? [])].map((row) => fromEntity(row));
   }
 
   async purgeExpired(before: Date): Promise<number> {
@@ -77,7 +77,7 @@ export class MemoryQuarantine implements QuarantineLookup, QuarantineWriter {
     let deleted = 0;
     for (const [key, rows] of this.rows) {
       for (const [rowId, row] of rows) {
-        if (row.retainUntil < at && rows.delete(rowId)) deleted += 1;
+        if (String(row.retainUntil) < at && rows.delete(rowId)) deleted += 1;
       }
       if (rows.size === 0) this.rows.delete(key);
     }

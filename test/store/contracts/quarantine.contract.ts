@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { QuarantinedMessage } from '../../../lib/core/domain';
 import type { QuarantineLookup } from '../../../lib/jobs/notify/ports';
 import type { QuarantineWriter } from '../../../lib/jobs/snapshot/ports';
+import { MAX_STRING_CHARS, truncationMarker } from '../../../lib/store/quarantine-store';
 
 export function quarantinedMessage(
   networkMessageId: string,
@@ -67,6 +68,22 @@ export function quarantineContract(
         quarantinedMessage(randomUUID(), 'b@fabrikam.com'),
       ]);
       expect(result).toEqual({ written: 2, truncated: 0, refused: [] });
+    });
+
+    test('GIVEN outside text past the table limits (a 40,000-character subject, 40,000 recipients) THEN the row is stored cut to fit, each cut marked and counted', async () => {
+      const quarantine = await open();
+      const id = randomUUID();
+      const recipients = Array.from({ length: 40_000 }, (_, i) => `member${i}@fabrikam.example`);
+      const result = await quarantine.upsertMany([
+        quarantinedMessage(id, 'a@fabrikam.com', { subject: 'S'.repeat(40_000), recipients }),
+      ]);
+      expect(result).toEqual({ written: 1, truncated: 1, refused: [] });
+      const [row] = await quarantine.findByNetworkMessageId(id);
+      expect(row.subject).toHaveLength(MAX_STRING_CHARS);
+      expect(row.subject.endsWith(truncationMarker(40_000))).toBe(true);
+      expect(row.recipients.length).toBeLessThan(40_000);
+      expect(row.recipients).toEqual(recipients.slice(0, row.recipients.length));
+      expect(row.truncated).toEqual({ subject: 40_000, recipients: 40_000 });
     });
 
     test('GIVEN rows whose retention ends before and after a time THEN purgeExpired deletes only the ended ones and counts them', async () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { ReleaseEvent } from '../../../lib/core/domain';
 import type { ReleasesPort } from '../../../lib/jobs/notify/ports';
 import type { ReleasesSeenPort } from '../../../lib/jobs/snapshot/ports';
+import { MAX_KEYED_TEXT } from '../../../lib/store/keys';
 import { newReleaseRow, releaseUnitKey } from '../../../lib/store/releases-store';
 
 const NOW = new Date('2026-03-02T12:00:00Z');
@@ -36,6 +37,29 @@ export function releasesContract(name: string, open: () => Promise<ReleasesPort 
       expect(row).toMatchObject({ status: 'pending', auditRecordIds: [first.id], sources: ['audit'] });
       expect(row?.etag).toEqual(expect.any(String));
     });
+
+    test.each([
+      ['a lone surrogate', 'megan\uD800@contoso.com'],
+      ['a value over 1 KiB', `${'x'.repeat(10_000)}@contoso.com`],
+      ['key-forbidden characters', 'a/b\\c#d?e\u0001@contoso.com'],
+      ['a quoted local part', '"<ceo@contoso.com>"@evil.example'],
+    ])(
+      'GIVEN a release to %s THEN it is stored well-formed and bounded, found again, and recorded once',
+      async (_name, releasedTo) => {
+        const first = event({ releasedTo });
+        expect(await releases.record(first, NOW)).toBe('new');
+        expect(await releases.record({ ...first, id: randomUUID() }, NOW)).toBe('completed');
+        const row = await releases.get(first.networkMessageId, releasedTo);
+        expect(row).toBeDefined();
+        expect(row!.releasedTo.length).toBeLessThanOrEqual(MAX_KEYED_TEXT);
+        expect(row!.releasedTo).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+        expect(await releases.listForMessage(first.networkMessageId)).toHaveLength(1);
+        const known = await releases.knownUnitsSince(new Date('2026-03-01T00:00:00Z'));
+        expect(known.has(releaseUnitKey(first.networkMessageId, releasedTo))).toBe(true);
+        expect(await releases.update({ ...row!, status: 'notified' })).toBeDefined();
+        expect((await releases.get(first.networkMessageId, releasedTo))!.status).toBe('notified');
+      },
+    );
 
     test('GIVEN a unit first seen in the quarantine WHEN its audit record comes THEN the row is completed, its status kept', async () => {
       const seen = event({ source: 'quarantine', releasedByRaw: undefined, releasedBy: undefined });

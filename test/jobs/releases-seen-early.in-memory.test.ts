@@ -1,0 +1,48 @@
+import { HOUR, MINUTE } from '../../lib/core/clock';
+import { memoryWorld } from '../support/memory-notify';
+
+/**
+ * The fast path (lib/jobs/releases-seen-early.ts) with both jobs on the in-memory stores and Microsoft 365
+ * in process: no table service, no simulator over https. The wire of the Released query and of the audit
+ * log stays with test/scenarios/fast-path.test.ts and test/scenarios/released-to.test.ts.
+ */
+
+const ADMIN = 'adele.vance@contoso.com';
+
+describe('releases seen early in the quarantine status, then completed by the audit record', () => {
+  test('GIVEN the audit record is hours from visible WHEN the next snapshot sees the release THEN the sender is told, and the later audit record completes the view (exact time, releaser) without a second email', async () => {
+    const w = memoryWorld();
+    w.m365.auditLatencyMs = 5 * HOUR;
+    const { networkMessageId: id } = w.m365.addMessage({
+      sender: 'megan.bowen@contoso.com',
+      recipients: ['buyer@fabrikam.example'],
+      subject: 'Board pack (draft)',
+      type: 'TransportRule',
+    });
+    await w.runSnapshot();
+    w.m365.release({ networkMessageId: id, by: ADMIN });
+    const releasedAt = w.clock.now().getTime();
+
+    const { snapshot, notify } = await w.runPeriod();
+    expect(snapshot.releasesSeenEarly).toMatchObject({ newReleases: 1 });
+    expect(notify).toMatchObject({ emailsSent: 1, newReleases: 0 });
+    expect(w.channel.sends).toHaveLength(1);
+    expect(w.channel.sends[0].email.plainText).toContain(`Released by: ${ADMIN}`);
+    const early = (await w.releases.listForMessage(id))[0];
+    expect(early).toMatchObject({ status: 'notified', sources: ['quarantine'], auditRecordIds: [] });
+    expect(new Date(early.notifiedAt!).getTime() - releasedAt).toBeLessThanOrEqual(20 * MINUTE);
+
+    // Six hours of the schedule, every job running: the audit record becomes visible and is read.
+    const later = [];
+    for (let i = 0; i < 24; i++) later.push(await w.runPeriod());
+    expect(later.reduce((n, p) => n + p.notify.completedReleases, 0)).toBe(1);
+    expect(later.every((p) => p.notify.emailsSent === 0)).toBe(true);
+    expect([...w.channel.delivered()]).toEqual([['megan.bowen@contoso.com', 1]]);
+    const complete = (await w.releases.listForMessage(id))[0];
+    expect(complete.status).toBe('notified');
+    expect(complete.sources.sort()).toEqual(['audit', 'quarantine']);
+    expect(complete.auditRecordIds).toHaveLength(1);
+    expect(new Date(complete.releasedAt).getTime()).toBe(releasedAt - (releasedAt % 1000)); // the audit record's time
+    expect(complete.releasedBy).toBe(ADMIN);
+  });
+});
