@@ -186,7 +186,7 @@ describe('the administrators’ console in a browser', () => {
       await expect(page.$$eval('a[href^="javascript:" i]', (e) => e.length)).resolves.toBe(0);
       await expect(page.$$eval('#releases-body a', (e) => e.length)).resolves.toBe(0);
       await page.click(`#releases-body button.link >> text=${'invoice'}`);
-      await page.waitForSelector('#history [data-notification], #history p');
+      await page.waitForSelector('#history .history-releases'); // loaded (not the 'Loading…' line)
       expect(await page.textContent('#history')).toContain('<img src=x onerror="alert(1)">');
       await expect(page.$$eval('img', (e) => e.length)).resolves.toBe(0);
       expect(watch.dialogs).toEqual([]);
