@@ -59,7 +59,6 @@ function tenant(options: Omit<MemoryQuarantineOptions, 'clock'> = {}) {
     logger,
     settings: {
       snapshot: { overlapMinutes: 60, purgeGraceDays: 7 },
-      acceptedDomains: ['contoso.com'],
       releaseSources: 'audit',
     },
   };
