@@ -616,7 +616,7 @@ function exchangeCallsAtMost(summary: Record<string, unknown>) {
   const calls = pages(windowRows) + (released ? pages(releasedRows) : 0);
   return {
     calls,
-    note: `window ${windowRows} rows = ${pages(windowRows)} pages + Released query ${releasedRows} rows = ${released ? pages(releasedRows) : 0} pages; no other call`,
+    note: `window ${windowRows} rows = ${pages(windowRows)} page(s) + Released query ${releasedRows} rows = ${released ? pages(releasedRows) : 0} page(s); no other call`,
   };
 }
 
@@ -633,6 +633,13 @@ function catchUpTargets(c: CatchUpFigures) {
       value: c.longestRun.seconds,
       limit: c.budget.seconds,
       note: `${c.longestRun.job}, period ${c.longestRun.period}; budget: host.json functionTimeout`,
+    },
+    /** A warm instance keeps the app between timer ticks: its peak over every run of the catch-up. */
+    catchUpPeakRssWithinHalfOf512MB: {
+      met: c.peakRssMB <= 256,
+      value: c.peakRssMB,
+      limit: 256,
+      note: `one job process for all ${c.periods * 2 + 2} runs; heap after GC ${c.heapAfterGcMB.firstPeriod} MB after the first period, ${c.heapAfterGcMB.lastPeriod} MB after the last`,
     },
     catchUpEmailsOnceAndNotBeforeRelease: {
       met: c.check.ok,

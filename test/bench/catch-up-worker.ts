@@ -32,6 +32,8 @@ export interface ScheduledRunResult {
   tables: TableCounts;
   /** Peak RSS of this process so far. */
   peakRssBytes: number;
+  /** Heap in use after the run and a full GC: what the app keeps between runs. */
+  heapAfterGcBytes: number;
   error?: string;
 }
 
@@ -58,17 +60,20 @@ export async function serveScheduledRuns(job: Extract<ChildJob, { kind: 'schedul
           error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         }),
       )
-      .then(({ summary, error }: { summary: Record<string, unknown>; error?: string }) =>
-        reply({
+      .then(({ summary, error }: { summary: Record<string, unknown>; error?: string }) => {
+        const wallMs = performance.now() - started;
+        (globalThis as { gc?: () => void }).gc?.();
+        return reply({
           job: message.job,
-          wallMs: performance.now() - started,
+          wallMs,
           durationMs: typeof summary.durationMs === 'number' ? summary.durationMs : 0,
           summary,
           tables: { ...tables, queriesByTable: { ...tables.queriesByTable } },
           peakRssBytes: process.resourceUsage().maxRSS * 1024,
+          heapAfterGcBytes: process.memoryUsage().heapUsed,
           ...(error ? { error } : {}),
-        }),
-      );
+        });
+      });
   });
   await reply({ ready: true });
 }

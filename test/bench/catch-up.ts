@@ -82,6 +82,8 @@ export interface CatchUpFigures {
   notifyAcceptedDomainCalls: number;
   check: { earlierThanRelease: number; twice: number; missing: number; unexpected: number; ok: boolean };
   peakRssMB: number;
+  /** Heap the app keeps after a full GC, after the first period and after the last: flat or growing. */
+  heapAfterGcMB: { firstPeriod: number; lastPeriod: number };
   realSeconds: number;
 }
 
@@ -102,6 +104,7 @@ class JobProcess {
 
   async start(endpoints: Endpoints, prefix: string, settings: Record<string, string>): Promise<void> {
     this.child = fork(path.join(__dirname, 'child.js'), [], {
+      execArgv: ['--expose-gc'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const ready = this.next();
@@ -134,6 +137,7 @@ class JobProcess {
 }
 
 const seconds = (ms: number) => Math.round(ms) / 1000;
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 function runFigures(r: ScheduledRunResult): RunFigures {
   return {
@@ -236,6 +240,7 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
     let snapshotOther = 0;
     let notifyDomains = 0;
     let peakRss = 0;
+    let lastHeap = 0;
     let periods = 0;
     let doneAt: number | undefined;
     let cappedBy: string | undefined;
@@ -254,6 +259,7 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
         .requests('exchange')
         .filter((r) => r.cmdlet?.toLowerCase() === 'get-accepteddomain').length;
       first ??= { snapshot, notify };
+      lastHeap = notify.heapAfterGcBytes;
       for (const r of [snapshot, notify]) {
         peakRss = Math.max(peakRss, r.peakRssBytes);
         if (r.durationMs / 1000 > longest.seconds)
@@ -340,7 +346,8 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
         unexpected,
         ok: earlier === 0 && twice === 0 && unexpected === 0 && (doneAt === undefined || missing === 0),
       },
-      peakRssMB: Math.round((peakRss / 1024 / 1024) * 10) / 10,
+      peakRssMB: mb(peakRss),
+      heapAfterGcMB: { firstPeriod: mb(f.notify.heapAfterGcBytes), lastPeriod: mb(lastHeap) },
       realSeconds: seconds(Date.now() - began),
     };
   } finally {
@@ -376,6 +383,7 @@ export function catchUpLines(c: CatchUpFigures, quick: boolean): string[] {
       `${c.check.unexpected}: ${c.check.ok ? 'MET' : 'MISSED'}`,
     `             Exchange calls besides the window and the Released query in ${c.periods} snapshot runs: ` +
       `${c.snapshotOtherExchangeCalls}; Get-AcceptedDomain in the notify runs: ${c.notifyAcceptedDomainCalls}; ` +
-      `job process peak RSS ${c.peakRssMB} MB; ${c.realSeconds} s real`,
+      `job process peak RSS ${c.peakRssMB} MB, heap after GC ${c.heapAfterGcMB.firstPeriod} MB after the ` +
+      `first period and ${c.heapAfterGcMB.lastPeriod} MB after the last; ${c.realSeconds} s real`,
   ];
 }
