@@ -155,7 +155,6 @@ export async function createApplication(
         quarantine,
         releases,
         state,
-        graph,
         clock,
         logger,
         settings,

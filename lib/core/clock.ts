@@ -69,6 +69,33 @@ export class OffsetClock implements Clock {
   }
 }
 
+/**
+ * A job process's clock when a driver owns the time (the chaos run, the bench's catch-up): the simulated
+ * time the driver gives at each run, moving on with real time and jumping forward on `sleep` (the audit
+ * poll). It never goes back, so it is never behind the simulator's clock.
+ */
+export class DrivenClock implements Clock {
+  private base = 0;
+  private realStart = Date.now();
+
+  now(): Date {
+    return new Date(this.base + (Date.now() - this.realStart));
+  }
+
+  async sleep(ms: number): Promise<void> {
+    this.base += Math.max(0, ms);
+  }
+
+  /** Moves to the driver's time, unless this clock is already past it. */
+  moveTo(to: Date | string): void {
+    const target = new Date(to).getTime();
+    if (target > this.now().getTime()) {
+      this.base = target;
+      this.realStart = Date.now();
+    }
+  }
+}
+
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;

@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import { DAY, MINUTE, type Clock } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { JobOutcome } from '../core/outcomes';
-import { acceptedDomainsFetchedAt, loadAcceptedDomains } from '../sources/exchange/accepted-domains';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import {
   fetchQuarantinePages,
@@ -39,9 +37,7 @@ export interface SnapshotDeps {
   state: SnapshotStatePort;
   clock: Clock;
   logger: Logger;
-  settings: Pick<Settings, 'snapshot' | 'acceptedDomains'> & Partial<Pick<Settings, 'releaseSources'>>;
-  /** For the accepted-domains fallback to Graph /domains. */
-  graph?: Pick<Client, 'api'>;
+  settings: Pick<Settings, 'snapshot'> & Partial<Pick<Settings, 'releaseSources'>>;
   /** Where releases seen in the quarantine's own status are recorded (RELEASE_SOURCES quarantine or both). */
   releases?: ReleasesSeenPort;
 }
@@ -76,8 +72,6 @@ export interface SnapshotSummary {
   purged?: number;
   /** The fast path: releases seen in the quarantine's status (absent when RELEASE_SOURCES is audit). */
   releasesSeenEarly?: ReleasesSeenEarlySummary;
-  /** What happened to the accepted-domains cache. */
-  acceptedDomains: 'fresh' | 'refreshed' | 'from setting' | 'refresh failed';
   durationMs: number;
   /** Why the run failed: the message names what to fix. */
   error?: string;
@@ -125,7 +119,6 @@ export async function runSnapshot(
     skipped: {},
     wireWarnings: {},
     rowsTruncated: 0,
-    acceptedDomains: 'fresh',
     durationMs: 0,
   };
 
@@ -152,8 +145,9 @@ export async function runSnapshot(
       summary.failureClass = classifyFailure(error);
       logger.error('Snapshot failed; the next run fetches the same window again', { error: summary.error });
     }
-    // After the snapshot, never before it or instead of it; their failures are logged, not fatal.
-    await refreshAcceptedDomains(deps, summary);
+    // After the snapshot, never before it or instead of it; its failure is logged, not fatal. The accepted
+    // domains are not read here: notify reads them when a decision needs them (cached a day), so a run
+    // where nothing changed asks Exchange for the window and the Released query only.
     await purgeIfDue(deps, summary);
   } finally {
     await lease.release().catch((error: unknown) =>
@@ -280,29 +274,6 @@ function noteWarning(
   });
 }
 
-async function refreshAcceptedDomains(deps: SnapshotDeps, summary: SnapshotSummary): Promise<void> {
-  if (deps.settings.acceptedDomains && deps.settings.acceptedDomains.length > 0) {
-    summary.acceptedDomains = 'from setting';
-    return;
-  }
-  try {
-    const fetchedAt = await acceptedDomainsFetchedAt(deps.state);
-    if (fetchedAt && deps.clock.now().getTime() - fetchedAt.getTime() < DAY) {
-      summary.acceptedDomains = 'fresh';
-      return;
-    }
-    // On failure loadAcceptedDomains keeps (and warns about) the stale list: same fetchedAt as before.
-    const domains = await loadAcceptedDomains(deps, { refresh: true });
-    const stale = fetchedAt !== undefined && domains.fetchedAt === fetchedAt.toISOString();
-    summary.acceptedDomains = stale ? 'refresh failed' : 'refreshed';
-  } catch (error) {
-    summary.acceptedDomains = 'refresh failed';
-    deps.logger.warn('Accepted domains could not be refreshed (the snapshot itself is unaffected)', {
-      error: (error as Error).message,
-    });
-  }
-}
-
 async function purgeIfDue(deps: SnapshotDeps, summary: SnapshotSummary): Promise<void> {
   const { state, clock, logger, settings } = deps;
   try {
@@ -347,7 +318,6 @@ function logSummary(logger: Logger, summary: SnapshotSummary): void {
     releasedUserWaiting: summary.releasesSeenEarly?.identityLookupsWaiting,
     releasesSeenEarly: summary.releasesSeenEarly?.newReleases,
     releasesSeenEarlyError: summary.releasesSeenEarly?.error,
-    acceptedDomains: summary.acceptedDomains,
     durationMs: summary.durationMs,
     error: summary.error,
   };

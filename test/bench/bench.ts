@@ -13,6 +13,12 @@
  *   --small N           the smaller RSS size (default 10,000)
  *   --out FILE          where the JSON goes (default .local/bench/results.json)
  *   --console           only the console's part (10,000 releases; first table page and tiles)
+ *   --catch-up N        released messages waiting after three days stopped (default 2,000; --quick 200;
+ *                       0 skips the catch-up); test/bench/catch-up.ts
+ *   --catch-up-rows N   quarantine rows of the catch-up's tenant (default 10 per released message)
+ *   --catch-up-periods N  15-minute periods at most before the catch-up is reported unconverged (default 1,000)
+ *   --catch-up-minutes N  real minutes at most for the catch-up (default 60; --quick 20)
+ *   --catch-up-only     only the catch-up (its figures printed, not written)
  */
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -24,6 +30,7 @@ import { startSimulator, type Simulator } from '../../lib/simulator';
 import { MINUTE } from '../../lib/core/clock';
 import { SNAPSHOT_MAX_LOOKBACK_MS } from '../../lib/jobs/snapshot';
 import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from '../../lib/jobs/notify/look-up-snapshot';
+import { catchUpLines, runCatchUp, type CatchUpFigures } from './catch-up';
 import { benchConsole, consoleBenchLines } from './console';
 import { Generator } from './data';
 import { measurePackage, type PackageFigures } from './package-figures';
@@ -40,6 +47,7 @@ interface Options {
   releases: number;
   small: number;
   out: string;
+  catchUp: { releases: number; rows: number; maxPeriods: number; maxMinutes: number };
 }
 
 function parseOptions(argv: string[]): Options {
@@ -52,12 +60,22 @@ function parseOptions(argv: string[]): Options {
     return n;
   };
   const outIndex = argv.indexOf('--out');
+  const catchUpReleases =
+    argv.includes('--catch-up') && argv[argv.indexOf('--catch-up') + 1] === '0'
+      ? 0
+      : value('--catch-up', quick ? 200 : 2_000);
   return {
     quick,
     rows: value('--rows', quick ? 10_000 : 100_000),
     releases: value('--releases', quick ? 200 : 2_000),
     small: value('--small', quick ? 2_000 : 10_000),
     out: outIndex >= 0 ? path.resolve(argv[outIndex + 1]) : path.join(ROOT, '.local/bench/results.json'),
+    catchUp: {
+      releases: catchUpReleases,
+      rows: value('--catch-up-rows', catchUpReleases * 10),
+      maxPeriods: value('--catch-up-periods', 1_000),
+      maxMinutes: value('--catch-up-minutes', quick ? 20 : 60),
+    },
   };
 }
 
@@ -81,7 +99,7 @@ function inChild(job: ChildJob): Promise<ChildResult> {
   });
 }
 
-/** Exchange calls the simulator saw since the last clear, by cmdlet (the Released query apart). */
+/** Exchange calls the simulator saw since the last clear: the window, the Released query, any other. */
 function exchangeCalls(sim: Simulator) {
   const calls = sim.scenario.requests('exchange').filter((r) => r.cmdlet);
   const released = calls.filter((r) => r.parameters && 'ReleaseStatus' in r.parameters).length;
@@ -90,7 +108,7 @@ function exchangeCalls(sim: Simulator) {
       r.cmdlet?.toLowerCase() === 'get-quarantinemessage' &&
       !(r.parameters && 'ReleaseStatus' in r.parameters),
   ).length;
-  return { total: calls.length, window, released, acceptedDomains: calls.length - window - released };
+  return { total: calls.length, window, released, other: calls.length - window - released };
 }
 
 const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -119,6 +137,23 @@ async function main() {
     const tables = await startAzuriteTables();
     try {
       process.stdout.write(`${consoleBenchLines(await benchConsole(tables.connectionString)).join('\n')}\n`);
+    } finally {
+      await tables.stop();
+    }
+    return;
+  }
+
+  if (process.argv.includes('--catch-up-only')) {
+    const tables = await startAzuriteTables();
+    try {
+      const figures = await runCatchUp({
+        ...options.catchUp,
+        certificate,
+        tablesConnectionString: tables.connectionString,
+        root: ROOT,
+        log,
+      });
+      process.stdout.write(`${catchUpLines(figures, options.quick).join('\n')}\n`);
     } finally {
       await tables.stop();
     }
@@ -248,6 +283,18 @@ async function main() {
     const seed = await inChild({ kind: 'seed', endpoints, ...window(), releases });
     log(`seed method: ${s(seed.wallMs)} s, ${seed.details.exchangeCalls} Exchange calls`);
 
+    // 6. The catch-up after three days stopped, on a tenant and a simulated clock of its own.
+    const catchUp =
+      options.catchUp.releases === 0
+        ? undefined
+        : await runCatchUp({
+            ...options.catchUp,
+            certificate,
+            tablesConnectionString: azurite.connectionString,
+            root: ROOT,
+            log,
+          });
+
     const report = buildReport({
       options,
       generator,
@@ -266,6 +313,7 @@ async function main() {
       steadyReleasedCalls,
       seed,
       released: { messages: released.length, units: releasedUnits, auditRecords: releases.length },
+      catchUp,
       packaged,
       totalMs: Date.now() - started,
     });
@@ -303,6 +351,7 @@ function buildReport(r: {
   steadyReleasedCalls: ReturnType<typeof exchangeCalls>;
   seed: ChildResult;
   released: { messages: number; units: number; auditRecords: number };
+  catchUp: CatchUpFigures | undefined;
   packaged: PackageFigures;
   totalMs: number;
 }) {
@@ -310,7 +359,9 @@ function buildReport(r: {
   const notifySummary = r.notify.details.summary as Record<string, number>;
   const backfillRows = summary(r.backfill).rowsWritten;
   const steadyWindowRows = summary(r.steady).rowsFetched as unknown as number;
-  const steadyTarget = Math.ceil(STEADY_NEW_ROWS / PAGE) + 1;
+  const steadyTarget = exchangeCallsAtMost(summary(r.steady));
+  const steadyReleasedTarget = exchangeCallsAtMost(summary(r.steadyReleased));
+  const retainedFlat = r.backfill.heapUsedBytes / r.small.heapUsedBytes;
   // The join's queries: the snapshot's partitions (the state table's cache reads are not part of the join).
   const queriesPerMessage = (r.notify.tables.queriesByTable.qrnQuarantine ?? 0) / r.released.messages;
   const rssFlat = r.backfill.peakRssBytes / r.small.peakRssBytes;
@@ -341,6 +392,8 @@ function buildReport(r: {
       steadyNewRows: STEADY_NEW_ROWS,
       storage: 'Azurite (in memory, fresh)',
     },
+    /** Three days stopped, then the timers on their schedule until every sender is told (catch-up.ts). */
+    catchUp: r.catchUp ?? null,
     backfill: {
       rows: backfillRows,
       wallSeconds: s(r.backfill.wallMs),
@@ -446,23 +499,23 @@ function buildReport(r: {
       ),
     },
     targets: {
-      backfillWithin125xMinimum: {
-        met: r.backfill.wallMs <= 1.25 * r.minimum.wallMs,
+      backfillWithin110xMinimum: {
+        met: r.backfill.wallMs <= 1.1 * r.minimum.wallMs,
         value: ratio(r.backfill.wallMs, r.minimum.wallMs),
-        limit: 1.25,
+        limit: 1.1,
       },
-      /** Strict reading: every Exchange call of the run, the fast path's Released query included. */
+      /** Every Exchange call of the run: the window's pages and the Released query's pages, nothing else. */
       steadyStateExchangeCalls: {
-        met: r.steadyCalls.total <= steadyTarget,
+        met: r.steadyCalls.total <= steadyTarget.calls,
         value: r.steadyCalls.total,
-        limit: steadyTarget,
-        note: 'window query pages + Released query (fast path) + Get-AcceptedDomain (daily)',
+        limit: steadyTarget.calls,
+        note: steadyTarget.note,
       },
-      /** The snapshot's own window query (the quarantine copy): the Released query is budgeted apart. */
-      steadyStateWindowQueryCalls: {
-        met: r.steadyCalls.window <= steadyTarget,
-        value: r.steadyCalls.window,
-        limit: steadyTarget,
+      steadyStateWithReleasesExchangeCalls: {
+        met: r.steadyReleasedCalls.total <= steadyReleasedTarget.calls,
+        value: r.steadyReleasedCalls.total,
+        limit: steadyReleasedTarget.calls,
+        note: steadyReleasedTarget.note,
       },
       notifyTimeWithin15xMinimum: { met: notifyTimeRatio <= 1.5, value: notifyTimeRatio, limit: 1.5 },
       notifyTableRequestsWithin15xMinimum: {
@@ -494,14 +547,14 @@ function buildReport(r: {
         limit: 0.5,
         note: `wall time, median of ${p.coldLoad.runs} fresh processes each: ${Math.round(p.coldLoad.oursMs)} ms vs ${Math.round(p.coldLoad.todayMs)} ms (CPU ${ratio(p.coldLoad.oursCpuMs, p.coldLoad.todayCpuMs)}x)`,
       },
-      peakRssFlat: {
-        met: rssFlat <= 1.15,
-        value: Math.round(rssFlat * 100) / 100,
-        limit: 1.15,
-        note: r.options.quick
-          ? 'quick sizes are too small for V8 to reach its steady heap: judge on a full run'
-          : '',
+      /** What a run keeps after a full GC, at the full size over the smaller one: memory does not grow with N. */
+      retainedHeapFlat: {
+        met: retainedFlat <= 1.1,
+        value: Math.round(retainedFlat * 100) / 100,
+        limit: 1.1,
+        note: `heap after GC ${mb(r.small.heapUsedBytes)} MB at ${r.options.small} rows, ${mb(r.backfill.heapUsedBytes)} MB at ${backfillRows} rows`,
       },
+      ...(r.catchUp ? catchUpTargets(r.catchUp) : {}),
     },
     package: {
       zipMB: mb(p.ours.zipBytes),
@@ -552,6 +605,51 @@ function buildReport(r: {
   };
 }
 
+/**
+ * The least Exchange calls of a snapshot run: each listing takes floor(rows / 1000) + 1 pages (a full page
+ * needs one more call to see the end, as there is no total count). Nothing else may be asked.
+ */
+function exchangeCallsAtMost(summary: Record<string, unknown>) {
+  const pages = (rows: number) => Math.floor(rows / PAGE) + 1;
+  const windowRows = Number(summary.rowsFetched);
+  const released = summary.releasesSeenEarly as { releasedRows?: number } | undefined;
+  const releasedRows = Number(released?.releasedRows ?? 0);
+  const calls = pages(windowRows) + (released ? pages(releasedRows) : 0);
+  return {
+    calls,
+    note: `window ${windowRows} rows = ${pages(windowRows)} page(s) + Released query ${releasedRows} rows = ${released ? pages(releasedRows) : 0} page(s); no other call`,
+  };
+}
+
+function catchUpTargets(c: CatchUpFigures) {
+  return {
+    catchUpEverySenderTold: {
+      met: c.converged,
+      value: c.converged ? `${c.periods} periods` : `${c.unitsTold}/${c.unitsToTell} units`,
+      limit: `${c.unitsToTell} units within the cap`,
+      note: c.converged ? `${c.simulatedHoursUntilAllTold} simulated hours` : `stopped by ${c.cappedBy}`,
+    },
+    catchUpLongestRunWithinBudget: {
+      met: c.withinBudget,
+      value: c.longestRun.seconds,
+      limit: c.budget.seconds,
+      note: `${c.longestRun.job}, period ${c.longestRun.period}; budget: host.json functionTimeout`,
+    },
+    /** A warm instance keeps the app between timer ticks: its peak over every run of the catch-up. */
+    catchUpPeakRssWithinHalfOf512MB: {
+      met: c.peakRssMB <= 256,
+      value: c.peakRssMB,
+      limit: 256,
+      note: `one job process for all ${c.periods * 2 + 2} runs; heap after GC ${c.heapAfterGcMB.firstPeriod} MB after the first period, ${c.heapAfterGcMB.lastPeriod} MB after the last`,
+    },
+    catchUpEmailsOnceAndNotBeforeRelease: {
+      met: c.check.ok,
+      value: `early ${c.check.earlierThanRelease}, twice ${c.check.twice}, missing ${c.check.missing}, unexpected ${c.check.unexpected}`,
+      limit: 'all 0',
+    },
+  };
+}
+
 function printReport(report: Report) {
   const lines = [
     '',
@@ -559,10 +657,10 @@ function printReport(report: Report) {
     `data: ${report.parameters.rows} rows = ${report.parameters.messages} messages (${report.parameters.rowsPerMessage} rows each), ${report.parameters.releasedMessages} released messages (${report.parameters.releasedUnits} units)`,
     '',
     `backfill     ours ${report.backfill.wallSeconds} s (${report.backfill.rowsPerSecond} rows/s), minimum ${report.minimum.wallSeconds} s (${report.minimum.rowsPerSecond} rows/s): ours/minimum ${report.ratios.backfillOursOverMinimum}`,
-    `             Exchange calls ours ${report.backfill.exchangeCalls.total} (window ${report.backfill.exchangeCalls.window}, Released ${report.backfill.exchangeCalls.released}, Get-AcceptedDomain ${report.backfill.exchangeCalls.acceptedDomains}), minimum ${report.minimum.exchangeCalls}`,
+    `             Exchange calls ours ${report.backfill.exchangeCalls.total} (window ${report.backfill.exchangeCalls.window}, Released ${report.backfill.exchangeCalls.released}, other ${report.backfill.exchangeCalls.other}), minimum ${report.minimum.exchangeCalls}`,
     `             table transactions ours ${report.backfill.tables.transactions} + ${report.backfill.tables.singleWrites} single writes, minimum ${report.minimum.tables.transactions} + ${report.minimum.tables.singleWrites}`,
     `             peak RSS ours ${report.backfill.peakRssMB} MB, minimum ${report.minimum.peakRssMB} MB`,
-    `steady state +${report.steadyState.newRows} rows (${report.steadyState.windowRows} in the window with the overlap): ${report.steadyState.wallSeconds} s, Exchange calls ${report.steadyState.exchangeCalls.total} (window ${report.steadyState.exchangeCalls.window}, Released ${report.steadyState.exchangeCalls.released}, Get-AcceptedDomain ${report.steadyState.exchangeCalls.acceptedDomains})`,
+    `steady state +${report.steadyState.newRows} rows (${report.steadyState.windowRows} in the window with the overlap): ${report.steadyState.wallSeconds} s, Exchange calls ${report.steadyState.exchangeCalls.total} (window ${report.steadyState.exchangeCalls.window}, Released ${report.steadyState.exchangeCalls.released}, other ${report.steadyState.exchangeCalls.other})`,
     `steady state with ${report.steadyStateWithReleases.releasedMessagesInWindow} released messages in the 30 days: ${report.steadyStateWithReleases.wallSeconds} s, Exchange calls ${report.steadyStateWithReleases.exchangeCalls.total} (window ${report.steadyStateWithReleases.exchangeCalls.window}, Released ${report.steadyStateWithReleases.exchangeCalls.released}), table requests ${report.steadyStateWithReleases.tables.total} (point reads ${report.steadyStateWithReleases.tables.pointReads}, queries ${report.steadyStateWithReleases.tables.queryRequests})`,
     `after releases snapshot ${report.snapshotAfterReleases.wallSeconds} s, Exchange calls ${report.snapshotAfterReleases.exchangeCalls.total} (Released ${report.snapshotAfterReleases.exchangeCalls.released})`,
     `notify       ${report.notify.wallSeconds} s for ${report.notify.releasedMessages} messages (${report.notify.releasedUnits} units): ${report.notify.emailsComposed} emails composed, ${report.notify.composedPerSecond}/s; partition queries ${report.notify.tables.partitionQueries} = ${report.notify.tableQueriesPerReleasedMessage} per released message, plus ${report.notify.tableScansPerRun} table-wide queries per run (${JSON.stringify(report.notify.tables.queriesByTable)}), point reads ${report.notify.tables.pointReads}, writes ${report.notify.tables.singleWrites}`,
@@ -570,6 +668,9 @@ function printReport(report: Report) {
     `notify ours / minimum: time ${report.ratios.notifyOursOverMinimumTime}x (target <= 1.5x: ${report.targets.notifyTimeWithin15xMinimum.met ? 'MET' : 'MISSED'}), table requests ${report.ratios.notifyOursOverMinimumTableRequests}x (target <= 1.5x: ${report.targets.notifyTableRequestsWithin15xMinimum.met ? 'MET' : 'MISSED'})`,
     `seed method  ${report.seed.wallSeconds} s per run (fetch ${report.seed.fetchSeconds} s, nested-loop join ${report.seed.joinSeconds} s), ${report.seed.exchangeCalls} Exchange calls, peak RSS ${report.seed.peakRssMB} MB`,
     `             seed run / our steady-state run: time ${report.ratios.seedRunOverOurSteadyRun}x, Exchange calls ${report.ratios.seedExchangeCallsOverOurSteadyRun}x; seed run / our one-time processing of the releases: ${report.ratios.seedRunOverOurReleaseProcessing}x; RSS ${report.ratios.seedRssOverOurs}x`,
+    ...(report.catchUp
+      ? catchUpLines(report.catchUp, report.parameters.quick)
+      : ['catch-up     skipped (--catch-up 0)']),
     `peak RSS     ${JSON.stringify(report.rss)}`,
     `package      ${report.package.zipMB} MB zip, ${report.package.files} files, ${report.package.unpackedMB} MB unpacked (${report.package.bundledModules} modules bundled); before: ${report.package.today.zipMB ?? 'not zipped in --quick,'} ${report.package.today.zipMB === null ? '' : 'MB zip, '}${report.package.today.files} files, ${report.package.today.unpackedMB} MB unpacked`,
     `             ratios ours/before: zip ${report.package.ratios.zip ?? 'n/a'}, files ${report.package.ratios.files}, unpacked ${report.package.ratios.unpacked}`,
@@ -581,7 +682,7 @@ function printReport(report: Report) {
     'targets:',
     ...Object.entries(report.targets).map(
       ([name, t]) =>
-        `  ${t.met ? 'met   ' : 'MISSED'} ${name}: ${t.value} (limit ${t.limit})` +
+        `  ${t.met ? 'MET   ' : 'MISSED'} ${name}: ${t.value} (limit ${t.limit})` +
         ('note' in t && t.note ? ` - ${t.note}` : ''),
     ),
     `total ${report.totalSeconds} s`,

@@ -7,6 +7,7 @@ import { ClientSecretCredential } from '@azure/identity';
 import { loadSettings } from '../../lib/config/settings';
 import { createApplication } from '../../lib/composition';
 import {
+  appEnvironment,
   emptyCounts,
   countRequests,
   quietLogger,
@@ -14,24 +15,6 @@ import {
   type ChildResult,
   type Endpoints,
 } from './shared';
-
-function appEnvironment(endpoints: Endpoints, prefix: string, extra: Record<string, string> = {}) {
-  return {
-    AZURE_TENANT_ID: endpoints.tenantId,
-    AZURE_CLIENT_ID: endpoints.clientId,
-    AZURE_CLIENT_SECRET: endpoints.clientSecret,
-    AZURE_AUTHORITY_HOST: endpoints.loginUrl,
-    EXCHANGE_ADMIN_API_URL: endpoints.exchangeUrl,
-    GRAPH_API_URL: endpoints.graphUrl,
-    ACS_CONNECTION_STRING: endpoints.acsConnectionString,
-    EMAIL_SENDER_ADDRESS: endpoints.senderAddress,
-    TABLES_CONNECTION_STRING: endpoints.tablesConnectionString,
-    TABLE_NAME_PREFIX: prefix,
-    NOTIFY_DRY_RUN: 'true',
-    AUDIT_QUERY_POLL_SECONDS: '60',
-    ...extra,
-  };
-}
 
 function credentialFor(endpoints: Endpoints) {
   return new ClientSecretCredential(endpoints.tenantId, endpoints.clientId, endpoints.clientSecret, {
@@ -300,7 +283,7 @@ function result(
   };
 }
 
-async function run(job: ChildJob): Promise<ChildResult> {
+async function run(job: Exclude<ChildJob, { kind: 'scheduled-runs' }>): Promise<ChildResult> {
   switch (job.kind) {
     case 'app-snapshot':
     case 'app-notify':
@@ -315,6 +298,11 @@ async function run(job: ChildJob): Promise<ChildResult> {
 }
 
 process.once('message', (job: ChildJob) => {
+  if (job.kind === 'scheduled-runs') {
+    // Many runs in one process, as a Functions instance keeps the app between timer ticks.
+    void import('./catch-up-worker').then(({ serveScheduledRuns }) => serveScheduledRuns(job));
+    return;
+  }
   run(job)
     .catch((error: unknown): ChildResult => ({
       kind: job.kind,

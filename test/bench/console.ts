@@ -121,7 +121,7 @@ export function consoleBenchLines(result: ConsoleBench): string[] {
     `console      ${result.releases} releases (${result.inPeriod} in the 30-day period), seeded in ${result.seedSeconds} s; raw query of the period ${result.rawQueryMs} ms`,
     `             first table page ${result.firstPageMs} ms = ${result.ratios.firstPageOverRaw}x raw; tiles ${result.tilesMs} ms = ${result.ratios.tilesOverRaw}x raw`,
     ...Object.entries(result.targets).map(
-      ([name, t]) => `  ${t.met ? 'met   ' : 'MISSED'} console ${name}: ${t.value} ms (limit ${t.limit} ms)`,
+      ([name, t]) => `  ${t.met ? 'MET   ' : 'MISSED'} console ${name}: ${t.value} ms (limit ${t.limit} ms)`,
     ),
   ];
 }

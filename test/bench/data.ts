@@ -51,6 +51,10 @@ export interface GeneratedMessage {
   networkMessageId: string;
   direction: 'Inbound' | 'Outbound';
   rows: number;
+  /** Unique per message (it carries the message's number): how an email names it. */
+  subject: string;
+  sender: string;
+  recipients: string[];
 }
 
 export class Generator {
@@ -114,7 +118,14 @@ export class Generator {
         size: 2_000 + Math.floor(this.next() * 400_000),
       };
       const { networkMessageId, identities } = this.scenario.addMessage(message);
-      this.messages.push({ networkMessageId, direction, rows: identities.length });
+      this.messages.push({
+        networkMessageId,
+        direction,
+        rows: identities.length,
+        subject: message.subject!,
+        sender: message.sender,
+        recipients: message.recipients,
+      });
       added += identities.length;
     }
     this.rows += added;
@@ -122,7 +133,12 @@ export class Generator {
 
   /** Received some time in the last 29 days (the backfill's window is 30 days less a margin). */
   spreadOverMonth(now: Date): () => Date {
-    return () => new Date(now.getTime() - 2 * MINUTE - Math.floor(this.next() * 29 * DAY));
+    return this.spreadOverDays(now, 29);
+  }
+
+  /** Received some time in the `days` before `now`. */
+  spreadOverDays(now: Date, days: number): () => Date {
+    return () => new Date(now.getTime() - 2 * MINUTE - Math.floor(this.next() * days * DAY));
   }
 
   /** `count` distinct messages to release: mostly outbound ones, some inbound (admins release those too). */

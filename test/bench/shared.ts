@@ -28,6 +28,8 @@ export interface TableCounts {
   tableScans: number;
   other: number;
   total: number;
+  /** Milliseconds during which at least one request was in flight: the table work's share of a run. */
+  busyMs: number;
 }
 
 export function emptyCounts(): TableCounts {
@@ -43,46 +45,81 @@ export function emptyCounts(): TableCounts {
     tableScans: 0,
     other: 0,
     total: 0,
+    busyMs: 0,
   };
 }
 
 /** A pipeline policy that classifies every request a TableClient sends (retries included). */
-export function countingPolicy(counts: TableCounts): PipelinePolicy {
+export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, since: 0 }): PipelinePolicy {
   return {
     name: 'benchTableCounter',
     sendRequest: async (request, next) => {
-      const url = new URL(request.url);
-      const path = decodeURIComponent(url.pathname);
-      counts.total += 1;
-      if (path.endsWith('/$batch')) {
-        counts.transactions += 1;
-        const body = typeof request.body === 'string' ? request.body : '';
-        counts.transactionOps += (body.match(/^(POST|PUT|PATCH|MERGE|DELETE) /gm) ?? []).length;
-      } else if (request.method === 'GET' && /\(PartitionKey='.*',RowKey='.*'\)$/.test(path)) {
-        counts.pointReads += 1;
-      } else if (request.method === 'GET' && /\(\)$/.test(path)) {
-        counts.queryRequests += 1;
-        if (!url.searchParams.has('NextPartitionKey') && !url.searchParams.has('NextRowKey')) {
-          counts.queries += 1;
-          const table = /\/([^/(]+)\(\)$/.exec(path)?.[1] ?? '?';
-          counts.queriesByTable[table] = (counts.queriesByTable[table] ?? 0) + 1;
-          if (/^PartitionKey eq /.test(url.searchParams.get('$filter') ?? '')) counts.partitionQueries += 1;
-          else counts.tableScans += 1;
-        }
-      } else if (['PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) || /\)$/.test(path)) {
-        counts.singleWrites += 1;
-      } else if (request.method === 'POST' && !/\/Tables$/.test(path)) {
-        counts.singleWrites += 1; // insert into a table
-      } else {
-        counts.other += 1;
+      if (inFlight.requests++ === 0) inFlight.since = performance.now();
+      try {
+        return await countedRequest(request, next);
+      } finally {
+        if (--inFlight.requests === 0) counts.busyMs += performance.now() - inFlight.since;
       }
-      return next(request);
     },
   };
+
+  async function countedRequest(
+    request: Parameters<PipelinePolicy['sendRequest']>[0],
+    next: Parameters<PipelinePolicy['sendRequest']>[1],
+  ) {
+    const url = new URL(request.url);
+    const path = decodeURIComponent(url.pathname);
+    counts.total += 1;
+    if (path.endsWith('/$batch')) {
+      counts.transactions += 1;
+      const body = typeof request.body === 'string' ? request.body : '';
+      counts.transactionOps += (body.match(/^(POST|PUT|PATCH|MERGE|DELETE) /gm) ?? []).length;
+    } else if (request.method === 'GET' && /\(PartitionKey='.*',RowKey='.*'\)$/.test(path)) {
+      counts.pointReads += 1;
+    } else if (request.method === 'GET' && /\(\)$/.test(path)) {
+      counts.queryRequests += 1;
+      if (!url.searchParams.has('NextPartitionKey') && !url.searchParams.has('NextRowKey')) {
+        counts.queries += 1;
+        const table = /\/([^/(]+)\(\)$/.exec(path)?.[1] ?? '?';
+        counts.queriesByTable[table] = (counts.queriesByTable[table] ?? 0) + 1;
+        if (/^PartitionKey eq /.test(url.searchParams.get('$filter') ?? '')) counts.partitionQueries += 1;
+        else counts.tableScans += 1;
+      }
+    } else if (['PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) || /\)$/.test(path)) {
+      counts.singleWrites += 1;
+    } else if (request.method === 'POST' && !/\/Tables$/.test(path)) {
+      counts.singleWrites += 1; // insert into a table
+    } else {
+      counts.other += 1;
+    }
+    return next(request);
+  }
 }
 
+/** Counts every request of these clients into `counts`; one in-flight tally across them, for `busyMs`. */
 export function countRequests(clients: TableClient[], counts: TableCounts): void {
-  for (const client of clients) client.pipeline.addPolicy(countingPolicy(counts), { afterPhase: 'Retry' });
+  const inFlight = { requests: 0, since: 0 };
+  for (const client of clients)
+    client.pipeline.addPolicy(countingPolicy(counts, inFlight), { afterPhase: 'Retry' });
+}
+
+/** The app's settings environment against the bench's simulator and Azurite (dry run unless `extra` says). */
+export function appEnvironment(endpoints: Endpoints, prefix: string, extra: Record<string, string> = {}) {
+  return {
+    AZURE_TENANT_ID: endpoints.tenantId,
+    AZURE_CLIENT_ID: endpoints.clientId,
+    AZURE_CLIENT_SECRET: endpoints.clientSecret,
+    AZURE_AUTHORITY_HOST: endpoints.loginUrl,
+    EXCHANGE_ADMIN_API_URL: endpoints.exchangeUrl,
+    GRAPH_API_URL: endpoints.graphUrl,
+    ACS_CONNECTION_STRING: endpoints.acsConnectionString,
+    EMAIL_SENDER_ADDRESS: endpoints.senderAddress,
+    TABLES_CONNECTION_STRING: endpoints.tablesConnectionString,
+    TABLE_NAME_PREFIX: prefix,
+    NOTIFY_DRY_RUN: 'true',
+    AUDIT_QUERY_POLL_SECONDS: '60',
+    ...extra,
+  };
 }
 
 export const quietLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -124,7 +161,9 @@ export type ChildJob =
       /** Emails to record: as many as the app's run composed, for the same releases. */
       emails: number;
       inFlight: number;
-    };
+    }
+  /** The catch-up's job process: the app built once, each run at the time the parent names (catch-up.ts). */
+  | { kind: 'scheduled-runs'; endpoints: Endpoints; prefix: string; settings?: Record<string, string> };
 
 export interface ChildResult {
   kind: ChildJob['kind'];

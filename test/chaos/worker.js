@@ -11,30 +11,8 @@ const root = path.resolve(__dirname, '../..');
 const { loadSettings } = require(path.join(root, 'dist/lib/config/settings.js'));
 const { createApplication } = require(path.join(root, 'dist/lib/composition.js'));
 const { MemoryLogger } = require(path.join(root, 'dist/lib/core/log.js'));
-
-/**
- * The job's clock: the simulated time the driver gives, moving on with real time and jumping forward on
- * `sleep` (the audit poll). It never goes back, so it is never behind the simulator's clock.
- */
-class WorkerClock {
-  constructor() {
-    this.base = 0;
-    this.realStart = Date.now();
-  }
-  now() {
-    return new Date(this.base + (Date.now() - this.realStart));
-  }
-  async sleep(ms) {
-    this.base += Math.max(0, ms);
-  }
-  moveTo(iso) {
-    const target = Date.parse(iso);
-    if (target > this.now().getTime()) {
-      this.base = target;
-      this.realStart = Date.now();
-    }
-  }
-}
+// The simulated time the driver gives, moving on with real time and jumping forward on `sleep`.
+const { DrivenClock } = require(path.join(root, 'dist/lib/core/clock.js'));
 
 /** Keeps the last lines only; the driver gets them when a run fails, for the report. */
 class TailLogger extends MemoryLogger {
@@ -56,7 +34,7 @@ class TailLogger extends MemoryLogger {
 }
 
 async function main() {
-  const clock = new WorkerClock();
+  const clock = new DrivenClock();
   const logger = new TailLogger();
   const settings = loadSettings(process.env);
   const app = await createApplication(settings, {

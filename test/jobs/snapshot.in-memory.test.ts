@@ -67,7 +67,6 @@ function tenant(options: Omit<MemoryQuarantineOptions, 'clock'> = {}) {
     logger,
     settings: {
       snapshot: { overlapMinutes: 60, purgeGraceDays: 7 },
-      acceptedDomains: ['contoso.com'],
       releaseSources: 'audit',
     },
   };
@@ -160,7 +159,7 @@ function listedTenant() {
     state,
     clock,
     logger,
-    settings: { snapshot: { overlapMinutes: 60, purgeGraceDays: 30 }, acceptedDomains: ['contoso.com'] },
+    settings: { snapshot: { overlapMinutes: 60, purgeGraceDays: 30 } },
   };
   const ago = (ms: number) => new Date(clock.now().getTime() - ms);
   return {

@@ -3,7 +3,7 @@
  * busy Exchange, two runs racing for the lease, the accepted domains. A crash half-way, a lease left by a
  * crashed run, a long downtime and the daily purge are job rules: test/jobs/snapshot.in-memory.test.ts.
  */
-import { DAY, HOUR, MINUTE } from '../../lib/core/clock';
+import { HOUR, MINUTE } from '../../lib/core/clock';
 import { runSnapshot } from '../../lib/jobs/snapshot';
 import { startSnapshotWorld, storedRows, type SnapshotWorld } from '../support/snapshot-world';
 
@@ -145,43 +145,5 @@ describe('Two runs at once', () => {
     // The lease was released: the next run goes ahead.
     world.clock.advance(15 * MINUTE);
     expect((await runSnapshot(world.deps)).outcome).toBe('completed');
-  });
-});
-
-describe('Accepted domains', () => {
-  test('the snapshot refreshes the cached accepted domains when they are older than a day', async () => {
-    const first = await runSnapshot(world.deps);
-    expect(first.acceptedDomains).toBe('refreshed');
-    world.clock.advance(HOUR);
-    expect((await runSnapshot(world.deps)).acceptedDomains).toBe('fresh');
-    world.clock.advance(DAY);
-    expect((await runSnapshot(world.deps)).acceptedDomains).toBe('refreshed');
-  });
-
-  test('a failed refresh is logged and does not fail the snapshot', async () => {
-    addMessages(1, HOUR);
-    world.sim.scenario.injectFault({
-      service: 'exchange',
-      kind: 'missing-role',
-      match: 'Get-AcceptedDomain',
-    });
-    const summary = await runSnapshot(world.deps);
-    expect(summary).toMatchObject({
-      outcome: 'completed',
-      rowsWritten: 1,
-      acceptedDomains: 'refresh failed',
-    });
-    expect(world.logger.text()).toMatch(/Accepted domains could not be refreshed/);
-  });
-
-  test('with the ACCEPTED_DOMAINS setting, Exchange is not asked for them', async () => {
-    const summary = await runSnapshot({
-      ...world.deps,
-      settings: { ...world.settings, acceptedDomains: ['contoso.com'] },
-    });
-    expect(summary.acceptedDomains).toBe('from setting');
-    expect(world.sim.scenario.requests('exchange').some((r) => r.cmdlet === 'Get-AcceptedDomain')).toBe(
-      false,
-    );
   });
 });

@@ -46,7 +46,6 @@ const completedSnapshot: SnapshotSummary = {
   skipped: {},
   wireWarnings: {},
   rowsTruncated: 0,
-  acceptedDomains: 'fresh',
   durationMs: 1,
 };
 

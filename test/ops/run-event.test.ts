@@ -29,7 +29,6 @@ function snapshotSummary(change: Partial<SnapshotSummary> = {}): SnapshotSummary
     skipped: { 'identity-unparsable': 2 },
     wireWarnings: {},
     rowsTruncated: 0,
-    acceptedDomains: 'fresh',
     releasesSeenEarly: {
       pages: 1,
       releasedRows: 5,
