@@ -8,7 +8,8 @@ import {
   fetchQuarantineRowByIdentity,
   mapQuarantineRow,
 } from '../sources/exchange/quarantine';
-import { releaseUnitKey } from '../store/releases-store';
+import { boundedText } from '../store/keys';
+import { newReleaseRow, releaseUnitKey } from '../store/releases-store';
 import type { QuarantineWriter, ReleasesSeenPort } from './snapshot/ports';
 
 /**
@@ -101,7 +102,8 @@ export async function recordReleasesSeenEarly(
     if (page.continuation === 0) summary.pages += 1;
     summary.continuations = stats.continuations;
     summary.restarts = stats.restarts;
-    const changed: QuarantinedMessage[] = [];
+    const changed = new Set<QuarantinedMessage>();
+    const fresh: { event: ReleaseEvent; row: QuarantinedMessage }[] = [];
     for (const raw of page.rows) {
       let row = safeMap(raw);
       if (!row || row.releaseStatus !== 'RELEASED') continue;
@@ -128,23 +130,49 @@ export async function recordReleasesSeenEarly(
         }
       }
       // The releases table knows every unit already seen, from either source: only new ones count.
-      let rowChanged = false;
+      const now = deps.clock.now();
       for (const address of releasedTo(row)) {
-        if (known.has(releaseUnitKey(row.networkMessageId, address))) continue;
-        const now = deps.clock.now();
-        const outcome = await deps.releases.record(releaseEvent(row, address, now), now);
-        if (outcome === 'new') summary.newReleases += 1;
-        if (outcome !== 'duplicate') rowChanged = true;
+        const key = releaseUnitKey(row.networkMessageId, address);
+        if (known.has(key)) continue;
+        known.add(key);
+        fresh.push({ event: releaseEvent(row, address, now), row });
       }
-      if (rowChanged) changed.push(row);
     }
-    summary.changedRows += changed.length;
+    for (const row of await recordFresh(deps, fresh, summary)) changed.add(row);
+    summary.changedRows += changed.size;
     // Keep the snapshot's release fields current for rows older than the snapshot's own window.
-    if (changed.length > 0) await deps.quarantine.upsertMany(changed);
+    if (changed.size > 0) await deps.quarantine.upsertMany([...changed]);
   }
   summary.continuations = stats.continuations;
   summary.restarts = stats.restarts;
   return summary;
+}
+
+/**
+ * Records a page's new units at once: each message's new rows created in one transaction. A message whose
+ * transaction is refused (a unit recorded meanwhile, by the audit record or an older key) is recorded unit
+ * by unit, which merges rather than creates. The snapshot rows whose releases changed.
+ */
+async function recordFresh(
+  deps: ReleasesSeenEarlyDeps,
+  fresh: readonly { event: ReleaseEvent; row: QuarantinedMessage }[],
+  summary: ReleasesSeenEarlySummary,
+): Promise<QuarantinedMessage[]> {
+  if (fresh.length === 0) return [];
+  const outcomes = await deps.releases.writeMany(
+    fresh.map(({ event }) => ({
+      row: newReleaseRow(event, boundedText(event.releasedTo ?? ''), new Date(event.releasedAt)),
+      create: true,
+    })),
+  );
+  const changed: QuarantinedMessage[] = [];
+  for (const [k, outcome] of outcomes.entries()) {
+    const { event, row } = fresh[k];
+    const recorded = 'etag' in outcome ? 'new' : await deps.releases.record(event, deps.clock.now());
+    if (recorded === 'new') summary.newReleases += 1;
+    if (recorded !== 'duplicate') changed.push(row);
+  }
+  return changed;
 }
 
 /** The row as `-Identity` shows it (ReleasedUser, ReleasedBy filled), or the list row when that fails. */

@@ -45,4 +45,60 @@ describe('releases seen early in the quarantine status, then completed by the au
     expect(new Date(complete.releasedAt).getTime()).toBe(releasedAt - (releasedAt % 1000)); // the audit record's time
     expect(complete.releasedBy).toBe(ADMIN);
   });
+
+  test('GIVEN three messages released to five recipients WHEN the snapshot sees them THEN the new units are written in one batch, one transaction per message, with no read; GIVEN a unit recorded meanwhile THEN that message is recorded unit by unit, once', async () => {
+    const w = memoryWorld({ RELEASE_SOURCES: 'quarantine' });
+    const ids = [
+      ['a@fabrikam.example', 'b@fabrikam.example'],
+      ['c@fabrikam.example', 'd@fabrikam.example'],
+      ['e@fabrikam.example'],
+    ].map(
+      (recipients, n) =>
+        w.m365.addMessage({ sender: `user${n}@contoso.com`, recipients, type: 'TransportRule' })
+          .networkMessageId,
+    );
+    await w.runSnapshot();
+    for (const id of ids) w.m365.release({ networkMessageId: id, by: ADMIN });
+    const batches: string[][] = [];
+    const writeMany = w.releases.writeMany.bind(w.releases);
+    const recordFromAudit = w.releases.record.bind(w.releases);
+    w.releases.writeMany = async (writes) => {
+      batches.push(writes.map((x) => x.row.releasedTo));
+      // Meanwhile (after the snapshot read the known units) the audit log recorded a unit of the second message.
+      await recordFromAudit(
+        {
+          id: 'audit-1',
+          source: 'audit',
+          networkMessageId: ids[1],
+          releasedTo: 'c@fabrikam.example',
+          releasedAt: w.clock.now().toISOString(),
+          releasedBy: ADMIN,
+          releasedByRaw: ADMIN,
+          isSystemRelease: false,
+        },
+        w.clock.now(),
+      );
+      return writeMany(writes);
+    };
+    const get = jest.spyOn(w.releases, 'get');
+    const record = jest.spyOn(w.releases, 'record');
+    record.mockClear();
+
+    w.clock.advance(15 * MINUTE);
+    const snapshot = await w.runSnapshot();
+    expect(batches).toHaveLength(1);
+    expect(batches[0].sort()).toEqual(['a', 'b', 'c', 'd', 'e'].map((x) => `${x}@fabrikam.example`));
+    // Only the second message's transaction was refused: its two units were recorded one by one.
+    expect(record.mock.calls.map(([event]) => event.releasedTo).sort()).toEqual([
+      'c@fabrikam.example',
+      'd@fabrikam.example',
+    ]);
+    expect(get).not.toHaveBeenCalled();
+    expect(snapshot.releasesSeenEarly).toMatchObject({ newReleases: 4 });
+    const second = await w.releases.listForMessage(ids[1]);
+    expect(second.map((r) => [r.releasedTo, r.sources.sort().join('+')]).sort()).toEqual([
+      ['c@fabrikam.example', 'audit+quarantine'],
+      ['d@fabrikam.example', 'quarantine'],
+    ]);
+  });
 });

@@ -1,7 +1,7 @@
 import type { QuarantinedMessage, ReleaseEvent } from '../../core/domain';
 import type { WriteResult } from '../../store/quarantine-store';
 import type { RecordOutcome } from '../../store/releases-store';
-import type { StatePort } from '../notify/ports';
+import type { ReleasesPort, StatePort } from '../notify/ports';
 
 /**
  * The narrow store interfaces the snapshot job (lib/jobs/snapshot.ts) and its releases-seen-early pass
@@ -19,6 +19,8 @@ export interface QuarantineWriter {
 /** The releases table as releases seen early in the quarantine status reach it. */
 export interface ReleasesSeenPort {
   record(event: ReleaseEvent, now: Date): Promise<RecordOutcome>;
+  /** New units written at once (see lib/jobs/notify/ports.ts, ReleasesPort.writeMany). */
+  writeMany: ReleasesPort['writeMany'];
   /** The units recorded with a release time at or after `since`, as `releaseUnitKey` strings. */
   knownUnitsSince(since: Date): Promise<Set<string>>;
 }
