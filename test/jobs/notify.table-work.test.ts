@@ -162,6 +162,20 @@ describe("notify's table work", () => {
     expect(refused?.reasonCode).toBe('send-failed');
   });
 
+  test("GIVEN 30 senders waiting and a service that throttles the third email THEN only the first 14 senders' mailbox settings are read, in one call", async () => {
+    const t = memoryTenant();
+    for (let i = 0; i < 30; i++) await t.release(`s${i}@contoso.com`, ['x@fabrikam.com']);
+    const asked: number[] = [];
+    t.deps.readers = async (senders) => (asked.push(senders.length), new Map());
+    t.channel.script.push(
+      { kind: 'accepted' },
+      { kind: 'accepted' },
+      { kind: 'throttled', retryAfterSeconds: 60 },
+    );
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 2, carriedOver: 28 });
+    expect(asked).toEqual([14]);
+  });
+
   test('GIVEN sends in flight asking at once, after the interval THEN they share one renewal of the lease', async () => {
     const clock = new ManualClock('2026-03-02T12:00:00Z');
     let renewals = 0;

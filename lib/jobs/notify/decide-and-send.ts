@@ -28,6 +28,9 @@ import { releaseReason } from '../../core/outcomes';
  */
 export const DRY_RUN_BATCHES_IN_FLIGHT = 8;
 
+/** Senders whose mailbox settings one cache query reads (lib/sources/mailbox-settings.ts). */
+const READERS_PER_QUERY = 14;
+
 /**
  * Step 4: one email per sender batch, oldest first; capped per run, and a throttled
  * channel stops sending until the next run. Each batch on its own: one that fails for a reason of its
@@ -39,16 +42,23 @@ export async function sendEachBatch(
   summary: NotifySummary,
   run: RunState,
 ) {
-  if (batches.length === 0) return;
-  const readers = deps.readers ? await deps.readers(batches.map((b) => b.sender)) : undefined;
-  const inFlight = deps.settings.pilot.dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1;
+  const dryRun = deps.settings.pilot.dryRun;
+  const inFlight = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1;
   const waiting: RowChange[] = [];
-  await withConcurrency(batches, inFlight, async (batch) => {
-    const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
-    await isolate(deps, summary, 'batch', ref, () =>
-      sendBatch(deps, batch, readers?.get(batch.sender), summary, run, waiting),
-    );
-  });
+  // The readers' settings are read for a group of senders at a time (one cache query per 14), and only
+  // while sending goes on: a run stopped by throttling after two emails does not read a thousand.
+  const group = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT * READERS_PER_QUERY : READERS_PER_QUERY;
+  for (let start = 0; start < batches.length; start += group) {
+    const part = batches.slice(start, start + group);
+    const readers =
+      deps.readers && !run.stopReason ? await deps.readers(part.map((b) => b.sender)) : undefined;
+    await withConcurrency(part, inFlight, async (batch) => {
+      const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
+      await isolate(deps, summary, 'batch', ref, () =>
+        sendBatch(deps, batch, readers?.get(batch.sender), summary, run, waiting),
+      );
+    });
+  }
   // Batches left for the next run say why, all at once (after a throttled send, that is most of them).
   await saveRows(deps, waiting);
 }
