@@ -12,6 +12,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import type { Clock } from '../core/clock';
 import { DAY, HOUR } from '../core/clock';
+import { withConcurrency } from '../core/concurrency';
 import type { Logger } from '../core/log';
 import type { Reader } from '../mail/compose';
 import { languageForLocale, type Language } from '../mail/i18n';
@@ -87,27 +88,24 @@ export async function readerSettingsFor(
       error: error instanceof Error ? error.message : String(error),
     });
   }
-  const queue: string[] = [];
+  const uncached: string[] = [];
   for (const sender of unique) {
     const entry = cached.get(cacheKey(sender));
     const ttl = entry?.reader.sources.includes('no permission')
       ? NO_PERMISSION_CACHE_MS
       : MAILBOX_SETTINGS_CACHE_MS;
     if (entry && now.getTime() - Date.parse(entry.readAt) < ttl) result.set(sender, entry.reader);
-    else queue.push(sender);
+    else uncached.push(sender);
   }
 
   const answers: { key: string; value: CachedReader }[] = [];
-  const worker = async () => {
-    for (let sender = queue.shift(); sender !== undefined; sender = queue.shift()) {
-      const reader = await fetchReader(deps, sender);
-      result.set(sender, reader);
-      // A failed read is not remembered: the next email to this sender asks again.
-      if (!reader.sources.includes('error'))
-        answers.push({ key: cacheKey(sender), value: { readAt: now.toISOString(), reader } });
-    }
-  };
-  await Promise.all(Array.from({ length: MAILBOX_SETTINGS_CONCURRENCY }, worker));
+  await withConcurrency(uncached, MAILBOX_SETTINGS_CONCURRENCY, async (sender) => {
+    const reader = await fetchReader(deps, sender);
+    result.set(sender, reader);
+    // A failed read is not remembered: the next email to this sender asks again.
+    if (!reader.sources.includes('error'))
+      answers.push({ key: cacheKey(sender), value: { readAt: now.toISOString(), reader } });
+  });
   if (answers.length > 0) {
     try {
       await deps.state.writeMany(STATE_JOB, answers);

@@ -2,7 +2,8 @@ import type { TableClient, TableEntity, TransactionAction } from '@azure/data-ta
 import { systemClock, DAY, type Clock } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import { isPoison } from './set-aside';
-import { inTransactions, isStatus, MAX_TRANSACTION_OPS, odataString, withConcurrency } from './tables';
+import { withConcurrency } from '../core/concurrency';
+import { inTransactions, isStatus, MAX_TRANSACTION_OPS, odataString } from './tables';
 
 /**
  * The quarantined-messages table: one entity per Get-QuarantineMessage row.

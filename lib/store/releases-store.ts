@@ -3,14 +3,8 @@ import type { ReleaseWrite, ReleaseWriteOutcome } from '../jobs/notify/ports';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
 import { releaseReason, releaseReasonOf, type ReleaseReason } from '../core/outcomes';
 import { boundedText, hashedKey, legacyEncodedKey } from './keys';
-import {
-  deleteWhere,
-  getEntityOrUndefined,
-  inTransactions,
-  isStatus,
-  odataString,
-  withConcurrency,
-} from './tables';
+import { deleteWhere, getEntityOrUndefined, inTransactions, isStatus, odataString } from './tables';
+import { withConcurrency } from '../core/concurrency';
 
 /**
  * The releases table: the composite view "who released what, for whom".

@@ -1,7 +1,8 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../core/clock';
 import type { TransactionAction } from '@azure/data-tables';
-import { getEntityOrUndefined, inTransactions, isStatus, odataString, withConcurrency } from './tables';
+import { withConcurrency } from '../core/concurrency';
+import { getEntityOrUndefined, inTransactions, isStatus, odataString } from './tables';
 
 /** A query's filter may hold at most 15 comparisons: the partition's, and 14 keys. */
 const KEYS_PER_QUERY = 14;

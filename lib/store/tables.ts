@@ -131,16 +131,3 @@ export function inTransactions<E extends object>(entities: readonly E[]): E[][] 
   if (current.length > 0) groups.push(current);
   return groups;
 }
-
-/** Runs `task` on every item, at most `limit` at once. */
-export async function withConcurrency<T>(
-  items: readonly T[],
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await task(items[next++]);
-  });
-  await Promise.all(workers);
-}

@@ -3,7 +3,7 @@ import type { AuditSource } from '../../sources/audit/audit-source';
 import { normaliseAuditRecord } from '../../sources/audit/records';
 import { boundedText } from '../../store/keys';
 import { mergeEvent, newReleaseRow, type RecordOutcome } from '../../store/releases-store';
-import { withConcurrency } from '../../store/tables';
+import { withConcurrency } from '../../core/concurrency';
 import { isolate, SET_ASIDE } from '../isolate';
 import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from './look-up-snapshot';
 import type { ReleaseWrite } from './ports';

@@ -1,5 +1,5 @@
 import { cleanLine, composeNotification, type Reader, type ReleasedMessageSummary } from '../../mail/compose';
-import { withConcurrency } from '../../store/tables';
+import { withConcurrency } from '../../core/concurrency';
 import { notificationId, type NotificationRecord, type ReleaseUnit } from '../../store/notifications-store';
 import { acceptedDelivery, nextAttempt } from '../delivery-status';
 import { isolate } from '../isolate';

@@ -1,4 +1,5 @@
 import type { QuarantinedMessage } from '../../core/domain';
+import { withConcurrency } from '../../core/concurrency';
 import { isolate, SET_ASIDE } from '../isolate';
 import type { NotifyDependencies, NotifySummary } from './run-state';
 
@@ -17,18 +18,13 @@ export async function lookUpSnapshot(
   inFlight = SNAPSHOT_LOOKUPS_IN_FLIGHT,
 ): Promise<Map<string, QuarantinedMessage[] | typeof SET_ASIDE>> {
   const found = new Map<string, QuarantinedMessage[] | typeof SET_ASIDE>();
-  let next = 0;
-  const worker = async () => {
-    while (next < networkMessageIds.length) {
-      const networkMessageId = networkMessageIds[next++];
-      found.set(
-        networkMessageId,
-        await isolate(deps, summary, 'message', networkMessageId, () =>
-          deps.quarantine.findByNetworkMessageId(networkMessageId),
-        ),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, networkMessageIds.length) }, worker));
+  await withConcurrency(networkMessageIds, inFlight, async (networkMessageId) => {
+    found.set(
+      networkMessageId,
+      await isolate(deps, summary, 'message', networkMessageId, () =>
+        deps.quarantine.findByNetworkMessageId(networkMessageId),
+      ),
+    );
+  });
   return found;
 }
