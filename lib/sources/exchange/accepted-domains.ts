@@ -134,12 +134,6 @@ export async function loadAcceptedDomains(
   }
 }
 
-/** When the cache was last filled, or undefined. For the snapshot's "older than a day" check. */
-export async function acceptedDomainsFetchedAt(state: Pick<StateStore, 'read'>): Promise<Date | undefined> {
-  const cached = await state.read<CachedDomains>(STATE_JOB, STATE_KEY);
-  return cached ? new Date(cached.fetchedAt) : undefined;
-}
-
 async function fetchAcceptedDomains(
   deps: AcceptedDomainsDeps,
 ): Promise<{ source: 'exchange' | 'graph'; domains: AcceptedDomain[] }> {
