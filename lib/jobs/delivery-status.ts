@@ -4,7 +4,7 @@ import type { Logger } from '../core/log';
 import { releaseReason, releaseReasonOf, type DecidedReason } from '../core/outcomes';
 import type { DeliveryReport, EmailChannel } from '../mail/channel';
 import { attemptOperationId, type NotificationRecord } from '../store/notifications-store';
-import type { ReleaseRow } from '../store/releases-store';
+import { applyReleaseChange, type ReleaseRow } from '../store/releases-store';
 import type { NotificationsPort, ReleasesPort } from './notify/ports';
 
 /**
@@ -200,12 +200,7 @@ async function updateUnits(
       if (!row) break;
       const patch = change(row);
       if (!patch) break;
-      // A sentence changed without its code: the store gives the code from the sentence.
-      if ('reason' in patch && !('reasonCode' in patch)) delete row.reasonCode;
-      Object.assign(row, patch, { updatedAt: deps.clock.now().toISOString() });
-      for (const key of Object.keys(patch) as (keyof ReleaseRow)[]) {
-        if (patch[key] === undefined) delete row[key];
-      }
+      applyReleaseChange(row, patch, deps.clock.now());
       if ((await deps.releases.update(row)) !== undefined) break;
     }
   }

@@ -329,6 +329,18 @@ export class ReleasesStore {
   }
 }
 
+/**
+ * Applies a change to a row in place: a property set to undefined is removed, and a sentence changed
+ * without its code drops the old code (the store then gives the code its sentence reads as).
+ */
+export function applyReleaseChange(row: ReleaseRow, change: Partial<ReleaseRow>, now: Date): void {
+  if ('reason' in change && !('reasonCode' in change)) delete row.reasonCode;
+  Object.assign(row, change, { updatedAt: now.toISOString() });
+  for (const key of Object.keys(change) as (keyof ReleaseRow)[]) {
+    if (change[key] === undefined) delete row[key];
+  }
+}
+
 /** The row a release unit starts as: pending until its message is found in the snapshot. */
 export function newReleaseRow(event: ReleaseEvent, releasedTo: string, now: Date): ReleaseRow {
   return {

@@ -1,6 +1,6 @@
 import { releaseReason } from '../../core/outcomes';
 import type { NotificationRecord } from '../../store/notifications-store';
-import type { ReleaseRow } from '../../store/releases-store';
+import { applyReleaseChange, type ReleaseRow } from '../../store/releases-store';
 import { isolate, SET_ASIDE } from '../isolate';
 import type { NotifyDependencies, Row } from './run-state';
 
@@ -159,15 +159,6 @@ export async function readRow(deps: NotifyDependencies, networkMessageId: string
   return row;
 }
 
-function applyChange(deps: NotifyDependencies, target: Row, change: Partial<ReleaseRow>) {
-  // A sentence changed without its code: the store gives the code from the sentence.
-  if ('reason' in change && !('reasonCode' in change)) delete target.reasonCode;
-  Object.assign(target, change, { updatedAt: deps.clock.now().toISOString() });
-  for (const key of Object.keys(change) as (keyof ReleaseRow)[]) {
-    if (change[key] === undefined) delete target[key];
-  }
-}
-
 /** Applies the same change to each row and writes the rows that changed (see `saveRows`). */
 export async function saveAll(deps: NotifyDependencies, rows: readonly Row[], change: Partial<ReleaseRow>) {
   await saveRows(
@@ -186,7 +177,7 @@ export async function saveAll(deps: NotifyDependencies, rows: readonly Row[], ch
 export async function saveRows(deps: NotifyDependencies, changes: readonly RowChange[]): Promise<void> {
   const writes: RowChange[] = [];
   for (const item of changes) {
-    applyChange(deps, item.row, item.change);
+    applyReleaseChange(item.row, item.change, deps.clock.now());
     if (stored.get(item.row) !== contentOf(item.row)) writes.push(item);
   }
   if (writes.length === 0) return;
@@ -215,7 +206,7 @@ async function saveOne(deps: NotifyDependencies, row: Row, change: Partial<Relea
     // Changed since read (an audit record completed it meanwhile): apply the change to the fresh row.
     const fresh = await deps.releases.get(row.networkMessageId, row.releasedTo);
     if (!fresh) return;
-    applyChange(deps, fresh, change);
+    applyReleaseChange(fresh, change, deps.clock.now());
     etag = await deps.releases.update(fresh);
     Object.assign(row, fresh);
   }
