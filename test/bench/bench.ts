@@ -35,7 +35,7 @@ import { benchConsole, consoleBenchLines } from './console';
 import { Generator } from './data';
 import { measurePackage, type PackageFigures } from './package-figures';
 import { ASSUMPTIONS, billLines, PRICES, type MeasuredRuns } from './cost';
-import type { AuditRelease, ChildJob, ChildResult, Endpoints } from './shared';
+import { simulatorEndpoints, type AuditRelease, type ChildJob, type ChildResult } from './shared';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const STEADY_NEW_ROWS = 1_000;
@@ -176,17 +176,7 @@ async function main() {
   try {
     sim.scenario.setAuditLatency(0);
     sim.scenario.configureAuditQueries({ notStartedMs: 0, runningMs: 0 });
-    const endpoints: Endpoints = {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      loginUrl: sim.urls.login,
-      exchangeUrl: sim.urls.exchange,
-      graphUrl: sim.urls.graph,
-      acsConnectionString: sim.acsConnectionString,
-      senderAddress: sim.senderAddress,
-      tablesConnectionString: azurite.connectionString,
-    };
+    const endpoints = simulatorEndpoints(sim, azurite.connectionString);
     const generator = new Generator(sim.scenario);
     const window = () => {
       const end = new Date();

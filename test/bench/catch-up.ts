@@ -16,7 +16,7 @@ import { startSimulator, type Simulator } from '../../lib/simulator';
 import { unitsOf } from '../chaos/driver';
 import type { ScheduledRun, ScheduledRunResult } from './catch-up-worker';
 import { Generator, type GeneratedMessage } from './data';
-import type { Endpoints, TableCounts } from './shared';
+import { simulatorEndpoints, type Endpoints, type TableCounts } from './shared';
 
 const PERIOD_MS = 15 * MINUTE;
 const STOPPED_MS = 3 * DAY;
@@ -162,17 +162,7 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
     sim.scenario.setAuditLatency(0);
     sim.scenario.configureAuditQueries({ notStartedMs: 0, runningMs: 0 });
     sim.scenario.acs.setLimits(ACS_LIMITS);
-    const endpoints: Endpoints = {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      clientSecret: sim.clientSecret,
-      loginUrl: sim.urls.login,
-      exchangeUrl: sim.urls.exchange,
-      graphUrl: sim.urls.graph,
-      acsConnectionString: sim.acsConnectionString,
-      senderAddress: sim.senderAddress,
-      tablesConnectionString: options.tablesConnectionString,
-    };
+    const endpoints = simulatorEndpoints(sim, options.tablesConnectionString);
 
     // Before the outage: a tenant the app has copied and read up to START.
     const generator = new Generator(sim.scenario, 11);

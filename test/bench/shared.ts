@@ -5,6 +5,7 @@
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from '../../lib/core/log';
+import type { Simulator } from '../../lib/simulator';
 
 /** Table Storage requests by kind, counted at the HTTP pipeline of each TableClient. */
 export interface TableCounts {
@@ -135,6 +136,21 @@ export interface Endpoints {
   acsConnectionString: string;
   senderAddress: string;
   tablesConnectionString: string;
+}
+
+/** What the measured jobs are pointed at: the simulator's tenant and a table service. */
+export function simulatorEndpoints(sim: Simulator, tablesConnectionString: string): Endpoints {
+  return {
+    tenantId: sim.tenantId,
+    clientId: sim.clientId,
+    clientSecret: sim.clientSecret,
+    loginUrl: sim.urls.login,
+    exchangeUrl: sim.urls.exchange,
+    graphUrl: sim.urls.graph,
+    acsConnectionString: sim.acsConnectionString,
+    senderAddress: sim.senderAddress,
+    tablesConnectionString,
+  };
 }
 
 /** A released unit as the audit log reports it (the seed method's input). */
