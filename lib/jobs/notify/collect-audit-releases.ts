@@ -26,7 +26,7 @@ export async function collectAuditReleases(
           summary.recordsIgnored[normalised.ignored] = (summary.recordsIgnored[normalised.ignored] ?? 0) + 1;
           continue;
         }
-        events.push(normalised.release);
+        events.push(...normalised.releases);
       }
       await recordReleases(deps, summary, run, events);
     });

@@ -528,8 +528,8 @@ describe('GIVEN the records of the simulated tenant', () => {
     );
     await h.run();
     const results = h.records.map(normaliseAuditRecord);
-    expect(results.every((r) => 'release' in r)).toBe(true);
-    expect(results.filter((r) => 'release' in r && r.release.isSystemRelease)).toHaveLength(1);
+    expect(results.every((r) => 'releases' in r)).toBe(true);
+    expect(results.filter((r) => 'releases' in r && r.releases[0].isSystemRelease)).toHaveLength(1);
   });
 });
 
