@@ -2,6 +2,7 @@ import type { RunOutcome } from '../core/outcomes';
 import type { NotifySummary } from '../jobs/notify';
 import type { SnapshotSummary } from '../jobs/snapshot';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
+import { AUDITING_OFF } from '../sources/audit/audit-source';
 import alertCatalogue from './alerts.json';
 
 /**
@@ -25,7 +26,7 @@ export type { RunOutcome };
  * What kind of trouble a failure is, so an alert can say what to check: a missing role or permission; the
  * service asking us to slow down; the service (or the network) unavailable; data the app cannot use.
  */
-export type FailureClass = 'permission' | 'throttling' | 'service' | 'data';
+export type FailureClass = 'permission' | 'throttling' | 'service' | 'data' | 'auditing-off';
 
 export interface RunEvent {
   job: JobName;
@@ -183,6 +184,11 @@ function fromNotify(s: NotifySummary, event: RunEvent): { error: unknown; class?
   if (s.audit?.state === 'throttled') {
     event.outcome = 'partial';
     return { error: auditTrouble(s.audit) ?? 'the audit log answered 429 (throttled)', class: 'throttling' };
+  }
+  if (s.audit?.state === 'auditing-off') {
+    // A setting of the tenant, not a fault of the app: its own class, so an alert can say what to do.
+    event.outcome = 'partial';
+    return { error: auditTrouble(s.audit) ?? `audit log: ${AUDITING_OFF}`, class: 'auditing-off' };
   }
   if (s.audit?.state === 'failed') {
     event.outcome = 'partial';

@@ -37,6 +37,7 @@ export async function collectAuditReleases(
       pages: result.pages,
       queryAgeMinutes: result.queryAgeMinutes,
       notes: result.notes,
+      ...(result.auditingOff ? { auditingOff: result.auditingOff } : {}),
     };
   } catch (error) {
     // The audit log being unavailable must not stop releases already known (or seen in the quarantine).

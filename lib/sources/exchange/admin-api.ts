@@ -17,6 +17,7 @@ import type { TokenCredential } from '@azure/identity';
 import { systemClock, type Clock } from '../../core/clock';
 import { originGuardPolicy } from '../../core/origin-guard';
 import type { Logger } from '../../core/log';
+import { entraErrorDescription } from '../entra-challenge';
 
 /**
  * The Exchange Online admin API: the undocumented REST endpoint behind the ExchangeOnlineManagement v3
@@ -164,6 +165,8 @@ export function translateErrorAnswer(
   bodyText: string | undefined,
   cmdlet: string,
   parameters: Record<string, unknown> = {},
+  /** The 401's WWW-Authenticate (and x-ms-diagnostics): Entra's error_description names what is wrong. */
+  challenge?: string,
 ): ExchangeApiError {
   const useful = usefulErrorMessage(bodyText);
   const said = useful.message ? ` Exchange said: ${useful.message}` : '';
@@ -176,11 +179,13 @@ export function translateErrorAnswer(
     );
   }
   if (status === 401) {
+    const entra = entraErrorDescription(challenge);
     return new ExchangeApiError(
-      `Exchange admin API refused the app's token for ${cmdlet} (HTTP 401): the app lacks the Exchange.ManageAsApp ` +
+      `Exchange admin API refused the app's token for ${cmdlet} (HTTP 401)` +
+        `${entra ? `; Entra ID says: ${entra}` : ''}. Most likely the app lacks the Exchange.ManageAsApp ` +
         `application permission of "Office 365 Exchange Online". Grant it with admin consent; the app also needs ` +
         `the Security Reader directory role.${said}`,
-      { ...base, kind: 'missing-app-role' },
+      { ...base, kind: 'missing-app-role', serviceMessage: useful.message ?? entra },
     );
   }
   if (status === 403) {
@@ -301,10 +306,14 @@ export class ExchangeAdminApi {
 
     let status: number;
     let bodyText: string | undefined;
+    let challenge: string | undefined;
     try {
       const response = await this.pipeline.sendRequest(this.httpClient, request);
       status = response.status;
       bodyText = response.bodyAsText ?? undefined;
+      challenge = [response.headers.get('www-authenticate'), response.headers.get('x-ms-diagnostics')]
+        .filter(Boolean)
+        .join(', ');
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
       const last = this.lastAnswers.get(request);
@@ -327,7 +336,8 @@ export class ExchangeAdminApi {
       options.abortSignal?.removeEventListener('abort', onCallerAbort);
     }
 
-    if (status < 200 || status >= 300) throw translateErrorAnswer(status, bodyText, cmdlet, parameters);
+    if (status < 200 || status >= 300)
+      throw translateErrorAnswer(status, bodyText, cmdlet, parameters, challenge);
     const result = parseEnvelope(bodyText, cmdlet, status);
     this.logger?.info('Exchange admin API answered', {
       cmdlet,

@@ -256,6 +256,30 @@ describe('Error answers become one error that says what to fix', () => {
     expect(error.message).toContain('ACCEPTED_DOMAINS');
   });
 
+  test('a 401 quotes what Entra ID said in the challenge, beside the permission it most likely lacks', () => {
+    const error = translateErrorAnswer(
+      401,
+      '',
+      'Get-QuarantineMessage',
+      {},
+      'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", error="invalid_token", ' +
+        'error_description="The token does not grant the Exchange.ManageAsApp role", ' +
+        '2000001;reason="ignored when error_description is given"',
+    );
+    expect(error.message).toMatch(
+      /HTTP 401\); Entra ID says: The token does not grant the Exchange\.ManageAsApp role\. Most likely the app lacks the Exchange\.ManageAsApp/,
+    );
+    expect(error.serviceMessage).toBe('The token does not grant the Exchange.ManageAsApp role');
+    const fromDiagnostics = translateErrorAnswer(
+      401,
+      '',
+      'Get-QuarantineMessage',
+      {},
+      '2000001;reason="No authorization header was found";error_category="invalid_token"',
+    );
+    expect(fromDiagnostics.message).toContain('Entra ID says: No authorization header was found');
+  });
+
   test('a 401 names the missing Exchange.ManageAsApp permission', () => {
     const error = translateErrorAnswer(401, '', 'Get-QuarantineMessage');
     expect(error.kind).toBe('missing-app-role');
