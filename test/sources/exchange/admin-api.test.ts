@@ -1,11 +1,3 @@
-import {
-  createHttpHeaders,
-  RestError,
-  type HttpClient,
-  type PipelineRequest,
-  type PipelineResponse,
-} from '@azure/core-rest-pipeline';
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import { readFileSync } from 'node:fs';
 import {
   classifyExchangeAnswer,
@@ -16,58 +8,15 @@ import {
 } from '../../../lib/sources/exchange/admin-api';
 import { MemoryLogger } from '../../../lib/core/log';
 import { fixturePath, fixtureText } from '../../support/fixtures';
+import {
+  envelope,
+  fakeCredential as credential,
+  ScriptedHttpClient,
+  type Scripted,
+} from '../../support/scripted-http';
 
 const TENANT = '00000000-0000-0000-0000-00000000c0de';
 const NUL_BODY = readFileSync(fixturePath('exchange/error-403-missing-role.bin')).toString('utf8');
-
-type Scripted = { status: number; body?: string; headers?: Record<string, string> } | 'timeout' | 'reset';
-
-/** An HTTP client that answers from a script and remembers what it was asked. */
-class ScriptedHttpClient implements HttpClient {
-  readonly requests: { url: string; headers: Record<string, string>; body: unknown }[] = [];
-  constructor(private readonly script: Scripted[]) {}
-
-  async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
-    this.requests.push({
-      url: request.url,
-      headers: request.headers.toJSON(),
-      body: JSON.parse(String(request.body)),
-    });
-    const next = this.script.shift() ?? { status: 200, body: envelope([]) };
-    if (next === 'timeout') {
-      // What the real client does when request.timeout passes: abort with an AbortError.
-      await new Promise((r) => setTimeout(r, Math.min(request.timeout, 50)));
-      const error = new Error('The operation was aborted.');
-      error.name = 'AbortError';
-      throw error;
-    }
-    if (next === 'reset') throw new RestError('socket hang up', { code: 'ECONNRESET', request });
-    return {
-      request,
-      status: next.status,
-      headers: createHttpHeaders(next.headers ?? {}),
-      bodyAsText: next.body ?? '',
-    };
-  }
-}
-
-function envelope(rows: unknown[]): string {
-  return JSON.stringify({
-    '@odata.context': 'x',
-    'adminapi.warnings@odata.type': '#Collection(String)',
-    '@adminapi.warnings': [],
-    value: rows,
-  });
-}
-
-function credential(scopes: string[] = []): TokenCredential {
-  return {
-    getToken: async (scope: string | string[]): Promise<AccessToken> => {
-      scopes.push(...(Array.isArray(scope) ? scope : [scope]));
-      return { token: 'fake-token', expiresOnTimestamp: Date.now() + 3_600_000 };
-    },
-  };
-}
 
 function api(
   script: Scripted[],
