@@ -281,13 +281,53 @@ export class ExchangeAdminApi {
     parameters: Record<string, unknown> = {},
     options: { abortSignal?: AbortSignal; nextLink?: string } = {},
   ): Promise<InvokeResult> {
+    const started = this.clock.now().getTime();
+    const { status, bodyText, challenge } = await this.send(cmdlet, parameters, options);
+    if (status < 200 || status >= 300)
+      throw translateErrorAnswer(status, bodyText, cmdlet, parameters, challenge);
+    const result = parseEnvelope(bodyText, cmdlet, status);
+    this.logger?.info('Exchange admin API answered', {
+      cmdlet,
+      rows: result.rows.length,
+      continuation: options.nextLink !== undefined,
+      ms: this.clock.now().getTime() - started,
+    });
+    return result;
+  }
+
+  /**
+   * One call answered as it came, for the wire probe (lib/doctor/wire-probe.ts): the status and the body,
+   * neither translated nor judged. `preferPageSize: false` sends no Prefer header, to see how the server
+   * pages on its own; a number asks for that server page size instead of the PageSize.
+   */
+  async answer(
+    cmdlet: string,
+    parameters: Record<string, unknown> = {},
+    options: { nextLink?: string; preferPageSize?: number | false } = {},
+  ): Promise<{ status: number; body: unknown; bodyText?: string }> {
+    const { status, bodyText } = await this.send(cmdlet, parameters, options);
+    let body: unknown;
+    try {
+      body = JSON.parse(stripNul(bodyText ?? '').trim() || 'null');
+    } catch {
+      body = undefined;
+    }
+    return { status, body, bodyText };
+  }
+
+  /** Sends one call through the pipeline (retries, token, origin guard); network failures become errors. */
+  private async send(
+    cmdlet: string,
+    parameters: Record<string, unknown>,
+    options: { abortSignal?: AbortSignal; nextLink?: string; preferPageSize?: number | false },
+  ): Promise<{ status: number; bodyText?: string; challenge?: string }> {
     const url = options.nextLink === undefined ? this.url : this.continuationUrl(cmdlet, options.nextLink);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.maxRetryMs);
     const onCallerAbort = () => deadline.abort();
     options.abortSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    const started = this.clock.now().getTime();
 
+    const prefer = options.preferPageSize ?? preferredPageSize(parameters ?? {});
     const request = createPipelineRequest({
       url,
       method: 'POST',
@@ -295,7 +335,7 @@ export class ExchangeAdminApi {
         'Content-Type': 'application/json',
         Accept: 'application/json',
         // Without it the server pages on its own, at a size nobody documents (possibly below PageSize).
-        Prefer: `odata.maxpagesize=${preferredPageSize(parameters ?? {})}`,
+        ...(prefer === false ? {} : { Prefer: `odata.maxpagesize=${prefer}` }),
         // What the ExchangeOnlineManagement module sends; routes the call to the tenant's system mailbox.
         'X-AnchorMailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${this.tenantId}`,
       }),
@@ -304,16 +344,12 @@ export class ExchangeAdminApi {
       abortSignal: deadline.signal,
     });
 
-    let status: number;
-    let bodyText: string | undefined;
-    let challenge: string | undefined;
     try {
       const response = await this.pipeline.sendRequest(this.httpClient, request);
-      status = response.status;
-      bodyText = response.bodyAsText ?? undefined;
-      challenge = [response.headers.get('www-authenticate'), response.headers.get('x-ms-diagnostics')]
+      const challenge = [response.headers.get('www-authenticate'), response.headers.get('x-ms-diagnostics')]
         .filter(Boolean)
         .join(', ');
+      return { status: response.status, bodyText: response.bodyAsText ?? undefined, challenge };
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
       const last = this.lastAnswers.get(request);
@@ -335,17 +371,6 @@ export class ExchangeAdminApi {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onCallerAbort);
     }
-
-    if (status < 200 || status >= 300)
-      throw translateErrorAnswer(status, bodyText, cmdlet, parameters, challenge);
-    const result = parseEnvelope(bodyText, cmdlet, status);
-    this.logger?.info('Exchange admin API answered', {
-      cmdlet,
-      rows: result.rows.length,
-      continuation: options.nextLink !== undefined,
-      ms: this.clock.now().getTime() - started,
-    });
-    return result;
   }
 
   /** A nextLink to follow: absolute or relative, always on the InvokeCommand endpoint's origin. */
