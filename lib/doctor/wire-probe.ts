@@ -3,10 +3,11 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import type { Settings } from '../config/settings';
 import { DAY, type Clock } from '../core/clock';
 import type { Logger } from '../core/log';
-import { isAdminApiReleaser, personReleaser, SYSTEM_RELEASE } from '../core/releaser';
+import { isAdminApiReleaser, personReleaser } from '../core/releaser';
 import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError, usefulErrorMessage, type ExchangeAdminApi } from '../sources/exchange/admin-api';
 import { graphFailure } from '../sources/graph-errors';
+import { mailboxToAsk } from './mailbox-settings-check';
 import type { StateStore } from '../store/state-store';
 
 /**
@@ -46,6 +47,8 @@ type Exchange = Pick<ExchangeAdminApi, 'answer'>;
 
 const QUARANTINE = 'Get-QuarantineMessage';
 const MORE_RESULTS = /more results/i;
+/** How Exchange names a release by Microsoft 365 itself in ReleasedBy ("System released"). */
+const SYSTEM_WORDS = /^system\s*release/i;
 
 /** Every address, GUID and long run of hex replaced: what is left can be shared. */
 export function scrub(text: string, max = 300): string {
@@ -243,9 +246,9 @@ export async function probeExchange(exchange: Exchange, clock: Clock): Promise<R
         releasedBy: {
           person: releasers.filter((r) => personReleaser(r) !== undefined).length,
           adminApiMailbox: releasers.filter((r) => isAdminApiReleaser(r)).length,
-          systemWords: releasers.filter((r) => /^system\s*release/i.test(r) || r === SYSTEM_RELEASE).length,
+          systemWords: releasers.filter((r) => SYSTEM_WORDS.test(r)).length,
           other: releasers.filter(
-            (r) => personReleaser(r) === undefined && !isAdminApiReleaser(r) && !/^system\s*release/i.test(r),
+            (r) => personReleaser(r) === undefined && !isAdminApiReleaser(r) && !SYSTEM_WORDS.test(r),
           ).length,
         },
         fields: [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) =>
@@ -333,11 +336,10 @@ export async function probeGraph(graph: Client, settings: Settings): Promise<Rec
   const v1 = await status('/security/auditLog/queries?$top=1', 'v1.0');
   const beta = await status('/security/auditLog/queries?$top=1', 'beta');
   const domains = await status('/domains', 'v1.0');
-  const probeAddress =
-    settings.pilot.allowedSenders?.find((s) => s.includes('@')) ??
-    settings.pilot.redirectTo ??
-    settings.email.senderAddress;
-  const mailbox = await status(`/users/${encodeURIComponent(probeAddress)}/mailboxSettings`, 'v1.0');
+  const mailbox = await status(
+    `/users/${encodeURIComponent(mailboxToAsk(settings))}/mailboxSettings`,
+    'v1.0',
+  );
   const ok = (s: { status: number | null }) => s.status === 200;
   return {
     auditQueriesVersion: {
