@@ -278,6 +278,29 @@ describe('Exchange admin API: server-driven paging on the wire', () => {
     ]);
   });
 
+  test('GIVEN the wire probe THEN answer() returns each answer as it came, error or not, with the Prefer it was asked for', async () => {
+    const { client, http } = api([
+      { status: 200, body: '{"value":null}' },
+      { status: 200, body: envelope([{ Identity: 'a\\b' }]) },
+      { status: 403, body: NUL_BODY },
+    ]);
+    expect(
+      await client.answer('Get-QuarantineMessage', { PageSize: 2 }, { preferPageSize: 1 }),
+    ).toMatchObject({
+      status: 200,
+      body: { value: null },
+    });
+    expect(
+      (await client.answer('Get-QuarantineMessage', { PageSize: 1000 }, { preferPageSize: false })).body,
+    ).toEqual(JSON.parse(envelope([{ Identity: 'a\\b' }])));
+    expect(await client.answer('Get-AcceptedDomain')).toMatchObject({ status: 403, body: null });
+    expect(http.requests.map((r) => r.headers['prefer'])).toEqual([
+      'odata.maxpagesize=1',
+      undefined,
+      'odata.maxpagesize=1000',
+    ]);
+  });
+
   test('GIVEN a nextLink THEN the continuation is sent to it with the same body and headers (X-AnchorMailbox, Prefer)', async () => {
     const next = `https://outlook.office365.com/adminapi/beta/${TENANT}/InvokeCommand?$skiptoken=abc`;
     const { client, http } = api([{ status: 200, body: envelope([{ Identity: 'b' }]) }]);
