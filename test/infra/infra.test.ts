@@ -456,7 +456,7 @@ describe('infrastructure: parameters and modules', () => {
     }
   });
 
-  it('GIVEN the console sign-in WHEN read THEN it needs no secret: the managed identity is the client credential (a federated credential of the registration), the token store forwards the access token, and the API scope is asked for so that token names the API', () => {
+  it("GIVEN the console sign-in WHEN read THEN it needs no secret: the managed identity is the client credential (a federated credential of the registration), and the token store is off (no store every instance shares is reachable with the identity): the ID token's claims decide", () => {
     const auth = bicep('infra/app/auth.bicep');
     const properties = objectEntry(auth.resources().find((r) => r.name === 'auth')!.body!, 'properties')!;
     const aad = entries(
@@ -475,12 +475,13 @@ describe('infrastructure: parameters and modules', () => {
     );
     expect(auth.text).not.toMatch(/MICROSOFT_PROVIDER_AUTHENTICATION_SECRET|clientSecretCertificate/);
     expect(entries(aad.get('login')!.slice(1, -1)).get('loginParameters')).toBe(
-      "['scope=openid profile email offline_access ${apiAudience}/user_impersonation']",
+      "['scope=openid profile email']",
     );
     expect(entries(aad.get('validation')!.slice(1, -1)).get('allowedAudiences')).toBe(
       '[apiClientId, apiAudience]',
     );
-    expect(properties.get('login')).toMatch(/tokenStore: \{ enabled: true \}/);
+    expect(properties.get('login')).toMatch(/tokenStore: \{ enabled: false \}/);
+    expect(auth.text).not.toMatch(/azureBlobStorage|sasUrlSettingName/);
     expect(moduleNamed(main, 'auth').body).toMatch(/apiAudience: apiAudience/);
     // The hook registers the reply address on the app's host name, which main.bicep outputs.
     expect(main.outputs().find((o) => o.name === 'APP_HOSTNAME')?.value).toBe('api.outputs.defaultHostname');
