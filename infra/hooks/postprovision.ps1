@@ -59,7 +59,7 @@ function Find-ApiRegistration {
 }
 
 if (-not $hasAz) {
-    Write-Warning "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)."
+    if (-not $env:API_CLIENT_ID) { Write-Warning "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)." }
 } else {
     $appId = Find-ApiRegistration
     $created = $false

@@ -125,7 +125,9 @@ find_api_registration() {
 
 ensure_api_registration() {
   if ! command -v az >/dev/null 2>&1; then
-    echo "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)." >&2
+    if [ -z "${API_CLIENT_ID:-}" ]; then
+      echo "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)." >&2
+    fi
     return 0
   fi
   app_id=$(find_api_registration)
