@@ -46,8 +46,14 @@ $registration = "qrn-releases-api-$($env:AZURE_ENV_NAME)"
 
 function Find-ApiRegistration {
     if ($env:API_CLIENT_ID) {
-        $found = az ad app show --id $env:API_CLIENT_ID --query appId -o tsv 2>$null
+        $found = az ad app show --id $env:API_CLIENT_ID --query appId -o tsv 2>&1
         if ($LASTEXITCODE -eq 0 -and $found) { return $found }
+        # Only a registration the directory says is gone is replaced; any other failure (signed out,
+        # throttled) keeps the known one, so that no second registration is made.
+        if ("$found" -notmatch 'does not exist|ResourceNotFound') {
+            Write-Warning "postprovision: could not read the app registration $($env:API_CLIENT_ID) ($found); keeping it."
+            return $env:API_CLIENT_ID
+        }
         Write-Warning "postprovision: the app registration in API_CLIENT_ID ($($env:API_CLIENT_ID)) no longer exists; looking for $registration."
     }
     # An exact name (--display-name would also match qrn-releases-api-<environment>2).

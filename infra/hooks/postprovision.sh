@@ -103,9 +103,16 @@ registration="qrn-releases-api-${AZURE_ENV_NAME:-env}"
 
 find_api_registration() {
   if [ -n "${API_CLIENT_ID:-}" ]; then
-    found=$(az ad app show --id "$API_CLIENT_ID" --query appId -o tsv 2>/dev/null) || found=""
+    found=$(az ad app show --id "$API_CLIENT_ID" --query appId -o tsv 2>"$work/show.err") || found=""
     if [ -n "$found" ]; then
       echo "$found"
+      return 0
+    fi
+    # Only a registration the directory says is gone is replaced; any other failure (signed out, throttled)
+    # keeps the known one, so that no second registration is made.
+    if ! grep -qiE "does not exist|ResourceNotFound" "$work/show.err"; then
+      echo "postprovision: could not read the app registration $API_CLIENT_ID ($(head -n 1 "$work/show.err")); keeping it." >&2
+      echo "$API_CLIENT_ID"
       return 0
     fi
     echo "postprovision: the app registration in API_CLIENT_ID ($API_CLIENT_ID) no longer exists; looking for $registration." >&2

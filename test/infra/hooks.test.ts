@@ -35,7 +35,7 @@ interface FakeState {
   apps: FakeApp[];
   providers: Record<string, string>;
   env: Record<string, string>;
-  refuse: ('create' | 'delete' | 'register')[];
+  refuse: ('create' | 'delete' | 'register' | 'read')[];
   calls: Call[];
 }
 
@@ -205,6 +205,17 @@ describe('the deployment hooks converge: up, up again, down, up after down', () 
     expect(run.stderr).toMatch(/API_CLIENT_ID \(deleted-by-hand\) no longer exists/);
     expect(registrations()).toHaveLength(1);
     expect(state().env.API_CLIENT_ID).toBe(registrations()[0].appId);
+  });
+
+  it('GIVEN az cannot read the registration API_CLIENT_ID names (signed out, throttled) THEN the known one is kept, never replaced by a new one', () => {
+    up(FIRST_IDENTITY);
+    const kept = registrations()[0].appId;
+    change((s) => s.refuse.push('read'));
+    const run = up(FIRST_IDENTITY);
+    expect(run.stderr).toMatch(`could not read the app registration ${kept}`);
+    expect(registrations().map((a) => a.appId)).toEqual([kept]);
+    expect(azCalls('ad app create')).toHaveLength(1);
+    expect(state().env.API_CLIENT_ID).toBe(kept);
   });
 
   it('GIVEN two registrations of the name, left by an earlier version of the hook THEN one is used and the other named with its delete command', () => {

@@ -87,6 +87,7 @@ switch (command) {
     break;
   }
   case 'ad app show': {
+    if (state.refuse.includes('read')) finish(1, '', "ERROR: Please run 'az login' to setup account.");
     const found = app(option('--id'));
     if (!found) notFound(option('--id'));
     if (query === 'appId') finish(0, found.appId);
