@@ -238,6 +238,34 @@ describe('the deployment hooks converge: up, up again, down, up after down', () 
     expect(state().env.API_CLIENT_ID).toBeUndefined();
   });
 
+  it("GIVEN the README's walk through up, up again, down and up after down THEN every hook message it quotes is one the hooks print", () => {
+    const readme = readFileSync(path.join(repo, 'README.md'), 'utf8');
+    const walk = readme.slice(
+      readme.indexOf('**Up, up again, down, and up after down.**'),
+      readme.indexOf('**Private network (`VNET_ENABLED=true`).**'),
+    );
+    const quoted = [
+      ...walk.matchAll(/`((?:postprovision|postdown): [^`]+|Run '[^`]+|the federated credential of [^`]+)`/g),
+    ].map((m) => m[1]);
+    expect(quoted.length).toBeGreaterThanOrEqual(4);
+    const printed = [up(FIRST_IDENTITY), up(FIRST_IDENTITY), down(), up(SECOND_IDENTITY)]
+      .concat(
+        (() => {
+          change((s) => s.refuse.push('delete'));
+          return [down(), up(FIRST_IDENTITY)];
+        })(),
+      )
+      .map((run) => run.stdout)
+      .join('\n');
+    for (const message of quoted) {
+      const pattern = message
+        .split(/<[a-z]+>/)
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('\\S+');
+      expect({ message, printed: new RegExp(pattern).test(printed) }).toEqual({ message, printed: true });
+    }
+  });
+
   it('GIVEN any run THEN every JSON argument reached az through a file (the stand-in refuses inline JSON, as PowerShell breaks it on Windows)', () => {
     up(FIRST_IDENTITY);
     const withJson = state().calls.filter((c) => Object.keys(c.files).length > 0);
