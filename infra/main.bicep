@@ -327,6 +327,7 @@ module rbac 'app/rbac.bicep' = {
     managedIdentityPrincipalId: appIdentity.outputs.principalId
     userIdentityPrincipalId: principalId
     userIdentityPrincipalType: resolvedPrincipalType
+    alertRulePrincipalIds: alerts.outputs.rulePrincipalIds
   }
 }
 

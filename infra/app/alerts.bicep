@@ -38,13 +38,20 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-// One rule per entry of the catalogue; its query with the placeholders filled in.
+// One rule per entry of the catalogue; its query with the placeholders filled in. Each rule runs its query as
+// its own system-assigned identity (Reader on the component, given in rbac.bicep), not with the permissions
+// of whoever last edited it. skipQueryValidation: a new workspace has no `traces` table until the app's first
+// log arrives, and the rule's query would otherwise be refused at deployment.
 resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for rule in catalogue.rules: {
   name: '${namePrefix}-${rule.id}'
   location: location
   tags: tags
   kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
+    skipQueryValidation: true
     displayName: rule.displayName
     description: rule.description
     severity: rule.severity
@@ -78,3 +85,4 @@ resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for rule i
 
 output actionGroupId string = actionGroup.id
 output ruleNames array = [for (rule, i) in catalogue.rules: rules[i].name]
+output rulePrincipalIds array = [for (rule, i) in catalogue.rules: rules[i].identity.principalId]

@@ -526,6 +526,11 @@ export interface Settings {
     role: string;
     jwksUrl: string;
     issuers: string[];
+    /**
+     * App Service authentication fronts the app: the platform sets WEBSITE_AUTH_ENABLED, and then it alone
+     * sets X-MS-CLIENT-PRINCIPAL (lib/entrypoints/platform-sign-in.ts).
+     */
+    platformSignIn: boolean;
   };
 }
 
@@ -735,11 +740,11 @@ export function loadSettings(env: Environment): Settings {
     },
     logPersonalData: get('LOG_PERSONAL_DATA'),
     alerts: { noSuccessMinutes: get('ALERT_NO_SUCCESS_MINUTES') },
-    api: apiSettings(values),
+    api: apiSettings(values, env),
   };
 }
 
-function apiSettings(values: Map<string, unknown>): Settings['api'] {
+function apiSettings(values: Map<string, unknown>, env: Environment): Settings['api'] {
   const text = (name: string) => values.get(name) as string | undefined;
   const authority = (text('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
   const tenant = text('AZURE_TENANT_ID') ?? '';
@@ -750,6 +755,7 @@ function apiSettings(values: Map<string, unknown>): Settings['api'] {
     role: text('API_ROLE') ?? 'Releases.Read',
     jwksUrl: text('API_JWKS_URL') ?? `${authority}/${tenant}/discovery/v2.0/keys`,
     issuers: issuer ? [issuer] : [`${authority}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
+    platformSignIn: env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === 'true',
   };
 }
 

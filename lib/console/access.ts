@@ -1,4 +1,5 @@
-import type { SignInCheck } from '../entrypoints/sign-in';
+import type { SignInCheck, SignInOutcome } from '../entrypoints/sign-in';
+import type { PlatformPrincipalCheck } from '../entrypoints/platform-sign-in';
 
 /**
  * Who may open the console. The console's HTTP handlers receive this narrow port and ask it about every
@@ -62,17 +63,38 @@ export function loopbackAccess(): ConsoleAccess {
 /**
  * The function app: the console sits behind the same Entra ID sign-in and app role as the releases API
  * (lib/entrypoints/sign-in.ts checks signature, issuer, audience, lifetime and role). A script sends its
- * token as `Authorization: Bearer`; a browser signed in through App Service authentication reaches the app
- * with the access token the platform forwards (`X-MS-TOKEN-AAD-ACCESS-TOKEN`, token store on). Either way
- * the app verifies the token itself, so a forged header gains nothing.
+ * token as `Authorization: Bearer`. A browser signed in through App Service authentication reaches the app
+ * with the claims the platform forwards (`X-MS-CLIENT-PRINCIPAL`, lib/entrypoints/platform-sign-in.ts), or,
+ * where a token store is on, with its access token (`X-MS-TOKEN-AAD-ACCESS-TOKEN`), verified like a bearer
+ * token. A browser the platform signed in that this instance cannot decide about is sent through sign-in
+ * again, never left with a bare 401 (docs/security.md#console-sign-in).
  */
-export function signedInAccess(signIn: () => Promise<SignInCheck>): ConsoleAccess {
+export function signedInAccess(
+  signIn: () => Promise<SignInCheck>,
+  platformPrincipal: () => Promise<PlatformPrincipalCheck | undefined> = async () => undefined,
+): ConsoleAccess {
   return {
     async authorize(request) {
       const forwarded = request.header('x-ms-token-aad-access-token');
       const authorization =
         request.header('authorization') ?? (forwarded ? `Bearer ${forwarded.trim()}` : null);
-      if (!authorization) return { allowed: false, status: 401, reason: 'sign-in required' };
+      const principal = request.header('x-ms-client-principal');
+      if (!authorization) {
+        if (!principal && !request.header('x-ms-client-principal-id')) {
+          return { allowed: false, status: 401, reason: 'sign-in required' };
+        }
+        let check: PlatformPrincipalCheck | undefined;
+        try {
+          check = await platformPrincipal();
+        } catch {
+          return { allowed: false, status: 503, reason: 'the app cannot start; see GET /api/health' };
+        }
+        if (check && principal) return decide(check(principal.trim()));
+        return refused(
+          { ok: false, status: 401, reason: 'signed in, but no token or claims this instance can verify' },
+          signInAgain(request.url),
+        );
+      }
       let check: SignInCheck;
       try {
         check = await signIn();
@@ -86,22 +108,28 @@ export function signedInAccess(signIn: () => Promise<SignInCheck>): ConsoleAcces
           get: (name) => (name.toLowerCase() === 'authorization' ? authorization : request.header(name)),
         },
       });
-      if (!outcome.ok) {
-        // The platform's session (8 hours) outlives the access token it forwards (about an hour): a browser
-        // whose forwarded token has expired is sent to sign in again rather than left with a 401.
-        const stale = forwarded && !request.header('authorization') && /ERR_JWT_EXPIRED/.test(outcome.reason);
-        const signIn = stale ? signInAgain(request.url) : undefined;
-        return {
-          allowed: false,
-          status: outcome.status,
-          reason: outcome.reason,
-          ...(signIn ? { signIn } : {}),
-        };
-      }
-      return {
-        allowed: true,
-        user: outcome.caller === 'loopback' ? 'local administrator' : outcome.caller.subject,
-      };
+      if (outcome.ok) return decide(outcome);
+      // The platform's session (8 hours) outlives the access token it forwards (about an hour): a browser
+      // whose forwarded token has expired is sent to sign in again rather than left with a 401.
+      const stale = forwarded && !request.header('authorization') && /ERR_JWT_EXPIRED/.test(outcome.reason);
+      return refused(outcome, stale ? signInAgain(request.url) : undefined);
     },
+  };
+}
+
+function decide(outcome: SignInOutcome): AccessDecision {
+  if (!outcome.ok) return refused(outcome, undefined);
+  return {
+    allowed: true,
+    user: outcome.caller === 'loopback' ? 'local administrator' : outcome.caller.subject,
+  };
+}
+
+function refused(outcome: Extract<SignInOutcome, { ok: false }>, signIn: string | undefined): AccessDecision {
+  return {
+    allowed: false,
+    status: outcome.status,
+    reason: outcome.reason,
+    ...(signIn ? { signIn } : {}),
   };
 }

@@ -1,8 +1,8 @@
 import { loopbackAccess, signedInAccess } from '../../lib/console/access';
 import type { SignInCheck, SignInRequest } from '../../lib/entrypoints/sign-in';
 
-function request(headers: Record<string, string>, remoteAddress?: string) {
-  return { header: (name: string) => headers[name.toLowerCase()] ?? null, remoteAddress };
+function request(headers: Record<string, string>, remoteAddress?: string, url?: URL) {
+  return { header: (name: string) => headers[name.toLowerCase()] ?? null, remoteAddress, url };
 }
 
 describe('console access', () => {
@@ -86,6 +86,72 @@ describe('console access', () => {
         access.authorize(request({ authorization: 'Bearer reader', 'x-ms-token-aad-access-token': 'admin' })),
       ).resolves.toMatchObject({ allowed: false, status: 403 });
       expect(seen).toEqual(['Bearer reader']);
+    });
+
+    describe('a browser App Service authentication signed in, without an access token (token store off, or a new instance)', () => {
+      const consoleUrl = new URL('https://qrn.example/api/console');
+      const signedInBrowser = {
+        'x-ms-client-principal': 'claims-of-adele',
+        'x-ms-client-principal-id': 'adele',
+      };
+      const principalCheck = async () => (encoded: string) =>
+        encoded === 'claims-of-adele'
+          ? { ok: true as const, caller: { subject: 'adele', roles: ['Releases.Read'] } }
+          : {
+              ok: false as const,
+              status: 403 as const,
+              reason: 'the signed-in user lacks the app role Releases.Read',
+            };
+
+      it('GIVEN the platform signs browsers in WHEN its claims carry the app role THEN the user is let in, on any instance, without a token', async () => {
+        const signIn = jest.fn();
+        const access = signedInAccess(signIn, principalCheck);
+        await expect(access.authorize(request(signedInBrowser, undefined, consoleUrl))).resolves.toEqual({
+          allowed: true,
+          user: 'adele',
+        });
+        expect(signIn).not.toHaveBeenCalled();
+      });
+
+      it('GIVEN claims without the app role THEN 403, and no sign-in loop', async () => {
+        const access = signedInAccess(jest.fn(), principalCheck);
+        await expect(
+          access.authorize(request({ 'x-ms-client-principal': 'claims-of-bob' }, undefined, consoleUrl)),
+        ).resolves.toEqual({
+          allowed: false,
+          status: 403,
+          reason: 'the signed-in user lacks the app role Releases.Read',
+        });
+      });
+
+      it('GIVEN this instance cannot decide from the claims WHEN the browser asks for the console THEN it is sent through sign-in again, back to the console, once', async () => {
+        const access = signedInAccess(jest.fn(), async () => undefined);
+        await expect(access.authorize(request(signedInBrowser, undefined, consoleUrl))).resolves.toEqual({
+          allowed: false,
+          status: 401,
+          reason: 'signed in, but no token or claims this instance can verify',
+          signIn: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/console?signin=again')}`,
+        });
+        // Back from that sign-in and still undecidable: a plain 401 with the reason, never a redirect loop.
+        const back = new URL('https://qrn.example/api/console?signin=again');
+        await expect(access.authorize(request(signedInBrowser, undefined, back))).resolves.toEqual({
+          allowed: false,
+          status: 401,
+          reason: 'signed in, but no token or claims this instance can verify',
+        });
+      });
+
+      it('GIVEN the app cannot start WHEN a signed-in browser comes THEN 503', async () => {
+        const access = signedInAccess(jest.fn(), async () => {
+          throw new Error('settings invalid');
+        });
+        await expect(
+          access.authorize(request(signedInBrowser, undefined, consoleUrl)),
+        ).resolves.toMatchObject({
+          allowed: false,
+          status: 503,
+        });
+      });
     });
 
     it('GIVEN the releases API is closed (no audience) THEN the console is closed too (503)', async () => {
