@@ -132,7 +132,7 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     name: 'API_SIGN_IN',
     default: 'entra',
     meaning:
-      "GET /api/releases: 'entra' requires an Entra ID token with the API_ROLE app role; 'off-loopback' serves loopback requests without one (local runs only, refused in Azure).",
+      "GET /api/releases: 'entra' requires an Entra ID token with the API_ROLE app role; 'off-loopback' spares a connection from this machine the token where the app sees the connection, which the Functions host never shows it (local runs only, refused in Azure).",
     fix: 'use entra, or off-loopback on a development machine',
     schema: z.enum(['entra', 'off-loopback']),
   },
