@@ -1,5 +1,5 @@
 import { isLoopbackPeer } from '../core/peer';
-import type { SignInCheck } from '../entrypoints/sign-in';
+import type { SignInCheck } from './sign-in-check';
 
 /**
  * Who may open the console. The console's HTTP handlers receive this narrow port and ask it about every

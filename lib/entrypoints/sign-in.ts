@@ -1,6 +1,10 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Settings } from '../config/settings';
 import { isLoopbackPeer } from '../core/peer';
+import type { SignInCheck } from '../console/sign-in-check';
+
+/** One key set per JWKS URL per process: jose caches the keys and refetches on an unknown key id. */
+const keySets = new Map<string, JWTVerifyGetKey>();
 
 /**
  * Who may read personal data over HTTP (GET /api/releases; later the admin console): a caller with an
@@ -13,21 +17,6 @@ import { isLoopbackPeer } from '../core/peer';
  * never from the Host header or a URL built from it (any caller, or a proxy, writes those). The Functions
  * host does not show the app the peer, so under it every request needs a token, and the refusal says why.
  */
-export type SignInOutcome =
-  | { ok: true; caller: { subject: string; roles: string[] } | 'loopback' }
-  | { ok: false; status: 401 | 403 | 503; reason: string };
-
-export interface SignInRequest {
-  headers: { get(name: string): string | null };
-  /** The connection's peer address, where the host knows it (the Functions host does not). */
-  remoteAddress?: string;
-}
-
-export type SignInCheck = (request: SignInRequest) => Promise<SignInOutcome>;
-
-/** One key set per JWKS URL per process: jose caches the keys and refetches on an unknown key id. */
-const keySets = new Map<string, JWTVerifyGetKey>();
-
 export function createSignInCheck(
   api: Settings['api'],
   options: { keys?: JWTVerifyGetKey; clockTolerance?: number; now?: () => Date } = {},

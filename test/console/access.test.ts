@@ -1,5 +1,5 @@
 import { loopbackAccess, signedInAccess } from '../../lib/console/access';
-import type { SignInCheck, SignInRequest } from '../../lib/entrypoints/sign-in';
+import type { SignInCheck, SignInRequest } from '../../lib/console/sign-in-check';
 
 function request(headers: Record<string, string>, remoteAddress?: string, localPort?: number) {
   return { header: (name: string) => headers[name.toLowerCase()] ?? null, remoteAddress, localPort };

@@ -4,7 +4,7 @@ import type { BrowserContext } from 'playwright-core';
 import type { EmailSettings } from '../../lib/config/settings';
 import type { Notification, Reader } from '../../lib/mail/compose';
 import { LANGUAGES } from '../../lib/mail/i18n';
-import { previewFiles } from '../../lib/mail/preview';
+import { previewFiles } from '../../lib/entrypoints/cli/preview-files';
 import { findBrowser, launchBrowser, type TestBrowser } from '../support/browser';
 
 /**
