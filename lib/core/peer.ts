@@ -10,7 +10,7 @@ LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
 export function isLoopbackPeer(address: string | undefined): boolean {
-  const family = address === undefined ? 0 : isIP(address);
-  if (family === 0) return false;
-  return LOOPBACK.check(address as string, family === 6 ? 'ipv6' : 'ipv4');
+  if (address === undefined) return false;
+  const family = isIP(address);
+  return family !== 0 && LOOPBACK.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
