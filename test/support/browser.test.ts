@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BROWSER_VARIABLE, BrowserMissing, findBrowser, launchBrowser } from './browser';
@@ -56,11 +56,10 @@ describe('the browser the tests launch', () => {
 
   it('GIVEN a Chromium on PATH THEN it is launched, not the npm package’s', async () => {
     const system = systemChromium('chromium');
-    const found = findBrowser({
-      env: { PATH: path.dirname(system) },
-      cacheDir: path.join(scratch, 'unused'),
-    });
+    const cacheDir = path.join(scratch, 'unused');
+    const found = findBrowser({ env: { PATH: path.dirname(system) }, cacheDir });
     expect(found).toBe(system);
+    expect(existsSync(cacheDir)).toBe(false);
     expect(await opensAPage(found)).toBe(123);
   });
 
