@@ -7,7 +7,8 @@ import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
 import { signedInAccess } from '../console/access';
-import { createSignInCheck, type SignInCheck } from './sign-in';
+import type { SignInCheck } from '../console/sign-in-check';
+import { createSignInCheck } from './sign-in';
 import { createPlatformPrincipalCheck } from './platform-sign-in';
 import { runDoctor } from '../doctor/doctor';
 import {
