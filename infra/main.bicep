@@ -332,7 +332,7 @@ module rbac 'app/rbac.bicep' = {
 }
 
 // Operations: alerts to the administrators when a job stops succeeding (app/alerts.bicep, README "Operations").
-var alertCatalogue = loadJsonContent('../lib/ops/alerts.json')
+var alertCatalogue = loadJsonContent('../lib/config/alerts.json')
 var resolvedAlertNoSuccessMinutes = empty(alertNoSuccessMinutes) ? alertCatalogue.noSuccessMinutesDefault : int(alertNoSuccessMinutes)
 module alerts 'app/alerts.bicep' = {
   name: 'alerts'

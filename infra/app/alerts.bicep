@@ -1,7 +1,7 @@
 // Alerts for the administrators: when the app stops working, someone hears about it.
 // The app writes one run event per job run to Application Insights `traces` (lib/ops/run-event.ts); each rule
 // below is a scheduled log query over those events. The queries, thresholds and texts live in
-// lib/ops/alerts.json, which the app reads too (`qrn doctor` applies the same thresholds), and which
+// lib/config/alerts.json, which the app reads too (`qrn doctor` applies the same thresholds), and which
 // test/ops/alerts.test.ts checks against the event's fields: renaming a field breaks a test, not an alert.
 param location string
 param tags object = {}
@@ -16,7 +16,7 @@ param alertEmailAddresses string = ''
 @maxValue(1440)
 param noSuccessMinutes int
 
-var catalogue = loadJsonContent('../../lib/ops/alerts.json')
+var catalogue = loadJsonContent('../../lib/config/alerts.json')
 var addresses = filter(map(split(replace(alertEmailAddresses, ';', ','), ','), address => trim(address)), address => !empty(address))
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {

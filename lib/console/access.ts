@@ -1,5 +1,5 @@
-import type { SignInCheck, SignInOutcome } from '../entrypoints/sign-in';
-import type { PlatformPrincipalCheck } from '../entrypoints/platform-sign-in';
+import { isLoopbackPeer } from '../core/peer';
+import type { PlatformPrincipalCheck, SignInCheck, SignInOutcome } from './sign-in-check';
 
 /**
  * Who may open the console. The console's HTTP handlers receive this narrow port and ask it about every
@@ -13,6 +13,8 @@ export interface AccessRequest {
   header(name: string): string | null;
   /** The peer's IP address when the server knows it (the local host does; the Functions host does not). */
   remoteAddress?: string;
+  /** The port the connection arrived on, when the server knows it (the local host does). */
+  localPort?: number;
   /** The request's address, where the server knows it. */
   url?: URL;
 }
@@ -43,19 +45,31 @@ export interface ConsoleAccess {
   authorize(request: AccessRequest): Promise<AccessDecision>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
 /**
  * `npm start`: no sign-in, and so no request from anywhere but this machine. The server also listens on
- * loopback only; this check holds even if it were ever bound wider.
+ * loopback only; this check holds even if it were ever bound wider. A connection from this machine is not
+ * enough: a page the administrator visits can point its own name at 127.0.0.1 (DNS rebinding) and read
+ * the console as a same-origin page, so the Host must be the console's own address, and an Origin, when
+ * the browser sends one, the console's own origin (docs/security.md).
  */
 export function loopbackAccess(): ConsoleAccess {
+  const refuse = (reason: string): AccessDecision => ({ allowed: false, status: 403, reason });
   return {
     async authorize(request) {
-      if (request.remoteAddress !== undefined && LOOPBACK.has(request.remoteAddress)) {
-        return { allowed: true, user: 'local administrator' };
+      if (!isLoopbackPeer(request.remoteAddress))
+        return refuse('the local console answers only on this machine');
+      const port = request.localPort;
+      const own = port === undefined ? [] : [`127.0.0.1:${port}`, `localhost:${port}`];
+      if (!own.includes(request.header('host')?.toLowerCase() ?? '')) {
+        return refuse(
+          `the local console answers only at 127.0.0.1:${port} or localhost:${port}, not at another name`,
+        );
       }
-      return { allowed: false, status: 403, reason: 'the local console answers only on this machine' };
+      const origin = request.header('origin');
+      if (origin !== null && !own.some((host) => origin.toLowerCase() === `http://${host}`)) {
+        return refuse('the local console answers only its own pages, not a page from another origin');
+      }
+      return { allowed: true, user: 'local administrator' };
     },
   };
 }
@@ -102,8 +116,8 @@ export function signedInAccess(
         return { allowed: false, status: 503, reason: 'the app cannot start; see GET /api/health' };
       }
       const outcome = await check({
-        // Without a known address the loopback exception of a development setting never applies.
-        url: request.url?.href ?? 'https://function-app.invalid/api/console',
+        // A development setting's loopback exception reads the peer the host saw, never a header.
+        remoteAddress: request.remoteAddress,
         headers: {
           get: (name) => (name.toLowerCase() === 'authorization' ? authorization : request.header(name)),
         },

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Settings } from '../config/settings';
-import type { SignInOutcome } from './sign-in';
+import type { PlatformPrincipalCheck } from '../console/sign-in-check';
 
 /**
  * A browser signed in by App Service authentication, without an access token (docs/security.md#console-sign-in).
@@ -16,7 +16,6 @@ import type { SignInOutcome } from './sign-in';
  * The claims must name this API's registration as audience, come from the tenant's issuer and carry the
  * app role, exactly like a bearer token; App Service never checks the role.
  */
-export type PlatformPrincipalCheck = (encodedPrincipal: string) => SignInOutcome;
 
 const clientPrincipal = z.object({
   role_typ: z.string().optional(),

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
-import alertCatalogue from '../../lib/ops/alerts.json';
+import alertCatalogue from '../../lib/config/alerts.json';
 import {
   allowedParamMistakes,
   allowedValues,
@@ -794,10 +794,10 @@ describe('infrastructure: alerts to the administrators', () => {
       'empty(alertNoSuccessMinutes) ? alertCatalogue.noSuccessMinutesDefault : int(alertNoSuccessMinutes)',
     );
     expect(main.vars().find((v) => v.name === 'alertCatalogue')?.value).toBe(
-      "loadJsonContent('../lib/ops/alerts.json')",
+      "loadJsonContent('../lib/config/alerts.json')",
     );
     expect(alerts.vars().find((v) => v.name === 'catalogue')?.value).toBe(
-      "loadJsonContent('../../lib/ops/alerts.json')",
+      "loadJsonContent('../../lib/config/alerts.json')",
     );
     // The module's accepted range is the setting's.
     expect(alerts.text).toMatch(/@minValue\(15\)\s*@maxValue\(1440\)\s*param noSuccessMinutes int/);

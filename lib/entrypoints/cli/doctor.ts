@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { loadSettings, SettingsError } from '../../config/settings';
 import { systemClock } from '../../core/clock';
 import { createDiagnosticClients } from '../../composition';
-import { runDoctor, type Check } from '../../doctor/doctor';
+import type { Check } from '../../doctor/check';
+import { runDoctor } from '../../doctor/doctor';
 import { probeWire } from '../../doctor/wire-probe';
 import { EXIT, type CliRun } from './context';
 
