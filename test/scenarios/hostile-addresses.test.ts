@@ -45,6 +45,28 @@ describe('hostile addresses through the whole pipeline', () => {
     expect(`${row.status}: ${row.reason}`).toBe('skipped: sender address not usable');
   });
 
+  it('GIVEN senders a URL host parser would cut or decode into contoso.com (payroll@contoso.com#evil.example, ceo@contoso.com/evil.example, pat@contoso%2ecom), held by rules and released THEN nobody is emailed and each reads "skipped: sender address not usable"', async () => {
+    world = await startWorld();
+    const s = world.simulator.scenario;
+    const senders = ['payroll@contoso.com#evil.example', 'ceo@contoso.com/evil.example', 'pat@contoso%2ecom'];
+    const ids = senders.map(
+      (sender) =>
+        s.addMessage({ sender, recipients: ['buyer@fabrikam.example'], subject: 'Q2', type: 'TransportRule' })
+          .networkMessageId,
+    );
+    await world.app.runSnapshot();
+    for (const id of ids) s.release({ networkMessageId: id });
+    world.clock.advance(15 * MINUTE);
+    await world.app.runSnapshot();
+    const summary = await world.app.runNotify();
+    expect(summary.skipped['sender-unusable']).toBe(3);
+    expect(s.emails()).toEqual([]);
+    for (const id of ids) {
+      const [row] = await world.app.releases.listForMessage(id);
+      expect(`${row.status}: ${row.reason}`).toBe('skipped: sender address not usable');
+    }
+  });
+
   it('GIVEN an inbound message spoofing an internal sender, held by a mail flow rule and released THEN it is skipped as inbound and nobody is emailed', async () => {
     world = await startWorld();
     const s = world.simulator.scenario;
@@ -126,7 +148,7 @@ describe('hostile addresses through the whole pipeline', () => {
     expect(s.emails().filter((e) => e.to[0].address === 'megan.bowen@contoso.com')).toHaveLength(1);
   });
 
-  it('GIVEN generated senders from RFC 5322 corners released beside legitimate ones THEN no email goes outside the accepted domains and every legitimate sender is told exactly once', async () => {
+  it('GIVEN generated senders from RFC 5322 corners released beside legitimate ones THEN no email goes outside the accepted domains or to anyone but a real sender, and every legitimate sender is told exactly once', async () => {
     world = await startWorld();
     const s = world.simulator.scenario;
     let round = 0;
@@ -151,8 +173,16 @@ describe('hostile addresses through the whole pipeline', () => {
         const summary = await world.app.runNotify();
         expect(summary.setAside ?? 0).toBe(0);
         const sentTo = s.emails().flatMap((e) => e.to.map((t) => t.address));
+        // Only ever to a real sender, as the message carried it: never to an address a parser made up.
+        const realSenders = new Set([...senders, ...legitimate].map((sender) => sender.toLowerCase()));
         for (const address of sentTo)
-          expect({ address, accepted: ACCEPTED.test(address) }).toEqual({ address, accepted: true });
+          expect({ address, accepted: ACCEPTED.test(address), realSender: realSenders.has(address) }).toEqual(
+            {
+              address,
+              accepted: true,
+              realSender: true,
+            },
+          );
         for (const sender of legitimate) expect(sentTo.filter((a) => a === sender)).toHaveLength(1);
         world.clock.advance(15 * MINUTE);
       }),
