@@ -55,7 +55,7 @@ export const CONSOLE_PAGE = `<!doctype html>
           <option value="failed">Failed</option>
         </select></div>
       <div class="actions"><button type="submit">Apply filters</button> <button type="reset">Clear</button>
-        <a id="csv" href="#" download>Download CSV</a></div>
+        <button type="button" id="csv">Download CSV</button> <span id="csv-status" role="status"></span></div>
     </form>
     <p id="count" aria-live="polite"></p>
     <div class="table-wrap">
