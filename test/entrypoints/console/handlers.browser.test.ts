@@ -16,14 +16,16 @@ import { parseCsv } from '../../support/cli';
 import { startWorld, type World } from '../../support/world';
 
 /**
- * The console in a real browser (Debian's Chromium), over the simulator's demo tenant and a few more
- * releases: one with a hostile subject.
+ * The console in a real browser (a headless Chromium), over the simulator's demo tenant and a few more
+ * releases: one with a hostile subject. Its layout is checked at 320, 390, 800 and 1280 px; the screenshots
+ * at 1280 and 390 px (in .local/console) are the README's.
  */
 
 const ADMIN = 'adele.vance@contoso.com';
 const HOSTILE_SUBJECT =
   '<img src=x onerror="alert(1)"> <a href="javascript:alert(2)">open</a> invoice\u202Efdp.exe <script>alert(3)</script>';
-const SCREENSHOT = path.resolve(__dirname, '../../../.local/console/console.png');
+const SCREENSHOTS = path.resolve(__dirname, '../../../.local/console');
+const SCREENSHOT = path.join(SCREENSHOTS, 'console.png');
 
 interface Watch {
   dialogs: string[];
@@ -85,6 +87,12 @@ describe('the administrators’ console in a browser', () => {
     server = await serve(loopbackAccess());
     browser = await launchBrowser();
     page = await browser.context.newPage();
+    // The administrator's browser is in Berlin: the console shows its times there, zone named.
+    await (
+      await browser.context.newCDPSession(page)
+    ).send('Emulation.setTimezoneOverride', {
+      timezoneId: 'Europe/Berlin',
+    });
     await page.setViewportSize({ width: 1280, height: 900 });
     page.on('dialog', (dialog) => {
       watch.dialogs.push(dialog.message());
@@ -265,6 +273,83 @@ describe('the administrators’ console in a browser', () => {
       });
       expect(personal).toEqual([]);
       await page.fill('#f-releasedBy', '');
+    });
+
+    it.each([320, 390, 800, 1280])(
+      'WHEN shown %i px wide THEN the page never scrolls sideways, no word is broken inside, the chart and its legend fit whole, times name the browser’s zone, and only pages that exist are offered',
+      async (width) => {
+        if (!(await page.isHidden('#history-section'))) await page.click('#close-history');
+        if (await page.inputValue('#f-sender')) {
+          await page.click('#filters button[type="reset"]');
+          await page.waitForFunction(() => document.querySelectorAll('#releases-body tr').length >= 6);
+        }
+        await page.setViewportSize({ width, height: 900 });
+        await page.waitForFunction(
+          () => (document.getElementById('chart')?.getBoundingClientRect().right ?? 0) <= window.innerWidth,
+        );
+        const layout = await page.evaluate(() => {
+          const inside = (e: Element) => {
+            const box = e.getBoundingClientRect();
+            return box.left >= 0 && box.right <= window.innerWidth + 1;
+          };
+          // A word (a run of letters and digits) broken inside shows as characters on more than one line.
+          const broken: string[] = [];
+          const roots = document.querySelectorAll('#releases-body, #tiles, #health, #count, .legend, .zone');
+          for (const root of Array.from(roots)) {
+            const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+            for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+              for (const word of (node.textContent ?? '').matchAll(/[\p{L}\p{N}]+/gu)) {
+                const range = document.createRange();
+                range.setStart(node, word.index ?? 0);
+                range.setEnd(node, (word.index ?? 0) + word[0].length);
+                const lines = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top)));
+                if (lines.size > 1) broken.push(word[0]);
+              }
+            }
+          }
+          const wrap = document.querySelector('.table-wrap') as HTMLElement;
+          return {
+            pageWidth: document.documentElement.scrollWidth,
+            tableScrolls: wrap.scrollWidth > wrap.clientWidth + 1,
+            broken,
+            legend: Array.from(document.querySelectorAll('#chart-legend li'), (li) => ({
+              text: li.textContent,
+              whole: inside(li),
+            })),
+            chartInside: inside(document.getElementById('chart') as Element),
+            zone: document.getElementById('time-zone')?.textContent,
+            released: document.querySelector('#releases-body [data-label="Released"] time')?.textContent,
+            pager: !(document.getElementById('pager') as HTMLElement).hidden,
+          };
+        });
+        expect(layout.pageWidth).toBeLessThanOrEqual(width);
+        expect(layout.tableScrolls).toBe(false);
+        expect(layout.broken).toEqual([]);
+        expect(layout.chartInside).toBe(true);
+        expect(layout.legend).toEqual(
+          ['Notified', 'Waiting', 'Skipped', 'Unmatched', 'Failed'].map((text) => ({ text, whole: true })),
+        );
+        expect(layout.zone).toBe('Times in Europe/Berlin.');
+        expect(layout.released).toMatch(/GMT\+1|CET/);
+        expect(layout.pager).toBe(false); // every release fits one page: no "Next page"
+        if (width === 1280 || width === 390) {
+          await page.screenshot({ path: path.join(SCREENSHOTS, `console-${width}.png`), fullPage: true });
+        }
+      },
+    );
+
+    it('WHEN "Show UTC" is chosen THEN every time reads UTC, and back', async () => {
+      await page.click('#time-zone-toggle');
+      await page.waitForFunction(() => document.getElementById('time-zone')?.textContent === 'Times in UTC.');
+      await page.waitForFunction(() =>
+        Array.from(document.querySelectorAll('#releases-body time[datetime]')).every((t) =>
+          /UTC/.test(t.textContent ?? ''),
+        ),
+      );
+      await page.click('#time-zone-toggle');
+      await page.waitForFunction(
+        () => document.getElementById('time-zone')?.textContent === 'Times in Europe/Berlin.',
+      );
     });
 
     it('WHEN used at 360 px wide with the keyboard THEN every row stays readable and the filters are reachable by Tab', async () => {
