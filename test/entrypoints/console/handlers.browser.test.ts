@@ -338,6 +338,49 @@ describe('the administrators’ console in a browser', () => {
       },
     );
 
+    it('GIVEN pages of two releases WHEN paging through six THEN "Next page" is offered only while another page exists, "First page" only after the first', async () => {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      // Pages of two: the page size added to the filters the page sends.
+      await page.route('**/data/releases', (route) =>
+        route.continue({
+          headers: {
+            ...route.request().headers(),
+            'x-filters': `${route.request().headers()['x-filters']}&pageSize=2`,
+          },
+        }),
+      );
+      try {
+        const offered = async () => ({
+          count: await page.textContent('#count'),
+          next: await page.isVisible('#next-page'),
+          first: await page.isVisible('#first-page'),
+        });
+        await page.selectOption('#period', '30');
+        await page.dispatchEvent('#period', 'change');
+        await page.waitForFunction(
+          () => document.getElementById('count')?.textContent === 'Releases 1–2 of 6.',
+        );
+        expect(await offered()).toEqual({ count: 'Releases 1–2 of 6.', next: true, first: false });
+        await page.click('#next-page');
+        await page.waitForFunction(
+          () => document.getElementById('count')?.textContent === 'Releases 3–4 of 6.',
+        );
+        expect(await offered()).toEqual({ count: 'Releases 3–4 of 6.', next: true, first: true });
+        await page.click('#next-page');
+        await page.waitForFunction(
+          () => document.getElementById('count')?.textContent === 'Releases 5–6 of 6.',
+        );
+        expect(await offered()).toEqual({ count: 'Releases 5–6 of 6.', next: false, first: true });
+      } finally {
+        await page.unroute('**/data/releases');
+      }
+      await page.click('#first-page');
+      await page.waitForFunction(
+        () => document.getElementById('count')?.textContent === 'Releases 1–6 of 6.',
+      );
+      expect(await page.isVisible('#pager')).toBe(false);
+    });
+
     it('WHEN "Show UTC" is chosen THEN every time reads UTC, and back', async () => {
       await page.click('#time-zone-toggle');
       await page.waitForFunction(() => document.getElementById('time-zone')?.textContent === 'Times in UTC.');
