@@ -2,13 +2,13 @@ import type { NotifySummary } from '../../lib/jobs/notify';
 import type { SnapshotSummary } from '../../lib/jobs/snapshot';
 import {
   buildRunEvent,
-  classifyFailure,
   RUN_EVENT_PREFIX,
   runEventLine,
   type RunEvent,
   type RunEventInput,
 } from '../../lib/ops/run-event';
 import { ExchangeApiError } from '../../lib/sources/exchange/admin-api';
+import { classifyFailure } from '../../lib/sources/failure-class';
 
 const STARTED = new Date('2026-03-03T10:00:00Z');
 const FINISHED = new Date('2026-03-03T10:00:42Z');

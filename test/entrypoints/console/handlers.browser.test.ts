@@ -11,14 +11,14 @@ import { MINUTE } from '../../../lib/core/clock';
 import { consoleAssetsDir, createConsoleHandler } from '../../../lib/entrypoints/console/handlers';
 import { serveConsoleLocally, type LocalConsoleServer } from '../../../lib/entrypoints/console/hosts';
 import type { ConsoleAccess } from '../../../lib/console/access';
-import { launchBrowser, type TestBrowser } from '../../support/browser';
+import { findBrowser, launchBrowser, type TestBrowser } from '../../support/browser';
 import { parseCsv } from '../../support/cli';
 import { startWorld, type World } from '../../support/world';
 
 /**
- * The console in a real browser (a headless Chromium), over the simulator's demo tenant and a few more
- * releases: one with a hostile subject. Its layout is checked at 320, 390, 800 and 1280 px; the screenshots
- * at 1280 and 390 px (in .local/console) are the README's.
+ * The console in a real browser (the one test/support/browser.ts finds), over the simulator's demo
+ * tenant and a few more releases: one with a hostile subject. Its layout is checked at 320, 390, 800 and
+ * 1280 px; the screenshots at 1280 and 390 px (in .local/console) are the README's.
  */
 
 const ADMIN = 'adele.vance@contoso.com';
@@ -58,6 +58,7 @@ async function violations(page: Page): Promise<string[]> {
 }
 
 describe('the administrators’ console in a browser', () => {
+  const executable = findBrowser();
   let world: World;
   let browser: TestBrowser;
   let server: LocalConsoleServer;
@@ -85,7 +86,7 @@ describe('the administrators’ console in a browser', () => {
     await world.app.runSnapshot();
     await world.app.runNotify();
     server = await serve(loopbackAccess());
-    browser = await launchBrowser();
+    browser = await launchBrowser(executable);
     page = await browser.context.newPage();
     // The administrator's browser is in Berlin: the console shows its times there, zone named.
     await (
