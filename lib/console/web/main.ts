@@ -302,8 +302,8 @@ function clipped(text: string, className = 'value'): HTMLSpanElement {
   return span;
 }
 
-function cell(content: string | HTMLElement, label: string, className?: string): HTMLTableCellElement {
-  const td = el('td', undefined, className);
+function cell(content: string | HTMLElement, label: string): HTMLTableCellElement {
+  const td = el('td');
   td.dataset.label = label;
   td.append(typeof content === 'string' ? clipped(content) : content);
   return td;
@@ -312,7 +312,7 @@ function cell(content: string | HTMLElement, label: string, className?: string):
 function renderRow(row: Row): HTMLTableRowElement {
   const tr = el('tr');
   tr.dataset.message = row.networkMessageId;
-  const subject = el('td', undefined, 'subject');
+  const subject = el('td');
   subject.dataset.label = 'Subject';
   const open = el('button', row.subject || '(no subject)', 'link value');
   open.type = 'button';
@@ -326,12 +326,12 @@ function renderRow(row: Row): HTMLTableRowElement {
   const status = cell(outcome, 'Status');
   tr.append(
     subject,
-    cell(clipped(row.sender, 'value address'), 'Sender', 'address'),
-    cell(clipped(row.releasedTo, 'value address'), 'Released to', 'address'),
-    cell(clipped(row.releasedBy, 'value address'), 'Released by', 'address'),
-    cell(timeElement(row.receivedAt), 'Quarantined', 'time'),
-    cell(timeElement(row.releasedAt), 'Released', 'time'),
-    cell(timeElement(row.notifiedAt), 'Told', 'time'),
+    cell(clipped(row.sender, 'value address'), 'Sender'),
+    cell(clipped(row.releasedTo, 'value address'), 'Released to'),
+    cell(clipped(row.releasedBy, 'value address'), 'Released by'),
+    cell(timeElement(row.receivedAt), 'Quarantined'),
+    cell(timeElement(row.releasedAt), 'Released'),
+    cell(timeElement(row.notifiedAt), 'Told'),
     cell(row.sources.join(', '), 'Source'),
     cell(row.policy, 'Policy'),
     status,
