@@ -177,6 +177,26 @@ describe('console HTTP handling', () => {
     });
   });
 
+  it('GIVEN a sender or releaser in the URL THEN 400 saying where it goes; GIVEN them in the x-filters header THEN the data', async () => {
+    const handle = handler();
+    for (const [field, query] of [
+      ['sender', 'sender=megan.bowen%40contoso.com'],
+      ['releasedBy', 'status=notified&releasedBy=adele.vance%40contoso.com'],
+    ]) {
+      const response = await handle(request(`/data/releases?${query}`));
+      expect(response.status).toBe(400);
+      expect(JSON.parse(String(response.body))).toEqual({
+        error: expect.stringMatching(new RegExp(`^${field} names a person, .* x-filters header`)),
+        field,
+      });
+    }
+    const inHeader = await handle(
+      request('/data/releases', { headers: { 'x-filters': 'sender=nobody%40contoso.com&period=7' } }),
+    );
+    expect(inHeader.status).toBe(200);
+    expect(JSON.parse(String(inHeader.body))).toMatchObject({ rows: [], total: 0 });
+  });
+
   it('GIVEN the page asked for with a trailing slash THEN it redirects to the address its relative links resolve from', async () => {
     const response = await handler()(request('/'));
     expect(response.status).toBe(308);
