@@ -144,6 +144,18 @@ describe('Get-QuarantineMessage when Exchange cuts its pages', () => {
     );
   });
 
+  test('GIVEN an empty answer warning of more results without a nextLink THEN the listing ends with zero rows, without an error', async () => {
+    const invoke = jest.fn(async (): Promise<InvokeResult> => ({
+      rows: [],
+      warnings: ['There are more results available'],
+    }));
+    const stats = newPagingStats();
+    const pages = await collect(fetchQuarantinePages({ invoke }, { start, end, stats }));
+    expect(pages).toEqual([{ page: 1, pageSize: 1000, rows: [], last: true }]);
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(stats.truncations).toBe(0);
+  });
+
   test('GIVEN a nextLink failing for want of a role (403) THEN that failure is the run’s, not a smaller page', async () => {
     const exchange = {
       invoke: async (cmdlet: string, _p: Record<string, unknown> = {}, o: { nextLink?: string } = {}) => {
