@@ -4,10 +4,10 @@ import { ExchangeApiError, type ExchangeAdminApi, type InvokeResult } from './ad
 /**
  * Reading Exchange admin API listings whole without depending on the nextLink (docs/wire-contract.md,
  * Exchange admin API: paging). The server may cut an answer below the size asked (`@odata.nextLink` and a
- * "more results" warning). Its nextLink is tried once per listing: while it answers, it is followed; the
- * first refusal (an app-only client is answered 400 "Expired or Invalid pagination request") ends its use
- * for the listing, and a truncated page is asked again at the same offset with a smaller `PageSize` that
- * divides the rows already read, which later pages keep (docs/architecture.md#snapshot).
+ * "more results" warning). Its nextLink is tried, and completes the page while it answers; its first
+ * refusal (an app-only client is answered 400 "Expired or Invalid pagination request") ends its use for the
+ * listing, and the cut page is asked again at the same offset with a smaller `PageSize` that divides the
+ * rows already read, which later pages keep (docs/architecture.md#snapshot).
  */
 
 /** What one listing cost and where its paging settled, for the run's summary line. */
@@ -29,17 +29,17 @@ export function newPagingStats(): ExchangePagingStats {
 }
 
 /** A chain longer than this is a service that never ends it: 1000 rows per page at one row per server page. */
-export const MAX_CONTINUATIONS_PER_CALL = 1000;
+const MAX_CONTINUATIONS_PER_CALL = 1000;
 
 type Invoke = Pick<ExchangeAdminApi, 'invoke'>;
 
 /** Whether a listing's nextLinks may still be tried; shared by all of its pages. */
-export interface LinkUse {
+interface LinkUse {
   refused: boolean;
 }
 
 /** One answer, with what its nextLinks added when they could be followed. */
-export interface ReadAnswer {
+interface ReadAnswer {
   rows: unknown[];
   /** Still short of what was asked: the server cut it, and its nextLink was refused (or never given). */
   truncated: boolean;
@@ -53,7 +53,7 @@ export function isTruncated(result: InvokeResult): boolean {
 }
 
 /** A nextLink that answers with anything but rows or a failure of the service itself. */
-export function isRefusedLink(error: unknown): boolean {
+function isRefusedLink(error: unknown): boolean {
   return (
     error instanceof ExchangeApiError &&
     (error.kind === 'expired-continuation' || error.kind === 'rejected' || error.kind === 'unexpected-answer')
@@ -65,7 +65,7 @@ export function isRefusedLink(error: unknown): boolean {
  * links were refused before; a refusal marks them refused and returns what came so far as truncated.
  * An empty answer without a nextLink is whole, whatever its warnings say: nothing follows it.
  */
-export async function readAnswer(
+async function readAnswer(
   exchange: Invoke,
   cmdlet: string,
   parameters: Record<string, unknown>,
