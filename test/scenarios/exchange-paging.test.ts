@@ -66,7 +66,7 @@ describe('Exchange paging against a service that cuts its pages', () => {
     expect(notify.outcome).toBe('completed');
     const told = world.simulator.scenario.emails().flatMap((e) => e.to.map((t) => t.address));
     expect(told).toContain('megan.bowen@contoso.com');
-  });
+  }, 150_000);
 
   it('GIVEN the same cut with nextLinks that answer THEN they are followed and no smaller page is asked', async () => {
     world = await startWorld({ settings: { RELEASE_SOURCES: 'audit' } });
@@ -81,7 +81,7 @@ describe('Exchange paging against a service that cuts its pages', () => {
     });
     expect(await storedRows(world)).toBe(2000);
     expect(quarantineCalls(world).every((r) => r.parameters?.PageSize === 1000)).toBe(true);
-  });
+  }, 150_000);
 
   it('GIVEN a server that ignores Prefer and pages at 50 THEN its links are followed and every row is stored once', async () => {
     world = await startWorld({ settings: { RELEASE_SOURCES: 'audit' } });
