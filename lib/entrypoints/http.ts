@@ -16,7 +16,8 @@ import {
   reportPage,
   type ReportPage,
 } from '../report/report-page';
-import { createSignInCheck, type SignInCheck } from './sign-in';
+import type { SignInCheck } from '../console/sign-in-check';
+import { createSignInCheck } from './sign-in';
 
 /**
  * The HTTP functions' logic, apart from their registration in functions/ (outside the Functions host,

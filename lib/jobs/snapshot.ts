@@ -13,7 +13,7 @@ import {
 } from '../sources/exchange/quarantine';
 import { setAside } from '../store/set-aside';
 import type { QuarantineWriter, ReleasesSeenPort, SnapshotStatePort } from './snapshot/ports';
-import { classifyFailure, type FailureClass } from '../ops/run-event';
+import { classifyFailure, type FailureClass } from '../sources/failure-class';
 import { recordSuccessfulRun } from './last-run';
 import {
   emptyReleasesSeenEarlySummary,

@@ -2,7 +2,6 @@ import type { NotifySummary } from '../../lib/jobs/notify';
 import type { SnapshotSummary } from '../../lib/jobs/snapshot';
 import {
   buildRunEvent,
-  classifyFailure,
   RUN_EVENT_PREFIX,
   runEventLine,
   type RunEvent,
@@ -10,6 +9,7 @@ import {
 } from '../../lib/ops/run-event';
 import { ExchangeApiError } from '../../lib/sources/exchange/admin-api';
 import { newPagingStats } from '../../lib/sources/exchange/paging';
+import { classifyFailure } from '../../lib/sources/failure-class';
 
 const STARTED = new Date('2026-03-03T10:00:00Z');
 const FINISHED = new Date('2026-03-03T10:00:42Z');

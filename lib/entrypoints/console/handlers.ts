@@ -12,7 +12,7 @@ import {
   summarize,
   type ConsoleRow,
 } from '../../console/view';
-import type { Check } from '../../doctor/doctor';
+import type { Check } from '../../doctor/check';
 import { checkHealth, type HealthSource } from '../../health/health';
 import { formatReport, type ReportLine } from '../../report/report';
 import { CONSOLE_PAGE } from './page';

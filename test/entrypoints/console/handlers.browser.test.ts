@@ -11,13 +11,13 @@ import { MINUTE } from '../../../lib/core/clock';
 import { consoleAssetsDir, createConsoleHandler } from '../../../lib/entrypoints/console/handlers';
 import { serveConsoleLocally, type LocalConsoleServer } from '../../../lib/entrypoints/console/hosts';
 import type { ConsoleAccess } from '../../../lib/console/access';
-import { launchBrowser, type TestBrowser } from '../../support/browser';
+import { findBrowser, launchBrowser, type TestBrowser } from '../../support/browser';
 import { parseCsv } from '../../support/cli';
 import { startWorld, type World } from '../../support/world';
 
 /**
- * The console in a real browser (Debian's Chromium), over the simulator's demo tenant and a few more
- * releases: one with a hostile subject.
+ * The console in a real browser (the one test/support/browser.ts finds), over the simulator's demo
+ * tenant and a few more releases: one with a hostile subject.
  */
 
 const ADMIN = 'adele.vance@contoso.com';
@@ -56,6 +56,7 @@ async function violations(page: Page): Promise<string[]> {
 }
 
 describe('the administrators’ console in a browser', () => {
+  const executable = findBrowser();
   let world: World;
   let browser: TestBrowser;
   let server: LocalConsoleServer;
@@ -81,7 +82,7 @@ describe('the administrators’ console in a browser', () => {
     await world.app.runSnapshot();
     await world.app.runNotify();
     server = await serve(loopbackAccess());
-    browser = await launchBrowser();
+    browser = await launchBrowser(executable);
     page = await browser.context.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     page.on('dialog', (dialog) => {
