@@ -314,7 +314,11 @@ export async function probeExchange(exchange: Exchange, clock: Clock): Promise<R
     async () => {
       const { shape } = await call({}, undefined, 'Get-AcceptedDomain');
       return {
-        found: shape.error ? `no: HTTP ${shape.status}` : `yes (${shape.rows} domain(s))`,
+        found: shape.error
+          ? `no: HTTP ${shape.status}`
+          : shape.truncated
+            ? `yes (cut: a first page of ${shape.rows} domain(s))`
+            : `yes (${shape.rows} domain(s))`,
         evidence: visible(shape),
       };
     },

@@ -118,6 +118,28 @@ describe('qrn doctor --wire: what the tenant answers, beside what the code assum
     expectNothingPersonal(stdout, world, ids);
   });
 
+  it('GIVEN the wire an app-only client was recorded getting (pages cut whatever Prefer asks, every nextLink refused, empty answers without value) THEN the probe reports each', async () => {
+    world = await startWorld();
+    const ids = quarantine(world);
+    world.simulator.scenario.setExchangeQuirks({
+      cutPagesAt: 2,
+      refuseNextLinks: true,
+      emptyValue: 'absent',
+    });
+
+    const { report, stdout } = await probe(world);
+    const found = Object.fromEntries(Object.entries(report.exchange).map(([k, v]) => [k, v.found]));
+    expect(found).toMatchObject({
+      preferHonoured: 'yes',
+      serverPageWithoutPrefer: 'cut at 2 row(s)',
+      smallPageWhole: 'no: cut at 2',
+      nextLinkReplayable: expect.stringMatching(/^no: HTTP 400 Expired or Invalid pagination request/),
+      emptyAnswer: 'value absent, warnings empty',
+      acceptedDomainsRoute: 'yes (cut: a first page of 2 domain(s))',
+    });
+    expectNothingPersonal(stdout, world, ids);
+  });
+
   it('GIVEN invalid settings THEN it says so on stderr, prints no JSON and exits 1', async () => {
     world = await startWorld();
     const out = await qrn(world, ['doctor', '--wire'], { settings: { AZURE_TENANT_ID: '' } });
