@@ -6,6 +6,7 @@ import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from '../../lib/core/log';
 import type { Simulator } from '../../lib/simulator';
+import type { ComposedEmail, ReleasedMessage } from './floors';
 
 /** Table Storage requests by kind, counted at the HTTP pipeline of each TableClient. */
 export interface TableCounts {
@@ -153,6 +154,19 @@ export function simulatorEndpoints(sim: Simulator, tablesConnectionString: strin
   };
 }
 
+/** The audit log's release records, as the seed method and notify's floor read them. */
+export function auditReleasesOf(sim: Simulator): AuditRelease[] {
+  return sim.scenario.auditRecords().map(({ record, eventTime }) => {
+    const audit = (record as { auditData?: Record<string, unknown> }).auditData ?? {};
+    return {
+      networkMessageId: String(audit.NetworkMessageId ?? ''),
+      releaseTo: String(audit.ReleaseTo ?? ''),
+      userId: String((record as { userPrincipalName?: unknown }).userPrincipalName ?? audit.UserId ?? ''),
+      creationDate: eventTime,
+    };
+  });
+}
+
 /** A released unit as the audit log reports it (the seed method's input). */
 export interface AuditRelease {
   networkMessageId: string;
@@ -172,10 +186,10 @@ export type ChildJob =
       /** The prefix of the snapshot the app wrote (read only) and of the baseline's own two tables. */
       snapshotPrefix: string;
       prefix: string;
-      /** The released messages, as the audit log names them. */
-      networkMessageIds: string[];
-      /** Emails to record: as many as the app's run composed, for the same releases. */
-      emails: number;
+      /** The released messages and their units, as the audit log names them. */
+      releases: ReleasedMessage[];
+      /** The emails the app's run composed for the same releases. */
+      emails: ComposedEmail[];
       inFlight: number;
     }
   /** The catch-up's job process: the app built once, each run at the time the parent names (catch-up.ts). */
