@@ -130,6 +130,9 @@ const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 /** Two significant digits, for ratios far below 0.01. */
 const smallRatio = (a: number, b: number) => Number((a / b).toPrecision(2));
 
+/** The 1, 5 and 15-minute load averages: other work on the machine slows both sides of a pair. */
+const loadAverage = () => os.loadavg().map((n) => Math.round(n * 100) / 100);
+
 function log(line: string) {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
 }
@@ -174,6 +177,7 @@ async function main() {
   }
 
   const started = Date.now();
+  const loadAtStart = loadAverage();
   // 0. The deployment package, measured while nothing else of the bench runs.
   log('package: building it, compiling the unbundled dist/ and loading both in fresh processes');
   const packaged = await measurePackage(ROOT, { runs: options.quick ? 7 : 11, zipToday: !options.quick });
@@ -231,13 +235,12 @@ async function main() {
         await dropTables(azurite.connectionString, `minimum${i}`);
         return run;
       },
+      ({ ours, floor }, i) =>
+        log(
+          `backfill pair ${i + 1}: ours ${s(ours.wallMs)} s (peak RSS ${mb(ours.peakRssBytes)} MB), floor ${s(floor.wallMs)} s ` +
+            `(fetch ${s(floor.details.fetchMs as number)} s, write ${s(floor.details.writeMs as number)} s): ${ratio(ours.wallMs, floor.wallMs)}x`,
+        ),
     );
-    for (const [i, { ours, floor }] of backfillPairs.entries()) {
-      log(
-        `backfill pair ${i + 1}: ours ${s(ours.wallMs)} s (peak RSS ${mb(ours.peakRssBytes)} MB), floor ${s(floor.wallMs)} s ` +
-          `(fetch ${s(floor.details.fetchMs as number)} s, write ${s(floor.details.writeMs as number)} s): ${ratio(ours.wallMs, floor.wallMs)}x`,
-      );
-    }
     const backfill = backfillPairs[0].ours;
     const minimum = backfillPairs[0].floor;
 
@@ -290,13 +293,12 @@ async function main() {
           inFlight: SNAPSHOT_LOOKUPS_IN_FLIGHT,
         });
       },
+      ({ ours, floor }, i) =>
+        log(
+          `notify pair ${i + 1}: ours ${s(ours.wallMs)} s, ${ours.tables.total} table requests (peak RSS ${mb(ours.peakRssBytes)} MB); ` +
+            `floor ${s(floor.wallMs)} s, ${floor.tables.total} table requests: ${ratio(ours.wallMs, floor.wallMs)}x, ${ratio(ours.tables.total, floor.tables.total)}x`,
+        ),
     );
-    for (const [i, { ours, floor }] of notifyPairs.entries()) {
-      log(
-        `notify pair ${i + 1}: ours ${s(ours.wallMs)} s, ${ours.tables.total} table requests (peak RSS ${mb(ours.peakRssBytes)} MB); ` +
-          `floor ${s(floor.wallMs)} s, ${floor.tables.total} table requests: ${ratio(ours.wallMs, floor.wallMs)}x, ${ratio(ours.tables.total, floor.tables.total)}x`,
-      );
-    }
     const notify = notifyPairs[0].ours;
     const notifyMinimum = notifyPairs[0].floor;
 
@@ -350,6 +352,7 @@ async function main() {
       released: { messages: released.length, units: releasedUnits, auditRecords: auditReleases.length },
       catchUp,
       packaged,
+      load: { atStart: loadAtStart, atEnd: loadAverage() },
       totalMs: Date.now() - started,
     });
     const consoleBench = await benchConsole(azurite.connectionString);
@@ -390,6 +393,8 @@ function buildReport(r: {
   released: { messages: number; units: number; auditRecords: number };
   catchUp: CatchUpFigures | undefined;
   packaged: PackageFigures;
+  /** The machine's load averages (1, 5, 15 minutes) when the run started and when its jobs ended. */
+  load: { atStart: number[]; atEnd: number[] };
   totalMs: number;
 }) {
   const summary = (c: ChildResult) => c.details.summary as Record<string, unknown> & { rowsWritten: number };
@@ -441,7 +446,11 @@ function buildReport(r: {
     notifyTime:
       `ours ${s(notifyMs)} s: table work ${s(median(r.notifyPairs, 'ours', (c) => c.tables.busyMs))} s, the rest reading the audit log and ` +
       `the mailbox settings and composing ${notifySummary.emailsComposed} emails; floor ${s(notifyFloorMs)} s`,
-    notifyRequests: requestsOverFloor(r.notify.tables, r.notifyMinimum.tables),
+    notifyRequests:
+      `${requestsOverFloor(r.notify.tables, r.notifyMinimum.tables)}; ours writes the releases table ` +
+      `${Math.round(((r.notify.tables.writesByTable.qrnReleases ?? 0) / r.released.messages) * 100) / 100} times per released message ` +
+      `(the floor ${Math.round(((r.notifyMinimum.tables.writesByTable.notifyfloorReleases ?? 0) / r.released.messages) * 100) / 100}), ` +
+      `its other tables ${JSON.stringify({ ...r.notify.tables.writesByTable, qrnReleases: undefined })}`,
   };
   const coldLoadRatio = ratio(p.coldLoad.oursMs, p.coldLoad.todayMs);
   return {
@@ -451,6 +460,7 @@ function buildReport(r: {
       memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
       node: process.version,
       platform: `${os.type()} ${os.release()}`,
+      loadAverage: r.load,
     },
     parameters: {
       quick: r.options.quick,
@@ -753,7 +763,7 @@ function catchUpTargets(c: CatchUpFigures) {
       met: c.peakRssMB <= 256,
       value: c.peakRssMB,
       limit: 256,
-      note: `one job process for all ${c.periods * 2 + 2} runs; heap after GC ${c.heapAfterGcMB.firstPeriod} MB after the first period, ${c.heapAfterGcMB.lastPeriod} MB after the last`,
+      note: `one job process for all ${c.periods * 2 + 2} runs; heap after GC ${c.heapAfterGcMB.firstPeriod} MB after the first period, ${c.heapAfterGcMB.lastPeriod} MB after the last, at most ${c.heapDuringRunMB} MB just after a full collection during a run`,
     },
     catchUpEmailsOnceAndNotBeforeRelease: {
       met: c.check.ok,
@@ -766,7 +776,7 @@ function catchUpTargets(c: CatchUpFigures) {
 function printReport(report: Report) {
   const lines = [
     '',
-    `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, node ${report.machine.node}`,
+    `machine: ${report.machine.cpus} cpus (${report.machine.cpuModel}), ${report.machine.memoryGiB} GiB, node ${report.machine.node}; load average ${report.machine.loadAverage.atStart.join(', ')} at the start, ${report.machine.loadAverage.atEnd.join(', ')} at the end`,
     `data: ${report.parameters.rows} rows = ${report.parameters.messages} messages (${report.parameters.rowsPerMessage} rows each), ${report.parameters.releasedMessages} released messages (${report.parameters.releasedUnits} units)`,
     '',
     `backfill     ours ${report.backfill.wallSeconds} s (${report.backfill.rowsPerSecond} rows/s), floor ${report.minimum.wallSeconds} s (${report.minimum.rowsPerSecond} rows/s; fetching ${report.minimum.fetchSeconds} s overlapped with writing ${report.minimum.writeSeconds} s): ours/floor ${spreadText(report.ratios.backfillOursOverFloor)}`,

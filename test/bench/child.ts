@@ -2,7 +2,6 @@
  * One measured job in a process of its own, so that its peak RSS is the app's (or the baseline's) alone,
  * never the simulator's or Azurite's. The parent sends one ChildJob over IPC and gets one ChildResult.
  */
-import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { TableClient } from '@azure/data-tables';
 import { ClientSecretCredential } from '@azure/identity';
 import { loadSettings } from '../../lib/config/settings';
@@ -15,6 +14,7 @@ import {
   type ChildJob,
   type ChildResult,
   type Endpoints,
+  watchRetainedHeap,
 } from './shared';
 import { backfillFloor, notifyFloor, windowPages } from './floors';
 
@@ -23,30 +23,6 @@ function credentialFor(endpoints: Endpoints) {
     authorityHost: endpoints.loginUrl,
     disableInstanceDiscovery: true,
   });
-}
-
-/**
- * What a run holds while it runs, not only after it: the heap in use just after each full collection
- * during the run (at most what was allocated between the collection and its report on top), the largest
- * of them. Observing collections costs the run nothing; 0 when none happened.
- */
-function watchRetainedHeap(): () => number {
-  let largest = 0;
-  const observer = new PerformanceObserver((list) => {
-    const full = list
-      .getEntries()
-      .some(
-        (entry) =>
-          (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
-          constants.NODE_PERFORMANCE_GC_MAJOR,
-      );
-    if (full) largest = Math.max(largest, process.memoryUsage().heapUsed);
-  });
-  observer.observe({ entryTypes: ['gc'] });
-  return () => {
-    observer.disconnect();
-    return largest;
-  };
 }
 
 async function runApp(job: Extract<ChildJob, { kind: 'app-snapshot' | 'app-notify' }>): Promise<ChildResult> {

@@ -18,16 +18,21 @@ export interface Spread {
   pairs: number;
 }
 
-/** `count` pairs, each ours then the floor (each run resets what it needs, outside its timed part). */
+/**
+ * `count` pairs, each ours then the floor (each run resets what it needs, outside its timed part);
+ * `done` hears of each pair as it ends.
+ */
 export async function interleaved(
   count: number,
   ours: (pair: number) => Promise<ChildResult>,
   floor: (pair: number) => Promise<ChildResult>,
+  done: (pair: Pair, index: number) => void,
 ): Promise<Pair[]> {
   const pairs: Pair[] = [];
   for (let i = 0; i < count; i++) {
     const oursRun = await ours(i);
     pairs.push({ ours: oursRun, floor: await floor(i) });
+    done(pairs[i], i);
   }
   return pairs;
 }

@@ -2,6 +2,7 @@
  * What the benchmark's parent (simulator, Azurite, data) and its child processes (the app, the baselines)
  * share: the job messages, the results, and a request counter for Azure Table Storage.
  */
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from '../../lib/core/log';
@@ -24,6 +25,8 @@ export interface TableCounts {
   queries: number;
   /** Queries by table (continuation pages not counted). */
   queriesByTable: Record<string, number>;
+  /** Write requests by table: transactions and single writes. */
+  writesByTable: Record<string, number>;
   /** Queries of one partition (`PartitionKey eq …`): the per-message joins. */
   partitionQueries: number;
   /** Queries over a whole table (a property filter, e.g. status): once per run, not per message. */
@@ -43,6 +46,7 @@ export function emptyCounts(): TableCounts {
     queryRequests: 0,
     queries: 0,
     queriesByTable: {},
+    writesByTable: {},
     partitionQueries: 0,
     tableScans: 0,
     other: 0,
@@ -72,10 +76,13 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
     const url = new URL(request.url);
     const path = decodeURIComponent(url.pathname);
     counts.total += 1;
+    const wrote = (table: string | undefined) =>
+      (counts.writesByTable[table ?? '?'] = (counts.writesByTable[table ?? '?'] ?? 0) + 1);
     if (path.endsWith('/$batch')) {
       counts.transactions += 1;
       const body = typeof request.body === 'string' ? request.body : '';
       counts.transactionOps += (body.match(/^(POST|PUT|PATCH|MERGE|DELETE) /gm) ?? []).length;
+      wrote(/^(?:POST|PUT|PATCH|MERGE|DELETE) \S*\/([^/(\s]+)[(\s]/m.exec(body)?.[1]);
     } else if (request.method === 'GET' && /\(PartitionKey='.*',RowKey='.*'\)$/.test(path)) {
       counts.pointReads += 1;
     } else if (request.method === 'GET' && /\(\)$/.test(path)) {
@@ -89,8 +96,10 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
       }
     } else if (['PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) || /\)$/.test(path)) {
       counts.singleWrites += 1;
+      wrote(/\/([^/(]+)\([^/]*\)$/.exec(path)?.[1]);
     } else if (request.method === 'POST' && !/\/Tables$/.test(path)) {
       counts.singleWrites += 1; // insert into a table
+      wrote(/\/([^/]+)$/.exec(path)?.[1]);
     } else {
       counts.other += 1;
     }
@@ -103,6 +112,30 @@ export function countRequests(clients: TableClient[], counts: TableCounts): void
   const inFlight = { requests: 0, since: 0 };
   for (const client of clients)
     client.pipeline.addPolicy(countingPolicy(counts, inFlight), { afterPhase: 'Retry' });
+}
+
+/**
+ * What a run holds while it runs, not only after it: the heap in use just after each full collection
+ * during the run (at most what was allocated between the collection and its report on top), the largest
+ * of them. Observing collections costs the run nothing; 0 when none happened.
+ */
+export function watchRetainedHeap(): () => number {
+  let largest = 0;
+  const observer = new PerformanceObserver((list) => {
+    const full = list
+      .getEntries()
+      .some(
+        (entry) =>
+          (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
+          constants.NODE_PERFORMANCE_GC_MAJOR,
+      );
+    if (full) largest = Math.max(largest, process.memoryUsage().heapUsed);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return largest;
+  };
 }
 
 /** The app's settings environment against the bench's simulator and Azurite (dry run unless `extra` says). */
