@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the snapshot and notify jobs measured against the minimum possible work and the seed
- * article's method, on generated data, in one run. `npm run bench -- --quick` is a small version.
+ * `npm run bench`: the snapshot and notify jobs measured against their floors (test/bench/floors.ts) and the
+ * seed article's method, on generated data, in one run. `npm run bench -- --quick` is a small version.
+ * Each ratio to a floor is the median of five interleaved pairs (test/bench/pairs.ts), with its spread.
  *
  * The parent process holds the Microsoft 365 simulator (with the generated tenant) and a fresh Azurite;
  * every measured job runs in a child process of its own, so that each peak RSS is that job's alone.
