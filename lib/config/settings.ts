@@ -291,7 +291,9 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
   {
     name: 'NOTIFY_SYSTEM_RELEASES',
     default: 'true',
-    meaning: 'Tell senders about releases made automatically by Microsoft 365 ("System release").',
+    meaning:
+      'Tell senders about releases made automatically by Microsoft 365 (SystemReleased, "System release"); ' +
+      "a release by an app through the admin API (SystemMailbox) is an administrator's and always told.",
     fix: 'use true or false',
     schema: flag,
   },

@@ -5,6 +5,15 @@ import type { Check } from './check';
 
 const NAME = 'Graph: mailbox settings';
 
+/** A mailbox the app would write to, whose settings a check may read: a pilot sender, the redirect, the sender. */
+export function mailboxToAsk(settings: Settings): string {
+  return (
+    settings.pilot.allowedSenders?.find((s) => s.includes('@')) ??
+    settings.pilot.redirectTo ??
+    settings.email.senderAddress
+  );
+}
+
 /**
  * MailboxSettings.Read is optional: with it each email is in its sender's language and time zone; without
  * it every email uses the tenant defaults. One read of a mailbox the app would write to tells which.
@@ -13,10 +22,7 @@ export async function checkMailboxSettings(
   clients: Pick<DiagnosticClients, 'graph'>,
   settings: Settings,
 ): Promise<Check> {
-  const probe =
-    settings.pilot.allowedSenders?.find((s) => s.includes('@')) ??
-    settings.pilot.redirectTo ??
-    settings.email.senderAddress;
+  const probe = mailboxToAsk(settings);
   const defaults = `every email is written in ${settings.email.defaultLanguage ?? 'en'} with times in ${settings.email.defaultTimeZone ?? 'UTC'}`;
   try {
     await clients.graph

@@ -11,6 +11,7 @@ import type { SignInCheck } from '../console/sign-in-check';
 import { createSignInCheck } from './sign-in';
 import { createPlatformPrincipalCheck } from './platform-sign-in';
 import { runDoctor } from '../doctor/doctor';
+import { probeOnFirstSnapshot } from '../doctor/wire-probe';
 import {
   consoleAssetsDir,
   createConsoleHandler,
@@ -65,7 +66,12 @@ export async function runHostedJob(job: JobName, context: InvocationContext): Pr
     emit(runEventLine(event), event);
     throw error;
   }
-  return observeJob(application, job, invocationLogger(context), emit);
+  const logger = invocationLogger(context);
+  const run = await observeJob(application, job, logger, emit);
+  // A new deployment's first snapshot asks Exchange the wire probe's questions once, and logs the answers.
+  if (job === 'snapshot' && run.event.outcome === 'completed')
+    await probeOnFirstSnapshot(application, logger);
+  return run;
 }
 
 let consoleHandler: ((request: ConsoleRequest) => Promise<ConsoleResponse>) | undefined;

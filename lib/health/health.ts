@@ -3,7 +3,9 @@ import { DAY, HOUR, MINUTE, systemClock, type Clock } from '../core/clock';
 import type { Application } from '../composition';
 import { readSuccessfulRun } from '../jobs/last-run';
 import { SNAPSHOT_JOB } from '../jobs/snapshot';
+import { AUDITING_OFF } from '../sources/audit/audit-source';
 import {
+  AUDITING_OFF_RETRY_MS,
   GRAPH_AUDIT_STATE_JOB,
   GRAPH_AUDIT_STATE_KEY,
   type GraphAuditQueryState,
@@ -61,6 +63,8 @@ export interface HealthReport {
         lastSucceededAt: string | null;
         lastSucceededAgeMinutes: number | null;
         coveredUntil: string | null;
+        /** Set while the tenant's auditing is off: since when, and when a query is tried again. */
+        auditingOff: { since: string; nextAttemptAt: string } | null;
       };
   releases?: { pending: number; unmatched: number; failed: number; unmatchedAndFailedSince: string };
 }
@@ -132,7 +136,20 @@ export async function checkHealth(source: HealthSource): Promise<HealthReport> {
       lastSucceededAt: state?.lastSucceededAt ?? null,
       lastSucceededAgeMinutes: minutes(succeededAge),
       coveredUntil: state?.coveredUntil ?? null,
+      auditingOff: state?.auditingOff
+        ? {
+            since: state.auditingOff.since,
+            nextAttemptAt: new Date(
+              Date.parse(state.auditingOff.triedAt) + AUDITING_OFF_RETRY_MS,
+            ).toISOString(),
+          }
+        : null,
     };
+    if (state?.auditingOff) {
+      report.problems.push(
+        `${AUDITING_OFF} since ${state.auditingOff.since}: turn on unified audit log ingestion`,
+      );
+    }
     if (openAge !== null && openAge > settings.audit.stuckMinutes * MINUTE + HOUR) {
       report.problems.push(`audit query open for ${Math.floor(openAge / MINUTE)} minutes`);
     }

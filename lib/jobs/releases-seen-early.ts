@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock';
 import type { QuarantinedMessage, ReleaseEvent } from '../core/domain';
 import type { Logger } from '../core/log';
+import { personReleaser } from '../core/releaser';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import { newPagingStats, type ExchangePagingStats } from '../sources/exchange/paging';
 import {
@@ -73,10 +74,6 @@ export function emptyReleasesSeenEarlySummary(): ReleasesSeenEarlySummary {
 }
 
 const KNOWN_UNITS_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
-
-/** Exchange's words for "nobody in particular": not a person to name in an email. */
-const NOT_A_PERSON = /^(system\s*release[sd]?|admin|administrator)$/i;
-const ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export async function recordReleasesSeenEarly(
   deps: ReleasesSeenEarlyDeps,
@@ -202,8 +199,10 @@ function releasedTo(row: QuarantinedMessage): string[] {
 function releaseEvent(row: QuarantinedMessage, address: string, now: Date): ReleaseEvent {
   // ReleasedBy grows with each release; the latest entry is the one that released the new recipients.
   const raw = row.releasedBy[row.releasedBy.length - 1];
-  const isSystemRelease = raw ? /^system/i.test(raw) : row.systemReleased === true;
-  const person = raw && !NOT_A_PERSON.test(raw) && ADDRESS.test(raw) && !isSystemRelease ? raw : undefined;
+  // Only SystemReleased marks Microsoft's own release: a SystemMailbox{…} releaser is an app or script
+  // acting through the admin API (lib/core/releaser.ts), told as an administrator's release.
+  const isSystemRelease = row.systemReleased === true;
+  const person = isSystemRelease ? undefined : personReleaser(raw);
   return {
     id: `quarantine:${row.networkMessageId}:${address}`,
     source: 'quarantine',

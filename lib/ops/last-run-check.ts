@@ -1,6 +1,7 @@
 import { MINUTE } from '../core/clock';
 import { readSuccessfulRun } from '../jobs/last-run';
 import type { StateStore } from '../store/state-store';
+import { AUDITING_OFF, AUDITING_OFF_FIX } from '../sources/audit/audit-source';
 import { readLastRun, type LastRunRecord } from './last-run-record';
 import alertCatalogue from '../config/alerts.json';
 import type { JobName } from './run-event';
@@ -63,6 +64,11 @@ export function judgeLastRun(facts: LastRunFacts): LastRunFinding {
     status = 'fail';
     problems.push('a permission was refused');
     fix = 'The checks above name the missing role; `qrn permissions --principal-id <id>` grants them.';
+  }
+  if (lastRun?.failureClass === 'auditing-off' && lastRun.outcome !== 'completed') {
+    status = 'fail';
+    problems.push(AUDITING_OFF);
+    fix = `${AUDITING_OFF_FIX[0].toUpperCase()}${AUDITING_OFF_FIX.slice(1)}.`;
   }
   if (
     lastRun?.auditQueryAgeMinutes !== null &&

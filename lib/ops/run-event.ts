@@ -3,6 +3,7 @@ import type { NotifySummary } from '../jobs/notify';
 import type { SnapshotSummary } from '../jobs/snapshot';
 import { classifyFailure, type FailureClass } from '../sources/failure-class';
 import alertCatalogue from '../config/alerts.json';
+import { AUDITING_OFF } from '../sources/audit/audit-source';
 
 /**
  * One structured event per run of a job, for the administrators' alerts (infra/app/alerts.bicep) and the
@@ -177,6 +178,11 @@ function fromNotify(s: NotifySummary, event: RunEvent): { error: unknown; class?
   if (s.audit?.state === 'throttled') {
     event.outcome = 'partial';
     return { error: auditTrouble(s.audit) ?? 'the audit log answered 429 (throttled)', class: 'throttling' };
+  }
+  if (s.audit?.state === 'auditing-off') {
+    // A setting of the tenant, not a fault of the app: its own class, so an alert can say what to do.
+    event.outcome = 'partial';
+    return { error: auditTrouble(s.audit) ?? `audit log: ${AUDITING_OFF}`, class: 'auditing-off' };
   }
   if (s.audit?.state === 'failed') {
     event.outcome = 'partial';

@@ -117,6 +117,11 @@ export interface AuditQueryConfig {
   recordLimit: number;
   /** The tenant answers 404 to the audit API on v1.0 (only beta works). */
   v1NotFound: boolean;
+  /**
+   * Unified audit log ingestion is turned off: creating a query answers 400 UnknownError whose message is a
+   * JSON text naming the status AuditingDisabledTenant (docs/wire-contract.md, Graph audit log queries).
+   */
+  auditingDisabled: boolean;
   /** Token-safety tests: @odata.nextLink names this origin (e.g. another loopback port) instead of Graph's. */
   nextLinkOrigin?: string;
 }
@@ -128,6 +133,7 @@ export const DEFAULT_AUDIT_QUERY_CONFIG: AuditQueryConfig = {
   hang: false,
   recordLimit: 1_000_000,
   v1NotFound: false,
+  auditingDisabled: false,
 };
 
 export type AuditQueryStatus = 'notStarted' | 'running' | 'succeeded' | 'failed' | 'cancelled';

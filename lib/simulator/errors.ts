@@ -126,16 +126,18 @@ export function unauthorized(service: ServiceName, reason: 'missing' | 'invalid'
             ? 'The token has an invalid audience'
             : 'The token is expired or not valid',
       );
-    case 'graph':
-      return graphError(
-        401,
-        'InvalidAuthenticationToken',
+    case 'graph': {
+      const message =
         reason === 'missing'
           ? 'Access token is empty.'
           : reason === 'audience'
             ? 'Access token validation failure. Invalid audience.'
-            : 'Lifetime validation failed, the token is expired.',
-      );
+            : 'Lifetime validation failed, the token is expired.';
+      // Entra's challenge repeats why, in error_description (what the app's 401 messages quote).
+      return graphError(401, 'InvalidAuthenticationToken', message, {
+        'www-authenticate': `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000", error="invalid_token", error_description="${message}"`,
+      });
+    }
     case 'acs':
       return {
         status: 401,

@@ -57,6 +57,16 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
         return graphError(400, 'BadRequest', `Invalid value '${String(value)}' for ${field}.`);
       }
     }
+    if (tenant.queries.config.auditingDisabled) {
+      return graphError(
+        400,
+        'UnknownError',
+        JSON.stringify({
+          Message: 'Auditing is not enabled for the tenant.',
+          Status: 'AuditingDisabledTenant',
+        }),
+      );
+    }
     const result = tenant.queries.create(input, now());
     if ('throttled' in result) {
       return graphError(

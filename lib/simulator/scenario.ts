@@ -12,14 +12,15 @@
  *   POST   /messages/raw            addRawRow (a row verbatim) -> 201
  *   DELETE /messages/{nmid}         deleteMessage -> {deleted}
  *   DELETE /messages                clearQuarantine
- *   POST   /releases                release {networkMessageId, recipients?, by? (UPN or 'system'), at?,
- *                                   requestSource?} -> 201 {records}
+ *   POST   /releases                release {networkMessageId, recipients?, by? (UPN, 'system', or 'admin-api'
+ *                                   for an app through the admin API), at?, requestSource?} -> 201 {records}
  *   GET    /audit-records           every audit record with its event and visibility times
  *   POST   /audit-records           addRawAuditRecord {record, visibleAt?} -> 201
  *   POST   /audit-latency           setAuditLatency {ms}
  *   GET    /audit-queries           auditQueries()
  *   POST   /audit-queries/config    configureAuditQueries {notStartedMs?, runningMs?, failNext?, hang?,
- *                                   recordLimit?, v1NotFound?, nextLinkOrigin? ("" restores Graph's)}
+ *                                   recordLimit?, v1NotFound?, auditingDisabled?, nextLinkOrigin? ("" restores
+ *                                   Graph's)}
  *   GET    /clock                   {now}
  *   POST   /clock/advance           advanceClock {ms} -> {now}
  *   GET    /permissions             the app's permissions

@@ -1,6 +1,7 @@
 /**
- * The demo tenant: the fixture rows' situations, placed relative to now, with one admin release far enough
- * in the past that its audit record is already visible.
+ * The demo tenant: the fixture rows' situations, placed relative to now, with admin releases far enough
+ * in the past that their audit records are already visible, and a recent release by an app through the
+ * admin API that only the quarantine's status shows yet.
  */
 import { HOUR, MINUTE } from '../core/clock';
 import type { ScenarioApi } from './scenario';
@@ -32,7 +33,7 @@ export function seedDemo(scenario: ScenarioApi): void {
     size: 48_213,
   });
   // Outbound DLP with HTML in the subject (row 3): attacker-shaped text must stay text.
-  scenario.addMessage({
+  const patientList = scenario.addMessage({
     sender: 'alex.wilber@contoso.com',
     recipients: ['patient.records@northwind.example'],
     subject: 'Patient list <b>March</b> & "follow-ups"',
@@ -86,6 +87,15 @@ export function seedDemo(scenario: ScenarioApi): void {
     networkMessageId: offer.networkMessageId,
     by: 'adele.vance@contoso.com',
     at: ago(2 * HOUR + 10 * MINUTE),
+  });
+
+  // An automation tool released the DLP message through the admin API 20 minutes ago: its rows say
+  // `ReleasedBy: SystemMailbox{…}`, `SystemReleased: false`, and its audit record is not visible yet. The
+  // sender is told an administrator released it, from the quarantine's status alone.
+  scenario.release({
+    networkMessageId: patientList.networkMessageId,
+    by: 'admin-api',
+    at: ago(20 * MINUTE),
   });
 
   // An admin released the price list 2 hours ago; with 75 minutes of latency its records are visible now.

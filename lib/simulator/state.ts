@@ -93,6 +93,12 @@ export const DEFAULT_MAILBOXES: Record<string, MailboxRegionalSettings> = {
 export const DEFAULT_AUDIT_LATENCY_MS = 75 * MINUTE;
 
 /**
+ * The mailbox the admin API runs cmdlets as: what a release through it shows in ReleasedBy (a real row,
+ * docs/wire-contract.md). Its audit record is simulated with the same actor (no public capture shows one).
+ */
+export const ADMIN_API_MAILBOX = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}';
+
+/**
  * Ways the real Exchange may be less convenient than the documentation suggests (docs/wire-contract.md,
  * Exchange admin API and Get-QuarantineMessage): each a switch a test, the demo or the chaos run flips.
  */
@@ -133,7 +139,11 @@ export interface ReleaseInput {
   networkMessageId: string;
   /** Default: every recipient of the message. */
   recipients?: string[];
-  /** A UPN, or 'system' for a release by Microsoft 365 itself. Default: an admin of the tenant. */
+  /**
+   * A UPN; 'system' for a release by Microsoft 365 itself; 'admin-api' for an app or script releasing through
+   * the admin API (the rows show `ReleasedBy: SystemMailbox{…}@domain`, `SystemReleased: false`). Default: an
+   * admin of the tenant.
+   */
   by?: string;
   /** When the release happened (default now): the audit event time. */
   at?: Date | string;
@@ -265,7 +275,12 @@ export class Tenant {
     // to a reviewer): every row of the message then lists them in ReleasedUser.
     const strangers = wanted.filter((w) => !all.some((a) => a.toLowerCase() === w.toLowerCase()));
     const system = input.by?.toLowerCase() === 'system';
-    const by = system ? undefined : (input.by ?? this.defaultAdmin());
+    const viaAdminApi = input.by?.toLowerCase() === 'admin-api';
+    const by = system
+      ? undefined
+      : viaAdminApi
+        ? `${ADMIN_API_MAILBOX}@${this.defaultDomain()}`
+        : (input.by ?? this.defaultAdmin());
     const atMs = input.at !== undefined ? parseWireDate(input.at) : this.nowMs();
     if (Number.isNaN(atMs)) throw new Error(`at is not a date: ${String(input.at)}`);
 
@@ -286,7 +301,7 @@ export class Tenant {
         releaseTo,
         by,
         atMs,
-        requestSource: input.requestSource,
+        requestSource: input.requestSource ?? (viaAdminApi ? 1 : undefined),
       }),
     );
     for (const record of records) this.addAuditRecord(record, atMs, atMs + this.auditLatencyMs);

@@ -2,9 +2,10 @@ import { ExchangeApiError } from './exchange/admin-api';
 
 /**
  * What kind of trouble a failure is, so an alert can say what to check: a missing role or permission; the
- * service asking us to slow down; the service (or the network) unavailable; data the app cannot use.
+ * service asking us to slow down; the service (or the network) unavailable; data the app cannot use;
+ * unified auditing turned off in the tenant (a setting only an administrator can change).
  */
-export type FailureClass = 'permission' | 'throttling' | 'service' | 'data';
+export type FailureClass = 'permission' | 'throttling' | 'service' | 'data' | 'auditing-off';
 
 const PERMISSION_TEXT =
   /\b(401|403)\b|forbidden|unauthori[sz]ed|access denied|accessdenied|permission|missing (app |directory )?role|insufficient privileges|AuthorizationFailure|AuthorizationPermissionMismatch/i;

@@ -1,3 +1,5 @@
+import { challengeOf, entraErrorDescription } from './entra-challenge';
+
 /**
  * What a failed Microsoft Graph call said, as one value: the Graph client's GraphError (statusCode, code,
  * message), or an error that never reached Graph (no token: the credential's own error; no connection).
@@ -23,7 +25,10 @@ export function graphFailure(error: unknown): GraphFailure {
   const code = typeof e.code === 'string' && e.code !== '' ? e.code : undefined;
   const raw = typeof e.message === 'string' && e.message !== '' ? e.message : String(error);
   // The credential's errors run over many lines (every credential it tried): keep the first ones.
-  const message = raw.split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ').trim().slice(0, 400);
+  const said = status === 401 ? entraErrorDescription(challengeOf(error)) : undefined;
+  const message =
+    raw.split('\n').slice(0, 3).join(' ').replace(/\s+/g, ' ').trim().slice(0, 400) +
+    (said ? ` (Entra ID says: ${said})` : '');
   const text = [status !== undefined ? `HTTP ${status}` : undefined, code].filter(Boolean).join(' ');
   return { status, code, message, text: text ? `${text}: ${message}` : message };
 }

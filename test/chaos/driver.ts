@@ -99,7 +99,7 @@ type Rng = ReturnType<typeof rng>;
 interface PlannedRelease {
   at: number;
   recipients: string[];
-  by: string; // UPN or 'system'
+  by: string; // UPN, 'system', or 'admin-api' (an app releasing through the admin API)
   latencyMs: number;
 }
 
@@ -215,7 +215,7 @@ function planMessage(r: Rng, n: number, createdAt: number, endAt: number): Messa
   // Fate: most are released (in one go or in parts), some never; some are deleted later; some expire.
   const lastChance = Math.min(expiresAt - 2 * HOUR, endAt);
   if (r.chance(0.75)) {
-    const by = () => (r.chance(0.25) ? 'system' : r.pick(ADMINS));
+    const by = () => (r.chance(0.25) ? 'system' : r.pick([...ADMINS, 'admin-api']));
     // Late audit records: latency from 30 minutes up to 20 hours (the look-back is 24 hours).
     const latency = () => (r.chance(0.2) ? r.int(6 * 60, 20 * 60) : r.int(30, 120)) * MINUTE;
     const first = createdAt + r.int(1, 3 * 24 * 60) * MINUTE;
@@ -498,8 +498,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
    * The inconvenient service's switches, each turned on and off at random (docs/wire-contract.md):
    * Exchange's own server pages (Prefer honoured or not), pages cut whatever Prefer asks, expiring
    * continuations, nextLinks always refused, empty answers without `value`, a list that hides
-   * ReleasedUser, releases copied to a reviewer, ACS operations that fail after their 202, and a reused
-   * Operation-Id answered with the earlier operation. A suppressed recipient is not among them: its unit
+   * ReleasedUser, releases copied to a reviewer, ACS operations that fail after their 202, a reused
+   * Operation-Id answered with the earlier operation, and unified auditing turned off (only the
+   * quarantine's own status tells releases meanwhile). A suppressed recipient is not among them: its unit
    * is rightly never told, which this run would count as missing. Server pages are never smaller than the
    * tenant's three accepted domains: Get-AcceptedDomain has no PageSize, so with its nextLink refused a
    * cut list could only be read from Graph, which knows nothing of MatchSubDomains.
@@ -537,6 +538,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       sim.scenario.acs.setQuirks({
         reusedIdAnswersEarlier: !sim.scenario.acs.quirks().reusedIdAnswersEarlier,
       });
+    }
+    if (flip('auditing turned off')) {
+      const off = sim.scenario.configureAuditQueries({}).auditingDisabled;
+      sim.scenario.configureAuditQueries({ auditingDisabled: !off });
     }
   };
 
@@ -637,7 +642,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
 
     // ------------------------------------------------------------ faults off; run until quiet
     sim.scenario.clearFaults();
-    sim.scenario.configureAuditQueries({ hang: false, failNext: 0 });
+    sim.scenario.configureAuditQueries({ hang: false, failNext: 0, auditingDisabled: false });
     sim.scenario.acs.setLimits({ perMinute: 5, perHour: 10 });
     // Failed deliveries off too (a unit must be deliverable in the end); the other switches stay as they are.
     sim.scenario.acs.setQuirks({ failAfterAccept: 'none' });

@@ -55,14 +55,21 @@ describe('the timer functions emit one run event per run', () => {
     ]);
   });
 
-  it('GIVEN a working tenant WHEN both timers fire THEN each logs one completed run event, as information', async () => {
+  it('GIVEN a working tenant WHEN both timers fire THEN each logs one completed run event, as information, and the first snapshot logs the wire probe once', async () => {
     world = await startWorld();
     const snapshot = invocation();
     const notify = invocation();
+    const again = invocation();
     await withEnvironment(world.env({ AUDIT_QUERY_POLL_SECONDS: '0' }), async () => {
       await snapshotTimer(TIMER, snapshot.context);
       await notifyTimer(TIMER, notify.context);
+      await snapshotTimer(TIMER, again.context);
     });
+    const probes = (logged: { text: string }[]) => logged.filter((l) => l.text.includes('wire probe:'));
+    expect(probes(snapshot.logged)).toEqual([
+      { level: 'information', text: expect.stringMatching(/wire probe: .*preferHonoured/) },
+    ]);
+    expect(probes(again.logged)).toEqual([]);
     expect(snapshot.events()).toEqual([
       {
         level: 'information',

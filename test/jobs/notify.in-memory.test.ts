@@ -299,6 +299,24 @@ describe('notify, end to end through both jobs, in memory', () => {
     expect(await releaseRow(off, DLP)).toMatchObject({ status: 'skipped', reason: 'system release' });
   });
 
+  test('GIVEN an app releasing an outbound message through the admin API (SystemMailbox releaser, SystemReleased false) THEN the sender is told, before any audit record, that an administrator released it, whatever NOTIFY_SYSTEM_RELEASES says', async () => {
+    const w = seeded({ NOTIFY_SYSTEM_RELEASES: 'false' });
+    w.m365.release({ networkMessageId: DLP, by: 'admin-api' });
+    await w.runSnapshot(); // the quarantine's status shows it at once; its audit record is still an hour away
+    const summary = await w.runNotify();
+    expect(summary).toMatchObject({ notified: 1, emailsSent: 1 });
+    const [email] = w.channel.emails();
+    expect(email.plainText).toMatch(/Released by: an administrator/);
+    expect(email.plainText).not.toMatch(/automatically|SystemMailbox/i);
+    expect(await releaseRow(w, DLP)).toMatchObject({
+      status: 'notified',
+      isSystemRelease: false,
+      sources: ['quarantine'],
+      releasedByRaw: expect.stringMatching(/^SystemMailbox\{[0-9a-f-]+\}@contoso\.com$/i),
+    });
+    expect((await releaseRow(w, DLP)).releasedBy).toBeUndefined();
+  });
+
   test('GIVEN a message quarantined and released between two snapshots THEN its release waits pending, then is notified', async () => {
     const w = memoryWorld({ RELEASE_SOURCES: 'audit' });
     await w.runSnapshot();

@@ -4,6 +4,7 @@
  * Identity is lost, and every row or record left out has a counted reason.
  */
 import fc from 'fast-check';
+import { canonicalAddress } from '../../lib/core/address';
 import type { QuarantinedMessage } from '../../lib/core/domain';
 import {
   normaliseAuditRecord,
@@ -180,7 +181,10 @@ describe('hostile audit records', () => {
       fc.property(fc.array(anyAuditRecord, { maxLength: 8 }), (raws) => {
         const { releases, ignored } = normaliseAuditRecords(raws);
         const ignoredCount = Object.values(ignored).reduce((a, b) => a + (b ?? 0), 0);
-        expect(releases.length + ignoredCount).toBe(raws.length);
+        // Every record is a release (one per address its ReleaseTo names) or an ignored one, never lost.
+        const used = raws.filter((raw) => 'releases' in normaliseAuditRecord(raw)).length;
+        expect(used + ignoredCount).toBe(raws.length);
+        expect(releases.length).toBeGreaterThanOrEqual(used);
         for (const reason of Object.keys(ignored)) expect(IGNORED_REASONS).toContain(reason);
         for (const release of releases) {
           expect(release.networkMessageId).toMatch(
@@ -200,14 +204,27 @@ describe('hostile audit records', () => {
     fc.assert(
       fc.property(releaseRecord, ({ record, expected }) => {
         const result = normaliseAuditRecord(record);
-        expect(result).toHaveProperty('release');
-        const { release } = result as {
-          release: NonNullable<Extract<typeof result, { release: unknown }>['release']>;
-        };
-        expect(release.id).toBe(expected.id.toLowerCase());
-        expect(release.networkMessageId).toBe(expected.networkMessageId.toLowerCase());
-        const to = expected.releaseTo.trim().toLowerCase();
-        expect(release.releasedTo).toBe(to === '' ? undefined : to);
+        expect(result).toHaveProperty('releases');
+        const { releases } = result as Extract<typeof result, { releases: unknown }>;
+        for (const release of releases) {
+          expect(release.id).toBe(expected.id.toLowerCase());
+          expect(release.networkMessageId).toBe(expected.networkMessageId.toLowerCase());
+        }
+        // Each address of a list is its own unit; none is lost, none is made up.
+        const pieces = expected.releaseTo
+          .split(/[,;]/)
+          .map((piece) => piece.trim())
+          .filter((piece) => piece !== '');
+        if (pieces.length === 0) {
+          expect(releases).toHaveLength(1);
+          expect(releases[0].releasedTo).toBeUndefined();
+        } else {
+          expect(releases.length).toBeLessThanOrEqual(pieces.length);
+          const units = releases.map((r) => r.releasedTo);
+          for (const piece of pieces) {
+            expect(units).toContain(canonicalAddress(piece) ?? piece.toLowerCase());
+          }
+        }
       }),
       { numRuns: 1500 },
     );

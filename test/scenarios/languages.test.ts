@@ -40,9 +40,10 @@ describe('notifications in the language each sender set in their mailbox', () =>
     world.simulator.scenario.setPermissions({ mailboxSettingsRead: false });
     await world.app.runSnapshot();
     const summary = await world.app.runNotify();
+    // The price list, the German offer and the DLP message an app released through the admin API.
     const emails = world.simulator.scenario.emails();
-    expect(emails).toHaveLength(2);
-    expect(summary.emailsSent).toBe(2);
+    expect(emails).toHaveLength(3);
+    expect(summary.emailsSent).toBe(3);
     for (const email of emails) {
       expect(email.subject).toMatch(/^Ditt kvarhållna meddelande ”.+” har släppts$/);
       expect(email.plainText).toMatch(/Släpptes senast: .* CET \(2026-03-02 \d\d:\d\d UTC\)/);

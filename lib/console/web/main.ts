@@ -466,6 +466,7 @@ async function loadHealth(): Promise<void> {
         open?: boolean;
         openAgeMinutes?: number | null;
         coveredUntil?: string | null;
+        auditingOff?: { since: string; nextAttemptAt: string } | null;
       } | null;
     }>('health');
     for (const job of ['snapshot', 'notify'] as const) {
@@ -479,7 +480,16 @@ async function loadHealth(): Promise<void> {
       );
     }
     const audit = health.auditQuery;
-    if (audit && audit.used) {
+    if (audit && audit.used && audit.auditingOff) {
+      items.push(
+        el(
+          'li',
+          `Auditing is turned off in the tenant (since ${when(audit.auditingOff.since)}): no release is read from ` +
+            `the audit log, only those the quarantine shows. Next try ${when(audit.auditingOff.nextAttemptAt)}.`,
+          'problem',
+        ),
+      );
+    } else if (audit && audit.used) {
       items.push(
         el(
           'li',

@@ -25,7 +25,7 @@ export async function collectAuditReleases(
           summary.recordsIgnored[normalised.ignored] = (summary.recordsIgnored[normalised.ignored] ?? 0) + 1;
           continue;
         }
-        events.push(normalised.release);
+        events.push(...normalised.releases);
       }
       await recordReleases(deps, summary, run, events);
     });
@@ -36,6 +36,7 @@ export async function collectAuditReleases(
       pages: result.pages,
       queryAgeMinutes: result.queryAgeMinutes,
       notes: result.notes,
+      ...(result.auditingOff ? { auditingOff: result.auditingOff } : {}),
     };
   } catch (error) {
     // The audit log being unavailable must not stop releases already known (or seen in the quarantine).

@@ -32,7 +32,7 @@ export interface NotifyDependencies {
 export interface NotifySummary {
   outcome: Exclude<JobOutcome, 'failed'>;
   audit?: Pick<AuditCollectResult, 'state' | 'queryId' | 'recordsRead' | 'pages'> &
-    Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes'>> & { error?: string };
+    Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes' | 'auditingOff'>> & { error?: string };
   recordsIgnored: Record<string, number>;
   newReleases: number;
   completedReleases: number;

@@ -30,7 +30,12 @@ export type AuditQueryState =
   /** Graph answered 429 even after the client's retries: carried over. */
   | 'throttled'
   /** Graph answered an error this run cannot work around (see notes): carried over. */
-  | 'failed';
+  | 'failed'
+  /**
+   * The tenant has unified audit logging turned off (AuditingDisabledTenant): nothing to read until an
+   * administrator turns it on; releases seen in the quarantine's status are still told.
+   */
+  | 'auditing-off';
 
 export interface AuditCollectResult {
   state: AuditQueryState;
@@ -53,4 +58,13 @@ export interface AuditCollectResult {
   coveredUntil?: string;
   /** Short, address-free remarks for the run summary ("query failed: recreated", "split window", …). */
   notes: string[];
+  /** Set while the tenant's auditing is off: since when, and when a query creation is tried again. */
+  auditingOff?: { since: string; nextAttemptAt: string };
 }
+
+/** What an AuditingDisabledTenant answer means, and its fix (said by the run, the doctor and the health). */
+export const AUDITING_OFF = 'unified audit logging is turned off for the tenant (AuditingDisabledTenant)';
+export const AUDITING_OFF_FIX =
+  'turn on unified audit log ingestion (Microsoft Purview portal > Audit > "Start recording user and admin ' +
+  'activity", or Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true in Exchange Online ' +
+  "PowerShell); meanwhile releases seen in the quarantine's own status are still told";

@@ -3,7 +3,14 @@ import type { Settings } from '../../config/settings';
 import { DAY, HOUR, MINUTE, type Clock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import type { StateStore } from '../../store/state-store';
-import type { AuditCollectResult, AuditQueryState, AuditSource } from './audit-source';
+import { challengeOf, entraErrorDescription } from '../entra-challenge';
+import {
+  AUDITING_OFF,
+  AUDITING_OFF_FIX,
+  type AuditCollectResult,
+  type AuditQueryState,
+  type AuditSource,
+} from './audit-source';
 
 /**
  * The unified audit log through the Graph audit log query API (docs/wire-contract.md, Graph audit log
@@ -19,6 +26,10 @@ import type { AuditCollectResult, AuditQueryState, AuditSource } from './audit-s
  * every event time is searched by queries made during at least the look-back after it (late records are
  * found), and downtime is caught up. A query that hits the record limit has its window split in two;
  * the halves wait in a queue in state and are queried, oldest first, before any new trailing window.
+ *
+ * A tenant with unified auditing turned off answers every creation with AuditingDisabledTenant. That is no
+ * passing fault: it is said once per run with its fix, and a creation is tried again only once an hour
+ * (AUDITING_OFF_RETRY_MS, kept in state), so the daily query budget is not spent on a known answer.
  */
 
 export interface GraphAuditQueryDependencies {
@@ -65,6 +76,8 @@ export interface GraphAuditQueryState {
   betaFallback?: boolean;
   lastCreatedAt?: string;
   lastSucceededAt?: string;
+  /** Set while creations answer AuditingDisabledTenant: since when, and when a creation was last tried. */
+  auditingOff?: { since: string; triedAt: string };
 }
 
 export const GRAPH_AUDIT_STATE_JOB = 'notify';
@@ -76,6 +89,8 @@ const PAGE_SIZE = 1000;
 const DEFAULT_POLL_INTERVAL_MS = 15_000;
 /** A window this short is not split further: its records are taken as they are. */
 const MIN_SPLIT_MS = MINUTE;
+/** While auditing is turned off, a query creation is tried again after this long (not every run). */
+export const AUDITING_OFF_RETRY_MS = HOUR;
 
 interface GraphQuery {
   id?: unknown;
@@ -83,7 +98,7 @@ interface GraphQuery {
   isRecordCountLimitExceeded?: unknown;
 }
 
-type Failure = { kind: 'throttled' | 'failed' | 'gone'; message: string };
+type Failure = { kind: 'throttled' | 'failed' | 'gone' | 'auditing-off'; message: string };
 
 export class GraphAuditQuerySource implements AuditSource {
   private readonly graphOrigin: string;
@@ -111,6 +126,10 @@ export class GraphAuditQuerySource implements AuditSource {
       waitBeforeGet: false,
     };
 
+    if (!state.open && state.auditingOff && this.auditingOffWaits(state.auditingOff)) {
+      return this.auditingStillOff(state, run);
+    }
+
     for (;;) {
       if (!state.open) {
         if (run.result.queriesCreated > 0) {
@@ -118,8 +137,19 @@ export class GraphAuditQuerySource implements AuditSource {
           return this.finish(state, run, 'failed');
         }
         const created = await this.createQuery(state, run);
+        if (isFailure(created) && created.kind === 'auditing-off') {
+          const now = clock.now().toISOString();
+          state.auditingOff = { since: state.auditingOff?.since ?? now, triedAt: now };
+          return this.auditingStillOff(state, run);
+        }
         if (isFailure(created)) {
           return this.finish(state, run, created.kind === 'throttled' ? 'throttled' : 'failed');
+        }
+        if (state.auditingOff) {
+          logger.info('audit: unified audit logging answers again; audit log queries resume', {
+            offSince: state.auditingOff.since,
+          });
+          delete state.auditingOff;
         }
         state.open = created.open;
         state.lastCreatedAt = created.open.createdAt;
@@ -350,6 +380,7 @@ export class GraphAuditQuerySource implements AuditSource {
       run.result.notes.push('v1.0 answered 404: switched to beta');
       created = await this.call(apiVersion, '/security/auditLog/queries', body);
     }
+    if (isFailure(created) && created.kind === 'auditing-off') return created; // said by the caller
     if (isFailure(created)) {
       this.fail(run, `creating a query: ${created.message}`);
       return created.kind === 'gone' ? new FailureBox('failed', created.message) : created;
@@ -395,6 +426,25 @@ export class GraphAuditQuerySource implements AuditSource {
     run.result.notes.push(`query ${why.split(':')[0]}: replaced`);
     run.replaced = true;
     state.open = undefined;
+  }
+
+  private auditingOffWaits(off: { triedAt: string }): boolean {
+    const triedMs = Date.parse(off.triedAt);
+    return !Number.isNaN(triedMs) && this.deps.clock.now().getTime() < triedMs + AUDITING_OFF_RETRY_MS;
+  }
+
+  /** Ends a run while auditing is off: said once, with the fix and the next creation's time; no query made. */
+  private async auditingStillOff(state: GraphAuditQueryState, run: Run): Promise<AuditCollectResult> {
+    const off = state.auditingOff as { since: string; triedAt: string };
+    const nextAttemptAt = new Date(Date.parse(off.triedAt) + AUDITING_OFF_RETRY_MS).toISOString();
+    this.deps.logger.error(`audit: ${AUDITING_OFF}; no audit log query is created until ${nextAttemptAt}`, {
+      offSince: off.since,
+      nextAttemptAt,
+      fix: AUDITING_OFF_FIX,
+    });
+    run.result.notes.push(`${AUDITING_OFF} since ${off.since}: ${AUDITING_OFF_FIX}`);
+    run.result.auditingOff = { since: off.since, nextAttemptAt };
+    return this.finish(state, run, 'auditing-off');
   }
 
   private fail(run: Run, message: string): void {
@@ -517,16 +567,22 @@ function toFailure(error: unknown): Failure {
     statusCode?: unknown;
     code?: unknown;
     message?: unknown;
+    body?: unknown;
   };
   const status = typeof e.statusCode === 'number' && e.statusCode > 0 ? e.statusCode : undefined;
   const code = typeof e.code === 'string' && e.code !== '' ? ` ${e.code}` : '';
   const detail = typeof e.message === 'string' && e.message !== '' ? `: ${e.message.slice(0, 200)}` : '';
+  // The status sits in error.message, itself a JSON text inside an UnknownError (docs/wire-contract.md).
+  const said = `${typeof e.message === 'string' ? e.message : ''} ${JSON.stringify(e.body ?? '')}`;
+  if (/AuditingDisabledTenant/.test(said)) return new FailureBox('auditing-off', AUDITING_OFF);
   if (status === 429) return new FailureBox('throttled', `Graph answered 429${code} after its retries`);
   if (status === 404) return new FailureBox('gone', `Graph answered 404${code}`);
   if (status === 401 || status === 403) {
+    const entra = status === 401 ? entraErrorDescription(challengeOf(error)) : undefined;
     return new FailureBox(
       'failed',
-      `Graph answered ${status}${code}: the app needs the AuditLogsQuery.Read.All application permission`,
+      `Graph answered ${status}${code}${entra ? `; Entra ID says: ${entra}` : ''}: the app most likely lacks ` +
+        'the AuditLogsQuery.Read.All application permission',
     );
   }
   if (status !== undefined) return new FailureBox('failed', `Graph answered ${status}${code}${detail}`);
@@ -547,7 +603,12 @@ function isState(value: unknown): value is GraphAuditQueryState {
     s.pending.every(isWindow) &&
     (s.open === undefined ||
       (isWindow(s.open) && typeof s.open.id === 'string' && typeof s.open.createdAt === 'string')) &&
-    (s.coveredUntil === undefined || typeof s.coveredUntil === 'string')
+    (s.coveredUntil === undefined || typeof s.coveredUntil === 'string') &&
+    (s.auditingOff === undefined ||
+      (typeof s.auditingOff === 'object' &&
+        s.auditingOff !== null &&
+        typeof s.auditingOff.since === 'string' &&
+        typeof s.auditingOff.triedAt === 'string'))
   );
 }
 

@@ -1,4 +1,6 @@
+import { canonicalAddress } from '../../core/address';
 import type { ReleaseEvent } from '../../core/domain';
+import { personReleaser, SYSTEM_RELEASE } from '../../core/releaser';
 
 /**
  * Turns one raw audit record into a release, or says why it is not one. Two shapes arrive
@@ -25,10 +27,11 @@ export type IgnoredReason =
   | 'unparsable time'
   | 'unreadable record';
 
-export type NormalisedAuditRecord = { release: ReleaseEvent } | { ignored: IgnoredReason };
-
-/** The label a system release carries; never an address, never looked up or emailed. */
-export const SYSTEM_RELEASE = 'System release';
+/**
+ * A record's releases: one per address in its ReleaseTo (one, as seen so far; an array or a comma or
+ * semicolon list is read as its addresses), or one without an address when it names none.
+ */
+export type NormalisedAuditRecord = { releases: ReleaseEvent[] } | { ignored: IgnoredReason };
 
 const RELEASE_OPERATIONS = new Set(['quarantinereleasemessage', 'quarantinerelease']);
 /** RequestType 2 = Release (0 Preview, 1 Delete, 3 Export, 4 ViewHeader, 5 ReleaseRequest). */
@@ -44,7 +47,6 @@ const ISO_TIME = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[
 /** Table Storage keys forbid these (docs/wire-contract.md); the record id becomes a RowKey. */
 // eslint-disable-next-line no-control-regex
 const KEY_FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
-const ADDRESS = /^[^\s@]+@[^\s@]+$/;
 
 type Fields = Record<string, unknown>;
 
@@ -66,7 +68,7 @@ export function normaliseAuditRecords(raws: readonly unknown[]): {
   const ignored: Partial<Record<IgnoredReason, number>> = {};
   for (const raw of raws) {
     const result = normaliseAuditRecord(raw);
-    if ('release' in result) releases.push(result.release);
+    if ('releases' in result) releases.push(...result.releases);
     else ignored[result.ignored] = (ignored[result.ignored] ?? 0) + 1;
   }
   return { releases, ignored };
@@ -117,15 +119,16 @@ function normalise(raw: unknown): NormalisedAuditRecord {
     parseUtc(classic.CreationTime) ?? parseUtc(envelope.createdDateTime) ?? parseUtc(envelope.CreationDate);
   if (releasedAt === undefined) return { ignored: 'unparsable time' };
 
-  // The actor is the classic UserId, which the Graph envelope calls userPrincipalName (crossed fields).
+  // The actor is the classic UserId, which the Graph envelope calls userPrincipalName (crossed fields). Only
+  // the "System release" actor is Microsoft's own release; a UserType of System counts only when no actor
+  // is named (an app acting through the admin API is named, and is not Microsoft).
   const actor = text(classic.UserId) ?? text(envelope.userPrincipalName);
   const userType = classic.UserType ?? envelope.userType;
   const isSystemRelease =
     actor?.toLowerCase() === SYSTEM_RELEASE.toLowerCase() ||
-    integer(userType) === USER_TYPE_SYSTEM ||
-    text(userType)?.toLowerCase() === 'system';
+    (actor === undefined &&
+      (integer(userType) === USER_TYPE_SYSTEM || text(userType)?.toLowerCase() === 'system'));
 
-  const releasedTo = text(classic.ReleaseTo)?.toLowerCase();
   const release: ReleaseEvent = {
     id,
     source: 'audit',
@@ -133,14 +136,29 @@ function normalise(raw: unknown): NormalisedAuditRecord {
     releasedAt,
     isSystemRelease,
   };
-  if (releasedTo !== undefined) release.releasedTo = releasedTo;
   if (isSystemRelease) {
     release.releasedByRaw = SYSTEM_RELEASE;
   } else if (actor !== undefined) {
     release.releasedByRaw = actor;
-    if (ADDRESS.test(actor)) release.releasedBy = actor.toLowerCase();
+    const person = personReleaser(actor);
+    if (person !== undefined) release.releasedBy = person;
   }
-  return { release };
+  const releasedTo = releaseToAddresses(classic.ReleaseTo);
+  if (releasedTo.length === 0) return { releases: [release] };
+  return { releases: releasedTo.map((address) => ({ ...release, releasedTo: address })) };
+}
+
+/**
+ * The addresses a ReleaseTo names, each read on its own: a string, an array of strings, or either holding
+ * a comma or semicolon list. Each is kept in its canonical form; text that is no address is kept as it came
+ * (lower-cased), so the release is recorded and the join finds it names no recipient.
+ */
+export function releaseToAddresses(value: unknown): string[] {
+  const parts = (Array.isArray(value) ? value : [value])
+    .flatMap((item) => (typeof item === 'string' ? item.split(/[,;]/) : []))
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return [...new Set(parts.map((part) => canonicalAddress(part) ?? part.toLowerCase()))];
 }
 
 function isObject(value: unknown): value is Fields {

@@ -17,6 +17,7 @@ import type { TokenCredential } from '@azure/identity';
 import { systemClock, type Clock } from '../../core/clock';
 import { originGuardPolicy } from '../../core/origin-guard';
 import type { Logger } from '../../core/log';
+import { entraErrorDescription } from '../entra-challenge';
 
 /**
  * The Exchange Online admin API: the undocumented REST endpoint behind the ExchangeOnlineManagement v3
@@ -164,6 +165,8 @@ export function translateErrorAnswer(
   bodyText: string | undefined,
   cmdlet: string,
   parameters: Record<string, unknown> = {},
+  /** The 401's WWW-Authenticate (and x-ms-diagnostics): Entra's error_description names what is wrong. */
+  challenge?: string,
 ): ExchangeApiError {
   const useful = usefulErrorMessage(bodyText);
   const said = useful.message ? ` Exchange said: ${useful.message}` : '';
@@ -176,11 +179,13 @@ export function translateErrorAnswer(
     );
   }
   if (status === 401) {
+    const entra = entraErrorDescription(challenge);
     return new ExchangeApiError(
-      `Exchange admin API refused the app's token for ${cmdlet} (HTTP 401): the app lacks the Exchange.ManageAsApp ` +
+      `Exchange admin API refused the app's token for ${cmdlet} (HTTP 401)` +
+        `${entra ? `; Entra ID says: ${entra}` : ''}. Most likely the app lacks the Exchange.ManageAsApp ` +
         `application permission of "Office 365 Exchange Online". Grant it with admin consent; the app also needs ` +
         `the Security Reader directory role.${said}`,
-      { ...base, kind: 'missing-app-role' },
+      { ...base, kind: 'missing-app-role', serviceMessage: useful.message ?? entra },
     );
   }
   if (status === 403) {
@@ -276,13 +281,53 @@ export class ExchangeAdminApi {
     parameters: Record<string, unknown> = {},
     options: { abortSignal?: AbortSignal; nextLink?: string } = {},
   ): Promise<InvokeResult> {
+    const started = this.clock.now().getTime();
+    const { status, bodyText, challenge } = await this.send(cmdlet, parameters, options);
+    if (status < 200 || status >= 300)
+      throw translateErrorAnswer(status, bodyText, cmdlet, parameters, challenge);
+    const result = parseEnvelope(bodyText, cmdlet, status);
+    this.logger?.info('Exchange admin API answered', {
+      cmdlet,
+      rows: result.rows.length,
+      continuation: options.nextLink !== undefined,
+      ms: this.clock.now().getTime() - started,
+    });
+    return result;
+  }
+
+  /**
+   * One call answered as it came, for the wire probe (lib/doctor/wire-probe.ts): the status and the body,
+   * neither translated nor judged. `preferPageSize: false` sends no Prefer header, to see how the server
+   * pages on its own; a number asks for that server page size instead of the PageSize.
+   */
+  async answer(
+    cmdlet: string,
+    parameters: Record<string, unknown> = {},
+    options: { nextLink?: string; preferPageSize?: number | false } = {},
+  ): Promise<{ status: number; body: unknown; bodyText?: string }> {
+    const { status, bodyText } = await this.send(cmdlet, parameters, options);
+    let body: unknown;
+    try {
+      body = JSON.parse(stripNul(bodyText ?? '').trim() || 'null');
+    } catch {
+      body = undefined;
+    }
+    return { status, body, bodyText };
+  }
+
+  /** Sends one call through the pipeline (retries, token, origin guard); network failures become errors. */
+  private async send(
+    cmdlet: string,
+    parameters: Record<string, unknown>,
+    options: { abortSignal?: AbortSignal; nextLink?: string; preferPageSize?: number | false },
+  ): Promise<{ status: number; bodyText?: string; challenge?: string }> {
     const url = options.nextLink === undefined ? this.url : this.continuationUrl(cmdlet, options.nextLink);
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.maxRetryMs);
     const onCallerAbort = () => deadline.abort();
     options.abortSignal?.addEventListener('abort', onCallerAbort, { once: true });
-    const started = this.clock.now().getTime();
 
+    const prefer = options.preferPageSize ?? preferredPageSize(parameters ?? {});
     const request = createPipelineRequest({
       url,
       method: 'POST',
@@ -290,7 +335,7 @@ export class ExchangeAdminApi {
         'Content-Type': 'application/json',
         Accept: 'application/json',
         // Without it the server pages on its own, at a size nobody documents (possibly below PageSize).
-        Prefer: `odata.maxpagesize=${preferredPageSize(parameters ?? {})}`,
+        ...(prefer === false ? {} : { Prefer: `odata.maxpagesize=${prefer}` }),
         // What the ExchangeOnlineManagement module sends; routes the call to the tenant's system mailbox.
         'X-AnchorMailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${this.tenantId}`,
       }),
@@ -299,12 +344,12 @@ export class ExchangeAdminApi {
       abortSignal: deadline.signal,
     });
 
-    let status: number;
-    let bodyText: string | undefined;
     try {
       const response = await this.pipeline.sendRequest(this.httpClient, request);
-      status = response.status;
-      bodyText = response.bodyAsText ?? undefined;
+      const challenge = [response.headers.get('www-authenticate'), response.headers.get('x-ms-diagnostics')]
+        .filter(Boolean)
+        .join(', ');
+      return { status: response.status, bodyText: response.bodyAsText ?? undefined, challenge };
     } catch (error) {
       if (options.abortSignal?.aborted) throw error;
       const last = this.lastAnswers.get(request);
@@ -326,16 +371,6 @@ export class ExchangeAdminApi {
       clearTimeout(timer);
       options.abortSignal?.removeEventListener('abort', onCallerAbort);
     }
-
-    if (status < 200 || status >= 300) throw translateErrorAnswer(status, bodyText, cmdlet, parameters);
-    const result = parseEnvelope(bodyText, cmdlet, status);
-    this.logger?.info('Exchange admin API answered', {
-      cmdlet,
-      rows: result.rows.length,
-      continuation: options.nextLink !== undefined,
-      ms: this.clock.now().getTime() - started,
-    });
-    return result;
   }
 
   /** A nextLink to follow: absolute or relative, always on the InvokeCommand endpoint's origin. */

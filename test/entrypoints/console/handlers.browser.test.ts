@@ -339,9 +339,10 @@ describe('the administrators’ console in a browser', () => {
       },
     );
 
-    it('GIVEN pages of two releases WHEN paging through six THEN "Next page" is offered only while another page exists, "First page" only after the first', async () => {
+    it('GIVEN pages of two releases WHEN paging through seven THEN "Next page" is offered only while another page exists, "First page" only after the first', async () => {
       await page.setViewportSize({ width: 1280, height: 900 });
-      // Pages of two: the page size added to the filters the page sends.
+      // Pages of two: the page size added to the filters the page sends. Seven releases: the demo's four
+      // (one of them by an app through the admin API) and the three added above.
       await page.route('**/data/releases', (route) =>
         route.continue({
           headers: {
@@ -359,25 +360,30 @@ describe('the administrators’ console in a browser', () => {
         await page.selectOption('#period', '30');
         await page.dispatchEvent('#period', 'change');
         await page.waitForFunction(
-          () => document.getElementById('count')?.textContent === 'Releases 1–2 of 6.',
+          () => document.getElementById('count')?.textContent === 'Releases 1–2 of 7.',
         );
-        expect(await offered()).toEqual({ count: 'Releases 1–2 of 6.', next: true, first: false });
+        expect(await offered()).toEqual({ count: 'Releases 1–2 of 7.', next: true, first: false });
         await page.click('#next-page');
         await page.waitForFunction(
-          () => document.getElementById('count')?.textContent === 'Releases 3–4 of 6.',
+          () => document.getElementById('count')?.textContent === 'Releases 3–4 of 7.',
         );
-        expect(await offered()).toEqual({ count: 'Releases 3–4 of 6.', next: true, first: true });
+        expect(await offered()).toEqual({ count: 'Releases 3–4 of 7.', next: true, first: true });
         await page.click('#next-page');
         await page.waitForFunction(
-          () => document.getElementById('count')?.textContent === 'Releases 5–6 of 6.',
+          () => document.getElementById('count')?.textContent === 'Releases 5–6 of 7.',
         );
-        expect(await offered()).toEqual({ count: 'Releases 5–6 of 6.', next: false, first: true });
+        expect(await offered()).toEqual({ count: 'Releases 5–6 of 7.', next: true, first: true });
+        await page.click('#next-page');
+        await page.waitForFunction(
+          () => document.getElementById('count')?.textContent === 'Releases 7–7 of 7.',
+        );
+        expect(await offered()).toEqual({ count: 'Releases 7–7 of 7.', next: false, first: true });
       } finally {
         await page.unroute('**/data/releases');
       }
       await page.click('#first-page');
       await page.waitForFunction(
-        () => document.getElementById('count')?.textContent === 'Releases 1–6 of 6.',
+        () => document.getElementById('count')?.textContent === 'Releases 1–7 of 7.',
       );
       expect(await page.isVisible('#pager')).toBe(false);
     });

@@ -26,6 +26,7 @@ import { testCertificate } from '../../support/simulator';
 
 const RUN_EVERY = 15 * MINUTE;
 const START = '2026-03-02T12:00:00Z';
+const START_ISO = '2026-03-02T12:00:00.000Z';
 
 interface Harness {
   sim: Simulator;
@@ -513,6 +514,64 @@ describe('GIVEN the app lacks AuditLogsQuery.Read.All', () => {
   });
 });
 
+describe('GIVEN a tenant whose unified audit logging is turned off (AuditingDisabledTenant)', () => {
+  it('THEN the run says so once with the fix, creates no query for an hour, then tries once, and resumes when it is on', async () => {
+    const h = await harness();
+    h.sim.scenario.configureAuditQueries({ auditingDisabled: true });
+    const attempts = () =>
+      h.sim.scenario
+        .requests('graph')
+        .filter((r) => r.method === 'POST' && r.path.endsWith('/auditLog/queries')).length;
+
+    const first = await h.run();
+    expect(first).toMatchObject({ state: 'auditing-off', queriesCreated: 0, carriedOver: true });
+    expect(first.auditingOff).toEqual({ since: START_ISO, nextAttemptAt: '2026-03-02T13:00:00.000Z' });
+    expect(first.notes).toHaveLength(1);
+    expect(first.notes[0]).toMatch(/AuditingDisabledTenant.*turn on unified audit log ingestion/);
+    const said = h.logger.lines.filter((l) => l.message.includes('AuditingDisabledTenant'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatchObject({
+      level: 'error',
+      fields: { fix: expect.stringContaining('UnifiedAuditLogIngestionEnabled') },
+    });
+    expect(attempts()).toBe(1);
+
+    // Three more runs inside the hour: each says it once more, none asks Graph.
+    for (let i = 0; i < 3; i++) {
+      h.clock.advance(RUN_EVERY);
+      expect(await h.run()).toMatchObject({ state: 'auditing-off', auditingOff: { since: START_ISO } });
+    }
+    expect(attempts()).toBe(1);
+
+    // An hour after the last try: one creation, still refused.
+    h.clock.advance(RUN_EVERY);
+    expect(await h.run()).toMatchObject({
+      state: 'auditing-off',
+      auditingOff: { since: START_ISO, nextAttemptAt: '2026-03-02T14:00:00.000Z' },
+    });
+    expect(attempts()).toBe(2);
+
+    // Turned on: the next try creates a query, and the state forgets the outage.
+    h.sim.scenario.configureAuditQueries({ auditingDisabled: false });
+    h.clock.advance(HOUR);
+    expect(await h.run()).toMatchObject({ state: 'succeeded', queriesCreated: 1 });
+    expect((await h.stored())?.auditingOff).toBeUndefined();
+    expect(h.logger.lines.some((l) => l.message.includes('queries resume'))).toBe(true);
+  });
+});
+
+describe('GIVEN Graph refuses the token (401)', () => {
+  it("THEN the run quotes Entra ID's error_description beside the permission it most likely lacks", async () => {
+    const h = await harness();
+    h.sim.scenario.injectFault({ service: 'graph', kind: 'unauthorized', count: 1, match: 'auditLog' });
+    const result = await h.run();
+    expect(result.state).toBe('failed');
+    expect(result.notes.join(' ')).toMatch(
+      /401.*Entra ID says: .+most likely lacks the AuditLogsQuery\.Read\.All/,
+    );
+  });
+});
+
 describe('GIVEN the records of the simulated tenant', () => {
   it('THEN each normalises to a release (the simulator and the normaliser agree on the wire shape)', async () => {
     const h = await harness();
@@ -528,8 +587,8 @@ describe('GIVEN the records of the simulated tenant', () => {
     );
     await h.run();
     const results = h.records.map(normaliseAuditRecord);
-    expect(results.every((r) => 'release' in r)).toBe(true);
-    expect(results.filter((r) => 'release' in r && r.release.isSystemRelease)).toHaveLength(1);
+    expect(results.every((r) => 'releases' in r)).toBe(true);
+    expect(results.filter((r) => 'releases' in r && r.releases[0].isSystemRelease)).toHaveLength(1);
   });
 });
 

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
+import { SYSTEM_RELEASE } from '../../../lib/core/releaser';
 import {
   normaliseAuditRecord,
   normaliseAuditRecords,
-  SYSTEM_RELEASE,
+  releaseToAddresses,
 } from '../../../lib/sources/audit/records';
 import { fixtureJson as fixture } from '../../support/fixtures';
 
@@ -16,19 +17,21 @@ describe('GIVEN the Graph audit records of an admin releasing one message to its
   it('THEN each record becomes one release to one recipient, actor from the crossed envelope fields', () => {
     const [first, second] = page1.value.map(normaliseAuditRecord);
     expect(first).toEqual({
-      release: {
-        id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9999',
-        source: 'audit',
-        networkMessageId: '3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d',
-        releasedTo: 'buyer@fabrikam.example',
-        releasedBy: 'adele.vance@contoso.com',
-        releasedByRaw: 'adele.vance@contoso.com',
-        isSystemRelease: false,
-        releasedAt: '2026-03-02T11:40:05.000Z',
-      },
+      releases: [
+        {
+          id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9999',
+          source: 'audit',
+          networkMessageId: '3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d',
+          releasedTo: 'buyer@fabrikam.example',
+          releasedBy: 'adele.vance@contoso.com',
+          releasedByRaw: 'adele.vance@contoso.com',
+          isSystemRelease: false,
+          releasedAt: '2026-03-02T11:40:05.000Z',
+        },
+      ],
     });
     expect(second).toMatchObject({
-      release: { id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9a00', releasedTo: 'ap@fabrikam.example' },
+      releases: [{ id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9a00', releasedTo: 'ap@fabrikam.example' }],
     });
   });
 
@@ -36,11 +39,11 @@ describe('GIVEN the Graph audit records of an admin releasing one message to its
     const record = clone(page1.value[0]);
     delete (record.auditData as Record<string, unknown>).UserId;
     const result = normaliseAuditRecord(record);
-    expect(result).toMatchObject({ release: { releasedBy: 'adele.vance@contoso.com' } });
+    expect(result).toMatchObject({ releases: [{ releasedBy: 'adele.vance@contoso.com' }] });
     delete record.userPrincipalName;
     const bare = normaliseAuditRecord(record);
-    expect(bare).toMatchObject({ release: { isSystemRelease: false } });
-    expect(bare).not.toHaveProperty('release.releasedBy');
+    expect(bare).toMatchObject({ releases: [{ isSystemRelease: false }] });
+    expect(bare).not.toHaveProperty('releases.0.releasedBy');
     expect(JSON.stringify(bare)).not.toContain('10032001A2B3C4D5');
   });
 });
@@ -49,26 +52,32 @@ describe('GIVEN the Graph audit record of a system release', () => {
   it('THEN it is a system release labelled "System release", never an address', () => {
     const result = normaliseAuditRecord(page2.value[0]);
     expect(result).toEqual({
-      release: {
-        id: 'd63edfc3-4460-4da0-031c-08de0a1bdead',
-        source: 'audit',
-        networkMessageId: 'a1b2c3d4-e5f6-4a7b-8c9d-08de0a1b6a7b',
-        releasedTo: 'lidia.holloway@contoso.com',
-        releasedByRaw: SYSTEM_RELEASE,
-        isSystemRelease: true,
-        releasedAt: '2026-03-02T12:03:41.000Z',
-      },
+      releases: [
+        {
+          id: 'd63edfc3-4460-4da0-031c-08de0a1bdead',
+          source: 'audit',
+          networkMessageId: 'a1b2c3d4-e5f6-4a7b-8c9d-08de0a1b6a7b',
+          releasedTo: 'lidia.holloway@contoso.com',
+          releasedByRaw: SYSTEM_RELEASE,
+          isSystemRelease: true,
+          releasedAt: '2026-03-02T12:03:41.000Z',
+        },
+      ],
     });
-    expect(result).not.toHaveProperty('release.releasedBy');
+    expect(result).not.toHaveProperty('releases.0.releasedBy');
   });
 
   it.each([
-    ['UserType 4 alone', { UserId: 'quarantine@contoso.com', UserType: 4 }, {}],
-    ['UserType "4" as a string', { UserId: 'quarantine@contoso.com', UserType: '4' }, {}],
+    ['UserType 4 with no actor named', { UserId: undefined, UserType: 4 }, { userPrincipalName: undefined }],
     [
-      'the envelope userType System alone',
-      { UserId: 'someone@contoso.com', UserType: undefined },
-      { userType: 'System' },
+      'UserType "4" as a string, no actor',
+      { UserId: undefined, UserType: '4' },
+      { userPrincipalName: undefined },
+    ],
+    [
+      'the envelope userType System, no actor',
+      { UserId: undefined, UserType: undefined },
+      { userType: 'System', userPrincipalName: undefined },
     ],
     ['UserId in another case', { UserId: 'SYSTEM RELEASE', UserType: 0 }, { userType: 'Regular' }],
   ])('THEN %s also marks a system release', (_name, data, envelope) => {
@@ -76,8 +85,65 @@ describe('GIVEN the Graph audit record of a system release', () => {
     Object.assign(record.auditData as Record<string, unknown>, data);
     Object.assign(record, envelope);
     const result = normaliseAuditRecord(record);
-    expect(result).toMatchObject({ release: { isSystemRelease: true, releasedByRaw: SYSTEM_RELEASE } });
-    expect(result).not.toHaveProperty('release.releasedBy');
+    expect(result).toMatchObject({ releases: [{ isSystemRelease: true, releasedByRaw: SYSTEM_RELEASE }] });
+    expect(result).not.toHaveProperty('releases.0.releasedBy');
+  });
+});
+
+describe('GIVEN the audit record of a release made by an app through the admin API', () => {
+  it('THEN a SystemMailbox actor is not Microsoft releasing, names no person, and is kept as it came', () => {
+    const record = clone(page1.value[0]);
+    const mailbox = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@contoso.com';
+    Object.assign(record.auditData as Record<string, unknown>, { UserId: mailbox, UserType: 4 });
+    record.userPrincipalName = mailbox;
+    const result = normaliseAuditRecord(record);
+    expect(result).toMatchObject({ releases: [{ isSystemRelease: false, releasedByRaw: mailbox }] });
+    expect(result).not.toHaveProperty('releases.0.releasedBy');
+  });
+});
+
+describe('GIVEN a ReleaseTo that names several addresses', () => {
+  const withReleaseTo = (releaseTo: unknown) => {
+    const record = clone(page1.value[0]);
+    (record.auditData as Record<string, unknown>).ReleaseTo = releaseTo;
+    return normaliseAuditRecord(record);
+  };
+
+  it.each([
+    ['an array', ['Buyer@Fabrikam.example', 'ap@fabrikam.example']],
+    ['a comma list', 'Buyer@Fabrikam.example, ap@fabrikam.example'],
+    ['a semicolon list', 'buyer@fabrikam.example;ap@fabrikam.example;'],
+    ['an array holding a list', ['buyer@fabrikam.example; ap@fabrikam.example']],
+  ])('THEN %s becomes one release per address, each in its canonical form', (_name, releaseTo) => {
+    const result = withReleaseTo(releaseTo);
+    expect(result).toMatchObject({
+      releases: [
+        { releasedTo: 'buyer@fabrikam.example', id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9999' },
+        { releasedTo: 'ap@fabrikam.example', id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9999' },
+      ],
+    });
+  });
+
+  it('THEN a piece that is no address is its own unit, never glued to the others', () => {
+    expect(releaseToAddresses('buyer@fabrikam.example, Not An Address')).toEqual([
+      'buyer@fabrikam.example',
+      'not an address',
+    ]);
+  });
+
+  it('THEN a list of nothing but separators, or of no strings, names nobody', () => {
+    for (const empty of [';, ;', [], [42, null]]) {
+      const result = withReleaseTo(empty);
+      expect(result).toMatchObject({ releases: [{ isSystemRelease: false }] });
+      expect(result).not.toHaveProperty('releases.0.releasedTo');
+      expect((result as { releases: unknown[] }).releases).toHaveLength(1);
+    }
+  });
+
+  it('THEN the same address twice is one unit', () => {
+    expect(releaseToAddresses(['ap@fabrikam.example', 'AP@fabrikam.example'])).toEqual([
+      'ap@fabrikam.example',
+    ]);
   });
 });
 
@@ -118,7 +184,7 @@ describe('GIVEN a Management Activity API content blob (flat classic records, zo
 
   it('THEN the release is read with its zone-less time as UTC and is the same release as the Graph record', () => {
     expect(results[0]).toEqual(normaliseAuditRecord(page1.value[0]));
-    expect(results[0]).toMatchObject({ release: { releasedAt: '2026-03-02T11:40:05.000Z' } });
+    expect(results[0]).toMatchObject({ releases: [{ releasedAt: '2026-03-02T11:40:05.000Z' }] });
   });
 
   it('THEN a record of an unrelated workload is ignored as not a release', () => {
@@ -152,7 +218,7 @@ describe('GIVEN the release signal in its variants', () => {
     ['ResultStatus "Succeeded"', { ResultStatus: 'Succeeded' }],
   ])('THEN %s is a release', (_name, change) => {
     const record = Object.assign(flat(), change);
-    expect(normaliseAuditRecord(record)).toHaveProperty('release');
+    expect(normaliseAuditRecord(record)).toHaveProperty('releases');
   });
 
   it.each([
@@ -191,29 +257,31 @@ describe('GIVEN identifiers and addresses in any case and times in any zone', ()
       CreationTime: '2026-03-02T12:40:05.4564204+01:00',
     });
     expect(normaliseAuditRecord(record)).toEqual({
-      release: {
-        id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9999',
-        source: 'audit',
-        networkMessageId: '3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d',
-        releasedTo: 'buyer@fabrikam.example',
-        releasedBy: 'adele.vance@contoso.com',
-        releasedByRaw: 'Adele.Vance@Contoso.com',
-        isSystemRelease: false,
-        releasedAt: '2026-03-02T11:40:05.456Z',
-      },
+      releases: [
+        {
+          id: '5e0b2a77-2c1d-4f3e-9a8b-08de0a1b9999',
+          source: 'audit',
+          networkMessageId: '3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d',
+          releasedTo: 'buyer@fabrikam.example',
+          releasedBy: 'adele.vance@contoso.com',
+          releasedByRaw: 'Adele.Vance@Contoso.com',
+          isSystemRelease: false,
+          releasedAt: '2026-03-02T11:40:05.456Z',
+        },
+      ],
     });
   });
 
   it('THEN a releaser that is not an address is kept raw only', () => {
     const record = Object.assign(clone(blob[0]), { UserId: 'Admin' });
     const result = normaliseAuditRecord(record);
-    expect(result).toMatchObject({ release: { releasedByRaw: 'Admin', isSystemRelease: false } });
-    expect(result).not.toHaveProperty('release.releasedBy');
+    expect(result).toMatchObject({ releases: [{ releasedByRaw: 'Admin', isSystemRelease: false }] });
+    expect(result).not.toHaveProperty('releases.0.releasedBy');
   });
 
   it('THEN a release without ReleaseTo has no releasedTo', () => {
     const record = Object.assign(clone(blob[0]), { ReleaseTo: undefined });
-    expect(normaliseAuditRecord(record)).not.toHaveProperty('release.releasedTo');
+    expect(normaliseAuditRecord(record)).not.toHaveProperty('releases.0.releasedTo');
   });
 });
 
@@ -260,12 +328,13 @@ describe('GIVEN garbage', () => {
         fc.oneof(fc.jsonValue(), mutated, fc.record({ auditData: fc.oneof(fc.string(), mutated) })),
         (raw) => {
           const result = normaliseAuditRecord(raw);
-          expect('release' in result || 'ignored' in result).toBe(true);
-          if ('release' in result) {
-            expect(result.release.releasedBy === undefined || result.release.releasedBy.includes('@')).toBe(
-              true,
-            );
-            expect(Number.isNaN(Date.parse(result.release.releasedAt))).toBe(false);
+          expect('releases' in result || 'ignored' in result).toBe(true);
+          if ('releases' in result) {
+            expect(result.releases.length).toBeGreaterThan(0);
+            for (const release of result.releases) {
+              expect(release.releasedBy === undefined || release.releasedBy.includes('@')).toBe(true);
+              expect(Number.isNaN(Date.parse(release.releasedAt))).toBe(false);
+            }
           }
         },
       ),

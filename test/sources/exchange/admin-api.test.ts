@@ -1,11 +1,3 @@
-import {
-  createHttpHeaders,
-  RestError,
-  type HttpClient,
-  type PipelineRequest,
-  type PipelineResponse,
-} from '@azure/core-rest-pipeline';
-import type { AccessToken, TokenCredential } from '@azure/identity';
 import { readFileSync } from 'node:fs';
 import {
   classifyExchangeAnswer,
@@ -16,58 +8,15 @@ import {
 } from '../../../lib/sources/exchange/admin-api';
 import { MemoryLogger } from '../../../lib/core/log';
 import { fixturePath, fixtureText } from '../../support/fixtures';
+import {
+  envelope,
+  fakeCredential as credential,
+  ScriptedHttpClient,
+  type Scripted,
+} from '../../support/scripted-http';
 
 const TENANT = '00000000-0000-0000-0000-00000000c0de';
 const NUL_BODY = readFileSync(fixturePath('exchange/error-403-missing-role.bin')).toString('utf8');
-
-type Scripted = { status: number; body?: string; headers?: Record<string, string> } | 'timeout' | 'reset';
-
-/** An HTTP client that answers from a script and remembers what it was asked. */
-class ScriptedHttpClient implements HttpClient {
-  readonly requests: { url: string; headers: Record<string, string>; body: unknown }[] = [];
-  constructor(private readonly script: Scripted[]) {}
-
-  async sendRequest(request: PipelineRequest): Promise<PipelineResponse> {
-    this.requests.push({
-      url: request.url,
-      headers: request.headers.toJSON(),
-      body: JSON.parse(String(request.body)),
-    });
-    const next = this.script.shift() ?? { status: 200, body: envelope([]) };
-    if (next === 'timeout') {
-      // What the real client does when request.timeout passes: abort with an AbortError.
-      await new Promise((r) => setTimeout(r, Math.min(request.timeout, 50)));
-      const error = new Error('The operation was aborted.');
-      error.name = 'AbortError';
-      throw error;
-    }
-    if (next === 'reset') throw new RestError('socket hang up', { code: 'ECONNRESET', request });
-    return {
-      request,
-      status: next.status,
-      headers: createHttpHeaders(next.headers ?? {}),
-      bodyAsText: next.body ?? '',
-    };
-  }
-}
-
-function envelope(rows: unknown[]): string {
-  return JSON.stringify({
-    '@odata.context': 'x',
-    'adminapi.warnings@odata.type': '#Collection(String)',
-    '@adminapi.warnings': [],
-    value: rows,
-  });
-}
-
-function credential(scopes: string[] = []): TokenCredential {
-  return {
-    getToken: async (scope: string | string[]): Promise<AccessToken> => {
-      scopes.push(...(Array.isArray(scope) ? scope : [scope]));
-      return { token: 'fake-token', expiresOnTimestamp: Date.now() + 3_600_000 };
-    },
-  };
-}
 
 function api(
   script: Scripted[],
@@ -293,6 +242,30 @@ describe('Error answers become one error that says what to fix', () => {
     expect(error.message).toContain('ACCEPTED_DOMAINS');
   });
 
+  test('a 401 quotes what Entra ID said in the challenge, beside the permission it most likely lacks', () => {
+    const error = translateErrorAnswer(
+      401,
+      '',
+      'Get-QuarantineMessage',
+      {},
+      'Bearer client_id="00000002-0000-0ff1-ce00-000000000000", error="invalid_token", ' +
+        'error_description="The token does not grant the Exchange.ManageAsApp role", ' +
+        '2000001;reason="ignored when error_description is given"',
+    );
+    expect(error.message).toMatch(
+      /HTTP 401\); Entra ID says: The token does not grant the Exchange\.ManageAsApp role\. Most likely the app lacks the Exchange\.ManageAsApp/,
+    );
+    expect(error.serviceMessage).toBe('The token does not grant the Exchange.ManageAsApp role');
+    const fromDiagnostics = translateErrorAnswer(
+      401,
+      '',
+      'Get-QuarantineMessage',
+      {},
+      '2000001;reason="No authorization header was found";error_category="invalid_token"',
+    );
+    expect(fromDiagnostics.message).toContain('Entra ID says: No authorization header was found');
+  });
+
   test('a 401 names the missing Exchange.ManageAsApp permission', () => {
     const error = translateErrorAnswer(401, '', 'Get-QuarantineMessage');
     expect(error.kind).toBe('missing-app-role');
@@ -338,6 +311,29 @@ describe('Exchange admin API: server-driven paging on the wire', () => {
     await client.invoke('Get-AcceptedDomain', {});
     expect(http.requests.map((r) => r.headers['prefer'])).toEqual([
       'odata.maxpagesize=250',
+      'odata.maxpagesize=1000',
+    ]);
+  });
+
+  test('GIVEN the wire probe THEN answer() returns each answer as it came, error or not, with the Prefer it was asked for', async () => {
+    const { client, http } = api([
+      { status: 200, body: '{"value":null}' },
+      { status: 200, body: envelope([{ Identity: 'a\\b' }]) },
+      { status: 403, body: NUL_BODY },
+    ]);
+    expect(
+      await client.answer('Get-QuarantineMessage', { PageSize: 2 }, { preferPageSize: 1 }),
+    ).toMatchObject({
+      status: 200,
+      body: { value: null },
+    });
+    expect(
+      (await client.answer('Get-QuarantineMessage', { PageSize: 1000 }, { preferPageSize: false })).body,
+    ).toEqual(JSON.parse(envelope([{ Identity: 'a\\b' }])));
+    expect(await client.answer('Get-AcceptedDomain')).toMatchObject({ status: 403, body: null });
+    expect(http.requests.map((r) => r.headers['prefer'])).toEqual([
+      'odata.maxpagesize=1',
+      undefined,
       'odata.maxpagesize=1000',
     ]);
   });
