@@ -20,7 +20,7 @@ import {
 } from './config/settings';
 import { settingsForTenant } from './fleet/tenant-settings';
 import { TenantsStore, type TenantRecord } from './fleet/tenants-store';
-import { POISON_QUEUE_NAME, TENANT_RUN_QUEUE_NAME } from './fleet/tenant-runs';
+import { poisonQueueName, TENANT_RUN_QUEUE_NAME } from './fleet/tenant-runs';
 import { systemClock, type Clock } from './core/clock';
 import { consoleLogger, type Logger } from './core/log';
 import { runNotify, type NotifySummary } from './jobs/notify';
@@ -247,7 +247,13 @@ export interface Fleet {
   tenantTables(tenant: TenantRecord): Tables;
 }
 
-export function createFleet(env: Environment, overrides: ApplicationOverrides = {}): Fleet {
+export function createFleet(
+  env: Environment,
+  overrides: ApplicationOverrides & {
+    /** Test seam: a queue of the test's own on the shared Azurite (the host's queue name is fixed). */
+    queueName?: string;
+  } = {},
+): Fleet {
   const settings = loadSettings(env);
   const clock = overrides.clock ?? systemClock;
   const deploymentCredential =
@@ -261,7 +267,10 @@ export function createFleet(env: Environment, overrides: ApplicationOverrides = 
   return {
     settings,
     tenants,
-    queues: () => ({ runs: queue(TENANT_RUN_QUEUE_NAME), poison: queue(POISON_QUEUE_NAME) }),
+    queues: () => {
+      const runs = overrides.queueName ?? TENANT_RUN_QUEUE_NAME;
+      return { runs: queue(runs), poison: queue(poisonQueueName(runs)) };
+    },
     openTenant(tenant, logger) {
       const cached = opened.get(tenant.tenantId);
       if (cached && cached.changedAt === tenant.changedAt) return cached.application;

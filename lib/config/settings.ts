@@ -504,14 +504,6 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
       .regex(/^api:\/\/\S+$/, 'must be an api:// URI'),
   },
   {
-    name: 'FLEET_SCHEDULE',
-    default: '0 */15 * * * *',
-    meaning:
-      'Many tenants: NCRONTAB schedule (UTC, six fields) of the timer that queues one run per enabled tenant.',
-    fix: 'use six NCRONTAB fields, for example "0 */15 * * * *"',
-    schema: z.string().regex(NCRONTAB, 'must have six NCRONTAB fields'),
-  },
-  {
     name: 'AzureWebJobsStorage__queueServiceUri',
     meaning:
       "Identity-based host storage: the queue service URL, where each tenant's run waits (many tenants only).",
@@ -570,7 +562,6 @@ export interface FleetSettings {
   /** The multi-tenant app registration; undefined: only the deployment's own tenant is served. */
   appClientId?: string;
   assertionAudience: string;
-  schedule: string;
   /** Where tenant runs are queued: the host storage's queue service; undefined when it has none. */
   queues?: QueueStorageSettings;
 }
@@ -787,7 +778,6 @@ export function loadSettings(env: Environment): Settings {
     fleet: {
       appClientId: get('FLEET_APP_CLIENT_ID'),
       assertionAudience: get('FLEET_ASSERTION_AUDIENCE'),
-      schedule: get('FLEET_SCHEDULE'),
       queues: resolveQueueStorage(values),
     },
     api: apiSettings(values),

@@ -11,13 +11,17 @@ import type { TenantRecord } from './tenants-store';
  * Functions platform scales out (docs/architecture.md#many-tenants): no scheduler or retry loop of ours.
  */
 export const TENANT_RUN_QUEUE_NAME = 'qrn-tenant-runs';
-/** Where the Functions host moves a message after its last failed attempt (the queue's name + `-poison`). */
-export const POISON_QUEUE_NAME = `${TENANT_RUN_QUEUE_NAME}-poison`;
+/** Where the Functions host moves a message after its last failed attempt: the queue's name + `-poison`. */
+export function poisonQueueName(queueName: string): string {
+  return `${queueName}-poison`;
+}
 
+/** The fleet timer's schedule (NCRONTAB, UTC): the start of each 15-minute period. */
+export const FLEET_SCHEDULE = '0 */15 * * * *';
 /** The 15 minutes between two fleet timers, over which the tenants' runs are spread. */
 export const FLEET_PERIOD_SECONDS = 15 * 60;
 /** Room left at the end of the period, so a tenant's run starts before the next period's message. */
-const SPREAD_SECONDS = FLEET_PERIOD_SECONDS - 3 * 60;
+export const SPREAD_SECONDS = FLEET_PERIOD_SECONDS - 3 * 60;
 
 const tenantRunMessage = z.object({
   tenantId: z
@@ -33,8 +37,8 @@ export type TenantRunMessage = z.infer<typeof tenantRunMessage>;
  * The tenant's place in the period: the same every period, spread evenly by a hash of its id, so Exchange
  * and Graph are not asked by every tenant at once and a tenant's runs stay 15 minutes apart.
  */
-export function spreadDelaySeconds(tenantId: string): number {
-  return createHash('sha256').update(tenantId).digest().readUInt32BE(0) % SPREAD_SECONDS;
+export function spreadDelaySeconds(tenantId: string, spreadSeconds = SPREAD_SECONDS): number {
+  return createHash('sha256').update(tenantId).digest().readUInt32BE(0) % spreadSeconds;
 }
 
 /** A message as the Functions host reads it by default: base64 of the JSON text. */
@@ -77,6 +81,8 @@ export async function queueTenantRuns(deps: {
   queue: QueueSender;
   clock: Clock;
   logger: Logger;
+  /** Seconds the period's runs are spread over (SPREAD_SECONDS; the bench compresses its periods). */
+  spreadSeconds?: number;
 }): Promise<FleetPeriodSummary> {
   const tenants = await deps.tenants.list();
   const queuedAt = deps.clock.now().toISOString();
@@ -85,7 +91,7 @@ export async function queueTenantRuns(deps: {
   const sent = await Promise.allSettled(
     enabled.map((t) =>
       deps.queue.sendMessage(encodeTenantRun({ tenantId: t.tenantId, queuedAt }), {
-        visibilityTimeout: spreadDelaySeconds(t.tenantId),
+        visibilityTimeout: spreadDelaySeconds(t.tenantId, deps.spreadSeconds),
       }),
     ),
   );
@@ -176,8 +182,8 @@ export function raisePoisonedTenantRun(
   const attempts = deps.dequeueCount === undefined ? 'every attempt' : `${deps.dequeueCount} attempts`;
   const error = new Error(
     tenantId
-      ? `the tenant's run failed ${attempts} and was set aside in ${POISON_QUEUE_NAME}; its earlier run events say why`
-      : `a malformed tenant run message was set aside in ${POISON_QUEUE_NAME}`,
+      ? `the tenant's run failed ${attempts} and was set aside in the poison queue; its earlier run events say why`
+      : `a malformed tenant run message was set aside in the poison queue`,
   );
   const event = {
     ...startFailureEvent('snapshot', error, deps.clock.now()),

@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Clock } from '../core/clock';
-import { getEntityOrUndefined } from '../store/tables';
+import { getEntityOrUndefined, isStatus } from '../store/tables';
 import { tenantIdOf } from './tenant-settings';
 
 /** One customer tenant of the deployment (docs/architecture.md#many-tenants). */
@@ -42,7 +42,12 @@ export class TenantsStore {
     const rows = this.table.listEntities<TenantEntity>({
       queryOptions: { filter: `PartitionKey eq '${PARTITION}'` },
     });
-    for await (const row of rows) tenants.push(toRecord(row.rowKey as string, row));
+    try {
+      for await (const row of rows) tenants.push(toRecord(row.rowKey as string, row));
+    } catch (error) {
+      // No tenants table yet: nobody ever added a customer tenant, the deployment serves its own only.
+      if (!isStatus(error, 404)) throw error;
+    }
     return tenants.sort(
       (a, b) => a.displayName.localeCompare(b.displayName) || a.tenantId.localeCompare(b.tenantId),
     );
