@@ -3,6 +3,7 @@ import { MINUTE } from '../../lib/core/clock';
 import { createFleet, type Fleet } from '../../lib/composition';
 import { runTenant } from '../../lib/fleet/tenant-runs';
 import { parseReportQuery, reportLines, type ReportLine } from '../../lib/report/report';
+import { parseCsv, qrn } from '../support/cli';
 import { startWorld, type World } from '../support/world';
 
 /**
@@ -142,6 +143,12 @@ async function runScenario(scenario: Message[]): Promise<void> {
           [recipientOf(i, m.messageId)],
         ]);
       }
+      // The administrator's report of the tenant answers the same, and nothing of the others.
+      const report = await qrn(world, ['report', '--tenant', tenant.id, '--format', 'csv']);
+      expect(report.code).toBe(0);
+      const rows = parseCsv(report.stdout.replace(/^\uFEFF/, '')).slice(1);
+      expect(rows).toHaveLength(lines.length);
+      expect(report.stdout).not.toMatch(new RegExp(`outside-(?!${i}\\.)\\d\\.example`));
     }
   } finally {
     for (const tenant of await fleet.tenants.list()) {
