@@ -8,6 +8,8 @@ import type { QueueClient } from '@azure/storage-queue';
  */
 export interface QueueTriggerSettings {
   batchSize: number;
+  /** A new batch is fetched once this many (or fewer) of the messages taken are still running. */
+  newBatchThreshold: number;
   maxDequeueCount: number;
   /** Seconds a failed message waits before its next attempt. */
   retryDelaySeconds: number;
@@ -21,6 +23,7 @@ export interface QueueTriggerSettings {
  */
 export const HOST_QUEUE_TRIGGER: QueueTriggerSettings = {
   batchSize: 4,
+  newBatchThreshold: 2,
   maxDequeueCount: 5,
   retryDelaySeconds: 60,
   runningSeconds: 600,
@@ -37,45 +40,103 @@ export interface QueuePoll {
   poisoned: number;
 }
 
+type Queues = { runs: QueueClient; poison: QueueClient };
+type Handler = (message: unknown, context: QueueMessageContext) => Promise<unknown>;
+
 /**
  * One poll of the queue: up to a batch of visible messages, run side by side as the host runs a batch.
  * The handler gets the message as the Functions host gives it: base64 decoded, JSON parsed when it is JSON.
  */
 export async function pollQueue(
-  queues: { runs: QueueClient; poison: QueueClient },
-  handler: (message: unknown, context: QueueMessageContext) => Promise<unknown>,
+  queues: Queues,
+  handler: Handler,
   settings: QueueTriggerSettings = HOST_QUEUE_TRIGGER,
 ): Promise<QueuePoll> {
+  const poll: QueuePoll = { handled: 0, failed: 0, poisoned: 0 };
+  const items = await receive(queues, settings, settings.batchSize);
+  await Promise.all(items.map((item) => handle(queues, handler, settings, item, poll)));
+  return poll;
+}
+
+/**
+ * One instance's listener, as the host runs it: a new batch whenever no more than `newBatchThreshold` of
+ * the messages it took are still running (a slow message never holds the others back), an idle wait of
+ * `idleMs` when the queue is empty, until `stop()`, which lets the running messages finish.
+ */
+export function startQueueWorker(
+  queues: Queues,
+  handler: Handler,
+  settings: QueueTriggerSettings = HOST_QUEUE_TRIGGER,
+  idleMs = 1_000,
+): { totals: QueuePoll; stop(): Promise<QueuePoll> } {
+  const totals: QueuePoll = { handled: 0, failed: 0, poisoned: 0 };
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  let wake: () => void = () => undefined;
+  const loop = (async () => {
+    while (!stopped) {
+      if (running.size > settings.newBatchThreshold) {
+        await Promise.race(running);
+        continue;
+      }
+      const items = await receive(queues, settings, settings.batchSize);
+      if (items.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, idleMs);
+        });
+        continue;
+      }
+      for (const item of items) {
+        const run: Promise<void> = handle(queues, handler, settings, item, totals).finally(() =>
+          running.delete(run),
+        );
+        running.add(run);
+      }
+    }
+    await Promise.all(running);
+  })();
+  return {
+    totals,
+    stop: async () => {
+      stopped = true;
+      wake();
+      await loop;
+      return totals;
+    },
+  };
+}
+
+async function receive(queues: Queues, settings: QueueTriggerSettings, count: number) {
   const received = await queues.runs.receiveMessages({
-    numberOfMessages: Math.min(32, settings.batchSize),
+    numberOfMessages: Math.min(32, count),
     visibilityTimeout: settings.runningSeconds,
   });
-  const poll: QueuePoll = { handled: 0, failed: 0, poisoned: 0 };
-  await Promise.all(
-    received.receivedMessageItems.map(async (item) => {
-      try {
-        await handler(decode(item.messageText), { id: item.messageId, dequeueCount: item.dequeueCount });
-        await queues.runs.deleteMessage(item.messageId, item.popReceipt);
-        poll.handled += 1;
-      } catch {
-        poll.failed += 1;
-        if (item.dequeueCount >= settings.maxDequeueCount) {
-          await queues.poison.createIfNotExists();
-          await queues.poison.sendMessage(item.messageText);
-          await queues.runs.deleteMessage(item.messageId, item.popReceipt);
-          poll.poisoned += 1;
-        } else {
-          await queues.runs.updateMessage(
-            item.messageId,
-            item.popReceipt,
-            undefined,
-            settings.retryDelaySeconds,
-          );
-        }
-      }
-    }),
-  );
-  return poll;
+  return received.receivedMessageItems;
+}
+
+async function handle(
+  queues: Queues,
+  handler: Handler,
+  settings: QueueTriggerSettings,
+  item: { messageId: string; popReceipt: string; messageText: string; dequeueCount: number },
+  poll: QueuePoll,
+): Promise<void> {
+  try {
+    await handler(decode(item.messageText), { id: item.messageId, dequeueCount: item.dequeueCount });
+    await queues.runs.deleteMessage(item.messageId, item.popReceipt);
+    poll.handled += 1;
+  } catch {
+    poll.failed += 1;
+    if (item.dequeueCount >= settings.maxDequeueCount) {
+      await queues.poison.createIfNotExists();
+      await queues.poison.sendMessage(item.messageText);
+      await queues.runs.deleteMessage(item.messageId, item.popReceipt);
+      poll.poisoned += 1;
+    } else {
+      await queues.runs.updateMessage(item.messageId, item.popReceipt, undefined, settings.retryDelaySeconds);
+    }
+  }
 }
 
 function decode(text: string): unknown {

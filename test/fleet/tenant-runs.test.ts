@@ -12,7 +12,13 @@ import {
   spreadDelaySeconds,
   SPREAD_SECONDS,
 } from '../../lib/fleet/tenant-runs';
-import { HOST_QUEUE_TRIGGER, pollQueue, type QueueMessageContext } from '../../lib/local/queue-trigger';
+import { QueueClient } from '@azure/storage-queue';
+import {
+  HOST_QUEUE_TRIGGER,
+  pollQueue,
+  startQueueWorker,
+  type QueueMessageContext,
+} from '../../lib/local/queue-trigger';
 import type { RunEvent } from '../../lib/ops/run-event';
 import { startWorld, type World } from '../support/world';
 
@@ -21,7 +27,13 @@ const NORTHWIND = '1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 const TAILSPIN = '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b';
 
 /** Retries at once, three attempts: the host's semantics with test-sized numbers. */
-const FAST_TRIGGER = { batchSize: 4, maxDequeueCount: 3, retryDelaySeconds: 0, runningSeconds: 30 };
+const FAST_TRIGGER = {
+  batchSize: 4,
+  newBatchThreshold: 2,
+  maxDequeueCount: 3,
+  retryDelaySeconds: 0,
+  runningSeconds: 30,
+};
 
 describe('signing in to customer tenants with the deployment identity as client assertion', () => {
   let world: World;
@@ -206,6 +218,38 @@ describe('the fleet period on the Azurite queue', () => {
 });
 
 describe('the spread of the period and the trigger semantics', () => {
+  it('GIVEN one slow message in a batch WHEN the worker runs THEN it takes the next batch while the slow one runs, as the host does past newBatchThreshold', async () => {
+    const name = `worker-${randomBytes(5).toString('hex')}`;
+    const queues = {
+      runs: new QueueClient(process.env.TEST_QUEUES_CONNECTION_STRING!, name),
+      poison: new QueueClient(process.env.TEST_QUEUES_CONNECTION_STRING!, `${name}-poison`),
+    };
+    await queues.runs.create();
+    for (const text of ['slow', 'a', 'b', 'c', 'd', 'e']) {
+      await queues.runs.sendMessage(Buffer.from(JSON.stringify(text)).toString('base64'));
+    }
+    const done: string[] = [];
+    let othersDone: () => void = () => undefined;
+    const allOthers = new Promise<void>((resolve) => (othersDone = resolve));
+    const worker = startQueueWorker(
+      queues,
+      async (message) => {
+        // The slow tenant finishes only once every other message has: a worker that waited for its whole
+        // batch before taking more would never get there.
+        if (message === 'slow') await allOthers;
+        done.push(String(message));
+        if (done.length === 5) othersDone();
+      },
+      { ...FAST_TRIGGER, runningSeconds: 60 },
+      50,
+    );
+    await allOthers;
+    while (done.length < 6) await new Promise((r) => setTimeout(r, 20));
+    expect(await worker.stop()).toEqual({ handled: 6, failed: 0, poisoned: 0 });
+    expect(done[5]).toBe('slow');
+    await queues.runs.delete();
+  });
+
   it('GIVEN 1,000 tenants THEN each has the same place every period, within the first 12 minutes, and every minute holds a fair share', () => {
     const ids = Array.from({ length: 1000 }, () => randomUUID());
     const delays = ids.map((id) => spreadDelaySeconds(id));
@@ -228,6 +272,7 @@ describe('the spread of the period and the trigger semantics', () => {
         .reduce((t, n) => t * 60 + n, 0);
     expect(HOST_QUEUE_TRIGGER).toEqual({
       batchSize: host.extensions.queues.batchSize,
+      newBatchThreshold: host.extensions.queues.newBatchThreshold,
       maxDequeueCount: host.extensions.queues.maxDequeueCount,
       retryDelaySeconds: seconds(host.extensions.queues.visibilityTimeout),
       runningSeconds: seconds(host.functionTimeout),
