@@ -61,6 +61,8 @@ export interface SimulatorOptions {
   senderAddress?: string;
   /** Customer tenants served beside the home tenant, each with its own quarantine, audit log and directory. */
   fleetTenants?: string[];
+  /** Requests the log keeps (default 5,000). */
+  requestLogLimit?: number;
 }
 
 /** One customer tenant of the simulated host: its scenario, and its administrator's consent. */
@@ -106,7 +108,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     appPrincipalId: DEFAULT_APP_PRINCIPAL_ID,
     adminClientId: DEFAULT_ADMIN_CLIENT_ID,
   });
-  const log = new RequestLog();
+  const log = new RequestLog(options.requestLogLimit);
   const faults = new FaultBook();
   const urls = {} as Record<ServiceName, string>;
   const customers = new Map<string, { tenant: Tenant; consented: boolean }>();

@@ -25,10 +25,12 @@ export const LOOPBACK = '127.0.0.1';
 export class RequestLog {
   private entries: LoggedRequest[] = [];
 
+  /** A long-running local simulator must not grow without bound; a bench of many tenants needs more. */
+  constructor(private readonly limit = 5000) {}
+
   add(entry: LoggedRequest): void {
     this.entries.push(entry);
-    // A long-running local simulator must not grow without bound.
-    if (this.entries.length > 5000) this.entries.splice(0, this.entries.length - 5000);
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
   }
 
   list(service?: ServiceName): LoggedRequest[] {
