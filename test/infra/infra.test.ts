@@ -249,6 +249,7 @@ describe('infrastructure: app settings', () => {
       notifyAllowedSenders: '',
       'string(resolvedAlertNoSuccessMinutes)': '60',
       apiAudience: '',
+      fleetAppClientId: '',
     };
     const defaults = main.objectVar('defaults');
     const resolve = (name: string, expression: string): string => {
