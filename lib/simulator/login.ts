@@ -115,6 +115,21 @@ export function createLoginService(options: LoginOptions): LoginService {
 
   const base = (req: SimRequest) => `https://${req.url.host}`;
 
+  /** The token endpoint's answer carrying an access token of the login's lifetime. */
+  const accessTokenResponse = (accessToken: string): SimResponse => {
+    const lifetime = Math.floor(options.tokenLifetimeMs / 1000) - 1;
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+      body: {
+        token_type: 'Bearer',
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        access_token: accessToken,
+      },
+    };
+  };
+
   const fail = (req: SimRequest, status: number, error: string, code: number, description: string) =>
     aadError({
       status,
@@ -315,17 +330,7 @@ export function createLoginService(options: LoginOptions): LoginService {
         `The resource principal named ${resource} was not found in the tenant named ${options.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
       );
     }
-    const lifetime = Math.floor(options.tokenLifetimeMs / 1000) - 1;
-    return {
-      status: 200,
-      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-      body: {
-        token_type: 'Bearer',
-        expires_in: lifetime,
-        ext_expires_in: lifetime,
-        access_token: issue(audience, clientId),
-      },
-    };
+    return accessTokenResponse(issue(audience, clientId));
   };
 
   /**
@@ -377,17 +382,7 @@ export function createLoginService(options: LoginOptions): LoginService {
     if (!audience) {
       return fail(req, 400, 'invalid_scope', 1002012, `The provided value for scope is not valid.`);
     }
-    const lifetime = Math.floor(options.tokenLifetimeMs / 1000) - 1;
-    return {
-      status: 200,
-      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-      body: {
-        token_type: 'Bearer',
-        expires_in: lifetime,
-        ext_expires_in: lifetime,
-        access_token: issue(audience, clientId, customer.tenantId),
-      },
-    };
+    return accessTokenResponse(issue(audience, clientId, customer.tenantId));
   };
 
   const routes: Route[] = [

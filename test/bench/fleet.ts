@@ -27,8 +27,8 @@ const CLEAN_PERIODS = 3;
 const MESSAGES_PER_TENANT = 20;
 /** Instances the bench plays at once, each one queue listener (batch 4, new batch at 2). */
 const INSTANCES = 4;
-/** Flex Consumption's default instance memory. */
-const INSTANCE_MB = 2048;
+/** The deployment's instance memory (FUNCTION_INSTANCE_MEMORY_MB, default 512): one listener each. */
+const INSTANCE_MB = 512;
 
 export interface FleetBenchOptions {
   tenants: number;
@@ -275,16 +275,16 @@ function report(
     `  ${mark(failed.healthyRan === healthyCount)} failing period: ${failed.healthyRan} of ${healthyCount} healthy tenants told (target: all)`,
     `  ${mark(p95Failing <= p95Clean * 1.5 + 0.5)} failing period: healthy tenants' run p95 ${p95Failing.toFixed(2)} s, clean period ${p95Clean.toFixed(2)} s (target: not delayed, within 1.5x + 0.5 s); whole period ${failed.seconds.toFixed(1)} s vs ${steady.seconds.toFixed(1)} s`,
     `  ${mark(failed.poisoned === failing.length && failed.failedTenants.length === failing.length)} failing period: ${failed.poisoned} message(s) poisoned, failed run events name ${failed.failedTenants.length} tenant(s): ${failed.failedTenants.join(', ')} (target: exactly the 2 failing)`,
-    `       peak RSS of the process running ${INSTANCES} listeners: ${(peakRss / 1e6).toFixed(0)} MB (instance memory ${INSTANCE_MB} MB)`,
+    `  ${mark(peakRss / 1048576 <= INSTANCE_MB)} peak RSS of the one process running all ${INSTANCES} listeners: ${(peakRss / 1048576).toFixed(0)} MiB (target: within one ${INSTANCE_MB} MB instance, which runs one listener)`,
   );
-  // The bill: the instance is billed while it executes; this process played the instances one after another in a period.
-  const gbSeconds = (steady.seconds * INSTANCE_MB) / 1024;
+  // The bill: each of the instances the listeners stand for is billed while it executes, the whole period's work.
+  const gbSeconds = (steady.seconds * INSTANCES * INSTANCE_MB) / 1024;
   const periodsPerMonth = 4 * 24 * 30;
   const compute = (gbSeconds * periodsPerMonth * PRICES.flexPerGbSecond) / tenants;
   const executions = ((tenants * 2 + 1) * periodsPerMonth * PRICES.flexPerMillionExecutions) / 1e6 / tenants;
   const storage = ((steady.tableRequests / tenants) * periodsPerMonth * PRICES.tablePer10kTransactions) / 1e4;
   lines.push(
-    `       monthly bill per tenant (steady period, ${INSTANCE_MB} MB instance, no free grant): compute $${compute.toFixed(4)}, executions $${executions.toFixed(4)}, table transactions $${storage.toFixed(4)}, total $${(compute + executions + storage).toFixed(4)}`,
+    `       monthly bill per tenant (steady period, ${INSTANCES} instances of ${INSTANCE_MB} MB busy for it, no free grant): compute $${compute.toFixed(4)}, executions $${executions.toFixed(4)}, table transactions $${storage.toFixed(4)}, total $${(compute + executions + storage).toFixed(4)}`,
   );
   return lines;
 }
