@@ -331,11 +331,12 @@ module rbac 'app/rbac.bicep' = {
     managedIdentityPrincipalId: appIdentity.outputs.principalId
     userIdentityPrincipalId: principalId
     userIdentityPrincipalType: resolvedPrincipalType
+    alertRulePrincipalIds: alerts.outputs.rulePrincipalIds
   }
 }
 
 // Operations: alerts to the administrators when a job stops succeeding (app/alerts.bicep, README "Operations").
-var alertCatalogue = loadJsonContent('../lib/ops/alerts.json')
+var alertCatalogue = loadJsonContent('../lib/config/alerts.json')
 var resolvedAlertNoSuccessMinutes = empty(alertNoSuccessMinutes) ? alertCatalogue.noSuccessMinutesDefault : int(alertNoSuccessMinutes)
 module alerts 'app/alerts.bicep' = {
   name: 'alerts'

@@ -1,7 +1,7 @@
 // Alerts for the administrators: when the app stops working, someone hears about it.
 // The app writes one run event per job run to Application Insights `traces` (lib/ops/run-event.ts); each rule
 // below is a scheduled log query over those events. The queries, thresholds and texts live in
-// lib/ops/alerts.json, which the app reads too (`qrn doctor` applies the same thresholds), and which
+// lib/config/alerts.json, which the app reads too (`qrn doctor` applies the same thresholds), and which
 // test/ops/alerts.test.ts checks against the event's fields: renaming a field breaks a test, not an alert.
 param location string
 param tags object = {}
@@ -16,7 +16,7 @@ param alertEmailAddresses string = ''
 @maxValue(1440)
 param noSuccessMinutes int
 
-var catalogue = loadJsonContent('../../lib/ops/alerts.json')
+var catalogue = loadJsonContent('../../lib/config/alerts.json')
 var addresses = filter(map(split(replace(alertEmailAddresses, ';', ','), ','), address => trim(address)), address => !empty(address))
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -38,13 +38,20 @@ resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   }
 }
 
-// One rule per entry of the catalogue; its query with the placeholders filled in.
+// One rule per entry of the catalogue; its query with the placeholders filled in. Each rule runs its query as
+// its own system-assigned identity (Reader on the component, given in rbac.bicep), not with the permissions
+// of whoever last edited it. skipQueryValidation: a new workspace has no `traces` table until the app's first
+// log arrives, and the rule's query would otherwise be refused at deployment.
 resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for rule in catalogue.rules: {
   name: '${namePrefix}-${rule.id}'
   location: location
   tags: tags
   kind: 'LogAlert'
+  identity: {
+    type: 'SystemAssigned'
+  }
   properties: {
+    skipQueryValidation: true
     displayName: rule.displayName
     description: rule.description
     severity: rule.severity
@@ -78,3 +85,4 @@ resource rules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [for rule i
 
 output actionGroupId string = actionGroup.id
 output ruleNames array = [for (rule, i) in catalogue.rules: rules[i].name]
+output rulePrincipalIds array = [for (rule, i) in catalogue.rules: rules[i].identity.principalId]

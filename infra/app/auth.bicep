@@ -3,18 +3,25 @@
 // - Administrators open https://<app>/api/console from a bookmark. A browser without a session is sent to
 //   Entra ID sign-in (RedirectToLoginPage: "a browser client is redirected to /.auth/login/<provider>",
 //   https://learn.microsoft.com/azure/app-service/overview-authentication-authorization#authorization-behavior)
-//   and comes back with a session cookie; with the token store on, the platform then forwards the access
-//   token to the app as X-MS-TOKEN-AAD-ACCESS-TOKEN
-//   (https://learn.microsoft.com/azure/app-service/configure-authentication-oauth-tokens#retrieve-tokens-in-app-code).
-//   loginParameters ask for the API's own scope, so that token's audience is the API and the app's check
-//   passes ("the scope that gives you a JWT token that includes the backend app as a token audience",
-//   https://learn.microsoft.com/azure/app-service/tutorial-auth-aad#configure-app-service-to-return-a-usable-access-token).
+//   and comes back with a session cookie, which every instance reads. On each request the platform forwards
+//   the user's claims as X-MS-CLIENT-PRINCIPAL, a header external requests cannot set
+//   (https://learn.microsoft.com/azure/app-service/configure-authentication-user-identities#access-user-claims-in-app-code);
+//   the app checks audience, issuer and app role in it (lib/entrypoints/platform-sign-in.ts).
+// - The token store is off. On App Service its only shared store is a blob container named by a SAS URL app
+//   setting (BlobStorageTokenStore has sasUrlSettingName and nothing else:
+//   https://learn.microsoft.com/azure/templates/microsoft.web/sites/config-authsettingsv2); reaching the
+//   container with a managed identity exists for Container Apps only
+//   (https://learn.microsoft.com/azure/container-apps/token-store). A SAS needs the account key this storage
+//   account refuses, or a user delegation key that lasts seven days at most; without a store the tokens
+//   would live in one instance's file system and vanish on restart or scale-out. The console needs no
+//   provider token: the claims suffice (README, "Deploy").
 // - Scripts call GET /api/releases with a bearer token. That path is excluded from the redirect, so a caller
 //   without a token gets the app's own 401 (with a Bearer challenge), not a sign-in page.
 //
-// Either way the app verifies the token itself: signature, issuer, audience, lifetime and the app role
-// (lib/entrypoints/sign-in.ts; lib/console/access.ts for the forwarded header). Easy Auth never checks the
-// role. The health check keeps its own function key.
+// Either way the app decides itself: a bearer token by signature, issuer, audience, lifetime and app role
+// (lib/entrypoints/sign-in.ts), the forwarded claims by audience, issuer and role
+// (lib/entrypoints/platform-sign-in.ts). Easy Auth never checks the role. The health check keeps its own
+// function key.
 //
 // No client secret: the sign-in (authorization code flow) proves the app registration's identity with a
 // token of the app's user-assigned managed identity, which the post-provision step adds to the registration
@@ -56,14 +63,14 @@ resource auth 'Microsoft.Web/sites/config@2024-04-01' = {
           openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
         }
         login: {
-          // offline_access: a refresh token in the store, so GET /.auth/refresh can renew the access token.
-          loginParameters: ['scope=openid profile email offline_access ${apiAudience}/user_impersonation']
+          // The ID token names the registration (client id) as audience and carries the user's app roles.
+          loginParameters: ['scope=openid profile email']
         }
         validation: {
           allowedAudiences: [apiClientId, apiAudience]
         }
       }
     }
-    login: { tokenStore: { enabled: true } }
+    login: { tokenStore: { enabled: false } }
   }
 }

@@ -10,6 +10,8 @@ param managedIdentityPrincipalId string
 param userIdentityPrincipalId string = ''
 @allowed(['User', 'ServicePrincipal'])
 param userIdentityPrincipalType string = 'User'
+@description('Principal ids of the alert rules\' system-assigned identities (alerts.bicep).')
+param alertRulePrincipalIds array = []
 
 var roles = {
   // Flex Consumption keeps the deployment package in its blob container and reads it with this identity
@@ -29,6 +31,10 @@ var roles = {
   // role is narrower (there is no send-only role; Contributor is broader), so it is scoped to the one
   // Communication Services resource.
   communicationAndEmailServiceOwner: '09976791-48a7-449e-bb21-39d1a415f350'
+  // The alert rules query Application Insights (their scope) as their own identities: Reader on that one
+  // component is the least built-in role that lets a resource-context log query read its logs (`*/read`;
+  // Log Analytics Reader adds workspace-wide search and support actions).
+  reader: 'acdd72a7-3385-43ef-8e1b-8a43b9f1f2a6'
 }
 // No Storage Queue Data Contributor: no queue triggers, no Durable Functions, and the app uses no queues.
 
@@ -106,3 +112,13 @@ resource userTableContributor 'Microsoft.Authorization/roleAssignments@2022-04-0
     principalType: userIdentityPrincipalType
   }
 }
+
+resource alertRuleReaders 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for rulePrincipalId in alertRulePrincipalIds: {
+  name: guid(applicationInsights.id, rulePrincipalId, roles.reader)
+  scope: applicationInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.reader)
+    principalId: rulePrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}]

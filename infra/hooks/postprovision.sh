@@ -88,34 +88,88 @@ Permissions can take up to an hour to reach Exchange Online; until then runs log
 EOF
 }
 
-# The releases API's app registration (personal data behind Entra ID sign-in): an app with the
-# Releases.Read app role, created once per environment. Its ids go into the azd environment; the next
-# `azd provision` turns on App Service authentication and sets API_AUDIENCE. Never fails the deployment.
+# Every JSON argument goes to az through a file (@file), never inline: the same on every shell, and on
+# Windows, where az is a .cmd and PowerShell strips the inner quotes of an inline JSON argument.
+work=$(mktemp -d 2>/dev/null || echo "${TMPDIR:-/tmp}/qrn-postprovision-$$")
+mkdir -p "$work"
+trap 'rm -rf "$work"' EXIT
+
+# The releases API's app registration (personal data behind Entra ID sign-in): one per environment, named
+# qrn-releases-api-<environment>, with the Releases.Read app role. Each provision finds it (the one in
+# API_CLIENT_ID while it exists, else the one of that name) and creates it only when there is none, so a
+# second `azd up`, or `azd up` after `azd down`, never adds another. Its ids go into the azd environment;
+# the next `azd provision` turns on App Service authentication and sets API_AUDIENCE. Never fails the deployment.
+registration="qrn-releases-api-${AZURE_ENV_NAME:-env}"
+
+find_api_registration() {
+  if [ -n "${API_CLIENT_ID:-}" ]; then
+    found=$(az ad app show --id "$API_CLIENT_ID" --query appId -o tsv 2>"$work/show.err") || found=""
+    if [ -n "$found" ]; then
+      echo "$found"
+      return 0
+    fi
+    # Only a registration the directory says is gone is replaced; any other failure (signed out, throttled)
+    # keeps the known one, so that no second registration is made.
+    if ! grep -qiE "does not exist|ResourceNotFound" "$work/show.err"; then
+      echo "postprovision: could not read the app registration $API_CLIENT_ID ($(head -n 1 "$work/show.err")); keeping it." >&2
+      echo "$API_CLIENT_ID"
+      return 0
+    fi
+    echo "postprovision: the app registration in API_CLIENT_ID ($API_CLIENT_ID) no longer exists; looking for $registration." >&2
+  fi
+  # An exact name (--display-name would also match qrn-releases-api-<environment>2).
+  named=$(az ad app list --filter "displayName eq '$registration'" --query "[].appId" -o tsv 2>/dev/null) || named=""
+  first=""
+  for id in $named; do
+    if [ -z "$first" ]; then
+      first="$id"
+    else
+      echo "postprovision: another app registration named $registration ($id) exists, left by an earlier version of this step; this deployment uses $first. Delete the other: az ad app delete --id $id" >&2
+    fi
+  done
+  echo "$first"
+}
+
 ensure_api_registration() {
-  if [ -n "${API_CLIENT_ID:-}" ]; then return 0; fi
   if ! command -v az >/dev/null 2>&1; then
-    echo "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)." >&2
+    if [ -z "${API_CLIENT_ID:-}" ]; then
+      echo "postprovision: the Azure CLI (az) is not installed: the releases API stays closed until an app registration exists (see README, Deploy)." >&2
+    fi
     return 0
   fi
-  name="qrn-releases-api-${AZURE_ENV_NAME:-env}"
-  role_id=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)
-  roles='[{"allowedMemberTypes":["User","Application"],"description":"Read the quarantine release report (personal data).","displayName":"Releases reader","isEnabled":true,"value":"Releases.Read","id":"'"$role_id"'"}]'
-  app_id=$(az ad app create --display-name "$name" --sign-in-audience AzureADMyOrg --app-roles "$roles" --query appId -o tsv 2>/dev/null) || app_id=""
+  app_id=$(find_api_registration)
+  created=""
   if [ -z "$app_id" ]; then
-    echo "postprovision: could not create the app registration $name (an Application Developer role or better is needed); the releases API stays closed." >&2
-    return 0
+    role_id=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)
+    printf '%s' '[{"allowedMemberTypes":["User","Application"],"description":"Read the quarantine release report (personal data).","displayName":"Releases reader","isEnabled":true,"value":"Releases.Read","id":"'"$role_id"'"}]' >"$work/app-roles.json"
+    app_id=$(az ad app create --display-name "$registration" --sign-in-audience AzureADMyOrg --app-roles "@$work/app-roles.json" --query appId -o tsv 2>/dev/null) || app_id=""
+    if [ -z "$app_id" ]; then
+      echo "postprovision: could not create the app registration $registration (an Application Developer role or better is needed); the releases API stays closed." >&2
+      return 0
+    fi
+    created="yes"
   fi
   audience="api://$app_id"
-  az ad app update --id "$app_id" --identifier-uris "$audience" >/dev/null 2>&1 || true
-  az ad sp create --id "$app_id" >/dev/null 2>&1 || true
+  if [ -n "$created" ]; then
+    az ad app update --id "$app_id" --identifier-uris "$audience" >/dev/null 2>&1 || true
+  fi
+  if ! az ad sp show --id "$app_id" >/dev/null 2>&1; then
+    az ad sp create --id "$app_id" >/dev/null 2>&1 ||
+      echo "postprovision: could not create the enterprise application of $registration; assign Releases.Read once it exists." >&2
+  fi
+  if [ "$app_id" = "${API_CLIENT_ID:-}" ] && [ "${API_AUDIENCE:-}" = "$audience" ]; then return 0; fi
   azd env set API_CLIENT_ID "$app_id" >/dev/null
   azd env set API_AUDIENCE "$audience" >/dev/null
   API_CLIENT_ID="$app_id"
   API_AUDIENCE="$audience"
-  echo "postprovision: created the app registration $name ($app_id) with the app role Releases.Read."
+  if [ -n "$created" ]; then
+    echo "postprovision: created the app registration $registration ($app_id) with the app role Releases.Read."
+  else
+    echo "postprovision: using the existing app registration $registration ($app_id)."
+  fi
   echo "  Run 'azd provision' once more to turn on App Service authentication (the console's sign-in) and set"
   echo "  API_AUDIENCE, then assign Releases.Read to each administrator who opens /api/console and each reader of"
-  echo "  GET /api/releases (Enterprise applications > $name > Users and groups)."
+  echo "  GET /api/releases (Enterprise applications > $registration > Users and groups)."
 }
 ensure_api_registration
 
@@ -124,9 +178,10 @@ ensure_api_registration
 # the app's user-assigned managed identity is a federated identity credential of the registration (issuer
 # the tenant's v2.0 endpoint, subject the identity's object id, audience api://AzureADTokenExchange), see
 # https://learn.microsoft.com/azure/app-service/configure-authentication-provider-aad#use-a-managed-identity-instead-of-a-secret-preview
-# The registration also needs the sign-in reply address, ID tokens for OpenID Connect sign-in, and a
-# delegated scope (user_impersonation) so the browser's access token names the API as audience. Every step
-# is idempotent and runs on each provision (an existing registration is upgraded); none fails the deployment.
+# A new identity (after `azd down`, or a new resource group) has a new object id: the credential's subject
+# is updated to it, or sign-in could not redeem its code. The registration also needs the sign-in reply
+# address, ID tokens for OpenID Connect sign-in, and a delegated scope (user_impersonation) for scripts that
+# read the releases API as a user. Every step is idempotent and runs on each provision; none fails the deployment.
 ensure_console_sign_in() {
   if [ -z "${API_CLIENT_ID:-}" ] || ! command -v az >/dev/null 2>&1; then return 0; fi
   host="${APP_HOSTNAME:-}"
@@ -138,18 +193,25 @@ ensure_console_sign_in() {
   scope=$(az ad app show --id "$API_CLIENT_ID" --query "api.oauth2PermissionScopes[?value=='user_impersonation'].id | [0]" -o tsv 2>/dev/null) || scope=""
   if [ -z "$scope" ]; then
     scope_id=$(cat /proc/sys/kernel/random/uuid 2>/dev/null || uuidgen)
-    body='{"api":{"oauth2PermissionScopes":[{"id":"'"$scope_id"'","value":"user_impersonation","type":"User","isEnabled":true,"adminConsentDisplayName":"Open the quarantine release console","adminConsentDescription":"Sign in to the administrators console and read the release report as the signed-in user.","userConsentDisplayName":"Open the quarantine release console","userConsentDescription":"Sign in to the administrators console as you."}]}}'
+    printf '%s' '{"api":{"oauth2PermissionScopes":[{"id":"'"$scope_id"'","value":"user_impersonation","type":"User","isEnabled":true,"adminConsentDisplayName":"Open the quarantine release console","adminConsentDescription":"Sign in to the administrators console and read the release report as the signed-in user.","userConsentDisplayName":"Open the quarantine release console","userConsentDescription":"Sign in to the administrators console as you."}]}}' >"$work/scope.json"
     az rest --method PATCH --uri "https://graph.microsoft.com/v1.0/applications(appId='$API_CLIENT_ID')" \
-      --headers Content-Type=application/json --body "$body" >/dev/null 2>&1 ||
+      --headers Content-Type=application/json --body "@$work/scope.json" >/dev/null 2>&1 ||
       echo "postprovision: could not add the user_impersonation scope to $API_CLIENT_ID." >&2
   fi
   if [ -n "$principal" ] && [ -n "$azure_tenant" ]; then
-    if ! az ad app federated-credential show --id "$API_CLIENT_ID" --federated-credential-id qrn-app-identity >/dev/null 2>&1; then
-      fic='{"name":"qrn-app-identity","issuer":"https://login.microsoftonline.com/'"$azure_tenant"'/v2.0","subject":"'"$principal"'","audiences":["api://AzureADTokenExchange"],"description":"The function app signs administrators in with its managed identity, no client secret."}'
-      if az ad app federated-credential create --id "$API_CLIENT_ID" --parameters "$fic" >/dev/null 2>&1; then
+    printf '%s' '{"name":"qrn-app-identity","issuer":"https://login.microsoftonline.com/'"$azure_tenant"'/v2.0","subject":"'"$principal"'","audiences":["api://AzureADTokenExchange"],"description":"The function app signs administrators in with its managed identity, no client secret."}' >"$work/credential.json"
+    subject=$(az ad app federated-credential show --id "$API_CLIENT_ID" --federated-credential-id qrn-app-identity --query subject -o tsv 2>/dev/null) || subject=""
+    if [ -z "$subject" ]; then
+      if az ad app federated-credential create --id "$API_CLIENT_ID" --parameters "@$work/credential.json" >/dev/null 2>&1; then
         echo "postprovision: the app's managed identity now signs the console in for $API_CLIENT_ID (federated credential, no secret)."
       else
         echo "postprovision: could not add the managed identity as federated credential of $API_CLIENT_ID; the console cannot sign a browser in." >&2
+      fi
+    elif [ "$subject" != "$principal" ]; then
+      if az ad app federated-credential update --id "$API_CLIENT_ID" --federated-credential-id qrn-app-identity --parameters "@$work/credential.json" >/dev/null 2>&1; then
+        echo "postprovision: the federated credential of $API_CLIENT_ID named an earlier identity ($subject); it now names this deployment's ($principal)."
+      else
+        echo "postprovision: the federated credential of $API_CLIENT_ID names an earlier identity ($subject) and could not be updated to $principal; the console cannot sign a browser in until it is." >&2
       fi
     fi
   fi

@@ -1,7 +1,16 @@
 /** Validation of the brand settings (EMAIL_LOGO, EMAIL_ACCENT_COLOUR): each bad value gets one clear reason. */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { LogoSettings } from './settings';
+
+export interface BrandSettings {
+  organisationName?: string;
+  logo?: LogoSettings;
+  /** #rrggbb, lower case. */
+  accentColour?: string;
+}
+
+export type LogoSettings =
+  { kind: 'url'; url: string } | { kind: 'file'; name: string; contentType: string; contentInBase64: string };
 
 export const MAX_LOGO_BYTES = 100 * 1024;
 

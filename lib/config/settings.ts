@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import alertCatalogue from '../ops/alerts.json';
+import alertCatalogue from './alerts.json';
 import { languageForLocale, LANGUAGES, type Language } from '../mail/i18n';
 import { ianaTimeZone } from '../mail/time-zones';
-import { readLogo, accentColour } from './brand-settings';
+import { readLogo, accentColour, type BrandSettings } from './brand-settings';
 import { canonicalAddress } from '../core/address';
 
 /**
@@ -132,7 +132,7 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     name: 'API_SIGN_IN',
     default: 'entra',
     meaning:
-      "GET /api/releases: 'entra' requires an Entra ID token with the API_ROLE app role; 'off-loopback' serves loopback requests without one (local runs only, refused in Azure).",
+      "GET /api/releases: 'entra' requires an Entra ID token with the API_ROLE app role; 'off-loopback' spares a connection from this machine the token where the app sees the connection, which the Functions host never shows it (local runs only, refused in Azure).",
     fix: 'use entra, or off-loopback on a development machine',
     schema: z.enum(['entra', 'off-loopback']),
   },
@@ -544,7 +544,7 @@ export interface Settings {
   email: EmailSettings;
   pilot: { dryRun: boolean; redirectTo?: string; allowedSenders?: string[] };
   logPersonalData: boolean;
-  /** The thresholds the alerts and `qrn doctor` share (lib/ops/alerts.json). */
+  /** The thresholds the alerts and `qrn doctor` share (lib/config/alerts.json). */
   alerts: { noSuccessMinutes: number };
   /** Many tenants (docs/architecture.md#many-tenants): how the deployment reaches customer tenants. */
   fleet: FleetSettings;
@@ -555,6 +555,11 @@ export interface Settings {
     role: string;
     jwksUrl: string;
     issuers: string[];
+    /**
+     * App Service authentication fronts the app: the platform sets WEBSITE_AUTH_ENABLED, and then it alone
+     * sets X-MS-CLIENT-PRINCIPAL (lib/entrypoints/platform-sign-in.ts).
+     */
+    platformSignIn: boolean;
   };
 }
 
@@ -571,16 +576,6 @@ export type QueueStorageSettings =
 
 export type TableStorageSettings =
   { kind: 'connectionString'; connectionString: string } | { kind: 'accountUrl'; accountUrl: string };
-
-export interface BrandSettings {
-  organisationName?: string;
-  logo?: LogoSettings;
-  /** #rrggbb, lower case. */
-  accentColour?: string;
-}
-
-export type LogoSettings =
-  { kind: 'url'; url: string } | { kind: 'file'; name: string; contentType: string; contentInBase64: string };
 
 export interface EmailSettings {
   channel: 'acs' | 'graph';
@@ -780,11 +775,11 @@ export function loadSettings(env: Environment): Settings {
       assertionAudience: get('FLEET_ASSERTION_AUDIENCE'),
       queues: resolveQueueStorage(values),
     },
-    api: apiSettings(values),
+    api: apiSettings(values, env),
   };
 }
 
-function apiSettings(values: Map<string, unknown>): Settings['api'] {
+function apiSettings(values: Map<string, unknown>, env: Environment): Settings['api'] {
   const text = (name: string) => values.get(name) as string | undefined;
   const authority = (text('AZURE_AUTHORITY_HOST') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
   const tenant = text('AZURE_TENANT_ID') ?? '';
@@ -795,6 +790,7 @@ function apiSettings(values: Map<string, unknown>): Settings['api'] {
     role: text('API_ROLE') ?? 'Releases.Read',
     jwksUrl: text('API_JWKS_URL') ?? `${authority}/${tenant}/discovery/v2.0/keys`,
     issuers: issuer ? [issuer] : [`${authority}/${tenant}/v2.0`, `https://sts.windows.net/${tenant}/`],
+    platformSignIn: env.WEBSITE_AUTH_ENABLED?.trim().toLowerCase() === 'true',
   };
 }
 

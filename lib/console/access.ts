@@ -1,4 +1,5 @@
-import type { SignInCheck } from '../entrypoints/sign-in';
+import { isLoopbackPeer } from '../core/peer';
+import type { PlatformPrincipalCheck, SignInCheck, SignInOutcome } from './sign-in-check';
 
 /**
  * Who may open the console. The console's HTTP handlers receive this narrow port and ask it about every
@@ -12,6 +13,8 @@ export interface AccessRequest {
   header(name: string): string | null;
   /** The peer's IP address when the server knows it (the local host does; the Functions host does not). */
   remoteAddress?: string;
+  /** The port the connection arrived on, when the server knows it (the local host does). */
+  localPort?: number;
   /** The request's address, where the server knows it. */
   url?: URL;
 }
@@ -42,19 +45,31 @@ export interface ConsoleAccess {
   authorize(request: AccessRequest): Promise<AccessDecision>;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
-
 /**
  * `npm start`: no sign-in, and so no request from anywhere but this machine. The server also listens on
- * loopback only; this check holds even if it were ever bound wider.
+ * loopback only; this check holds even if it were ever bound wider. A connection from this machine is not
+ * enough: a page the administrator visits can point its own name at 127.0.0.1 (DNS rebinding) and read
+ * the console as a same-origin page, so the Host must be the console's own address, and an Origin, when
+ * the browser sends one, the console's own origin (docs/security.md).
  */
 export function loopbackAccess(): ConsoleAccess {
+  const refuse = (reason: string): AccessDecision => ({ allowed: false, status: 403, reason });
   return {
     async authorize(request) {
-      if (request.remoteAddress !== undefined && LOOPBACK.has(request.remoteAddress)) {
-        return { allowed: true, user: 'local administrator' };
+      if (!isLoopbackPeer(request.remoteAddress))
+        return refuse('the local console answers only on this machine');
+      const port = request.localPort;
+      const own = port === undefined ? [] : [`127.0.0.1:${port}`, `localhost:${port}`];
+      if (!own.includes(request.header('host')?.toLowerCase() ?? '')) {
+        return refuse(
+          `the local console answers only at 127.0.0.1:${port} or localhost:${port}, not at another name`,
+        );
       }
-      return { allowed: false, status: 403, reason: 'the local console answers only on this machine' };
+      const origin = request.header('origin');
+      if (origin !== null && !own.some((host) => origin.toLowerCase() === `http://${host}`)) {
+        return refuse('the local console answers only its own pages, not a page from another origin');
+      }
+      return { allowed: true, user: 'local administrator' };
     },
   };
 }
@@ -62,17 +77,38 @@ export function loopbackAccess(): ConsoleAccess {
 /**
  * The function app: the console sits behind the same Entra ID sign-in and app role as the releases API
  * (lib/entrypoints/sign-in.ts checks signature, issuer, audience, lifetime and role). A script sends its
- * token as `Authorization: Bearer`; a browser signed in through App Service authentication reaches the app
- * with the access token the platform forwards (`X-MS-TOKEN-AAD-ACCESS-TOKEN`, token store on). Either way
- * the app verifies the token itself, so a forged header gains nothing.
+ * token as `Authorization: Bearer`. A browser signed in through App Service authentication reaches the app
+ * with the claims the platform forwards (`X-MS-CLIENT-PRINCIPAL`, lib/entrypoints/platform-sign-in.ts), or,
+ * where a token store is on, with its access token (`X-MS-TOKEN-AAD-ACCESS-TOKEN`), verified like a bearer
+ * token. A browser the platform signed in that this instance cannot decide about is sent through sign-in
+ * again, never left with a bare 401 (docs/security.md#console-sign-in).
  */
-export function signedInAccess(signIn: () => Promise<SignInCheck>): ConsoleAccess {
+export function signedInAccess(
+  signIn: () => Promise<SignInCheck>,
+  platformPrincipal: () => Promise<PlatformPrincipalCheck | undefined> = async () => undefined,
+): ConsoleAccess {
   return {
     async authorize(request) {
       const forwarded = request.header('x-ms-token-aad-access-token');
       const authorization =
         request.header('authorization') ?? (forwarded ? `Bearer ${forwarded.trim()}` : null);
-      if (!authorization) return { allowed: false, status: 401, reason: 'sign-in required' };
+      const principal = request.header('x-ms-client-principal');
+      if (!authorization) {
+        if (!principal && !request.header('x-ms-client-principal-id')) {
+          return { allowed: false, status: 401, reason: 'sign-in required' };
+        }
+        let check: PlatformPrincipalCheck | undefined;
+        try {
+          check = await platformPrincipal();
+        } catch {
+          return { allowed: false, status: 503, reason: 'the app cannot start; see GET /api/health' };
+        }
+        if (check && principal) return decide(check(principal.trim()));
+        return refused(
+          { ok: false, status: 401, reason: 'signed in, but no token or claims this instance can verify' },
+          signInAgain(request.url),
+        );
+      }
       let check: SignInCheck;
       try {
         check = await signIn();
@@ -80,28 +116,34 @@ export function signedInAccess(signIn: () => Promise<SignInCheck>): ConsoleAcces
         return { allowed: false, status: 503, reason: 'the app cannot start; see GET /api/health' };
       }
       const outcome = await check({
-        // Without a known address the loopback exception of a development setting never applies.
-        url: request.url?.href ?? 'https://function-app.invalid/api/console',
+        // A development setting's loopback exception reads the peer the host saw, never a header.
+        remoteAddress: request.remoteAddress,
         headers: {
           get: (name) => (name.toLowerCase() === 'authorization' ? authorization : request.header(name)),
         },
       });
-      if (!outcome.ok) {
-        // The platform's session (8 hours) outlives the access token it forwards (about an hour): a browser
-        // whose forwarded token has expired is sent to sign in again rather than left with a 401.
-        const stale = forwarded && !request.header('authorization') && /ERR_JWT_EXPIRED/.test(outcome.reason);
-        const signIn = stale ? signInAgain(request.url) : undefined;
-        return {
-          allowed: false,
-          status: outcome.status,
-          reason: outcome.reason,
-          ...(signIn ? { signIn } : {}),
-        };
-      }
-      return {
-        allowed: true,
-        user: outcome.caller === 'loopback' ? 'local administrator' : outcome.caller.subject,
-      };
+      if (outcome.ok) return decide(outcome);
+      // The platform's session (8 hours) outlives the access token it forwards (about an hour): a browser
+      // whose forwarded token has expired is sent to sign in again rather than left with a 401.
+      const stale = forwarded && !request.header('authorization') && /ERR_JWT_EXPIRED/.test(outcome.reason);
+      return refused(outcome, stale ? signInAgain(request.url) : undefined);
     },
+  };
+}
+
+function decide(outcome: SignInOutcome): AccessDecision {
+  if (!outcome.ok) return refused(outcome, undefined);
+  return {
+    allowed: true,
+    user: outcome.caller === 'loopback' ? 'local administrator' : outcome.caller.subject,
+  };
+}
+
+function refused(outcome: Extract<SignInOutcome, { ok: false }>, signIn: string | undefined): AccessDecision {
+  return {
+    allowed: false,
+    status: outcome.status,
+    reason: outcome.reason,
+    ...(signIn ? { signIn } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import { domainToASCII } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 
 /**
  * The one strict email address type (docs/architecture.md#outbound). Every decision about an address
@@ -11,6 +11,11 @@ import { domainToASCII } from 'node:url';
  * local part an ASCII dot-atom (at most 64 characters), the domain IDNA-converted to ASCII by Node's own
  * `url.domainToASCII` (homographs become visible `xn--` labels), lower-cased, at most 254 characters in
  * all. Each check is one linear pass over at most 254 characters: nothing here backtracks.
+ *
+ * `domainToASCII` is a URL host parser: it cuts at `/ ? #`, decodes `%2e` and maps full-width letters and
+ * ideographic full stops, so `ceo@contoso.com#evil.example` would come out as `contoso.com`. The domain is
+ * therefore canonical by round trip: none of those characters may be in it, and the name as written must
+ * be its ASCII form or that form read back as Unicode. Whatever the conversion changed is not an address.
  */
 export type EmailAddress = string & { readonly __canonicalEmailAddress: true };
 
@@ -39,6 +44,8 @@ const FORBIDDEN_CHARACTER =
 const STRUCTURE_CHARACTER = /["(),:;<>[\]\\]/;
 /** RFC 5322 dot-atom of ASCII atext: no leading, trailing or doubled dot. */
 const DOT_ATOM = /^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$/;
+/** What a URL host parser cuts at or decodes, and what no domain name holds. */
+const NOT_IN_A_DOMAIN = /[/?#%@\\\s]/;
 /** A DNS label: letters, digits and inner hyphens, 1 to 63 characters. */
 const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -69,11 +76,12 @@ export function canonicalAddress(text: unknown): EmailAddress | undefined {
 
 /**
  * A domain name in canonical form: IDNA to ASCII, lower-case, at least two labels, each a valid DNS
- * label. Undefined for anything else (a domain literal, a trailing dot, a lone surrogate, an empty label).
+ * label, and the same name when read back. Undefined for anything else (a domain literal, a trailing dot,
+ * a lone surrogate, an empty label, a URL's path, query, fragment or percent-escape, a mapped character).
  */
 export function canonicalDomain(text: unknown): string | undefined {
   if (typeof text !== 'string' || text === '' || text.length > MAX_DOMAIN_LENGTH) return undefined;
-  if (FORBIDDEN_CHARACTER.test(text) || STRUCTURE_CHARACTER.test(text) || text.includes('@'))
+  if (FORBIDDEN_CHARACTER.test(text) || STRUCTURE_CHARACTER.test(text) || NOT_IN_A_DOMAIN.test(text))
     return undefined;
   const ascii = domainToASCII(text).toLowerCase();
   if (ascii === '' || ascii.length > MAX_DOMAIN_LENGTH) return undefined;
@@ -81,5 +89,7 @@ export function canonicalDomain(text: unknown): string | undefined {
   if (labels.length < 2 || !labels.every((label) => LABEL.test(label))) return undefined;
   // An all-numeric last label is an IP address, not a mail domain.
   if (/^[0-9]+$/.test(labels[labels.length - 1])) return undefined;
+  const written = text.toLowerCase().normalize('NFC');
+  if (written !== ascii && domainToUnicode(ascii) !== written) return undefined;
   return ascii;
 }

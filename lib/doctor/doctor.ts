@@ -9,6 +9,7 @@ import { graphFailure } from '../sources/graph-errors';
 import { lastRunFindings } from '../ops/last-run-check';
 import { StateStore } from '../store/state-store';
 import { TABLE_NAMES } from '../store/tables';
+import type { Check } from './check';
 import { checkMailboxSettings } from './mailbox-settings-check';
 import { canonicalAddress } from '../core/address';
 import { checkSetAside } from './set-aside-check';
@@ -19,15 +20,6 @@ import { checkSetAside } from './set-aside-check';
  * it never creates an audit log query (they count against the tenant's ~200 a day) and sends an email only
  * when asked to (`sendTestTo`).
  */
-
-export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skip';
-
-export interface Check {
-  name: string;
-  status: CheckStatus;
-  detail: string;
-  fix?: string;
-}
 
 export interface DoctorOptions {
   env: Environment;

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/settings';
 import type { DiagnosticClients } from '../composition';
 import { graphFailure } from '../sources/graph-errors';
-import type { Check } from './doctor';
+import type { Check } from './check';
 
 const NAME = 'Graph: mailbox settings';
 

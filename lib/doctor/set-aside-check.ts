@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock';
 import { listSetAside } from '../store/set-aside';
 import { StateStore } from '../store/state-store';
 import type { Tables } from '../store/tables';
-import type { Check } from './doctor';
+import type { Check } from './check';
 
 /** The doctor's view of what the runs set aside (docs/architecture.md#set-aside): a warning naming each kind. */
 export async function checkSetAside(tables: Tables, clock: Clock): Promise<Check> {

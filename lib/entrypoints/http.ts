@@ -9,14 +9,15 @@ import {
   ReportUsageError,
   type ReportLine,
 } from '../report/report';
-import { apiNaming } from '../report/filters';
+import { apiNaming, FILTER_HEADER, personalInUrlProblem, requestFilters } from '../report/filters';
 import {
   decodeContinuation,
   MAX_ROWS_PER_RESPONSE,
   reportPage,
   type ReportPage,
 } from '../report/report-page';
-import { createSignInCheck, type SignInCheck } from './sign-in';
+import type { SignInCheck } from '../console/sign-in-check';
+import { createSignInCheck } from './sign-in';
 
 /**
  * The HTTP functions' logic, apart from their registration in functions/ (outside the Functions host,
@@ -50,8 +51,10 @@ export function createHealthHandler(source: HealthSource): Handler {
 }
 
 /**
- * GET /api/releases?since=7d&until=…&status=…&sender=…&format=json|csv&top=…&continuation=…: the report,
- * personal data, so only for a caller signed in with Entra ID and holding the app role (sign-in.ts).
+ * GET /api/releases?since=7d&until=…&status=…&format=json|csv&top=…&continuation=…: the report, personal
+ * data, so only for a caller signed in with Entra ID and holding the app role (sign-in.ts). Any filter may
+ * come in the `x-filters` header instead (encoded like a query string); `sender` only there, since a URL is
+ * recorded whole by request telemetry (a `sender` in the URL is a 400 saying so).
  * At most `top` (default and cap 1000) rows per response; when more follow, the `x-continuation-token`
  * header carries the token to pass back as `continuation`. 400 with the reason for a malformed
  * parameter; 401/403 without a valid token or role; 503 when the releases table cannot be read.
@@ -62,7 +65,6 @@ export function createReleasesHandler(
 ): Handler {
   let check: SignInCheck | undefined = options.signIn;
   return async (request, context) => {
-    const params = request.query;
     let app: Application;
     try {
       app = await application();
@@ -90,6 +92,9 @@ export function createReleasesHandler(
     let format: 'csv' | 'json';
     let read: () => Promise<ReportPage>;
     try {
+      const filters = requestFilters(request.query, request.headers.get(FILTER_HEADER), ['sender']);
+      if ('personalInUrl' in filters) throw new ReportUsageError(personalInUrlProblem('{sender}'), 'sender');
+      const params = filters.params;
       const query = parseReportQuery(
         {
           since: params.get('since') ?? undefined,

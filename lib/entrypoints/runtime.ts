@@ -13,7 +13,9 @@ import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
 import { signedInAccess } from '../console/access';
-import { createSignInCheck, type SignInCheck } from './sign-in';
+import type { SignInCheck } from '../console/sign-in-check';
+import { createSignInCheck } from './sign-in';
+import { createPlatformPrincipalCheck } from './platform-sign-in';
 import { runDoctor } from '../doctor/doctor';
 import {
   consoleAssetsDir,
@@ -135,7 +137,9 @@ function hostedSignIn(): Promise<SignInCheck> {
 /** The console in the function app: every request carries the Entra ID sign-in and app role of the releases API. */
 export function hostedConsole(request: ConsoleRequest): Promise<ConsoleResponse> {
   consoleHandler ??= createConsoleHandler({
-    access: signedInAccess(hostedSignIn),
+    access: signedInAccess(hostedSignIn, () =>
+      hostedApplication().then((app) => createPlatformPrincipalCheck(app.settings.api)),
+    ),
     application: hostedApplication,
     health: hostedHealthSource,
     setupChecks: async () => (await runDoctor({ env: readEnvironment() })).checks,

@@ -1,5 +1,10 @@
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Settings } from '../config/settings';
+import { isLoopbackPeer } from '../core/peer';
+import type { SignInCheck } from '../console/sign-in-check';
+
+/** One key set per JWKS URL per process: jose caches the keys and refetches on an unknown key id. */
+const keySets = new Map<string, JWTVerifyGetKey>();
 
 /**
  * Who may read personal data over HTTP (GET /api/releases; later the admin console): a caller with an
@@ -7,40 +12,34 @@ import type { Settings } from '../config/settings';
  * the token itself, whatever sits in front of it (App Service authentication where the plan has it):
  * signature against the tenant's JWKS, issuer, audience, expiry, and the role.
  *
- * `off-loopback` (a development setting, refused in Azure by the settings) lets a request to a loopback
- * address through without a token; any other host is still refused.
+ * `off-loopback` (a development setting, refused in Azure by the settings) lets a request through without a
+ * token when its connection comes from this machine. That is known only from the socket's peer address,
+ * never from the Host header or a URL built from it (any caller, or a proxy, writes those). The Functions
+ * host does not show the app the peer, so under it every request needs a token, and the refusal says why.
  */
-export type SignInOutcome =
-  | { ok: true; caller: { subject: string; roles: string[] } | 'loopback' }
-  | { ok: false; status: 401 | 403 | 503; reason: string };
-
-export interface SignInRequest {
-  url: string;
-  headers: { get(name: string): string | null };
-}
-
-export type SignInCheck = (request: SignInRequest) => Promise<SignInOutcome>;
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-/** One key set per JWKS URL per process: jose caches the keys and refetches on an unknown key id. */
-const keySets = new Map<string, JWTVerifyGetKey>();
-
 export function createSignInCheck(
   api: Settings['api'],
   options: { keys?: JWTVerifyGetKey; clockTolerance?: number; now?: () => Date } = {},
 ): SignInCheck {
   return async (request) => {
+    // Why off-loopback did not spare this request, said with the refusal.
+    let notSpared = '';
     if (api.signIn === 'off-loopback') {
-      const host = hostOf(request.url);
-      if (host !== undefined && LOOPBACK.has(host)) return { ok: true, caller: 'loopback' };
-      return { ok: false, status: 403, reason: 'sign-in is off for loopback requests only' };
+      if (isLoopbackPeer(request.remoteAddress)) return { ok: true, caller: 'loopback' };
+      notSpared =
+        request.remoteAddress === undefined
+          ? ' (API_SIGN_IN=off-loopback spares only a connection from this machine, and this host does not show the app where a request comes from)'
+          : ' (API_SIGN_IN=off-loopback spares only a connection from this machine)';
     }
     if (!api.audience) {
-      return { ok: false, status: 503, reason: 'API_AUDIENCE is not set: the releases API is closed' };
+      return {
+        ok: false,
+        status: 503,
+        reason: `API_AUDIENCE is not set: the releases API is closed${notSpared}`,
+      };
     }
     const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(request.headers.get('authorization') ?? '');
-    if (!match) return { ok: false, status: 401, reason: 'an Entra ID bearer token is required' };
+    if (!match) return { ok: false, status: 401, reason: `an Entra ID bearer token is required${notSpared}` };
     let keys = options.keys ?? keySets.get(api.jwksUrl);
     if (!keys) {
       keys = createRemoteJWKSet(new URL(api.jwksUrl), { timeoutDuration: 10_000 });
@@ -67,12 +66,4 @@ export function createSignInCheck(
       return { ok: false, status: 503, reason: 'the signing keys could not be read' };
     }
   };
-}
-
-function hostOf(url: string): string | undefined {
-  try {
-    return new URL(url).hostname;
-  } catch {
-    return undefined;
-  }
 }

@@ -17,6 +17,7 @@ export type SkipReason = Extract<
   | 'sender-outside'
   | 'sender-outside-graph'
   | 'inbound'
+  | 'direction-unknown'
   | 'system-release'
   | 'not-in-scope'
   | 'dry-run'
@@ -30,6 +31,12 @@ const OUTBOUND_POLICY_TYPES = new Set(['exchangetransportrule', 'datalossprevent
 function normalise(value: string | undefined): string {
   return (value ?? '').replace(/\s+/g, '').toLowerCase();
 }
+
+/**
+ * `Direction` as Exchange writes it, exactly: anything else (missing, `"Inbound\u200b"`, another case) is
+ * unknown, and an unknown direction never counts as outbound, whatever held the message.
+ */
+const DIRECTIONS = new Set(['Inbound', 'Outbound']);
 
 /**
  * The message's sender as the one canonical address (lib/core/address.ts), or why there is none. The
@@ -52,7 +59,8 @@ export function senderOf(
  *
  * 1. The sender must be non-empty, a usable address (lib/core/address.ts: no quoted local part hiding
  *    another domain) and belong to an accepted domain.
- * 2. A message the quarantine reports Inbound is never outbound, whatever held it: mail flow rules hold
+ * 2. Every row's `Direction` must be exactly `Inbound` or `Outbound` (else `direction-unknown`). A
+ *    message the quarantine reports Inbound is never outbound, whatever held it: mail flow rules hold
  *    inbound mail too, and inbound mail can spoof an internal sender.
  * 3. The message must have been quarantined as outbound mail: by a mail flow rule or a DLP policy
  *    (which act on the tenant's own mail), or reported Outbound AND addressed to at least one recipient
@@ -65,7 +73,9 @@ export function decideOutbound(
   const { sender, reason } = senderOf(rows) as { sender?: EmailAddress; reason?: SkipReason };
   if (!sender) return { outbound: false, reason: reason! };
   if (!domains.isAccepted(sender)) return { outbound: false, reason: 'sender-outside' };
-  if (rows.some((r) => normalise(r.direction) === 'inbound')) return { outbound: false, reason: 'inbound' };
+  if (rows.some((r) => !DIRECTIONS.has(r.direction ?? '')))
+    return { outbound: false, reason: 'direction-unknown' };
+  if (rows.some((r) => r.direction === 'Inbound')) return { outbound: false, reason: 'inbound' };
 
   const byPolicy = rows.some(
     (r) =>
@@ -75,7 +85,7 @@ export function decideOutbound(
   );
   if (byPolicy) return { outbound: true };
 
-  const reportedOutbound = rows.some((r) => normalise(r.direction) === 'outbound');
+  const reportedOutbound = rows.some((r) => r.direction === 'Outbound');
   const external = rows.some((r) => r.recipients.some((to) => !domains.isAccepted(to)));
   if (reportedOutbound && external) return { outbound: true };
   return { outbound: false, reason: 'inbound' };

@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock';
 import type { QuarantinedMessage, ReleaseEvent } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
-import { newPagingStats } from '../sources/exchange/paging';
+import { newPagingStats, type ExchangePagingStats } from '../sources/exchange/paging';
 import {
   fetchQuarantinePages,
   fetchQuarantineRowByIdentity,
@@ -41,10 +41,8 @@ export interface ReleasesSeenEarlyDeps {
 
 export interface ReleasesSeenEarlySummary {
   pages: number;
-  /** Server-driven pages (nextLinks) followed. */
-  continuations: number;
-  /** Times the listing was read again from Page 1 after an expired continuation. */
-  restarts: number;
+  /** The Released query's and the -Identity lookups' truncated answers and nextLinks, and the PageSize settled on. */
+  paging: ExchangePagingStats;
   /** Released rows without ReleasedUser asked for by Identity this run. */
   identityLookups: number;
   /** Such rows left for the next run (the per-run bound was reached). */
@@ -64,8 +62,7 @@ export const DEFAULT_IDENTITY_LOOKUPS_PER_RUN = 25;
 export function emptyReleasesSeenEarlySummary(): ReleasesSeenEarlySummary {
   return {
     pages: 0,
-    continuations: 0,
-    restarts: 0,
+    paging: newPagingStats(),
     identityLookups: 0,
     identityLookupsWaiting: 0,
     leftToAudit: 0,
@@ -92,16 +89,13 @@ export async function recordReleasesSeenEarly(
   // a unit outside it is still de-duplicated by `record` itself.
   const known = await deps.releases.knownUnitsSince(new Date(window.start.getTime() - KNOWN_UNITS_MARGIN_MS));
   const knownMessages = new Set([...known].map((key) => key.slice(0, key.indexOf('|'))));
-  const stats = newPagingStats();
   const pages = fetchQuarantinePages(
     deps.exchange,
-    { ...window, filters: { ReleaseStatus: 'Released' }, stats },
+    { ...window, filters: { ReleaseStatus: 'Released' }, stats: summary.paging },
     deps.logger,
   );
   for await (const page of pages) {
-    if (page.continuation === 0) summary.pages += 1;
-    summary.continuations = stats.continuations;
-    summary.restarts = stats.restarts;
+    summary.pages += 1;
     const changed = new Set<QuarantinedMessage>();
     const fresh: { event: ReleaseEvent; row: QuarantinedMessage }[] = [];
     for (const raw of page.rows) {
@@ -123,7 +117,7 @@ export async function recordReleasesSeenEarly(
           continue;
         }
         summary.identityLookups += 1;
-        row = await askByIdentity(deps, row);
+        row = await askByIdentity(deps, row, summary.paging);
         if (row.releasedUsers.length === 0) {
           summary.leftToAudit += 1;
           continue;
@@ -143,8 +137,6 @@ export async function recordReleasesSeenEarly(
     // Keep the snapshot's release fields current for rows older than the snapshot's own window.
     if (changed.size > 0) await deps.quarantine.upsertMany([...changed]);
   }
-  summary.continuations = stats.continuations;
-  summary.restarts = stats.restarts;
   return summary;
 }
 
@@ -179,9 +171,10 @@ async function recordFresh(
 async function askByIdentity(
   deps: ReleasesSeenEarlyDeps,
   row: QuarantinedMessage,
+  stats: ExchangePagingStats,
 ): Promise<QuarantinedMessage> {
   try {
-    const raw = await fetchQuarantineRowByIdentity(deps.exchange, row.identity);
+    const raw = await fetchQuarantineRowByIdentity(deps.exchange, row.identity, stats);
     const full = raw === undefined ? undefined : safeMap(raw);
     if (full && full.networkMessageId === row.networkMessageId) return full;
   } catch (error) {

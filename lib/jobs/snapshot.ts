@@ -13,14 +13,14 @@ import {
 } from '../sources/exchange/quarantine';
 import { setAside } from '../store/set-aside';
 import type { QuarantineWriter, ReleasesSeenPort, SnapshotStatePort } from './snapshot/ports';
-import { classifyFailure, type FailureClass } from '../ops/run-event';
+import { classifyFailure, type FailureClass } from '../sources/failure-class';
 import { recordSuccessfulRun } from './last-run';
 import {
   emptyReleasesSeenEarlySummary,
   recordReleasesSeenEarly,
   type ReleasesSeenEarlySummary,
 } from './releases-seen-early';
-import { newPagingStats } from '../sources/exchange/paging';
+import { newPagingStats, type ExchangePagingStats } from '../sources/exchange/paging';
 
 /**
  * The snapshot job (docs/architecture.md#snapshot): copies every Get-QuarantineMessage row into the
@@ -56,10 +56,8 @@ export interface SnapshotSummary {
   /** Received dates no run could fetch any more (the app was down for more than 30 days). */
   gap?: { from: string; to: string };
   pages: number;
-  /** Server-driven pages (nextLinks) followed within the window's pages. */
-  continuations: number;
-  /** Times the window's listing was read again from Page 1 after an expired continuation. */
-  restarts: number;
+  /** The window query's truncated answers, nextLinks followed and refused, and the PageSize it settled on. */
+  paging: ExchangePagingStats;
   rowsFetched: number;
   rowsWritten: number;
   /** Rows that were not stored, by reason (e.g. identity-unparsable). */
@@ -112,8 +110,7 @@ export async function runSnapshot(
   const summary: SnapshotSummary = {
     outcome: 'completed',
     pages: 0,
-    continuations: 0,
-    restarts: 0,
+    paging: newPagingStats(),
     rowsFetched: 0,
     rowsWritten: 0,
     skipped: {},
@@ -211,11 +208,12 @@ async function snapshotWindow(
   summary.window = { start: start.toISOString(), end: end.toISOString(), firstRun: !checkpoint };
 
   const seenWarnings = new Set<string>();
-  const stats = newPagingStats();
-  for await (const page of fetchQuarantinePages(deps.exchange, { start, end, stats }, logger)) {
-    summary.continuations = stats.continuations;
-    summary.restarts = stats.restarts;
-    if (page.continuation === 0) summary.pages++;
+  for await (const page of fetchQuarantinePages(
+    deps.exchange,
+    { start, end, stats: summary.paging },
+    logger,
+  )) {
+    summary.pages++;
     summary.rowsFetched += page.rows.length;
     const messages: QuarantinedMessage[] = [];
     for (const raw of page.rows) {
@@ -242,8 +240,6 @@ async function snapshotWindow(
     summary.rowsTruncated += written.truncated;
     await renewLease();
   }
-  summary.continuations = stats.continuations;
-  summary.restarts = stats.restarts;
 
   // Only now is the window stored completely: the next run may start from its end.
   await state.write<SnapshotCheckpoint>(SNAPSHOT_JOB, CHECKPOINT_KEY, {
@@ -303,8 +299,10 @@ function logSummary(logger: Logger, summary: SnapshotSummary): void {
     firstRun: summary.window?.firstRun,
     gap: summary.gap ? `${summary.gap.from}..${summary.gap.to}` : undefined,
     pages: summary.pages,
-    continuations: summary.continuations,
-    restarts: summary.restarts,
+    truncations: summary.paging.truncations,
+    linksFollowed: summary.paging.linksFollowed,
+    linksRefused: summary.paging.linksRefused,
+    pageSize: summary.paging.pageSize,
     fetched: summary.rowsFetched,
     written: summary.rowsWritten,
     skipped: summary.skipped,
@@ -312,8 +310,9 @@ function logSummary(logger: Logger, summary: SnapshotSummary): void {
     truncated: summary.rowsTruncated,
     purged: summary.purged,
     releasedRows: summary.releasesSeenEarly?.releasedRows,
-    releasedContinuations: summary.releasesSeenEarly?.continuations,
-    releasedRestarts: summary.releasesSeenEarly?.restarts,
+    releasedTruncations: summary.releasesSeenEarly?.paging.truncations,
+    releasedLinksRefused: summary.releasesSeenEarly?.paging.linksRefused,
+    releasedPageSize: summary.releasesSeenEarly?.paging.pageSize,
     releasedUserAsked: summary.releasesSeenEarly?.identityLookups,
     releasedUserWaiting: summary.releasesSeenEarly?.identityLookupsWaiting,
     releasesSeenEarly: summary.releasesSeenEarly?.newReleases,

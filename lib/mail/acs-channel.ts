@@ -19,6 +19,7 @@ import type { EmailSettings } from '../config/settings';
 import { originGuardPolicy } from '../core/origin-guard';
 import type { Logger } from '../core/log';
 import {
+  AUTOMATED_MESSAGE_HEADERS,
   parseRetryAfter,
   refuseUnusableRecipient,
   REQUEST_TIMEOUT_MS,
@@ -115,6 +116,8 @@ export function createAcsChannel(
         ? { attachments: email.inlineAttachments.map((a) => ({ ...a })) }
         : {}),
       disableUserEngagementTracking: true, // on the wire: userEngagementTrackingDisabled
+      // ACS writes custom headers into the message as given; only its own `x-ms-acsemail-*` are read by it.
+      headers: { ...AUTOMATED_MESSAGE_HEADERS },
     };
     // beginSend POSTs the email, then polls the operation once. Only the POST's answer decides: a
     // failure of that first poll must not turn an accepted send into a "failed" one (and a resend).

@@ -2,7 +2,7 @@
  * The tenant's brand in the notification: its name, its logo and an accent colour. Every value comes from
  * the settings (validated there); without them the email has no header and looks as it always did.
  */
-import type { BrandSettings } from '../config/settings';
+import type { BrandSettings } from '../config/brand-settings';
 import { escapeHtmlText } from './i18n';
 
 /** An image sent with the email and shown by `cid:` (clients that block remote images still show it). */

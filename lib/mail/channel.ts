@@ -72,6 +72,16 @@ export function refuseUnusableRecipient(email: OutgoingEmail): SendOutcome | und
   return { kind: 'failed', permanent: true, reason: 'recipient address not usable' };
 }
 
+/**
+ * Every notification says it was sent by a machine: `Auto-Submitted` (RFC 3834) stops standards-minded
+ * auto-responders, `X-Auto-Response-Suppress` stops Exchange's and Outlook's out-of-office and receipts.
+ * Without them each sender's away reply goes back to a no-reply address and bounces.
+ */
+export const AUTOMATED_MESSAGE_HEADERS: Readonly<Record<string, string>> = {
+  'Auto-Submitted': 'auto-generated',
+  'X-Auto-Response-Suppress': 'All',
+};
+
 /** How long one send or status request may take before it counts as a transient failure. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 

@@ -12,9 +12,13 @@
  *   send that timed out or hit a 5xx may have gone out too: those count as such uncertain outcomes.
  *   The Graph client's RetryHandler is turned off for this request so that it never adds duplicates of
  *   its own (it would repeat the POST on a 429, 503 or 504).
+ * - Graph's JSON `internetMessageHeaders` take only `x-` names (any other is a 400
+ *   InvalidInternetMessageHeader), so `X-Auto-Response-Suppress` goes out and `Auto-Submitted` cannot;
+ *   Exchange's own auto-replies honour the first.
  */
 import { GraphError, RetryHandlerOptions, type Client } from '@microsoft/microsoft-graph-client';
 import {
+  AUTOMATED_MESSAGE_HEADERS,
   parseRetryAfter,
   refuseUnusableRecipient,
   REQUEST_TIMEOUT_MS,
@@ -29,6 +33,10 @@ export interface GraphChannelOptions {
   /** Per send, in milliseconds. */
   timeoutMs?: number;
 }
+
+const GRAPH_SETTABLE_HEADERS = Object.entries(AUTOMATED_MESSAGE_HEADERS)
+  .filter(([name]) => /^x-/i.test(name))
+  .map(([name, value]) => ({ name, value }));
 
 export function createGraphChannel(
   graph: Client,
@@ -66,6 +74,7 @@ export function createGraphChannel(
               })),
             }
           : {}),
+        internetMessageHeaders: GRAPH_SETTABLE_HEADERS,
       },
       saveToSentItems: false,
     };

@@ -2,11 +2,11 @@ import { MINUTE } from '../core/clock';
 import { readSuccessfulRun } from '../jobs/last-run';
 import type { StateStore } from '../store/state-store';
 import { readLastRun, type LastRunRecord } from './last-run-record';
-import alertCatalogue from './alerts.json';
+import alertCatalogue from '../config/alerts.json';
 import type { JobName } from './run-event';
 
 /**
- * The alerts' thresholds (lib/ops/alerts.json, which infra/app/alerts.bicep loads too), applied to the
+ * The alerts' thresholds (lib/config/alerts.json, which infra/app/alerts.bicep loads too), applied to the
  * last run recorded in the state table: `qrn doctor` says locally what the alerts would say in Azure.
  */
 export const CONSECUTIVE_FAILURES_ALERT: number = alertCatalogue.consecutiveFailures;

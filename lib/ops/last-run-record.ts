@@ -1,5 +1,6 @@
 import type { StateStore } from '../store/state-store';
-import type { FailureClass, JobName, RunEvent, RunOutcome } from './run-event';
+import type { FailureClass } from '../sources/failure-class';
+import type { JobName, RunEvent, RunOutcome } from './run-event';
 
 /**
  * Each job's last run, success or failure, kept in the state table (PartitionKey = job, RowKey = lastRun)

@@ -23,6 +23,34 @@ export const RELEASE_STATUSES: readonly ReleaseStatus[] = [
 export const REPORT_FIELDS = ['since', 'until', 'status', 'sender', 'format', 'top', 'continuation'] as const;
 export type ReportField = (typeof REPORT_FIELDS)[number];
 
+/**
+ * The request header that carries filters, encoded like a query string (`sender=megan%40contoso.com&since=7d`).
+ * The platform's request telemetry records a URL whole and no request header, so a filter that names a
+ * person travels here and never in the URL (docs/security.md, What appears in logs).
+ */
+export const FILTER_HEADER = 'x-filters';
+
+/**
+ * A request's filters: its URL's parameters with the filter header's on top, to be read by the face's own
+ * schema; or the first filter that names a person (one of `personal`) and came in the URL, to be refused.
+ */
+export function requestFilters(
+  query: URLSearchParams,
+  header: string | null | undefined,
+  personal: readonly string[],
+): { params: URLSearchParams } | { personalInUrl: string } {
+  const personalInUrl = personal.find((name) => query.has(name));
+  if (personalInUrl) return { personalInUrl };
+  const params = new URLSearchParams(query);
+  for (const [name, value] of new URLSearchParams(header ?? '')) params.set(name, value);
+  return { params };
+}
+
+/** Why a filter that names a person is refused in a URL, and where it goes instead. */
+export function personalInUrlProblem(field: string): string {
+  return `${field} names a person, and a URL is recorded whole in the request log: send it in the ${FILTER_HEADER} header instead, encoded like a query string (${field}=…).`;
+}
+
 /** A field's name as a face shows it. */
 export type FieldNaming = (field: ReportField) => string;
 export const cliNaming: FieldNaming = (field) => `--${field}`;

@@ -154,16 +154,21 @@ function cellText(line: ReportLine, key: keyof ReportLine): string {
 }
 
 /**
- * CSV cells: subjects and addresses come from outside (docs/architecture.md#outside-text). A cell that starts
- * like a formula (= + - @, or a tab or carriage return before one) would run as one in Excel: it gets a
- * leading apostrophe, which Excel shows as text. Control characters other than tab and line breaks are
- * dropped.
+ * CSV cells: subjects and addresses come from outside (docs/security.md, CSV formula injection). Excel runs a
+ * cell that starts with `= + - @` (or their full-width forms) as a formula, and a double-clicked CSV is split
+ * on the machine's list separator: `,` in English, `;` in German, French or Dutch, a tab when pasted. So a
+ * formula character is defused wherever a cell of ANY of those splits could start: at the start of the text,
+ * and after each `,` `;` tab or line break, past any spaces, no-break spaces or quotes. It gets a leading
+ * apostrophe, which Excel shows as text. Control characters other than tab and line breaks are dropped.
  */
 export function csvCell(text: string): string {
   // eslint-disable-next-line no-control-regex
   const clean = text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, '');
-  return /^[=+\-@\t\r]/.test(clean) ? `'${clean}` : clean;
+  return clean.replace(FORMULA_AFTER_SPLIT, "$1'$2");
 }
+
+/** Where a cell could start in some locale's split (`^` or a separator), what Excel skips, a formula sign. */
+const FORMULA_AFTER_SPLIT = /((?:^|[,;\t\r\n])[\s\u00a0"]*)([=+\-@\uff1d\uff0b\uff0d\uff20])/g;
 
 /** One line for a terminal: no control characters (escape sequences in a subject must not reach it). */
 function terminalCell(text: string, width: number): string {
@@ -174,7 +179,13 @@ function terminalCell(text: string, width: number): string {
   return cut + ' '.repeat(Math.max(0, width - [...cut].length));
 }
 
-const CSV_OPTIONS = { record_delimiter: 'windows', quoted_match: /[\r\n]/ } as const;
+/** Every field quoted, so no reader splits one on a separator inside it; CRLF as Excel writes. */
+const CSV_OPTIONS = { record_delimiter: 'windows', quoted: true, quoted_empty: true } as const;
+
+/** One CSV record of defused cells. Shared by every CSV the app writes. */
+export function csvRecord(cells: readonly string[]): string {
+  return stringify([cells.map(csvCell)], CSV_OPTIONS);
+}
 
 /** The report as text chunks, one per line (plus a header and a footer). */
 export async function* formatReport(
@@ -184,9 +195,9 @@ export async function* formatReport(
   let count = 0;
   if (format === 'csv') {
     // UTF-8 byte order mark: without it Excel reads the file as the machine's ANSI code page.
-    yield '\ufeff' + stringify([COLUMNS.map((c) => c.title)], CSV_OPTIONS);
+    yield '\ufeff' + csvRecord(COLUMNS.map((c) => c.title));
     for await (const line of lines) {
-      yield stringify([COLUMNS.map((c) => csvCell(cellText(line, c.key)))], CSV_OPTIONS);
+      yield csvRecord(COLUMNS.map((c) => cellText(line, c.key)));
     }
     return;
   }

@@ -1,6 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
 import type { SetAsideEntry } from '../store/set-aside';
-import { csvCell, type ReportFormat } from './report';
+import { csvRecord, type ReportFormat } from './report';
 
 /**
  * What the runs set aside (docs/architecture.md#set-aside), in the report's formats: `qrn report
@@ -16,9 +15,8 @@ export async function* formatSetAside(
     return;
   }
   if (format === 'csv') {
-    yield '\ufeff' + stringify([columns], { record_delimiter: 'windows' });
-    for (const e of entries)
-      yield stringify([columns.map((c) => csvCell(String(e[c])))], { record_delimiter: 'windows' });
+    yield '\ufeff' + csvRecord(columns);
+    for (const e of entries) yield csvRecord(columns.map((c) => String(e[c])));
     return;
   }
   for (const e of entries)

@@ -18,7 +18,7 @@ import {
   RELEASE_STATUSES,
   type StoredRow,
 } from './quarantine';
-import type { Tenant } from './state';
+import type { ExchangeQuirks, Tenant } from './state';
 import type { Clock } from '../core/clock';
 
 const POLICY_TYPES = [
@@ -155,10 +155,11 @@ const EXPIRED_CONTINUATION = 'Expired or Invalid pagination request. Default Exp
 
 /**
  * OData server-driven paging over one cmdlet answer: with `Prefer: odata.maxpagesize=<n>` (honoured unless
- * a quirk says otherwise) or the quirk's own server page size, the answer is cut into pages linked by
- * `@odata.nextLink` (a `$skiptoken` bound to the request body and its issue time), each truncated one
- * carrying a "more results" warning. A continuation older than its lifetime, or one the quirk expires,
- * answers 400 "Expired or Invalid pagination request".
+ * a quirk says otherwise) or the quirk's own server page size, and never above the `cutPagesAt` quirk, the
+ * answer is cut into pages linked by `@odata.nextLink` (a `$skiptoken` bound to the request body and its
+ * issue time), each truncated one carrying a "more results" warning. A continuation older than its
+ * lifetime, one the quirk expires, or any with `refuseNextLinks`, answers 400 "Expired or Invalid
+ * pagination request".
  */
 function serverPage(
   req: SimRequest,
@@ -170,13 +171,16 @@ function serverPage(
 ): SimResponse {
   const quirks = tenant.exchangeQuirks;
   const prefer = /odata\.maxpagesize\s*=\s*(\d+)/i.exec(req.headers['prefer'] ?? '');
-  const size = quirks.honourPrefer && prefer ? Math.max(1, Number(prefer[1])) : quirks.serverPageSize;
+  const asked = quirks.honourPrefer && prefer ? Math.max(1, Number(prefer[1])) : quirks.serverPageSize;
+  const size =
+    quirks.cutPagesAt === undefined ? asked : Math.min(asked ?? quirks.cutPagesAt, quirks.cutPagesAt);
   const bodyKey = createHash('sha256').update(JSON.stringify(body)).digest('hex').slice(0, 16);
   let offset = 0;
   const token = req.url.searchParams.get('$skiptoken');
   if (token !== null) {
     const parsed = readSkipToken(token);
     const expired =
+      quirks.refuseNextLinks ||
       !parsed ||
       parsed.key !== bodyKey ||
       now - parsed.issuedAt > quirks.continuationLifetimeMs ||
@@ -191,14 +195,14 @@ function serverPage(
     offset = parsed.offset;
   }
   if (size === undefined || offset + size >= rows.length) {
-    return envelope(origin, tenant.tenantId, rows.slice(offset));
+    return envelope(origin, tenant.tenantId, rows.slice(offset), quirks.emptyValue);
   }
   const next = new URL(`${origin}/adminapi/beta/${tenant.tenantId}/InvokeCommand`);
   const skip = Buffer.from(JSON.stringify({ offset: offset + size, issuedAt: now, key: bodyKey })).toString(
     'base64url',
   );
   next.searchParams.set('$skiptoken', skip);
-  return envelope(origin, tenant.tenantId, rows.slice(offset, offset + size), {
+  return envelope(origin, tenant.tenantId, rows.slice(offset, offset + size), quirks.emptyValue, {
     nextLink: next.toString(),
     warnings: [MORE_RESULTS],
   });
@@ -223,8 +227,12 @@ function envelope(
   origin: string,
   tenantId: string,
   rows: unknown[],
+  emptyValue: ExchangeQuirks['emptyValue'],
   more: { nextLink: string; warnings: string[] } | undefined = undefined,
 ): SimResponse {
+  // An answer without rows: `value` as the quirk says (docs/wire-contract.md, Exchange admin API).
+  const value =
+    rows.length > 0 || emptyValue === 'list' ? { value: rows } : emptyValue === 'null' ? { value: null } : {};
   return {
     status: 200,
     headers: {
@@ -236,7 +244,7 @@ function envelope(
       'adminapi.warnings@odata.type': '#Collection(String)',
       '@adminapi.warnings': more?.warnings ?? [],
       ...(more ? { '@odata.nextLink': more.nextLink } : {}),
-      value: rows,
+      ...value,
     },
   };
 }

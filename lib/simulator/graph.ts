@@ -203,7 +203,16 @@ export function createGraphService({ clock, tenant, outbox }: GraphServiceOption
     const requestId = randomUUID();
     const headers: Record<string, string> = {};
     for (const h of Array.isArray(message.internetMessageHeaders) ? message.internetMessageHeaders : []) {
-      if (h && typeof h.name === 'string') headers[h.name] = String(h.value ?? '');
+      const name = h && typeof h.name === 'string' ? h.name : '';
+      // As Graph does: a custom header must be an `x-` one.
+      if (!/^x-/i.test(name)) {
+        return graphError(
+          400,
+          'InvalidInternetMessageHeader',
+          `The internet message header name '${name}' should start with 'x-' or 'X-'.`,
+        );
+      }
+      headers[name] = String(h?.value ?? '');
     }
     outbox.capture({
       channel: 'graph',

@@ -46,6 +46,7 @@
  *   POST   /acs/reset               acs.reset()
  *   GET    /exchange/quirks         exchangeQuirks()
  *   POST   /exchange/quirks         setExchangeQuirks {serverPageSize? (0 clears), honourPrefer?,
+ *                                   cutPagesAt? (0 clears), refuseNextLinks?, emptyValue? (list|null|absent),
  *                                   continuationLifetimeMs?, expireNextContinuations?, listHidesReleaseFields?}
  *   POST   /acs/quirks              acs.setQuirks {failAfterAccept? (none|generic|suppressed),
  *                                   failAfterAcceptRate?, reusedIdAnswersEarlier?}
@@ -227,12 +228,14 @@ export function createScenarioApi(deps: ScenarioDeps): ScenarioApi {
     acs: deps.acs,
     setExchangeQuirks(patch) {
       const next = { ...tenant.exchangeQuirks, ...pickDefined(patch) };
-      if (
-        next.serverPageSize !== undefined &&
-        !(Number.isInteger(next.serverPageSize) && next.serverPageSize >= 0)
-      )
-        throw new Error('serverPageSize must be a whole number (0 or absent: no server paging)');
-      if (next.serverPageSize === 0) delete next.serverPageSize;
+      for (const name of ['serverPageSize', 'cutPagesAt'] as const) {
+        const size = next[name];
+        if (size !== undefined && !(Number.isInteger(size) && size >= 0))
+          throw new Error(`${name} must be a whole number (0 or absent: no server paging)`);
+        if (size === 0) delete next[name];
+      }
+      if (!['list', 'null', 'absent'].includes(next.emptyValue))
+        throw new Error('emptyValue must be list, null or absent');
       tenant.exchangeQuirks = next;
       return { ...next };
     },

@@ -9,10 +9,16 @@ export function seedDemo(scenario: ScenarioApi): void {
   const ago = (ms: number) => new Date(scenario.now().getTime() - ms);
 
   // The least convenient service the wire facts allow, on by default in the demo (docs/wire-contract.md):
-  // Exchange pages on its own (three rows a page, Prefer ignored), continuations expire after 30 minutes,
-  // the list hides who a row was released to, and ACS answers a reused Operation-Id with the earlier
-  // operation. Each is a switch on the scenario API (POST /exchange/quirks, POST /acs/quirks).
-  scenario.setExchangeQuirks({ serverPageSize: 3, honourPrefer: false, listHidesReleaseFields: true });
+  // Exchange cuts every answer at three rows whatever Prefer asks, refuses every nextLink, leaves `value`
+  // out of an empty answer and hides who a row was released to in the list, and ACS answers a reused
+  // Operation-Id with the earlier operation. Each is a switch on the scenario API (POST /exchange/quirks,
+  // POST /acs/quirks).
+  scenario.setExchangeQuirks({
+    cutPagesAt: 3,
+    refuseNextLinks: true,
+    emptyValue: 'absent',
+    listHidesReleaseFields: true,
+  });
   scenario.acs.setQuirks({ reusedIdAnswersEarlier: true });
 
   // Outbound mail held by a transport rule, to two external recipients (fixture rows 1-2).

@@ -104,6 +104,12 @@ export interface ExchangeQuirks {
   serverPageSize?: number;
   /** Whether `Prefer: odata.maxpagesize=<n>` sets the server page size (true by default). */
   honourPrefer: boolean;
+  /** Every answer is cut at this many rows, even when Prefer asks for more; undefined: no such cut. */
+  cutPagesAt?: number;
+  /** Every nextLink answers 400 "Expired or Invalid pagination request", as for a real app-only client. */
+  refuseNextLinks: boolean;
+  /** How an answer without rows carries `value`: `[]` (default), null, or not at all. */
+  emptyValue: 'list' | 'null' | 'absent';
   /** How long a nextLink stays valid (30 minutes by default). */
   continuationLifetimeMs: number;
   /** The next this many continuations answer 400 "Expired or Invalid pagination request" whatever their age. */
@@ -115,6 +121,8 @@ export interface ExchangeQuirks {
 export function defaultExchangeQuirks(): ExchangeQuirks {
   return {
     honourPrefer: true,
+    refuseNextLinks: false,
+    emptyValue: 'list',
     continuationLifetimeMs: 30 * MINUTE,
     expireNextContinuations: 0,
     listHidesReleaseFields: false,

@@ -1,5 +1,4 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import type { ReleaseWrite, ReleaseWriteOutcome } from '../jobs/notify/ports';
 import type { ReleaseEvent, ReleaseSource } from '../core/domain';
 import { releaseReason, releaseReasonOf, type ReleaseReason } from '../core/outcomes';
 import { boundedText, hashedKey, legacyEncodedKey } from './keys';
@@ -59,6 +58,21 @@ export interface ReleaseRow {
   /** The RowKey the row was read under (rows written before keys were hashed keep theirs). */
   storedRowKey?: string;
 }
+
+/** A release row as read: its ETag guards the next write (docs/architecture.md#exactly-once). */
+export type StoredRelease = ReleaseRow & { etag: string };
+
+/** One row's write in a batch: a new row, or a replacement guarded by the ETag it was read with. */
+export interface ReleaseWrite {
+  row: ReleaseRow;
+  /** Replace only this version of the row; without it (and without `create`), replace whatever is there. */
+  etag?: string;
+  /** A new row: refused as a conflict when the row exists. */
+  create?: boolean;
+}
+
+/** How one row's write in a batch went. */
+export type ReleaseWriteOutcome = { etag: string } | { conflict: true } | { error: unknown };
 
 interface ReleaseEntity {
   partitionKey: string;

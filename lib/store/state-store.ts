@@ -114,7 +114,14 @@ export class StateStore {
   }
 }
 
-export class Lease {
+/** A job's lease: one run at a time. */
+export interface RunLease {
+  /** True while this run still holds the lease. */
+  renew(): Promise<boolean>;
+  release(): Promise<void>;
+}
+
+export class Lease implements RunLease {
   constructor(
     private readonly table: TableClient,
     private readonly clock: Clock,

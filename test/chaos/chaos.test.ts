@@ -22,7 +22,7 @@ describe('the chaos run (short)', () => {
     expect(figures.emailsSent).toBe(figures.emailsExpected);
     expect(figures.kills).toBeGreaterThan(0);
     expect(Object.keys(figures.faults).length).toBeGreaterThan(5);
-  }, 150_000);
+  }, 240_000);
 
   it('reads the units an email tells from its plain text, follow-ups included', () => {
     const email = {

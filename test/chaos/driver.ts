@@ -496,10 +496,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
   const sw = rng(options.seed + 1);
   /**
    * The inconvenient service's switches, each turned on and off at random (docs/wire-contract.md):
-   * Exchange's own server pages (Prefer honoured or not), expiring continuations, a list that hides
+   * Exchange's own server pages (Prefer honoured or not), pages cut whatever Prefer asks, expiring
+   * continuations, nextLinks always refused, empty answers without `value`, a list that hides
    * ReleasedUser, releases copied to a reviewer, ACS operations that fail after their 202, and a reused
    * Operation-Id answered with the earlier operation. A suppressed recipient is not among them: its unit
-   * is rightly never told, which this run would count as missing.
+   * is rightly never told, which this run would count as missing. Server pages are never smaller than the
+   * tenant's three accepted domains: Get-AcceptedDomain has no PageSize, so with its nextLink refused a
+   * cut list could only be read from Graph, which knows nothing of MatchSubDomains.
    */
   const flipSwitches = () => {
     const flip = (name: string) => {
@@ -508,9 +511,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosFigures> {
       return on;
     };
     if (flip('exchange server pages')) {
-      sim.scenario.setExchangeQuirks({ serverPageSize: sw.pick([0, 2, 5]), honourPrefer: sw.chance(0.5) });
+      sim.scenario.setExchangeQuirks({ serverPageSize: sw.pick([0, 3, 5]), honourPrefer: sw.chance(0.5) });
+    }
+    if (flip('exchange cuts pages whatever Prefer asks')) {
+      sim.scenario.setExchangeQuirks({ cutPagesAt: sw.pick([0, 3, 5]) });
     }
     if (flip('continuation expires')) sim.scenario.setExchangeQuirks({ expireNextContinuations: 1 });
+    if (flip('nextLinks refused')) {
+      sim.scenario.setExchangeQuirks({ refuseNextLinks: !sim.scenario.exchangeQuirks().refuseNextLinks });
+    }
+    if (flip('empty answers without value')) {
+      sim.scenario.setExchangeQuirks({ emptyValue: sw.pick(['list', 'null', 'absent'] as const) });
+    }
     if (flip('list hides ReleasedUser')) {
       sim.scenario.setExchangeQuirks({
         listHidesReleaseFields: !sim.scenario.exchangeQuirks().listHidesReleaseFields,

@@ -1,28 +1,81 @@
 import { loopbackAccess, signedInAccess } from '../../lib/console/access';
-import type { SignInCheck, SignInRequest } from '../../lib/entrypoints/sign-in';
+import type { SignInCheck, SignInRequest } from '../../lib/console/sign-in-check';
 
-function request(headers: Record<string, string>, remoteAddress?: string) {
-  return { header: (name: string) => headers[name.toLowerCase()] ?? null, remoteAddress };
+function request(headers: Record<string, string>, remoteAddress?: string, where?: number | URL) {
+  return {
+    header: (name: string) => headers[name.toLowerCase()] ?? null,
+    remoteAddress,
+    ...(typeof where === 'number' ? { localPort: where } : { url: where }),
+  };
 }
 
 describe('console access', () => {
-  it('GIVEN npm start WHEN a request comes from this machine (IPv4 or IPv6 loopback) THEN it is allowed without sign-in', async () => {
+  /** A request to npm start's console on port 7071, as its server describes it. */
+  const local = (headers: Record<string, string>, from = '127.0.0.1') =>
+    request({ host: 'localhost:7071', ...headers }, from, 7071);
+
+  it('GIVEN npm start WHEN a request comes from this machine (IPv4, IPv6, or IPv4 mapped into IPv6) to the console’s own address THEN it is allowed without sign-in', async () => {
     const access = loopbackAccess();
     for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1']) {
-      await expect(access.authorize(request({}, address))).resolves.toEqual({
-        allowed: true,
-        user: 'local administrator',
+      for (const host of ['localhost:7071', '127.0.0.1:7071', 'LOCALHOST:7071']) {
+        await expect(access.authorize(local({ host }, address))).resolves.toEqual({
+          allowed: true,
+          user: 'local administrator',
+        });
+      }
+    }
+  });
+
+  it('GIVEN npm start WHEN a request names Host localhost:7071 but comes from another address, or the peer is unknown THEN 403', async () => {
+    const access = loopbackAccess();
+    for (const address of ['192.168.1.20', '10.0.0.1', '::ffff:10.0.0.1', 'fe80::1', undefined]) {
+      await expect(access.authorize(request({ host: 'localhost:7071' }, address, 7071))).resolves.toEqual({
+        allowed: false,
+        status: 403,
+        reason: 'the local console answers only on this machine',
       });
     }
   });
 
-  it('GIVEN npm start WHEN a request comes from another address, or the peer is unknown THEN it is refused with 403', async () => {
+  it('GIVEN npm start WHEN a page rebinds its own name to 127.0.0.1, or the Host names another port or none THEN 403 with the reason', async () => {
     const access = loopbackAccess();
-    for (const address of ['192.168.1.20', '10.0.0.1', '::ffff:10.0.0.1', undefined]) {
-      await expect(access.authorize(request({}, address))).resolves.toMatchObject({
+    const refused = {
+      allowed: false,
+      status: 403,
+      reason: 'the local console answers only at 127.0.0.1:7071 or localhost:7071, not at another name',
+    };
+    for (const host of [
+      'attacker.example:7071',
+      'attacker.example',
+      'localhost:8080',
+      'localhost',
+      '[::1]:7071',
+      '',
+    ]) {
+      await expect(access.authorize(local({ host }))).resolves.toEqual(refused);
+    }
+    await expect(access.authorize(request({ host: 'localhost:7071' }, '127.0.0.1'))).resolves.toMatchObject({
+      allowed: false,
+      status: 403,
+    });
+  });
+
+  it('GIVEN npm start WHEN a page from another origin asks THEN 403; the console’s own pages pass', async () => {
+    const access = loopbackAccess();
+    for (const origin of [
+      'https://attacker.example',
+      'http://localhost:8080',
+      'https://localhost:7071',
+      'null',
+    ]) {
+      await expect(access.authorize(local({ origin }))).resolves.toEqual({
         allowed: false,
         status: 403,
+        reason: 'the local console answers only its own pages, not a page from another origin',
       });
+    }
+    for (const origin of ['http://localhost:7071', 'http://127.0.0.1:7071']) {
+      await expect(access.authorize(local({ origin }))).resolves.toMatchObject({ allowed: true });
     }
   });
 
@@ -86,6 +139,72 @@ describe('console access', () => {
         access.authorize(request({ authorization: 'Bearer reader', 'x-ms-token-aad-access-token': 'admin' })),
       ).resolves.toMatchObject({ allowed: false, status: 403 });
       expect(seen).toEqual(['Bearer reader']);
+    });
+
+    describe('a browser App Service authentication signed in, without an access token (token store off, or a new instance)', () => {
+      const consoleUrl = new URL('https://qrn.example/api/console');
+      const signedInBrowser = {
+        'x-ms-client-principal': 'claims-of-adele',
+        'x-ms-client-principal-id': 'adele',
+      };
+      const principalCheck = async () => (encoded: string) =>
+        encoded === 'claims-of-adele'
+          ? { ok: true as const, caller: { subject: 'adele', roles: ['Releases.Read'] } }
+          : {
+              ok: false as const,
+              status: 403 as const,
+              reason: 'the signed-in user lacks the app role Releases.Read',
+            };
+
+      it('GIVEN the platform signs browsers in WHEN its claims carry the app role THEN the user is let in, on any instance, without a token', async () => {
+        const signIn = jest.fn();
+        const access = signedInAccess(signIn, principalCheck);
+        await expect(access.authorize(request(signedInBrowser, undefined, consoleUrl))).resolves.toEqual({
+          allowed: true,
+          user: 'adele',
+        });
+        expect(signIn).not.toHaveBeenCalled();
+      });
+
+      it('GIVEN claims without the app role THEN 403, and no sign-in loop', async () => {
+        const access = signedInAccess(jest.fn(), principalCheck);
+        await expect(
+          access.authorize(request({ 'x-ms-client-principal': 'claims-of-bob' }, undefined, consoleUrl)),
+        ).resolves.toEqual({
+          allowed: false,
+          status: 403,
+          reason: 'the signed-in user lacks the app role Releases.Read',
+        });
+      });
+
+      it('GIVEN this instance cannot decide from the claims WHEN the browser asks for the console THEN it is sent through sign-in again, back to the console, once', async () => {
+        const access = signedInAccess(jest.fn(), async () => undefined);
+        await expect(access.authorize(request(signedInBrowser, undefined, consoleUrl))).resolves.toEqual({
+          allowed: false,
+          status: 401,
+          reason: 'signed in, but no token or claims this instance can verify',
+          signIn: `/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent('/api/console?signin=again')}`,
+        });
+        // Back from that sign-in and still undecidable: a plain 401 with the reason, never a redirect loop.
+        const back = new URL('https://qrn.example/api/console?signin=again');
+        await expect(access.authorize(request(signedInBrowser, undefined, back))).resolves.toEqual({
+          allowed: false,
+          status: 401,
+          reason: 'signed in, but no token or claims this instance can verify',
+        });
+      });
+
+      it('GIVEN the app cannot start WHEN a signed-in browser comes THEN 503', async () => {
+        const access = signedInAccess(jest.fn(), async () => {
+          throw new Error('settings invalid');
+        });
+        await expect(
+          access.authorize(request(signedInBrowser, undefined, consoleUrl)),
+        ).resolves.toMatchObject({
+          allowed: false,
+          status: 503,
+        });
+      });
     });
 
     it('GIVEN the releases API is closed (no audience) THEN the console is closed too (503)', async () => {

@@ -1,3 +1,4 @@
+import { domainToUnicode } from 'node:url';
 import fc from 'fast-check';
 import { canonicalAddress, canonicalDomain, parseAddress } from '../../lib/core/address';
 
@@ -35,6 +36,15 @@ describe('the one strict address type', () => {
     ['megan@-contoso.com', 'domain'],
     ['megan@10.0.0.1', 'domain'],
     ['megan@\uD800.com', 'domain'],
+    // What a URL host parser would cut or decode into contoso.com is not an address.
+    ['payroll@contoso.com#evil.example', 'domain'],
+    ['ceo@contoso.com/evil.example', 'domain'],
+    ['ceo@contoso.com?evil.example', 'domain'],
+    ['pat@contoso%2ecom', 'domain'],
+    ['ceo@contoso.com\\evil.example', 'quoted, commented or bracketed'],
+    ['ceo@\uff43\uff4f\uff4e\uff54\uff4f\uff53\uff4f.com', 'domain'],
+    ['ceo@contoso\u3002com', 'domain'],
+    ['ceo@xn--zz.com', 'domain'],
     ['', 'empty'],
     [`${'a'.repeat(60)}@${'b'.repeat(200)}.com`, 'too long'],
   ])('GIVEN %j THEN it is refused (%s)', (text, refusal) => {
@@ -68,11 +78,39 @@ describe('the one strict address type', () => {
     expect(canonicalAddress(`${'a.'.repeat(31)}a@${'b'.repeat(60)}.${'c'.repeat(60)}.com`)).toBeDefined();
   });
 
+  test('GIVEN any text THEN an accepted domain is made of DNS labels and is the same name read back (round trip)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.domain(),
+          fc.string({ unit: 'grapheme', maxLength: 20 }),
+          fc
+            .tuple(
+              fc.domain(),
+              fc.constantFrom('/', '?', '#', '%', '%2e', '\\', ' ', '\u3002', '\uff0e'),
+              fc.domain(),
+            )
+            .map(([a, b, c]) => `${a}${b}${c}`),
+        ),
+        (text) => {
+          const domain = canonicalDomain(text);
+          if (domain === undefined) return;
+          expect(domain).toMatch(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/);
+          expect([domain, domainToUnicode(domain)]).toContain(text.toLowerCase().normalize('NFC'));
+          expect(canonicalDomain(domainToUnicode(domain))).toBe(domain);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   test('domains: IDNA to ASCII, lower-case, at least two DNS labels', () => {
     expect(canonicalDomain('CONTOSO.com')).toBe('contoso.com');
     expect(canonicalDomain('bücher.example')).toBe('xn--bcher-kva.example');
     expect(canonicalDomain('localhost')).toBeUndefined();
     expect(canonicalDomain('contoso..com')).toBeUndefined();
     expect(canonicalDomain('a_b.com')).toBeUndefined();
+    expect(canonicalDomain('xn--bcher-kva.example')).toBe('xn--bcher-kva.example');
+    expect(canonicalDomain('contoso.com/evil.example')).toBeUndefined();
   });
 });

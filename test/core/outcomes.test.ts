@@ -36,6 +36,7 @@ describe('release reasons', () => {
       'sender-outside',
       'sender-outside-graph',
       'inbound',
+      'direction-unknown',
       'system-release',
       'not-in-scope',
       'dry-run',

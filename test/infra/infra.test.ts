@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
-import alertCatalogue from '../../lib/ops/alerts.json';
+import alertCatalogue from '../../lib/config/alerts.json';
 import {
   allowedParamMistakes,
   allowedValues,
@@ -32,6 +32,15 @@ function bicepFiles(dir = INFRA): string[] {
   });
 }
 
+/** The README's text under a heading ('### Prerequisites'), up to the next heading of its level or higher. */
+function readmeSection(heading: string): string {
+  const lines = read('README.md').split('\n');
+  const start = lines.findIndex((line) => line.trim() === heading);
+  if (start < 0) throw new Error(`README.md has no heading ${heading}`);
+  const level = heading.indexOf(' ');
+  const end = lines.findIndex((line, i) => i > start && /^#+ /.test(line) && line.indexOf(' ') <= level);
+  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
+}
 const main = bicep('infra/main.bicep');
 const api = bicep('infra/app/api.bicep');
 const rbac = bicep('infra/app/rbac.bicep');
@@ -112,6 +121,10 @@ const JUSTIFIED_ROLES: Record<string, { role: string; why: string }> = {
   '09976791-48a7-449e-bb21-39d1a415f350': {
     role: 'Communication and Email Service Owner',
     why: 'lib/mail/acs-channel.ts sends with EmailClient(endpoint, managed identity): the narrowest built-in role allowing an Entra-authenticated send',
+  },
+  'acdd72a7-3385-43ef-8e1b-8a43b9f1f2a6': {
+    role: 'Reader',
+    why: "each alert rule's own identity reads the logs of the Application Insights component it queries (alerts.bicep)",
   },
 };
 
@@ -443,6 +456,20 @@ describe('infrastructure: parameters and modules', () => {
     expect(read('infra/main.parameters.json')).toMatch(/"vnetEnabled": \{ "value": "\$\{VNET_ENABLED\}" \}/);
   });
 
+  it('GIVEN VNET_ENABLED=true WHEN provisioning THEN the preprovision hooks register the resource provider of the namespace the app subnet is delegated to (a fresh subscription has not)', () => {
+    const delegation = /serviceName: '([\w.]+)\/environments'/.exec(
+      bicep('infra/app/network.bicep').text,
+    )?.[1];
+    expect(delegation).toBe('Microsoft.App');
+    for (const script of ['infra/hooks/preprovision.sh', 'infra/hooks/preprovision.ps1']) {
+      const text = read(script);
+      expect(text).toMatch(new RegExp(`namespace\\s*=\\s*["']${delegation!.replace('.', '\\.')}["']`));
+      expect(text).toMatch(/VNET_ENABLED/);
+      expect(text).toMatch(/provider register --namespace/);
+      expect(text).toMatch(/--wait/);
+    }
+  });
+
   it('GIVEN App Service authentication WHEN read THEN a browser is sent to Entra ID sign-in, the health check and the releases API are left to the app (function key; its own 401), once the post-provision step made the registration', () => {
     expect(main.text).toMatch(/module auth 'app\/auth\.bicep' = if \(!empty\(apiClientId\)\)/);
     const auth = bicep('infra/app/auth.bicep');
@@ -462,7 +489,7 @@ describe('infrastructure: parameters and modules', () => {
     }
   });
 
-  it('GIVEN the console sign-in WHEN read THEN it needs no secret: the managed identity is the client credential (a federated credential of the registration), the token store forwards the access token, and the API scope is asked for so that token names the API', () => {
+  it("GIVEN the console sign-in WHEN read THEN it needs no secret: the managed identity is the client credential (a federated credential of the registration), and the token store is off (no store every instance shares is reachable with the identity): the ID token's claims decide", () => {
     const auth = bicep('infra/app/auth.bicep');
     const properties = objectEntry(auth.resources().find((r) => r.name === 'auth')!.body!, 'properties')!;
     const aad = entries(
@@ -481,12 +508,13 @@ describe('infrastructure: parameters and modules', () => {
     );
     expect(auth.text).not.toMatch(/MICROSOFT_PROVIDER_AUTHENTICATION_SECRET|clientSecretCertificate/);
     expect(entries(aad.get('login')!.slice(1, -1)).get('loginParameters')).toBe(
-      "['scope=openid profile email offline_access ${apiAudience}/user_impersonation']",
+      "['scope=openid profile email']",
     );
     expect(entries(aad.get('validation')!.slice(1, -1)).get('allowedAudiences')).toBe(
       '[apiClientId, apiAudience]',
     );
-    expect(properties.get('login')).toMatch(/tokenStore: \{ enabled: true \}/);
+    expect(properties.get('login')).toMatch(/tokenStore: \{ enabled: false \}/);
+    expect(auth.text).not.toMatch(/azureBlobStorage|sasUrlSettingName/);
     expect(moduleNamed(main, 'auth').body).toMatch(/apiAudience: apiAudience/);
     // The hook registers the reply address on the app's host name, which main.bicep outputs.
     expect(main.outputs().find((o) => o.name === 'APP_HOSTNAME')?.value).toBe('api.outputs.defaultHostname');
@@ -606,23 +634,53 @@ describe('infrastructure: azd project and hooks', () => {
   const at = (value: YamlValue | undefined, ...keys: string[]): YamlValue | undefined =>
     keys.reduce<YamlValue | undefined>((v, k) => (v && typeof v === 'object' ? v[k] : undefined), value);
 
-  it('GIVEN azure.yaml WHEN read THEN it declares the function app service and a postprovision hook for both shells', () => {
+  it('GIVEN azure.yaml WHEN read THEN it declares the function app service and the preprovision, postprovision and postdown hooks for both shells', () => {
     expect(typeof yaml.name).toBe('string');
     expect(at(yaml, 'services', 'api')).toMatchObject({ project: '.', language: 'ts', host: 'function' });
-    for (const [platform, shell, script] of [
-      ['posix', 'sh', './infra/hooks/postprovision.sh'],
-      ['windows', 'pwsh', './infra/hooks/postprovision.ps1'],
-    ]) {
-      expect(at(yaml, 'hooks', 'postprovision', platform, 'shell')).toBe(shell);
-      expect(at(yaml, 'hooks', 'postprovision', platform, 'run')).toBe(script);
-      expect(existsSync(path.join(ROOT, script))).toBe(true);
+    for (const hook of ['preprovision', 'postprovision', 'postdown']) {
+      for (const [platform, shell, script] of [
+        ['posix', 'sh', `./infra/hooks/${hook}.sh`],
+        ['windows', 'pwsh', `./infra/hooks/${hook}.ps1`],
+      ]) {
+        expect(at(yaml, 'hooks', hook, platform, 'shell')).toBe(shell);
+        expect(at(yaml, 'hooks', hook, platform, 'run')).toBe(script);
+        expect(existsSync(path.join(ROOT, script))).toBe(true);
+      }
+    }
+  });
+
+  it('GIVEN azure.yaml WHEN read THEN it names the azd version it needs, the README says the same, and every hook, project or service, says its shell (azd before 1.20 refuses an inline hook without one)', () => {
+    const required = at(yaml, 'requiredVersions', 'azd');
+    expect(required).toMatch(/^>= \d+\.\d+\.\d+$/);
+    const version = String(required).replace('>= ', '');
+    expect(readmeSection('### Prerequisites')).toContain(`(\`azd\`) ${version} or later`);
+    const hookSets = [at(yaml, 'hooks'), at(yaml, 'services', 'api', 'hooks')];
+    const hooks = hookSets.flatMap((set) => Object.entries(set as Record<string, YamlValue>));
+    expect(hooks.map(([name]) => name).sort()).toEqual([
+      'postdown',
+      'postprovision',
+      'prepackage',
+      'preprovision',
+    ]);
+    for (const [name, hook] of hooks) {
+      for (const platform of ['posix', 'windows']) {
+        expect([name, platform, at(hook, platform, 'shell')]).toEqual([
+          name,
+          platform,
+          platform === 'posix' ? 'sh' : 'pwsh',
+        ]);
+        expect(at(hook, platform, 'run')).toBeTruthy();
+      }
+      expect(at(hook, 'run')).toBeUndefined();
     }
   });
 
   it('GIVEN the api service WHEN azd packages it THEN it deploys the folder npm run package stages, built before packaging, with no remote build', () => {
     expect(at(yaml, 'services', 'api', 'dist')).toBe('dist/deploy');
     expect(at(yaml, 'services', 'api', 'remoteBuild')).toBe('false');
-    expect(at(yaml, 'services', 'api', 'hooks', 'prepackage', 'run')).toBe('npm run package');
+    for (const platform of ['posix', 'windows']) {
+      expect(at(yaml, 'services', 'api', 'hooks', 'prepackage', platform, 'run')).toBe('npm run package');
+    }
     const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.package).toMatch(/node infra\/package\.js$/);
     // infra/package.js stages into <out>/deploy, <out> being dist/ by default.
@@ -653,6 +711,72 @@ describe('infrastructure: azd project and hooks', () => {
   });
 });
 
+describe("infrastructure: the README's deploy section", () => {
+  const section = readmeSection('## Deploy');
+  const parameters = (
+    JSON.parse(read('infra/main.parameters.json')) as { parameters: Record<string, { value: string }> }
+  ).parameters;
+  /** azd variable -> the main.bicep parameter it fills. */
+  const azdVariables = new Map(
+    Object.entries(parameters).flatMap(([param, { value }]) => {
+      const variable = /^\$\{(\w+)\}$/.exec(value)?.[1];
+      return variable ? [[variable, param] as const] : [];
+    }),
+  );
+  /** A parameter main.bicep declares and also reads. */
+  const used = (param: string) => (main.text.match(new RegExp(`\\b${param}\\b`, 'g')) ?? []).length > 1;
+  // Named in the section, set by no Bicep, each for the reason the section gives.
+  const NOT_SET_BY_THE_DEPLOYMENT: Record<string, string> = {
+    AUDIT_QUERY_POLL_SECONDS: 'its default, quoted to explain the notify run time in the cost figures',
+  };
+
+  it('GIVEN every setting the section names THEN the deployment sets it: an azd variable mapped to a parameter main.bicep uses, an app setting the Bicep supplies, or an output of main.bicep', () => {
+    const supplied = suppliedSettings();
+    const outputs = new Set(main.outputs().map((o) => o.name));
+    const named = new Set([...section.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)`/g)].map((m) => m[1]));
+    expect(named.size).toBeGreaterThan(15);
+    for (const name of named) {
+      const param = azdVariables.get(name);
+      const how = param
+        ? used(param)
+          ? 'azd variable'
+          : `parameter ${param} unused`
+        : supplied.has(name)
+          ? 'app setting'
+          : outputs.has(name)
+            ? 'output'
+            : name in NOT_SET_BY_THE_DEPLOYMENT
+              ? 'explained'
+              : 'set by nothing';
+      expect({ name, how }).toEqual({
+        name,
+        how: expect.stringMatching(/^(azd variable|app setting|output|explained)$/),
+      });
+    }
+  });
+
+  it('GIVEN the azd variables table and the commands of the section THEN each variable is one main.parameters.json maps, and each value read back is an output or a variable', () => {
+    const tableVariables = [...section.matchAll(/^\| `([A-Z0-9_]+)`(?:, `([A-Z0-9_]+)`)?/gm)].flatMap((m) =>
+      [m[1], m[2]].filter(Boolean),
+    );
+    expect(tableVariables.length).toBeGreaterThan(15);
+    for (const name of tableVariables)
+      expect({ name, mapped: azdVariables.has(name) }).toEqual({ name, mapped: true });
+    const readBack = [...section.matchAll(/azd env get-value (\w+)/g)].map((m) => m[1]);
+    const outputs = new Set(main.outputs().map((o) => o.name));
+    expect(readBack.length).toBeGreaterThan(0);
+    for (const name of readBack) {
+      expect({ name, known: outputs.has(name) || azdVariables.has(name) }).toEqual({ name, known: true });
+    }
+  });
+
+  it('GIVEN the section on hand-added app settings THEN it says they stay, as the site module merges the current settings', () => {
+    expect(section).toMatch(/they \*\*stay\*\*/);
+    expect(section).not.toMatch(/removes them/);
+    expect(read('infra/app/api.bicep')).toMatch(/'br\/public:avm\/res\/web\/site:/);
+  });
+});
+
 describe('infrastructure: alerts to the administrators', () => {
   const resources = alerts.resources();
   const actionGroup = resources.find((r) => r.name === 'actionGroup')!;
@@ -677,10 +801,10 @@ describe('infrastructure: alerts to the administrators', () => {
       'empty(alertNoSuccessMinutes) ? alertCatalogue.noSuccessMinutesDefault : int(alertNoSuccessMinutes)',
     );
     expect(main.vars().find((v) => v.name === 'alertCatalogue')?.value).toBe(
-      "loadJsonContent('../lib/ops/alerts.json')",
+      "loadJsonContent('../lib/config/alerts.json')",
     );
     expect(alerts.vars().find((v) => v.name === 'catalogue')?.value).toBe(
-      "loadJsonContent('../../lib/ops/alerts.json')",
+      "loadJsonContent('../../lib/config/alerts.json')",
     );
     // The module's accepted range is the setting's.
     expect(alerts.text).toMatch(/@minValue\(15\)\s*@maxValue\(1440\)\s*param noSuccessMinutes int/);
@@ -731,5 +855,27 @@ describe('infrastructure: alerts to the administrators', () => {
     expect(new Set(alertCatalogue.rules.map((r) => r.id)).size).toBe(alertCatalogue.rules.length);
     for (const rule of alertCatalogue.rules) expect(rule.id).toMatch(/^[a-z][a-z-]+$/);
     expect(entries(rules.body!).get('name')).toBe("'${namePrefix}-${rule.id}'");
+  });
+
+  it('GIVEN the rules WHEN deployed on a new workspace THEN the query is not validated (no traces yet), and each runs as its own system-assigned identity with Reader on the component it queries, the least role that reads its logs', () => {
+    const properties = objectEntry(rules.body!, 'properties')!;
+    expect(properties.get('skipQueryValidation')).toBe('true');
+    expect(objectEntry(rules.body!, 'identity')?.get('type')).toBe("'SystemAssigned'");
+    // Their principals reach rbac.bicep, which gives each Reader on Application Insights, nothing more.
+    expect(alerts.outputs().find((o) => o.name === 'rulePrincipalIds')?.value).toBe(
+      '[for (rule, i) in catalogue.rules: rules[i].identity.principalId]',
+    );
+    expect(objectEntry(moduleNamed(main, 'rbac').body!, 'params')?.get('alertRulePrincipalIds')).toBe(
+      'alerts.outputs.rulePrincipalIds',
+    );
+    const readers = rbac.resources().find((r) => r.name === 'alertRuleReaders')!;
+    expect(rbac.text).toMatch(
+      /resource alertRuleReaders '[^']+' = \[for rulePrincipalId in alertRulePrincipalIds: \{/,
+    );
+    expect(entries(readers.body!).get('scope')).toBe('applicationInsights');
+    const assignment = objectEntry(readers.body!, 'properties')!;
+    expect(assignment.get('principalId')).toBe('rulePrincipalId');
+    expect(assignment.get('roleDefinitionId')).toMatch(/roles\.reader\)$/);
+    expect(rbac.objectVar('roles').get('reader')).toBe("'acdd72a7-3385-43ef-8e1b-8a43b9f1f2a6'");
   });
 });

@@ -3,7 +3,7 @@ import { renewedAtMost } from '../../lib/jobs/notify/lease-renewal';
 import { ManualClock, MINUTE } from '../../lib/core/clock';
 import type { AuditSource } from '../../lib/sources/audit/audit-source';
 import { buildReleaseRecord } from '../../lib/simulator/audit';
-import type { ReleaseWrite } from '../../lib/jobs/notify/ports';
+import type { ReleaseWrite } from '../../lib/store/releases-store';
 import { memoryTenant, type MemoryTenant } from '../support/memory-notify';
 import { quarantinedMessage } from '../store/contracts/quarantine.contract';
 import { randomUUID } from 'node:crypto';

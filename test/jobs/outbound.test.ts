@@ -99,6 +99,35 @@ describe('the outbound decision, over every row of the Exchange fixture', () => 
     }
   });
 
+  it('GIVEN a rule or DLP hold whose Direction is not exactly Inbound or Outbound THEN it is never outbound: direction-unknown', () => {
+    const base = byId.get('3f2a9c1e-7b4d-4e8a-1c2d-08de0a1b2c3d')![0];
+    for (const held of [
+      { type: 'TransportRule', policyType: 'ExchangeTransportRule' },
+      { type: 'DataLossPrevention', policyType: 'DataLossPreventionRule' },
+    ]) {
+      for (const direction of [
+        undefined,
+        '',
+        'Inbound\u200b',
+        'inbound',
+        'OUTBOUND',
+        'Unknown',
+        'Out bound',
+      ]) {
+        const row = { ...base, ...held, direction };
+        expect({ direction, decision: decideOutbound([row], contoso) }).toEqual({
+          direction,
+          decision: { outbound: false, reason: 'direction-unknown' },
+        });
+        // One odd row among good ones is enough.
+        expect(decideOutbound([{ ...base, ...held }, row], contoso)).toEqual({
+          outbound: false,
+          reason: 'direction-unknown',
+        });
+      }
+    }
+  });
+
   it('a pilot allow-list matches addresses exactly and domains with their subdomains', () => {
     expect(senderInScope('Megan.Bowen@contoso.com', undefined)).toBe(true);
     expect(senderInScope('megan.bowen@contoso.com', ['megan.bowen@contoso.com'])).toBe(true);

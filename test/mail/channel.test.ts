@@ -3,6 +3,10 @@
  * (run with `npm test`, which sets NODE_EXTRA_CA_CERTS for the simulator's certificate).
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import type { EmailSettings } from '../../lib/config/settings';
 import { createAcsChannel } from '../../lib/mail/acs-channel';
@@ -15,10 +19,11 @@ import { testCertificate } from '../support/simulator';
 
 let sim: Simulator;
 let credential: TokenCredential;
+const outboxDir = mkdtempSync(path.join(tmpdir(), 'channel-outbox-'));
 
 beforeAll(async () => {
   const certificate = await testCertificate();
-  sim = await startSimulator({ certificate });
+  sim = await startSimulator({ certificate, outboxDir });
   credential = new ClientSecretCredential(sim.tenantId, sim.clientId, sim.clientSecret, {
     authorityHost: sim.urls.login,
     disableInstanceDiscovery: true,
@@ -27,6 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sim?.close();
+  rmSync(outboxDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
@@ -214,6 +220,25 @@ describe('ACS Email channel', () => {
 
   it('GIVEN no ACS setting THEN creating the channel says what is missing', () => {
     expect(() => createAcsChannel(emailSettings(undefined), credential)).toThrow(/ACS_ENDPOINT/);
+  });
+});
+
+describe('Both channels: a notification is marked as sent by a machine', () => {
+  it('GIVEN ACS WHEN a notification is sent THEN its .eml carries Auto-Submitted: auto-generated and X-Auto-Response-Suppress: All', async () => {
+    await createAcsChannel(withKey(), credential).send(email(), randomUUID());
+    const [captured] = sim.scenario.emails();
+    const mail = await simpleParser(readFileSync(captured.emlPath!));
+    expect(mail.headers.get('auto-submitted')).toBe('auto-generated');
+    expect(mail.headers.get('x-auto-response-suppress')).toBe('All');
+  });
+
+  it('GIVEN Graph, which takes only x- headers in JSON (anything else is a 400), WHEN a notification is sent THEN its .eml carries X-Auto-Response-Suppress: All', async () => {
+    const graph = createGraphChannel(createGraphClient(sim.urls.graph, credential), 'notices@contoso.com');
+    await expect(graph.send(email(), randomUUID())).resolves.toEqual({ kind: 'accepted' });
+    const [captured] = sim.scenario.emails();
+    const mail = await simpleParser(readFileSync(captured.emlPath!));
+    expect(mail.headers.get('x-auto-response-suppress')).toBe('All');
+    expect(mail.headers.has('auto-submitted')).toBe(false);
   });
 });
 

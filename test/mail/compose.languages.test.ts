@@ -3,7 +3,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import type { EmailSettings } from '../../lib/config/settings';
 import type { Notification, Reader } from '../../lib/mail/compose';
 import { LANGUAGES, translator, type Language } from '../../lib/mail/i18n';
-import { previewFiles } from '../../lib/mail/preview';
+import { previewFiles } from '../../lib/entrypoints/cli/preview-files';
 
 const settings: EmailSettings = {
   channel: 'acs',

@@ -4,11 +4,11 @@ import type { BrowserContext } from 'playwright-core';
 import type { EmailSettings } from '../../lib/config/settings';
 import type { Notification, Reader } from '../../lib/mail/compose';
 import { LANGUAGES } from '../../lib/mail/i18n';
-import { previewFiles } from '../../lib/mail/preview';
-import { launchBrowser, type TestBrowser } from '../support/browser';
+import { previewFiles } from '../../lib/entrypoints/cli/preview-files';
+import { findBrowser, launchBrowser, type TestBrowser } from '../support/browser';
 
 /**
- * Each language's HTML opened in a real headless Chromium (Debian's /usr/bin/chromium; .ci/run installs it)
+ * Each language's HTML opened in a real headless Chromium (the one test/support/browser.ts finds)
  * at a 360 px phone width and at 800 px: nothing may stick out sideways. The English and Arabic
  * screenshots are kept under .local/screenshots as test artefacts.
  */
@@ -65,11 +65,12 @@ const zones: Record<string, string> = {
 };
 
 describe('the notification in a real browser', () => {
+  const executable = findBrowser();
   let browser: TestBrowser;
   let context: BrowserContext;
 
   beforeAll(async () => {
-    browser = await launchBrowser();
+    browser = await launchBrowser(executable);
     context = browser.context;
     mkdirSync(ARTEFACTS, { recursive: true });
   });

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import alertCatalogue from '../../lib/ops/alerts.json';
+import alertCatalogue from '../../lib/config/alerts.json';
 import { CONSECUTIVE_FAILURES_ALERT } from '../../lib/ops/last-run-check';
 import { buildRunEvent, RUN_EVENT_PREFIX, type RunEventInput } from '../../lib/ops/run-event';
 import { loadSettings } from '../../lib/config/settings';
 import { raisePoisonedTenantRun } from '../../lib/fleet/tenant-runs';
 
 /**
- * The alert rules' queries (lib/ops/alerts.json, deployed by infra/app/alerts.bicep) against the run event
+ * The alert rules' queries (lib/config/alerts.json, deployed by infra/app/alerts.bicep) against the run event
  * the app really emits: a field renamed or dropped in the event breaks this test, not an alert in production.
  * The Kusto engine cannot run here; the queries are read for their structure and every name they use.
  */

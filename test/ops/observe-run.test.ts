@@ -9,6 +9,7 @@ import { ExchangeApiError } from '../../lib/sources/exchange/admin-api';
 import { StateStore } from '../../lib/store/state-store';
 import { openTestTables } from '../support/snapshot-world';
 import { startWorld } from '../support/world';
+import { newPagingStats } from '../../lib/sources/exchange/paging';
 
 /** The jobs are stand-ins; the state table is real (Azurite). */
 async function observedApp(jobs: {
@@ -41,8 +42,7 @@ const completedSnapshot: SnapshotSummary = {
   pages: 1,
   rowsFetched: 3,
   rowsWritten: 3,
-  continuations: 0,
-  restarts: 0,
+  paging: newPagingStats(),
   skipped: {},
   wireWarnings: {},
   rowsTruncated: 0,

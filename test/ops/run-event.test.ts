@@ -2,13 +2,14 @@ import type { NotifySummary } from '../../lib/jobs/notify';
 import type { SnapshotSummary } from '../../lib/jobs/snapshot';
 import {
   buildRunEvent,
-  classifyFailure,
   RUN_EVENT_PREFIX,
   runEventLine,
   type RunEvent,
   type RunEventInput,
 } from '../../lib/ops/run-event';
 import { ExchangeApiError } from '../../lib/sources/exchange/admin-api';
+import { newPagingStats } from '../../lib/sources/exchange/paging';
+import { classifyFailure } from '../../lib/sources/failure-class';
 
 const STARTED = new Date('2026-03-03T10:00:00Z');
 const FINISHED = new Date('2026-03-03T10:00:42Z');
@@ -24,8 +25,7 @@ function snapshotSummary(change: Partial<SnapshotSummary> = {}): SnapshotSummary
     pages: 2,
     rowsFetched: 1200,
     rowsWritten: 1198,
-    continuations: 0,
-    restarts: 0,
+    paging: newPagingStats(),
     skipped: { 'identity-unparsable': 2 },
     wireWarnings: {},
     rowsTruncated: 0,
@@ -34,8 +34,7 @@ function snapshotSummary(change: Partial<SnapshotSummary> = {}): SnapshotSummary
       releasedRows: 5,
       changedRows: 3,
       newReleases: 3,
-      continuations: 0,
-      restarts: 0,
+      paging: newPagingStats(),
       identityLookups: 0,
       identityLookupsWaiting: 0,
       leftToAudit: 0,
@@ -229,8 +228,7 @@ describe('run event: a partial run', () => {
           releasedRows: 0,
           changedRows: 0,
           newReleases: 0,
-          continuations: 0,
-          restarts: 0,
+          paging: newPagingStats(),
           identityLookups: 0,
           identityLookupsWaiting: 0,
           leftToAudit: 0,

@@ -1,11 +1,13 @@
 /**
  * Hostile addresses through the whole pipeline, the way an attacker would try (issue 13): generated
  * senders from RFC 5322's corners, held by a mail flow rule and released beside legitimate releases of the
- * same run. No email may go to an address outside the tenant's accepted domains, and every legitimate
- * sender is still told exactly once.
+ * same run, and holds whose Direction is anything but exactly Inbound or Outbound. No email may go to an
+ * address outside the tenant's accepted domains or to anyone but a real sender, and every legitimate sender is
+ * still told exactly once.
  */
 import fc from 'fast-check';
 import { MINUTE } from '../../lib/core/clock';
+import { buildRunEvent } from '../../lib/ops/run-event';
 import { buildReleaseRecord } from '../../lib/simulator/audit';
 import { listSetAside } from '../../lib/store/set-aside';
 import { hostileSender } from '../support/hostile-arbitraries';
@@ -45,6 +47,28 @@ describe('hostile addresses through the whole pipeline', () => {
     expect(`${row.status}: ${row.reason}`).toBe('skipped: sender address not usable');
   });
 
+  it('GIVEN senders a URL host parser would cut or decode into contoso.com (payroll@contoso.com#evil.example, ceo@contoso.com/evil.example, pat@contoso%2ecom), held by rules and released THEN nobody is emailed and each reads "skipped: sender address not usable"', async () => {
+    world = await startWorld();
+    const s = world.simulator.scenario;
+    const senders = ['payroll@contoso.com#evil.example', 'ceo@contoso.com/evil.example', 'pat@contoso%2ecom'];
+    const ids = senders.map(
+      (sender) =>
+        s.addMessage({ sender, recipients: ['buyer@fabrikam.example'], subject: 'Q2', type: 'TransportRule' })
+          .networkMessageId,
+    );
+    await world.app.runSnapshot();
+    for (const id of ids) s.release({ networkMessageId: id });
+    world.clock.advance(15 * MINUTE);
+    await world.app.runSnapshot();
+    const summary = await world.app.runNotify();
+    expect(summary.skipped['sender-unusable']).toBe(3);
+    expect(s.emails()).toEqual([]);
+    for (const id of ids) {
+      const [row] = await world.app.releases.listForMessage(id);
+      expect(`${row.status}: ${row.reason}`).toBe('skipped: sender address not usable');
+    }
+  });
+
   it('GIVEN an inbound message spoofing an internal sender, held by a mail flow rule and released THEN it is skipped as inbound and nobody is emailed', async () => {
     world = await startWorld();
     const s = world.simulator.scenario;
@@ -62,6 +86,48 @@ describe('hostile addresses through the whole pipeline', () => {
     const summary = await world.app.runNotify();
     expect(summary.skipped.inbound).toBe(1);
     expect(s.emails()).toEqual([]);
+  });
+
+  it('GIVEN rule and DLP holds of an internal sender whose Direction is missing, "Inbound\u200b", lower-case or "Unknown" THEN nobody is emailed; each reads "skipped: direction unknown" and the run event counts them', async () => {
+    world = await startWorld();
+    const s = world.simulator.scenario;
+    const directions: (string | undefined)[] = [undefined, 'Inbound\u200b', 'outbound', 'Unknown'];
+    const ids = directions.map((direction, i) => {
+      const { networkMessageId } = s.addMessage({
+        sender: 'payroll@contoso.com',
+        recipients: ['buyer@fabrikam.example'],
+        subject: 'Update your bank details',
+        type: i % 2 === 0 ? 'TransportRule' : 'DataLossPrevention',
+      });
+      // The same rows as Exchange would send them, with this Direction (or none).
+      const rows = s.messages().filter((row) => String(row.Identity).includes(networkMessageId));
+      s.deleteMessage(networkMessageId);
+      for (const { Direction: _dropped, ...row } of rows)
+        s.addRawRow(direction === undefined ? row : { ...row, Direction: direction });
+      return networkMessageId;
+    });
+    await world.app.runSnapshot();
+    for (const id of ids) s.release({ networkMessageId: id });
+    world.clock.advance(15 * MINUTE);
+    await world.app.runSnapshot();
+    const summary = await world.app.runNotify();
+    expect(s.emails()).toEqual([]);
+    for (const id of ids) {
+      const [row] = await world.app.releases.listForMessage(id);
+      expect({ id, reads: `${row.status}: ${row.reason}`, code: row.reasonCode }).toEqual({
+        id,
+        reads: 'skipped: direction unknown',
+        code: 'direction-unknown',
+      });
+    }
+    const event = buildRunEvent({
+      result: { job: 'notify', summary },
+      startedAt: world.clock.now(),
+      finishedAt: world.clock.now(),
+      previousFailures: 0,
+      settings: { logPersonalData: false, audit: { stuckMinutes: 180 } },
+    });
+    expect(event.skipped).toEqual({ 'direction-unknown': 4 });
   });
 
   it('GIVEN audit records released to a lone surrogate and to a 10,000-character value, and one record whose storing throws THEN each is stored or set aside with its reason, and the legitimate release is still told once', async () => {
@@ -126,7 +192,7 @@ describe('hostile addresses through the whole pipeline', () => {
     expect(s.emails().filter((e) => e.to[0].address === 'megan.bowen@contoso.com')).toHaveLength(1);
   });
 
-  it('GIVEN generated senders from RFC 5322 corners released beside legitimate ones THEN no email goes outside the accepted domains and every legitimate sender is told exactly once', async () => {
+  it('GIVEN generated senders from RFC 5322 corners released beside legitimate ones THEN no email goes outside the accepted domains or to anyone but a real sender, and every legitimate sender is told exactly once', async () => {
     world = await startWorld();
     const s = world.simulator.scenario;
     let round = 0;
@@ -151,8 +217,16 @@ describe('hostile addresses through the whole pipeline', () => {
         const summary = await world.app.runNotify();
         expect(summary.setAside ?? 0).toBe(0);
         const sentTo = s.emails().flatMap((e) => e.to.map((t) => t.address));
+        // Only ever to a real sender, as the message carried it: never to an address a parser made up.
+        const realSenders = new Set([...senders, ...legitimate].map((sender) => sender.toLowerCase()));
         for (const address of sentTo)
-          expect({ address, accepted: ACCEPTED.test(address) }).toEqual({ address, accepted: true });
+          expect({ address, accepted: ACCEPTED.test(address), realSender: realSenders.has(address) }).toEqual(
+            {
+              address,
+              accepted: true,
+              realSender: true,
+            },
+          );
         for (const sender of legitimate) expect(sentTo.filter((a) => a === sender)).toHaveLength(1);
         world.clock.advance(15 * MINUTE);
       }),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { DAY, HOUR, ManualClock } from '../../lib/core/clock';
 import type { Simulator } from '../../lib/simulator';
 import { fixtureJson as fixture, fixturePath } from '../support/fixtures';
-import { invoke, startTestSimulator, tokenFor } from '../support/simulator';
+import { call, invoke, startTestSimulator, tokenFor } from '../support/simulator';
 
 const quarantinePage = fixture('exchange/get-quarantinemessage.page.json');
 const invalidEnum = fixture('exchange/error-400-invalid-enum.json');
@@ -125,6 +125,59 @@ describe('simulated Exchange admin API', () => {
     expect(sizes).toEqual([1000, 1000, 500, 0]);
     expect(seen.size).toBe(2500);
     expect((await get({})).json.value).toHaveLength(100); // PageSize defaults to 100
+  });
+
+  it('GIVEN the paging switches THEN pages are cut whatever Prefer asks, every nextLink answers 400, and an empty answer has value as switched', async () => {
+    for (let i = 0; i < 7; i++) {
+      sim.scenario.addMessage({
+        sender: `user${i}@contoso.com`,
+        recipients: ['x@fabrikam.example'],
+        receivedAt: new Date(clock.now().getTime() - (i + 1) * 60_000),
+      });
+    }
+    const post = (url: string, parameters: unknown) =>
+      call(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+          prefer: 'odata.maxpagesize=1000',
+        },
+        body: JSON.stringify({
+          CmdletInput: { CmdletName: 'Get-QuarantineMessage', Parameters: parameters },
+        }),
+      });
+    const url = `${sim.urls.exchange}/adminapi/beta/${sim.tenantId}/InvokeCommand`;
+    const window = { StartReceivedDate: '2026-02-20T00:00:00Z', EndReceivedDate: '2026-03-02T12:00:00Z' };
+    try {
+      sim.scenario.setExchangeQuirks({ cutPagesAt: 3 });
+      const cut = await post(url, { ...window, PageSize: 1000, Page: 1 });
+      expect(cut.json.value).toHaveLength(3);
+      expect(cut.json['@adminapi.warnings']).toEqual([expect.stringMatching(/more results/)]);
+      const next = await post(cut.json['@odata.nextLink'], { ...window, PageSize: 1000, Page: 1 });
+      expect(next.json.value).toHaveLength(3);
+      // Below the cut, a page comes whole: no nextLink, no warning.
+      const whole = await post(url, { ...window, PageSize: 3, Page: 2 });
+      expect(whole.json.value).toHaveLength(3);
+      expect(whole.json['@odata.nextLink']).toBeUndefined();
+      expect(whole.json['@adminapi.warnings']).toEqual([]);
+
+      sim.scenario.setExchangeQuirks({ refuseNextLinks: true });
+      const refused = await post(cut.json['@odata.nextLink'], { ...window, PageSize: 1000, Page: 1 });
+      expect(refused.status).toBe(400);
+      expect(refused.text).toMatch(/Expired or Invalid pagination request/);
+
+      const empty = { ...window, PageSize: 3, Page: 4 };
+      sim.scenario.setExchangeQuirks({ emptyValue: 'absent' });
+      expect(Object.keys((await post(url, empty)).json)).not.toContain('value');
+      sim.scenario.setExchangeQuirks({ emptyValue: 'null' });
+      expect((await post(url, empty)).json.value).toBeNull();
+      sim.scenario.setExchangeQuirks({ emptyValue: 'list' });
+      expect((await post(url, empty)).json.value).toEqual([]);
+      expect(() => sim.scenario.setExchangeQuirks({ emptyValue: 'none' as 'list' })).toThrow(/emptyValue/);
+    } finally {
+      sim.scenario.setExchangeQuirks({ cutPagesAt: 0, refuseNextLinks: false, emptyValue: 'list' });
+    }
   });
 
   it('GIVEN PageSize 0, 1001 or Page 0 THEN 200 empty, or 400 envelopes', async () => {

@@ -357,6 +357,16 @@ describe('simulated Microsoft Graph', () => {
     expect(
       (await send('notifier@contoso.com', { message: { subject: 's', toRecipients: [] } })).json.error.code,
     ).toBe('ErrorInvalidRecipients');
+    const withHeader = (name: string) => ({
+      message: { ...good.message, internetMessageHeaders: [{ name, value: 'auto-generated' }] },
+    });
+    const refused = await send('notifier@contoso.com', withHeader('Auto-Submitted'));
+    expect(refused.status).toBe(400);
+    expect(refused.json.error).toMatchObject({
+      code: 'InvalidInternetMessageHeader',
+      message: "The internet message header name 'Auto-Submitted' should start with 'x-' or 'X-'.",
+    });
+    expect((await send('notifier@contoso.com', withHeader('X-Auto-Response-Suppress'))).status).toBe(202);
     sim.scenario.setPermissions({ mailSend: false });
     expect((await send('notifier@contoso.com', good)).status).toBe(403);
   });

@@ -223,7 +223,8 @@ export const releaseRecord = fc
 /**
  * Sender addresses from RFC 5322's corners, each aimed at the accepted-domain check (issue 13): quoted
  * local parts and comments hiding an internal address, display names, IDN homographs, bidi and
- * zero-width characters, lone surrogates, 10,000-character values, look-alike suffixes.
+ * zero-width characters, lone surrogates, 10,000-character values, look-alike suffixes, and the shapes a URL
+ * host parser would have cut or decoded into an internal domain.
  */
 export const hostileSender: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom(
@@ -254,7 +255,23 @@ export const hostileSender: fc.Arbitrary<string> = fc.oneof(
     `${'a'.repeat(10_000)}@contoso.com`,
     `ceo@${'b'.repeat(10_000)}.contoso.com`,
     `"${'<'.repeat(10_000)}"@evil.example`,
+    // A URL host parser cuts at / ? # and decodes %: each of these once became an internal address.
+    'payroll@contoso.com#evil.example',
+    'ceo@contoso.com/evil.example',
+    'ceo@contoso.com?evil.example',
+    'pat@contoso%2ecom',
+    'pat@contoso.com%23evil.example',
+    'ceo@contoso.com\\evil.example',
+    'ceo@\uff43\uff4f\uff4e\uff54\uff4f\uff53\uff4f.com', // full-width letters map to contoso
+    'ceo@contoso\u3002com', // an ideographic full stop maps to a dot
   ),
+  fc
+    .tuple(
+      fc.constantFrom('payroll@contoso.com', 'ceo@eu.contoso.com', 'pat@contoso'),
+      fc.constantFrom('/', '?', '#', '%', '%2e', '%2E', '\\', '@', ' ', '\t', '\u00a0', '\u3000'),
+      fc.constantFrom('evil.example', 'com', '', '.evil.example'),
+    )
+    .map(([a, b, c]) => `${a}${b}${c}`),
   fc
     .tuple(
       fc.constantFrom('"', '(', '<', ' ', '\u202e', '\uD800', '', 'x'),

@@ -5,12 +5,13 @@
  * `textContent` only, after its control and bidirectional-override characters are made visible; no HTML is
  * ever built from strings. The page's Content-Security-Policy allows no inline script either.
  */
-import { BarController, BarElement, CategoryScale, Chart, Legend, LinearScale, Tooltip } from 'chart.js';
+import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import './console.css';
 import type { ReleaseStatus } from '../../store/releases-store';
 import type { ConsoleRow, ConsoleSummary, MessageHistory, ReleasesPage } from '../view';
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+// The legend is the page's own list (it wraps whole at any width); the canvas draws bars and axes only.
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
 // The server's shapes, shared as types only: nothing of the server is bundled.
 type Status = ReleaseStatus;
@@ -54,6 +55,8 @@ const state = {
   direction: 'desc' as 'asc' | 'desc',
   continuation: null as string | null,
   pageStarts: [] as (string | null)[],
+  utc: false,
+  historyOf: null as string | null,
 };
 let chart: Chart | undefined;
 
@@ -83,10 +86,43 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return element;
 }
 
+/** The browser's own time zone, named; UTC is a click away (`state.utc`), and every export stays UTC. */
+const LOCAL_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+const TIME_FORMAT = {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZoneName: 'short',
+} as const;
+const localTime = new Intl.DateTimeFormat(undefined, { ...TIME_FORMAT, timeZone: LOCAL_ZONE });
+const utcTime = new Intl.DateTimeFormat(undefined, { ...TIME_FORMAT, timeZone: 'UTC' });
+
 function when(iso: string | null | undefined): string {
   if (!iso) return '';
   const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? iso : new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  if (Number.isNaN(ms)) return iso;
+  return (state.utc ? utcTime : localTime).format(ms);
+}
+
+/** A reason's ISO times ("delivered (ACS confirmed it by 2026-03-02T17:22:00.000Z)") in the chosen zone. */
+function inZone(text: string): string {
+  return text.replace(/\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?Z\b/g, (iso) => when(iso));
+}
+
+/** A time for the table: shown in the chosen zone, the other one on hover. */
+function timeElement(iso: string): HTMLTimeElement {
+  const time = el('time', when(iso));
+  if (!iso || Number.isNaN(Date.parse(iso))) return time;
+  time.dateTime = iso;
+  time.title = (state.utc ? localTime : utcTime).format(Date.parse(iso));
+  return time;
+}
+
+function showZone(): void {
+  byId('time-zone').textContent = state.utc ? 'Times in UTC.' : `Times in ${LOCAL_ZONE}.`;
+  byId('time-zone-toggle').textContent = state.utc ? `Show ${LOCAL_ZONE} time` : 'Show UTC';
 }
 
 function filterParams(): URLSearchParams {
@@ -101,14 +137,45 @@ function filterParams(): URLSearchParams {
   return params;
 }
 
-async function getJson<T>(path: string, params?: URLSearchParams): Promise<T> {
-  const response = await fetch(`${base}/data/${path}${params ? `?${params}` : ''}`, {
+/**
+ * A data request. Its parameters travel in the x-filters header, never in the URL: the request log records
+ * URLs whole, and a filter may name a person (docs/security.md, What appears in logs).
+ */
+function request(path: string, params: URLSearchParams | undefined, accept: string): Promise<Response> {
+  return fetch(`${base}/data/${path}`, {
     credentials: 'same-origin',
-    headers: { accept: 'application/json' },
+    headers: { accept, ...(params ? { 'x-filters': params.toString() } : {}) },
   });
+}
+
+async function failure(response: Response): Promise<Error> {
   const body = (await response.json().catch(() => ({}))) as { error?: string };
-  if (!response.ok) throw new Error(body.error ?? `HTTP ${response.status}`);
-  return body as T;
+  return new Error(body.error ?? `HTTP ${response.status}`);
+}
+
+async function getJson<T>(path: string, params?: URLSearchParams): Promise<T> {
+  const response = await request(path, params, 'application/json');
+  if (!response.ok) throw await failure(response);
+  return (await response.json()) as T;
+}
+
+/** What the filter shows, as a CSV file: fetched with its filters in the header, saved from memory. */
+async function downloadCsv(): Promise<void> {
+  const status = byId('csv-status');
+  status.textContent = 'Preparing the CSV…';
+  try {
+    const response = await request('releases.csv', tableParams(null), 'text/csv');
+    if (!response.ok) throw await failure(response);
+    const name = /filename="([^"]+)"/.exec(response.headers.get('content-disposition') ?? '')?.[1];
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = name ?? 'releases.csv';
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+    status.textContent = '';
+  } catch (error) {
+    status.textContent = `Could not download: ${(error as Error).message}`;
+  }
 }
 
 function showError(target: HTMLElement, error: unknown): void {
@@ -163,6 +230,13 @@ function drawChart(summary: Summary): void {
     `Releases per day over ${summary.period.days} days, stacked by outcome: ` +
       statuses.map((s) => `${STATUS_LABELS[s]} ${summary.perDay.reduce((n, d) => n + d[s], 0)}`).join(', '),
   );
+  byId('chart-legend').replaceChildren(
+    ...statuses.map((status) => {
+      const item = el('li', STATUS_LABELS[status]);
+      item.style.setProperty('--swatch', STATUS_COLOURS[status]);
+      return item;
+    }),
+  );
   if (chart) {
     chart.data = data;
     chart.update();
@@ -176,7 +250,7 @@ function drawChart(summary: Summary): void {
       maintainAspectRatio: false,
       responsive: true,
       scales: {
-        x: { stacked: true },
+        x: { stacked: true, ticks: { autoSkip: true, maxRotation: 0 } },
         y: { stacked: true, beginAtZero: true, ticks: { precision: 0 } },
       },
     },
@@ -189,7 +263,7 @@ function renderHead(): void {
   const head = byId('releases-head');
   head.replaceChildren(
     ...COLUMNS.map((column) => {
-      const th = el('th');
+      const th = el('th', undefined, `col-${column.key}`);
       th.scope = 'col';
       if (!column.sortable) {
         th.textContent = column.title;
@@ -218,9 +292,20 @@ function renderHead(): void {
   );
 }
 
-function cell(text: string, label: string): HTMLTableCellElement {
-  const td = el('td', text);
+/**
+ * A value in the table: it wraps between words only; what still does not fit (an address, a long word)
+ * ends in an ellipsis, the whole value on hover and in the message's history.
+ */
+function clipped(text: string, className = 'value'): HTMLSpanElement {
+  const span = el('span', text, className);
+  if (text) span.title = shown(text);
+  return span;
+}
+
+function cell(content: string | HTMLElement, label: string): HTMLTableCellElement {
+  const td = el('td');
   td.dataset.label = label;
+  td.append(typeof content === 'string' ? clipped(content) : content);
   return td;
 }
 
@@ -229,23 +314,24 @@ function renderRow(row: Row): HTMLTableRowElement {
   tr.dataset.message = row.networkMessageId;
   const subject = el('td');
   subject.dataset.label = 'Subject';
-  const open = el('button', row.subject || '(no subject)', 'link');
+  const open = el('button', row.subject || '(no subject)', 'link value');
   open.type = 'button';
+  if (row.subject) open.title = shown(row.subject);
   open.setAttribute('aria-label', `History of ${shown(row.subject || 'the message without subject')}`);
   open.addEventListener('click', () => void loadHistory(row.networkMessageId));
   subject.append(open);
-  const status = el('td');
-  status.dataset.label = 'Status';
-  status.append(el('span', STATUS_LABELS[row.status] ?? row.status, `status status-${row.status}`));
-  if (row.reason) status.append(el('span', row.reason, 'reason'));
+  const outcome = el('div');
+  outcome.append(el('span', STATUS_LABELS[row.status] ?? row.status, `status status-${row.status}`));
+  if (row.reason) outcome.append(clipped(inZone(row.reason), 'reason value'));
+  const status = cell(outcome, 'Status');
   tr.append(
     subject,
-    cell(row.sender, 'Sender'),
-    cell(row.releasedTo, 'Released to'),
-    cell(row.releasedBy, 'Released by'),
-    cell(when(row.receivedAt), 'Quarantined'),
-    cell(when(row.releasedAt), 'Released'),
-    cell(when(row.notifiedAt), 'Told'),
+    cell(clipped(row.sender, 'value address'), 'Sender'),
+    cell(clipped(row.releasedTo, 'value address'), 'Released to'),
+    cell(clipped(row.releasedBy, 'value address'), 'Released by'),
+    cell(timeElement(row.receivedAt), 'Quarantined'),
+    cell(timeElement(row.releasedAt), 'Released'),
+    cell(timeElement(row.notifiedAt), 'Told'),
     cell(row.sources.join(', '), 'Source'),
     cell(row.policy, 'Policy'),
     status,
@@ -253,17 +339,18 @@ function renderRow(row: Row): HTMLTableRowElement {
   return tr;
 }
 
-async function loadTable(continuation: string | null, first: boolean): Promise<void> {
-  const body = byId('releases-body');
+/** The filters, the sort, and the page to start from. */
+function tableParams(continuation: string | null): URLSearchParams {
   const params = filterParams();
   params.set('sort', String(state.sort));
   params.set('direction', state.direction);
   if (continuation) params.set('continuation', continuation);
-  byId<HTMLAnchorElement>('csv').href = `${base}/data/releases.csv?${(() => {
-    const csv = new URLSearchParams(params);
-    csv.delete('continuation');
-    return csv;
-  })()}`;
+  return params;
+}
+
+async function loadTable(continuation: string | null, first: boolean): Promise<void> {
+  const body = byId('releases-body');
+  const params = tableParams(continuation);
   let page: Page;
   try {
     page = await getJson<Page>('releases', params);
@@ -281,8 +368,10 @@ async function loadTable(continuation: string | null, first: boolean): Promise<v
     page.total === 0
       ? 'No releases match.'
       : `Releases ${from}–${from + page.rows.length - 1} of ${page.total}.`;
-  byId<HTMLButtonElement>('next-page').disabled = page.continuation === null;
-  byId<HTMLButtonElement>('first-page').disabled = !continuation;
+  // Only pages that exist are offered: no "Next" on the last page, no pager at all on the only one.
+  byId('next-page').hidden = page.continuation === null;
+  byId('first-page').hidden = !continuation;
+  byId('pager').hidden = page.continuation === null && !continuation;
 }
 
 // ------------------------------------------------------------------ one message's history
@@ -299,6 +388,7 @@ function definitions(pairs: [string, string][]): HTMLDListElement {
 async function loadHistory(networkMessageId: string): Promise<void> {
   const section = byId('history-section');
   const target = byId('history');
+  state.historyOf = networkMessageId;
   section.hidden = false;
   target.replaceChildren(el('p', 'Loading…'));
   let history: History;
@@ -325,7 +415,7 @@ async function loadHistory(networkMessageId: string): Promise<void> {
         ['First seen', when(release.firstSeenAt)],
         [
           'Status',
-          `${STATUS_LABELS[release.status] ?? release.status}${release.reason ? `: ${release.reason}` : ''}`,
+          `${STATUS_LABELS[release.status] ?? release.status}${release.reason ? `: ${inZone(release.reason)}` : ''}`,
         ],
         ['Send attempts', release.sendAttempts ? String(release.sendAttempts) : ''],
         ['Told', when(release.notifiedAt)],
@@ -433,6 +523,7 @@ function reloadAll(): void {
 }
 
 function start(): void {
+  showZone();
   renderHead();
   byId('period').addEventListener('change', reloadAll);
   const form = byId<HTMLFormElement>('filters');
@@ -445,7 +536,16 @@ function start(): void {
     if (state.continuation) void loadTable(state.continuation, false);
   });
   byId('first-page').addEventListener('click', () => void loadTable(null, true));
+  byId('csv').addEventListener('click', () => void downloadCsv());
+  byId('time-zone-toggle').addEventListener('click', () => {
+    state.utc = !state.utc;
+    showZone();
+    reloadAll();
+    void loadHealth();
+    if (state.historyOf && !byId('history-section').hidden) void loadHistory(state.historyOf);
+  });
   byId('close-history').addEventListener('click', () => {
+    state.historyOf = null;
     byId('history-section').hidden = true;
     byId('releases-heading').focus();
   });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { runDoctor, type Check } from '../../doctor/doctor';
+import type { Check } from '../../doctor/check';
+import { runDoctor } from '../../doctor/doctor';
 import { EXIT, type CliRun } from './context';
 
 interface DoctorOptions {

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../../core/clock';
 import type { Reader } from '../../mail/compose';
 import { languageForLocale, LANGUAGES, type Language } from '../../mail/i18n';
-import { previewFiles, sampleNotification } from '../../mail/preview';
+import { previewFiles, sampleNotification } from './preview-files';
 import { ianaTimeZone } from '../../mail/time-zones';
 import { readerDefaults, readerSettingsFor } from '../../sources/mailbox-settings';
 import { notificationForRelease } from './preview-release';

@@ -12,8 +12,9 @@ import {
   summarize,
   type ConsoleRow,
 } from '../../console/view';
-import type { Check } from '../../doctor/doctor';
+import type { Check } from '../../doctor/check';
 import { checkHealth, type HealthSource } from '../../health/health';
+import { FILTER_HEADER, personalInUrlProblem, requestFilters } from '../../report/filters';
 import { formatReport, type ReportLine } from '../../report/report';
 import { CONSOLE_PAGE } from './page';
 
@@ -29,7 +30,9 @@ import { CONSOLE_PAGE } from './page';
  *   GET …/console/data/message?id=     one message's history
  *   GET …/console/data/health          last runs, open audit query
  *   GET …/console/data/setup           what the doctor reports as failing or worth a look
- * Filters: period (days, default 30), sender, releasedBy, policy, status.
+ * Filters: period (days, default 30), sender, releasedBy, policy, status; the page sends them, and every
+ * other parameter, in the `x-filters` header, so no address ever sits in a URL the request log records.
+ * `sender` and `releasedBy` in a URL are refused.
  */
 
 export interface ConsoleRequest extends AccessRequest {
@@ -63,6 +66,8 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 const SETUP_CACHE_MS = 10 * 60_000;
+/** The console's filters that name a person: never read from a URL. */
+const PERSONAL_FILTERS = ['sender', 'releasedBy'];
 
 const ASSETS: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
@@ -198,8 +203,13 @@ export function createConsoleHandler(
     if (assetName) return asset(assetName[1]);
     const dataName = /^\/data\/([a-z.]+)$/.exec(rest);
     if (!dataName) return json(404, { error: 'not found' });
+    const filters = requestFilters(request.url.searchParams, request.header(FILTER_HEADER), PERSONAL_FILTERS);
+    if ('personalInUrl' in filters) {
+      const field = filters.personalInUrl;
+      return json(400, { error: personalInUrlProblem(field), field });
+    }
     try {
-      return await data(dataName[1], request.url.searchParams);
+      return await data(dataName[1], filters.params);
     } catch (error) {
       if (error instanceof ConsoleUsageError)
         return json(

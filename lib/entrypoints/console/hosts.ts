@@ -36,6 +36,7 @@ export async function serveConsoleLocally(
         return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
       },
       remoteAddress: incoming.socket.remoteAddress,
+      localPort: incoming.socket.localPort,
     };
     handle(request).then(
       (response) => {

@@ -25,6 +25,7 @@ export const CONSOLE_PAGE = `<!doctype html>
     <option value="90">Last 90 days</option>
     <option value="180">Last 180 days</option>
   </select>
+  <p class="zone"><span id="time-zone" aria-live="polite"></span> <button type="button" id="time-zone-toggle" class="link">Show UTC</button> Downloads are always in UTC.</p>
 </header>
 <main>
   <section aria-labelledby="health-heading" class="health">
@@ -38,6 +39,7 @@ export const CONSOLE_PAGE = `<!doctype html>
   <section aria-labelledby="chart-heading">
     <h2 id="chart-heading">Releases per day</h2>
     <div class="chart"><canvas id="chart" role="img" aria-label="Releases per day, stacked by outcome"></canvas></div>
+    <ul id="chart-legend" class="legend" aria-label="Outcomes"></ul>
   </section>
   <section aria-labelledby="releases-heading">
     <h2 id="releases-heading" tabindex="-1">Releases</h2>
@@ -55,7 +57,7 @@ export const CONSOLE_PAGE = `<!doctype html>
           <option value="failed">Failed</option>
         </select></div>
       <div class="actions"><button type="submit">Apply filters</button> <button type="reset">Clear</button>
-        <a id="csv" href="#" download>Download CSV</a></div>
+        <button type="button" id="csv">Download CSV</button> <span id="csv-status" role="status"></span></div>
     </form>
     <p id="count" aria-live="polite"></p>
     <div class="table-wrap">
@@ -65,7 +67,7 @@ export const CONSOLE_PAGE = `<!doctype html>
         <tbody id="releases-body"></tbody>
       </table>
     </div>
-    <nav class="pager" aria-label="Pages">
+    <nav class="pager" id="pager" aria-label="Pages" hidden>
       <button type="button" id="first-page">First page</button>
       <button type="button" id="next-page">Next page</button>
     </nav>

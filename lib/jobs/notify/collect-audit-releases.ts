@@ -2,11 +2,10 @@ import type { ReleaseEvent } from '../../core/domain';
 import type { AuditSource } from '../../sources/audit/audit-source';
 import { normaliseAuditRecord } from '../../sources/audit/records';
 import { boundedText } from '../../store/keys';
-import { mergeEvent, newReleaseRow, type RecordOutcome } from '../../store/releases-store';
+import { mergeEvent, newReleaseRow, type RecordOutcome, type ReleaseWrite } from '../../store/releases-store';
 import { withConcurrency } from '../../core/concurrency';
 import { isolate, SET_ASIDE } from '../isolate';
 import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from './look-up-snapshot';
-import type { ReleaseWrite } from './ports';
 import { readRow, remember } from './release-rows';
 import { unitKey, type NotifyDependencies, type NotifySummary, type Row, type RunState } from './run-state';
 

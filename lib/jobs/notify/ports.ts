@@ -1,6 +1,13 @@
 import type { QuarantinedMessage, ReleaseEvent } from '../../core/domain';
 import type { NotificationRecord } from '../../store/notifications-store';
-import type { RecordOutcome, ReleaseRow } from '../../store/releases-store';
+import type {
+  RecordOutcome,
+  ReleaseRow,
+  ReleaseWrite,
+  ReleaseWriteOutcome,
+  StoredRelease,
+} from '../../store/releases-store';
+import type { RunLease } from '../../store/state-store';
 
 /**
  * The narrow store interfaces the notify job uses. The table-backed stores (lib/store/*-store.ts)
@@ -8,21 +15,6 @@ import type { RecordOutcome, ReleaseRow } from '../../store/releases-store';
  * contract tests (test/store/contracts/), so notify's crash, retry and ordering rules can be tested in
  * milliseconds without a table service.
  */
-
-/** A release row as read: its ETag guards the next write (docs/architecture.md#exactly-once). */
-export type StoredRelease = ReleaseRow & { etag: string };
-
-/** One row's write in a batch: a new row, or a replacement guarded by the ETag it was read with. */
-export interface ReleaseWrite {
-  row: ReleaseRow;
-  /** Replace only this version of the row; without it (and without `create`), replace whatever is there. */
-  etag?: string;
-  /** A new row: refused as a conflict when the row exists. */
-  create?: boolean;
-}
-
-/** How one row's write in a batch went. */
-export type ReleaseWriteOutcome = { etag: string } | { conflict: true } | { error: unknown };
 
 /** One row per released unit (message, released-to address). */
 export interface ReleasesPort {
@@ -59,13 +51,6 @@ export interface NotificationsPort {
   /** Accepted notifications whose final status is not known yet, at most `limit`. */
   listAwaitingDelivery(limit: number): Promise<NotificationRecord[]>;
   purgeFinishedBefore(before: Date): Promise<number>;
-}
-
-/** A job's lease: one run at a time. */
-export interface RunLease {
-  /** True while this run still holds the lease. */
-  renew(): Promise<boolean>;
-  release(): Promise<void>;
 }
 
 /** Per-job checkpoints and the lease. */

@@ -4,7 +4,7 @@ import { DAY, type Clock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import type { StateStore } from '../../store/state-store';
 import type { ExchangeAdminApi } from './admin-api';
-import { readWholeListing } from './paging';
+import { newPagingStats, readWholeListing, type ExchangePagingStats } from './paging';
 
 /**
  * The tenant's own domains: the notifier emails a sender only when the sender's domain is one of them
@@ -117,10 +117,16 @@ export async function loadAcceptedDomains(
   }
 
   try {
-    const fetched = await fetchAcceptedDomains(deps);
+    const paging = newPagingStats();
+    const fetched = await fetchAcceptedDomains(deps, paging);
     const entry: CachedDomains = { fetchedAt: deps.clock.now().toISOString(), ...fetched };
     await deps.state.write(STATE_JOB, STATE_KEY, entry);
-    deps.logger.info('Accepted domains refreshed', { source: entry.source, domains: entry.domains.length });
+    deps.logger.info('Accepted domains refreshed', {
+      source: entry.source,
+      domains: entry.domains.length,
+      truncations: paging.truncations,
+      linksRefused: paging.linksRefused,
+    });
     return new AcceptedDomains(entry.domains, entry.source, entry.fetchedAt);
   } catch (error) {
     if (cached) {
@@ -136,11 +142,13 @@ export async function loadAcceptedDomains(
 
 async function fetchAcceptedDomains(
   deps: AcceptedDomainsDeps,
+  paging: ExchangePagingStats,
 ): Promise<{ source: 'exchange' | 'graph'; domains: AcceptedDomain[] }> {
   let exchangeError: Error;
   try {
-    // Followed through server pages (a tenant may have many domains), restarted if a continuation expires.
-    const rows = await readWholeListing(deps.exchange, 'Get-AcceptedDomain', {}, undefined, deps.logger);
+    // Completed through its nextLinks while they answer; cut short with a refused link, it has no smaller
+    // page to ask, and Graph is asked instead (docs/wire-contract.md, Exchange admin API: paging).
+    const rows = await readWholeListing(deps.exchange, 'Get-AcceptedDomain', {}, paging, deps.logger);
     const domains = mapAcceptedDomainRows(rows);
     if (domains.length > 0) return { source: 'exchange', domains };
     exchangeError = new Error('Get-AcceptedDomain listed no domains');

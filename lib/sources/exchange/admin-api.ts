@@ -65,7 +65,7 @@ export type ExchangeErrorKind =
   | 'unavailable' // 429/5xx still answered after retries
   | 'gave-up' // the retry budget ran out
   | 'unexpected-answer' // 2xx that is not the documented envelope
-  | 'expired-continuation' // 400 "Expired or Invalid pagination request" on a nextLink: re-read from page 1
+  | 'expired-continuation' // 400 "Expired or Invalid pagination request" on a nextLink: ask smaller pages
   | 'network'; // no answer at all (DNS, TLS, refused) after retries
 
 /** One typed error for every way the admin API can fail, carrying the message that helps. */
@@ -171,7 +171,7 @@ export function translateErrorAnswer(
   if (status === 400 && EXPIRED_CONTINUATION.test(stripNul(bodyText ?? ''))) {
     return new ExchangeApiError(
       `Exchange admin API refused a continuation of ${cmdlet} (HTTP 400): the nextLink expired or is invalid; ` +
-        `the listing is read again from its first page.${said}`,
+        `the page is asked again with a smaller PageSize.${said}`,
       { ...base, kind: 'expired-continuation' },
     );
   }
@@ -427,8 +427,11 @@ function parseEnvelope(bodyText: string | undefined, cmdlet: string, status: num
       { kind: 'unexpected-answer', cmdlet, status },
     );
   }
-  const value = field(parsed, 'value');
-  if (!Array.isArray(value)) {
+  // An empty answer may carry `value` as [], null or not at all, with or without warnings: zero rows
+  // (docs/wire-contract.md, Exchange admin API). Anything else in its place is not the envelope.
+  const value = field(parsed, 'value') ?? [];
+  const isObject = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+  if (!isObject || field(parsed, 'error') !== undefined || !Array.isArray(value)) {
     throw new ExchangeApiError(`Exchange admin API answered ${cmdlet} without a "value" list.`, {
       kind: 'unexpected-answer',
       cmdlet,
@@ -439,7 +442,7 @@ function parseEnvelope(bodyText: string | undefined, cmdlet: string, status: num
   const nextLink = stringField(parsed, '@odata.nextLink');
   return {
     rows: value,
-    warnings: Array.isArray(warnings) ? warnings.map(String) : [],
+    warnings: Array.isArray(warnings) ? warnings.map(String) : typeof warnings === 'string' ? [warnings] : [],
     ...(nextLink ? { nextLink } : {}),
   };
 }

@@ -3,19 +3,22 @@ import type { Logger } from '../../core/log';
 import type { ExchangeAdminApi } from './admin-api';
 import {
   identityOf,
+  isTruncated,
   newPagingStats,
-  restartingOnExpiry,
-  serverPages,
+  pagedListing,
   type ExchangePagingStats,
+  type ListingPage,
 } from './paging';
 
 /**
  * Get-QuarantineMessage, paged and mapped (docs/wire-contract.md, Exchange admin API and
  * Get-QuarantineMessage).
  *
- * Paging uses the cmdlet's own Page/PageSize: there is no total count and a short page without a
- * nextLink is the only end signal; server-driven pages (nextLink) are followed within each Page. Both received dates are ALWAYS sent (without them the cmdlet silently returns 16 days, not
- * 30), and EntityType is never sent (it answers 403 to Security Reader).
+ * Paging uses the cmdlet's own Page/PageSize: there is no total count and a short, whole page is the only
+ * end signal; a page the server cuts short is completed by its nextLink while that answers, else asked
+ * again with a smaller PageSize (lib/sources/exchange/paging.ts). Both received dates are ALWAYS sent
+ * (without them the cmdlet silently returns 16 days, not 30), and EntityType is never sent (it answers
+ * 403 to Security Reader).
  */
 
 export const QUARANTINE_PAGE_SIZE = 1000;
@@ -31,25 +34,16 @@ export interface QuarantinePageQuery {
   end: Date;
   /** Further cmdlet parameters, e.g. `{ ReleaseStatus: 'Released' }`. Never EntityType, dates or paging. */
   filters?: Record<string, unknown>;
-  /** 1..1000 (default 1000). */
+  /** 1..1000 (default 1000): the first PageSize asked; a server that cuts pages shorter makes it smaller. */
   pageSize?: number;
   /** A safety stop below the cmdlet's own limit of 1000 pages. */
   maxPages?: number;
-  /** Filled as the listing goes: requests, continuations followed, restarts. */
+  /** Filled as the listing goes: requests, truncations, nextLinks followed and refused, the size settled on. */
   stats?: ExchangePagingStats;
 }
 
-export interface QuarantinePage {
-  /** 1-based cmdlet page number as sent. */
-  page: number;
-  /** 0 for the cmdlet page's first server page, n for the n-th nextLink followed within it. */
-  continuation: number;
-  rows: unknown[];
-  /** `@adminapi.warnings` of this server page. */
-  warnings: string[];
-  /** True when this is the last page of the listing (a short, unflagged page without a nextLink). */
-  last: boolean;
-}
+/** One whole page of Get-QuarantineMessage (see ListingPage). */
+export type QuarantinePage = ListingPage;
 
 /** Exchange's date format, e.g. 2026-07-01T00:00:00.0000000Z (seven fractional digits, UTC). */
 export function exchangeDate(date: Date): string {
@@ -59,10 +53,8 @@ export function exchangeDate(date: Date): string {
 const RESERVED = ['entitytype', 'page', 'pagesize', 'startreceiveddate', 'endreceiveddate', 'identity'];
 
 /**
- * Yields Get-QuarantineMessage one server page at a time: the caller stores a page before asking for the
- * next, so memory holds one page whatever the quarantine's size. A page with a nextLink or with warnings
- * is never the last (docs/wire-contract.md, Exchange admin API); an expired continuation restarts the
- * listing from Page 1.
+ * Yields Get-QuarantineMessage one whole page at a time: the caller stores a page before asking for the
+ * next, so memory holds one page whatever the quarantine's size.
  */
 export async function* fetchQuarantinePages(
   exchange: Pick<ExchangeAdminApi, 'invoke'>,
@@ -83,58 +75,17 @@ export async function* fetchQuarantinePages(
       `Get-QuarantineMessage window is empty: ${query.start.toISOString()} .. ${query.end.toISOString()}`,
     );
   }
-  const stats = query.stats ?? newPagingStats();
-
-  const listing = async function* (): AsyncGenerator<QuarantinePage, void, undefined> {
-    let previousFirstIdentity: unknown;
-    for (let page = 1; page <= maxPages; page++) {
-      const parameters = {
-        ...filters,
-        StartReceivedDate: exchangeDate(query.start),
-        EndReceivedDate: exchangeDate(query.end),
-        PageSize: pageSize,
-        Page: page,
-      };
-      let rowsInPage = 0;
-      let continuation = 0;
-      let ended = false;
-      for await (const result of serverPages(exchange, 'Get-QuarantineMessage', parameters, stats)) {
-        if (continuation === 0) {
-          // A service that ignored Page would answer page 1 forever; stop instead of storing it again and again.
-          const firstIdentity = identityOf(result.rows[0]);
-          if (page > 1 && firstIdentity !== undefined && firstIdentity === previousFirstIdentity) {
-            throw new Error(
-              `Get-QuarantineMessage answered page ${page} with the rows of page ${page - 1}: paging is ignored`,
-            );
-          }
-          previousFirstIdentity = firstIdentity;
-        }
-        rowsInPage += result.rows.length;
-        if (result.warnings.length > 0 || result.nextLink) {
-          logger?.info('Exchange truncated a Get-QuarantineMessage page; reading on', {
-            page,
-            continuation,
-            warnings: result.warnings.length,
-            nextLink: result.nextLink !== undefined,
-          });
-        }
-        // The end: no nextLink, no "more results" warning, and fewer rows than asked for (or none at all,
-        // whatever the warnings say: an empty page has nothing after it to read).
-        const last =
-          result.nextLink === undefined &&
-          (rowsInPage === 0 || (result.warnings.length === 0 && rowsInPage < pageSize));
-        yield { page, continuation, rows: result.rows, warnings: result.warnings, last };
-        ended = last;
-        continuation += 1;
-      }
-      if (ended) return;
-    }
-    throw new Error(
-      `Get-QuarantineMessage still had full pages after ${maxPages} pages of ${pageSize} (the cmdlet's Page ` +
-        `stops at ${QUARANTINE_MAX_PAGE}); stopped`,
-    );
+  const parameters = {
+    ...filters,
+    StartReceivedDate: exchangeDate(query.start),
+    EndReceivedDate: exchangeDate(query.end),
   };
-  yield* restartingOnExpiry('Get-QuarantineMessage', listing, stats, logger);
+  yield* pagedListing(exchange, 'Get-QuarantineMessage', parameters, {
+    pageSize,
+    maxPages,
+    stats: query.stats ?? newPagingStats(),
+    logger,
+  });
 }
 
 // --- Mapping one row ---------------------------------------------------------------------------------
@@ -369,16 +320,20 @@ class RowReader {
  * `Get-QuarantineMessage -Identity <Identity>`: the one row of that Identity, whose ReleasedUser and
  * ReleasedBy the paged list may leave empty (docs/wire-contract.md, Get-QuarantineMessage). An empty or
  * unknown Identity makes the cmdlet answer ALL messages, so an empty one is never sent, only the first
- * server page is read, and only a row of exactly that Identity is taken; undefined when there is none.
+ * answer is read (its nextLink never: one row needs no second page), and only a row of exactly that
+ * Identity is taken; undefined when there is none.
  */
 export async function fetchQuarantineRowByIdentity(
   exchange: Pick<ExchangeAdminApi, 'invoke'>,
   identity: string,
+  stats: ExchangePagingStats = newPagingStats(),
 ): Promise<unknown> {
   const wanted = identity.trim();
   if (wanted === '' || !parseIdentity(wanted)) {
     throw new Error('Get-QuarantineMessage -Identity needs a full GUID\\GUID Identity; none was sent');
   }
   const result = await exchange.invoke('Get-QuarantineMessage', { Identity: wanted });
+  stats.requests += 1;
+  if (isTruncated(result) && result.rows.length > 0) stats.truncations += 1;
   return result.rows.find((row) => String(identityOf(row) ?? '').toLowerCase() === wanted.toLowerCase());
 }

@@ -1,10 +1,12 @@
 import { notificationErrorOf } from '../../core/outcomes';
-import type { NotificationsPort } from '../../jobs/notify/ports';
 import { senderPartitionKey, type NotificationRecord } from '../notifications-store';
 import { MemoryTable, notFound } from './memory-table';
 
-/** The notifications table in memory (lib/store/notifications-store.ts is the table-backed one). */
-export class MemoryNotifications implements NotificationsPort {
+/**
+ * The notifications table in memory (lib/store/notifications-store.ts is the table-backed one), as notify's
+ * NotificationsPort reads it.
+ */
+export class MemoryNotifications {
   private readonly table = new MemoryTable<NotificationRecord>();
 
   private static key(sender: string, id: string): string {

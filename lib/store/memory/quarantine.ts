@@ -1,7 +1,5 @@
 import { systemClock, type Clock } from '../../core/clock';
 import type { QuarantinedMessage } from '../../core/domain';
-import type { QuarantineLookup } from '../../jobs/notify/ports';
-import type { QuarantineWriter } from '../../jobs/snapshot/ports';
 import { fromEntity, toEntity, type WriteResult } from '../quarantine-store';
 
 export interface MemoryQuarantineOptions {
@@ -21,9 +19,9 @@ type Row = ReturnType<typeof toEntity>;
  * (lib/store/quarantine-store.ts is the table-backed one): rows are grouped by NetworkMessageId, found
  * case-insensitively, with or without braces, and kept until their retention ends. Each row is kept as the
  * table-backed store's entity (`toEntity`) and read back by its `fromEntity`, so outside text is cut and
- * marked exactly as in the table.
+ * marked exactly as in the table. The jobs read it through their ports (QuarantineLookup, QuarantineWriter).
  */
-export class MemoryQuarantine implements QuarantineLookup, QuarantineWriter {
+export class MemoryQuarantine {
   private readonly rows = new Map<string, Map<string, Row>>();
   private readonly clock: Clock;
   private readonly refuses: MemoryQuarantineOptions['refuses'];

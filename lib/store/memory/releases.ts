@@ -1,7 +1,5 @@
 import { releaseReasonOf } from '../../core/outcomes';
 import type { ReleaseEvent } from '../../core/domain';
-import type { ReleasesPort, ReleaseWrite, ReleaseWriteOutcome, StoredRelease } from '../../jobs/notify/ports';
-import type { ReleasesSeenPort } from '../../jobs/snapshot/ports';
 import { boundedText } from '../keys';
 import { MAX_TRANSACTION_OPS } from '../tables';
 import {
@@ -11,11 +9,17 @@ import {
   releaseUnitKey,
   type RecordOutcome,
   type ReleaseRow,
+  type ReleaseWrite,
+  type ReleaseWriteOutcome,
+  type StoredRelease,
 } from '../releases-store';
 import { MemoryTable, notFound } from './memory-table';
 
-/** The releases table in memory (lib/store/releases-store.ts is the table-backed one). */
-export class MemoryReleases implements ReleasesPort, ReleasesSeenPort {
+/**
+ * The releases table in memory (lib/store/releases-store.ts is the table-backed one), as the jobs' ports
+ * read it (ReleasesPort, ReleasesSeenPort).
+ */
+export class MemoryReleases {
   private readonly table = new MemoryTable<ReleaseRow>();
 
   /** As the table-backed store does: the code given with the reason, else the one its sentence reads as. */

@@ -1,5 +1,5 @@
 import type { Clock } from '../../core/clock';
-import type { RunLease, StatePort } from '../../jobs/notify/ports';
+import type { RunLease } from '../state-store';
 import { MemoryTable } from './memory-table';
 
 interface Stored {
@@ -8,8 +8,11 @@ interface Stored {
   expiresAt?: string;
 }
 
-/** The state table in memory: checkpoints and leases (lib/store/state-store.ts is the table-backed one). */
-export class MemoryState implements StatePort {
+/**
+ * The state table in memory: checkpoints and leases (lib/store/state-store.ts is the table-backed one), as
+ * the jobs' StatePort (lib/jobs/notify/ports.ts) reads it.
+ */
+export class MemoryState {
   private readonly table = new MemoryTable<Stored>();
 
   constructor(private readonly clock: Clock) {}

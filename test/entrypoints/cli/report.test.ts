@@ -78,12 +78,12 @@ describe('qrn report: who released what, for whom', () => {
     ]);
   });
 
-  it('GIVEN --format csv THEN Excel gets a UTF-8 BOM, CRLF rows, and subjects with commas, quotes, line breaks and non-Latin text come back intact', async () => {
+  it('GIVEN --format csv THEN Excel gets a UTF-8 BOM, CRLF rows, every field quoted, and subjects with commas, quotes, line breaks and non-Latin text come back intact', async () => {
     const out = await qrn(world, ['report', '--format', 'csv']);
     expect(out.code).toBe(0);
     expect(
       out.stdout.startsWith(
-        '\ufeffReleased at (UTC),Released by,Sender,Original recipients,Released to,Subject,Type,Policy,Status,Reason,Reason code,Notified at (UTC)\r\n',
+        '\ufeff"Released at (UTC)","Released by","Sender","Original recipients","Released to","Subject","Type","Policy","Status","Reason","Reason code","Notified at (UTC)"\r\n',
       ),
     ).toBe(true);
     expect(out.stdout.endsWith('\r\n')).toBe(true);

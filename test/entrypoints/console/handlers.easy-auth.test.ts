@@ -7,16 +7,18 @@ import {
   createConsoleHandler,
   type ConsoleRequest,
 } from '../../../lib/entrypoints/console/handlers';
+import { createPlatformPrincipalCheck } from '../../../lib/entrypoints/platform-sign-in';
 import { createSignInCheck } from '../../../lib/entrypoints/sign-in';
 import { SIMULATED_API } from '../../../lib/simulator';
 import { startWorld, type World } from '../../support/world';
 
 /**
  * The console in Azure behind App Service authentication (infra/app/auth.bicep): a browser that signed in
- * through the platform sends no Authorization header, only its session cookie; the platform forwards the
- * access token from its token store as X-MS-TOKEN-AAD-ACCESS-TOKEN. The app verifies that token exactly as
- * a bearer token (production sign-in check, the simulator's JWKS, the world's clock), so a forged or
- * stale header gains nothing.
+ * through the platform sends no Authorization header, only its session cookie. With the token store off (as
+ * deployed) the platform forwards the user's claims as X-MS-CLIENT-PRINCIPAL; where a token store is on, it
+ * also forwards the access token as X-MS-TOKEN-AAD-ACCESS-TOKEN, which the app verifies exactly as a bearer
+ * token (production sign-in check, the simulator's JWKS, the world's clock), so a forged or stale header
+ * gains nothing.
  */
 
 const FORWARDED = 'x-ms-token-aad-access-token';
@@ -45,28 +47,34 @@ function forgedToken(): string {
   return `${input}.${sign('RSA-SHA256', Buffer.from(input), privateKey).toString('base64url')}`;
 }
 
-describe('console behind App Service authentication: the forwarded access token', () => {
+describe('console behind App Service authentication: the forwarded claims or access token', () => {
   let world: World;
   let handle: (request: ConsoleRequest) => ReturnType<ReturnType<typeof createConsoleHandler>>;
+  /** The same console where the platform does not report its authentication on (WEBSITE_AUTH_ENABLED unset). */
+  let handleWithoutPlatformSignIn: typeof handle;
 
   beforeAll(async () => {
     world = await startWorld({ seed: 'demo' });
     await world.app.runSnapshot();
     await world.app.runNotify();
-    const signIn = createSignInCheck(
-      { ...world.app.settings.api, audience: SIMULATED_API.audience },
-      { now: () => world.clock.now() },
-    );
-    handle = createConsoleHandler({
-      access: signedInAccess(async () => signIn),
-      application: async () => world.app,
-      health: {
-        settings: () => loadSettings(world.env()),
+    const api = { ...world.app.settings.api, audience: SIMULATED_API.audience };
+    const signIn = createSignInCheck(api, { now: () => world.clock.now() });
+    const consoleFor = (platformSignIn: boolean) =>
+      createConsoleHandler({
+        access: signedInAccess(
+          async () => signIn,
+          async () => createPlatformPrincipalCheck({ ...api, platformSignIn }),
+        ),
         application: async () => world.app,
-        clock: world.clock,
-      },
-      assetsDir: consoleAssetsDir(),
-    });
+        health: {
+          settings: () => loadSettings(world.env()),
+          application: async () => world.app,
+          clock: world.clock,
+        },
+        assetsDir: consoleAssetsDir(),
+      });
+    handleWithoutPlatformSignIn = consoleFor(false);
+    handle = consoleFor(true);
   });
 
   afterAll(async () => {
@@ -123,5 +131,70 @@ describe('console behind App Service authentication: the forwarded access token'
     expect(
       (await handle(request('', { [FORWARDED]: world.simulator.apiTokens.sign({ roles: [] }) }))).status,
     ).toBe(403);
+  });
+
+  /** X-MS-CLIENT-PRINCIPAL as the platform forwards it: the ID token's claims, base64 JSON. */
+  function principal(claims: Record<string, string | string[]>): string {
+    const list = Object.entries(claims).flatMap(([typ, val]) =>
+      (Array.isArray(val) ? val : [val]).map((v) => ({ typ, val: v })),
+    );
+    return Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: list })).toString('base64');
+  }
+  const adele = () =>
+    principal({
+      aud: 'quarantine-release-notifier', // the client id of api://quarantine-release-notifier
+      iss: world.app.settings.api.issuers[0],
+      sub: 'adele-subject',
+      roles: [SIMULATED_API.role],
+    });
+
+  it('GIVEN the token store off WHEN a signed-in browser comes with only the forwarded claims, on any instance THEN the page and the data are served', async () => {
+    const page = await handle(request('', { 'x-ms-client-principal': adele() }));
+    expect(page.status).toBe(200);
+    const data = await handle(request('/data/releases', { 'x-ms-client-principal': adele() }));
+    expect(data.status).toBe(200);
+    expect((JSON.parse(String(data.body)) as { total: number }).total).toBeGreaterThan(0);
+  });
+
+  it('GIVEN forwarded claims without the role, for another registration or tenant THEN no data, no redirect: 403 or 401', async () => {
+    const cases: [string, string, number][] = [
+      [
+        'without the role',
+        principal({ aud: 'quarantine-release-notifier', iss: world.app.settings.api.issuers[0] }),
+        403,
+      ],
+      [
+        'another registration',
+        principal({ aud: 'other', iss: world.app.settings.api.issuers[0], roles: SIMULATED_API.role }),
+        401,
+      ],
+      [
+        'another tenant',
+        principal({
+          aud: 'quarantine-release-notifier',
+          iss: 'https://login.microsoftonline.com/other/v2.0',
+          roles: SIMULATED_API.role,
+        }),
+        401,
+      ],
+    ];
+    for (const [what, claims, status] of cases) {
+      const response = await handle(request('', { 'x-ms-client-principal': claims }));
+      expect({ what, status: response.status }).toEqual({ what, status });
+      expect(String(response.body)).not.toContain('@contoso.com');
+    }
+  });
+
+  it('GIVEN a browser the platform signed in WHEN this instance cannot decide from its claims (the platform does not report its authentication on) THEN the page sends it through sign-in again and back, once; the data answers 401', async () => {
+    const headers = { 'x-ms-client-principal': adele(), 'x-ms-client-principal-id': 'adele-subject' };
+    const page = await handleWithoutPlatformSignIn(request('', headers));
+    expect(page.status).toBe(302);
+    expect(page.headers.location).toBe(
+      '/.auth/login/aad?post_login_redirect_uri=%2Fapi%2Fconsole%3Fsignin%3Dagain',
+    );
+    expect((await handleWithoutPlatformSignIn(request('?signin=again', headers))).status).toBe(401);
+    const data = await handleWithoutPlatformSignIn(request('/data/releases', headers));
+    expect(data.status).toBe(401);
+    expect(String(data.body)).not.toContain('@contoso.com');
   });
 });

@@ -1,3 +1,4 @@
+import * as http from 'node:http';
 import { HttpRequest } from '@azure/functions';
 import { consoleHttp } from '../../../functions/console';
 import { loopbackAccess, signedInAccess } from '../../../lib/console/access';
@@ -7,18 +8,22 @@ import {
   type ConsoleRequest,
 } from '../../../lib/entrypoints/console/handlers';
 import { loadSettings } from '../../../lib/config/settings';
+import { createSignInCheck } from '../../../lib/entrypoints/sign-in';
+import { SIMULATED_API } from '../../../lib/simulator';
+import { fromFunctionsRequest, serveConsoleLocally } from '../../../lib/entrypoints/console/hosts';
 import { startWorld, type World } from '../../support/world';
 
 function request(
   path: string,
   options: { method?: string; headers?: Record<string, string>; from?: string } = {},
 ): ConsoleRequest {
-  const headers = options.headers ?? {};
+  const headers: Record<string, string> = { host: 'localhost:7071', ...options.headers };
   return {
     method: options.method ?? 'GET',
     url: new URL(`http://localhost:7071/api/console${path}`),
     header: (name) => headers[name.toLowerCase()] ?? null,
     remoteAddress: options.from ?? '127.0.0.1',
+    localPort: 7071,
   };
 }
 
@@ -95,6 +100,57 @@ describe('console HTTP handling', () => {
     expect((await handler()(request('/data/summary', { from: '192.168.1.20' }))).status).toBe(403);
   });
 
+  it('GIVEN npm start’s server WHEN a rebound name or a page of another origin asks for the data THEN 403 with the reason and no data', async () => {
+    const server = await serveConsoleLocally(handler());
+    try {
+      const { port } = new URL(server.url);
+      const ask = (headers: Record<string, string>) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const req = http.get(`${server.url}/data/releases.csv`, { headers }, (res) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+          });
+          req.on('error', reject);
+        });
+      expect(await ask({ host: `attacker.example:${port}` })).toEqual({
+        status: 403,
+        body: JSON.stringify({
+          error: `the local console answers only at 127.0.0.1:${port} or localhost:${port}, not at another name`,
+        }),
+      });
+      expect(await ask({ host: `localhost:${port}`, origin: 'https://attacker.example' })).toEqual({
+        status: 403,
+        body: JSON.stringify({
+          error: 'the local console answers only its own pages, not a page from another origin',
+        }),
+      });
+      const own = await ask({ host: `localhost:${port}`, origin: `http://localhost:${port}` });
+      expect(own.status).toBe(200);
+      expect(own.body).toContain('Released at');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('GIVEN the function app with API_SIGN_IN=off-loopback WHEN a request names Host localhost:7071 with a made-up token THEN 401: the Functions host does not show the peer', async () => {
+    const local = await world.another({
+      settings: { API_SIGN_IN: 'off-loopback', API_AUDIENCE: SIMULATED_API.audience },
+    });
+    const handle = handler(signedInAccess(async () => createSignInCheck(local.settings.api)));
+    const response = await handle(
+      fromFunctionsRequest(
+        new HttpRequest({
+          method: 'GET',
+          url: 'http://localhost:7071/api/console/data/releases.csv',
+          headers: { host: 'localhost:7071', authorization: 'Bearer made-up' },
+        }),
+      ),
+    );
+    expect(response.status).toBe(401);
+    expect(JSON.parse(String(response.body))).toEqual({ error: 'the token was refused (ERR_JWS_INVALID)' });
+  });
+
   it('GIVEN the API WHEN a filter, a message id or a path is wrong THEN 400/404/405 with a JSON error, never a page', async () => {
     const handle = handler();
     const cases: [ConsoleRequest, number, string][] = [
@@ -119,6 +175,26 @@ describe('console HTTP handling', () => {
       error: 'status "done" is not one of pending, notified, skipped, unmatched, failed.',
       field: 'status',
     });
+  });
+
+  it('GIVEN a sender or releaser in the URL THEN 400 saying where it goes; GIVEN them in the x-filters header THEN the data', async () => {
+    const handle = handler();
+    for (const [field, query] of [
+      ['sender', 'sender=megan.bowen%40contoso.com'],
+      ['releasedBy', 'status=notified&releasedBy=adele.vance%40contoso.com'],
+    ]) {
+      const response = await handle(request(`/data/releases?${query}`));
+      expect(response.status).toBe(400);
+      expect(JSON.parse(String(response.body))).toEqual({
+        error: expect.stringMatching(new RegExp(`^${field} names a person, .* x-filters header`)),
+        field,
+      });
+    }
+    const inHeader = await handle(
+      request('/data/releases', { headers: { 'x-filters': 'sender=nobody%40contoso.com&period=7' } }),
+    );
+    expect(inHeader.status).toBe(200);
+    expect(JSON.parse(String(inHeader.body))).toMatchObject({ rows: [], total: 0 });
   });
 
   it('GIVEN the page asked for with a trailing slash THEN it redirects to the address its relative links resolve from', async () => {

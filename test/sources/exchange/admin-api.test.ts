@@ -127,6 +127,43 @@ describe('Calling the Exchange admin API', () => {
   });
 });
 
+describe('Empty answers: zero rows in every shape', () => {
+  const context = { '@odata.context': 'x' };
+  const none = {
+    ...context,
+    'adminapi.warnings@odata.type': '#Collection(String)',
+    '@adminapi.warnings': [],
+  };
+  const warned = { ...context, '@adminapi.warnings': ['There are more results available'] };
+  test.each<[string, object]>([
+    ['value [] with empty warnings', { ...none, value: [] }],
+    ['value null with empty warnings', { ...none, value: null }],
+    ['value absent with empty warnings', none],
+    ['value [] without warnings', { ...context, value: [] }],
+    ['value null without warnings', { ...context, value: null }],
+    ['value absent without warnings', context],
+    ['value null with a warning', { ...warned, value: null }],
+    ['value absent with a warning', warned],
+    ['nothing but an empty object', {}],
+  ])('GIVEN %s THEN the answer is zero rows, not an error', async (_name, body) => {
+    for (const cmdlet of ['Get-QuarantineMessage', 'Get-AcceptedDomain']) {
+      const { client } = api([{ status: 200, body: JSON.stringify(body) }]);
+      const result = await client.invoke(cmdlet, {});
+      expect(result.rows).toEqual([]);
+    }
+  });
+
+  test.each<[string, string]>([
+    ['value that is not a list', JSON.stringify({ value: 'rows' })],
+    ['an error body with a 200', JSON.stringify({ error: { message: 'Invalid Operation' } })],
+    ['a bare list', JSON.stringify([{ Identity: 'a' }])],
+  ])('GIVEN %s THEN it is an unexpected answer, not an empty page', async (_name, body) => {
+    const { client } = api([{ status: 200, body }]);
+    const error = await failure(client.invoke('Get-QuarantineMessage'));
+    expect(error.kind).toBe('unexpected-answer');
+  });
+});
+
 describe('When Exchange is busy, the call is retried', () => {
   test.each<[string, Scripted]>([
     ['429 without Retry-After', { status: 429, body: '' }],

@@ -1,15 +1,16 @@
 import { ExchangeApiError, type InvokeResult } from '../../../lib/sources/exchange/admin-api';
-import { MAX_LISTING_RESTARTS, newPagingStats, readWholeListing } from '../../../lib/sources/exchange/paging';
+import { newPagingStats, readWholeListing, smallerPageSize } from '../../../lib/sources/exchange/paging';
 import { fetchQuarantinePages, fetchQuarantineRowByIdentity } from '../../../lib/sources/exchange/quarantine';
 
 /**
- * An Exchange double that cuts each cmdlet page into server pages of `serverPage` rows linked by
- * nextLinks, as the real service may when it ignores (or is not sent) `Prefer: odata.maxpagesize`.
+ * An Exchange double that cuts each answer at `cut` rows, whatever PageSize asks, with a nextLink and a
+ * "more results" warning, as the real service does below its own page limit. Its nextLinks answer, or are
+ * refused with 400 "Expired or Invalid pagination request" as an app-only client sees them.
  */
-function serverPagingExchange(
+function cuttingExchange(
   total: number,
-  serverPage: number,
-  options: { expire?: (nextLink: string, callNo: number) => boolean; warningsOnLast?: boolean } = {},
+  cut: number,
+  options: { refuseLinks?: boolean; warningOnlyCut?: boolean } = {},
 ) {
   const calls: { parameters: Record<string, unknown>; nextLink?: string }[] = [];
   return {
@@ -20,7 +21,7 @@ function serverPagingExchange(
       invokeOptions: { nextLink?: string } = {},
     ): Promise<InvokeResult> => {
       calls.push({ parameters, nextLink: invokeOptions.nextLink });
-      if (invokeOptions.nextLink && options.expire?.(invokeOptions.nextLink, calls.length)) {
+      if (invokeOptions.nextLink && options.refuseLinks) {
         throw new ExchangeApiError('expired', { kind: 'expired-continuation', cmdlet, status: 400 });
       }
       const size = Number(parameters.PageSize ?? 1000);
@@ -30,14 +31,15 @@ function serverPagingExchange(
         : 0;
       const from = (page - 1) * size;
       const cmdletRows = Math.max(0, Math.min(size, total - from));
-      const end = Math.min(cmdletRows, offset + serverPage);
+      const end = Math.min(cmdletRows, offset + cut);
       const rows = Array.from({ length: end - offset }, (_, i) => ({ Identity: `row-${from + offset + i}` }));
       const more = end < cmdletRows;
       return {
         rows,
-        warnings:
-          more || (options.warningsOnLast && rows.length > 0) ? ['There are more results available'] : [],
-        ...(more ? { nextLink: `https://outlook.office365.com/next?p=${page}&o=${end}` } : {}),
+        warnings: more ? ['There are more results available than are currently displayed.'] : [],
+        ...(more && !options.warningOnlyCut
+          ? { nextLink: `https://outlook.office365.com/next?p=${page}&o=${end}` }
+          : {}),
       };
     },
   };
@@ -56,52 +58,113 @@ function identities(pages: { rows: unknown[] }[]): string[] {
   return pages.flatMap((p) => p.rows.map((r) => (r as { Identity: string }).Identity));
 }
 
-describe('Get-QuarantineMessage through server-driven pages', () => {
-  test('GIVEN a server page of 50 under a PageSize of 1000 WHEN 2,550 rows are listed THEN every row comes exactly once and a truncated page is never the last', async () => {
-    const exchange = serverPagingExchange(2550, 50);
+describe('Get-QuarantineMessage when Exchange cuts its pages', () => {
+  test('GIVEN 2,000 rows cut at 250 and every nextLink refused THEN every row comes once, in pages of 250 asked by Page and PageSize', async () => {
+    const exchange = cuttingExchange(2000, 250, { refuseLinks: true });
     const stats = newPagingStats();
     const pages = await collect(fetchQuarantinePages(exchange, { start, end, stats }));
     const ids = identities(pages);
-    expect(ids).toHaveLength(2550);
-    expect(new Set(ids).size).toBe(2550);
-    expect(pages.filter((p) => p.last)).toHaveLength(1);
-    expect(pages[pages.length - 1].last).toBe(true);
-    // Within each cmdlet page the nextLinks are followed with the same parameters; Page moves 1 → 3.
-    expect(new Set(exchange.calls.map((c) => c.parameters.Page))).toEqual(new Set([1, 2, 3]));
-    for (const call of exchange.calls.filter((c) => c.nextLink)) expect(call.parameters.PageSize).toBe(1000);
-    expect(stats).toEqual({ requests: 51, continuations: 48, restarts: 0 });
+    expect(ids).toHaveLength(2000);
+    expect(new Set(ids).size).toBe(2000);
+    expect(pages.map((p) => [p.page, p.pageSize, p.rows.length])).toEqual([
+      ...[1, 2, 3, 4, 5, 6, 7, 8].map((page) => [page, 250, 250]),
+      [9, 250, 0],
+    ]);
+    expect(pages.map((p) => p.last)).toEqual([...Array(8).fill(false), true]);
+    // The link is tried once; after its 400 the same offset is asked at the smaller size, never the link.
+    expect(
+      exchange.calls.map((c) => (c.nextLink ? 'link' : `${c.parameters.Page}x${c.parameters.PageSize}`)),
+    ).toEqual(['1x1000', 'link', ...[1, 2, 3, 4, 5, 6, 7, 8, 9].map((page) => `${page}x250`)]);
+    expect(stats).toEqual({ requests: 11, truncations: 1, linksFollowed: 0, linksRefused: 1, pageSize: 250 });
   });
 
-  test('GIVEN a short page without nextLink but with a "more results" warning THEN the next Page is asked for', async () => {
-    const exchange = serverPagingExchange(30, 1000, { warningsOnLast: true });
-    const pages = await collect(fetchQuarantinePages(exchange, { start, end }));
-    expect(identities(pages)).toHaveLength(30);
-    expect(exchange.calls.map((c) => c.parameters.Page)).toEqual([1, 2]);
-    expect(pages.map((p) => p.last)).toEqual([false, true]);
-  });
-
-  test('GIVEN a continuation answers "Expired or Invalid pagination request" once THEN the listing is read again from Page 1 and completes', async () => {
-    let expired = false;
-    const exchange = serverPagingExchange(250, 100, {
-      expire: () => (expired ? false : (expired = true)),
-    });
+  test('GIVEN the same cut with nextLinks that answer THEN they complete each page and no smaller page is asked', async () => {
+    const exchange = cuttingExchange(2000, 250);
     const stats = newPagingStats();
-    const ids = identities(
-      await collect(fetchQuarantinePages(exchange, { start, end, stats, pageSize: 200 })),
-    );
-    expect(new Set(ids).size).toBe(250);
-    expect(stats.restarts).toBe(1);
-    // The restart begins again at Page 1 without a nextLink.
-    const restartAt = exchange.calls.findIndex((c, i) => i > 0 && !c.nextLink && c.parameters.Page === 1);
-    expect(restartAt).toBeGreaterThan(0);
+    const pages = await collect(fetchQuarantinePages(exchange, { start, end, stats }));
+    expect(new Set(identities(pages)).size).toBe(2000);
+    expect(pages.map((p) => p.rows.length)).toEqual([1000, 1000, 0]);
+    expect(exchange.calls.every((c) => c.parameters.PageSize === 1000)).toBe(true);
+    expect(stats).toEqual({ requests: 9, truncations: 2, linksFollowed: 6, linksRefused: 0, pageSize: 1000 });
   });
 
-  test('GIVEN continuations that always expire THEN the listing gives up after a bounded number of restarts, saying why', async () => {
-    const exchange = serverPagingExchange(250, 100, { expire: () => true });
+  test('GIVEN a cut that only a "more results" warning shows (no nextLink) THEN the page is asked again smaller', async () => {
+    const exchange = cuttingExchange(700, 300, { warningOnlyCut: true });
+    const stats = newPagingStats();
+    const pages = await collect(fetchQuarantinePages(exchange, { start, end, stats }));
+    expect(new Set(identities(pages)).size).toBe(700);
+    expect(pages.map((p) => p.pageSize)).toEqual([300, 300, 300]);
+    expect(stats).toMatchObject({ truncations: 1, linksRefused: 0, pageSize: 300 });
+  });
+
+  test('GIVEN whole pages of 1000 before the cut begins THEN the smaller PageSize divides the rows already read', async () => {
+    let firstCall = true;
+    const base = cuttingExchange(2600, 300, { refuseLinks: true });
+    const exchange = {
+      calls: base.calls,
+      invoke: async (
+        cmdlet: string,
+        parameters: Record<string, unknown> = {},
+        o: { nextLink?: string } = {},
+      ) => {
+        const result = await base.invoke(cmdlet, parameters, o);
+        // The first Page comes whole (the cut starts with the second), as a server that began cutting later.
+        if (firstCall) {
+          firstCall = false;
+          return { rows: Array.from({ length: 1000 }, (_, i) => ({ Identity: `row-${i}` })), warnings: [] };
+        }
+        return result;
+      },
+    };
+    const stats = newPagingStats();
+    const pages = await collect(fetchQuarantinePages(exchange, { start, end, stats }));
+    expect(new Set(identities(pages)).size).toBe(2600);
+    // After 1000 rows, a cut at 300 settles on 250 (300 does not divide 1000): Page 5 of 250 is row 1000.
+    expect(pages.slice(0, 2).map((p) => [p.page, p.pageSize])).toEqual([
+      [1, 1000],
+      [5, 250],
+    ]);
+    expect(stats.pageSize).toBe(250);
+  });
+
+  test('GIVEN a truncated page with no rows and its nextLink refused THEN the error names the page that cannot be asked smaller', async () => {
+    const exchange = {
+      invoke: async (cmdlet: string, _p: Record<string, unknown> = {}, o: { nextLink?: string } = {}) => {
+        if (o.nextLink)
+          throw new ExchangeApiError('expired', { kind: 'expired-continuation', cmdlet, status: 400 });
+        return {
+          rows: [],
+          warnings: ['There are more results available'],
+          nextLink: 'https://outlook.office365.com/n',
+        };
+      },
+    };
     await expect(collect(fetchQuarantinePages(exchange, { start, end }))).rejects.toThrow(
-      /continuations kept expiring/,
+      /Get-QuarantineMessage Page 1 at PageSize 1000 came back truncated with 0 rows and its nextLink refused/,
     );
-    expect(exchange.calls.filter((c) => !c.nextLink)).toHaveLength(MAX_LISTING_RESTARTS + 1);
+  });
+
+  test('GIVEN an empty answer warning of more results without a nextLink THEN the listing ends with zero rows, without an error', async () => {
+    const invoke = jest.fn(async (): Promise<InvokeResult> => ({
+      rows: [],
+      warnings: ['There are more results available'],
+    }));
+    const stats = newPagingStats();
+    const pages = await collect(fetchQuarantinePages({ invoke }, { start, end, stats }));
+    expect(pages).toEqual([{ page: 1, pageSize: 1000, rows: [], last: true }]);
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(stats.truncations).toBe(0);
+  });
+
+  test('GIVEN a nextLink failing for want of a role (403) THEN that failure is the run’s, not a smaller page', async () => {
+    const exchange = {
+      invoke: async (cmdlet: string, _p: Record<string, unknown> = {}, o: { nextLink?: string } = {}) => {
+        if (o.nextLink)
+          throw new ExchangeApiError('forbidden', { kind: 'missing-directory-role', cmdlet, status: 403 });
+        return { rows: [{ Identity: 'a' }], warnings: [], nextLink: 'https://outlook.office365.com/n' };
+      },
+    };
+    await expect(collect(fetchQuarantinePages(exchange, { start, end }))).rejects.toThrow('forbidden');
   });
 
   test('GIVEN a service that answers the same nextLink again THEN paging stops with an error instead of looping', async () => {
@@ -115,8 +178,26 @@ describe('Get-QuarantineMessage through server-driven pages', () => {
     await expect(collect(fetchQuarantinePages(exchange, { start, end }))).rejects.toThrow(/already given/);
   });
 
+  test('GIVEN a full page that still carries a nextLink THEN it is whole: the link is not followed and the next Page is asked', async () => {
+    const calls: Record<string, unknown>[] = [];
+    const exchange = {
+      invoke: async (_c: string, parameters: Record<string, unknown> = {}, o: { nextLink?: string } = {}) => {
+        calls.push({ ...parameters, link: o.nextLink !== undefined });
+        const page = Number(parameters.Page);
+        const rows = page === 1 ? Array.from({ length: 10 }, (_, i) => ({ Identity: `r${i}` })) : [];
+        return { rows, warnings: [], ...(page === 1 ? { nextLink: 'https://outlook.office365.com/n' } : {}) };
+      },
+    };
+    const pages = await collect(fetchQuarantinePages(exchange, { start, end, pageSize: 10 }));
+    expect(pages.map((p) => p.rows.length)).toEqual([10, 0]);
+    expect(calls.map((c) => [c.Page, c.link])).toEqual([
+      [1, false],
+      [2, false],
+    ]);
+  });
+
   test('GIVEN PageSize outside 1..1000 THEN nothing is asked and the error says the range', async () => {
-    const exchange = serverPagingExchange(10, 10);
+    const exchange = cuttingExchange(10, 10);
     await expect(collect(fetchQuarantinePages(exchange, { start, end, pageSize: 1001 }))).rejects.toThrow(
       /1\.\.1000/,
     );
@@ -124,16 +205,32 @@ describe('Get-QuarantineMessage through server-driven pages', () => {
   });
 
   test('GIVEN full pages up to Page 1000 THEN Page 1001 is never sent', async () => {
-    const exchange = serverPagingExchange(2000, 1000);
+    const exchange = cuttingExchange(2000, 1000);
     await expect(
       collect(fetchQuarantinePages(exchange, { start, end, pageSize: 1, maxPages: 5000 })),
     ).rejects.toThrow(/1000/);
     expect(Math.max(...exchange.calls.map((c) => Number(c.parameters.Page)))).toBe(1000);
   });
 
-  test('GIVEN Get-AcceptedDomain answered in server pages with one expiry THEN every domain is read once', async () => {
-    let expired = false;
-    const exchange = serverPagingExchange(5, 2, { expire: () => (expired ? false : (expired = true)) });
+  test.each([
+    [1000, 0, 250, 250],
+    [1000, 0, 999, 999],
+    [1000, 1000, 300, 250],
+    [250, 750, 200, 150],
+    [125, 1125, 100, 75],
+    [3, 0, 2, 2],
+    [2, 2, 1, 1],
+    [1000, 0, 0, undefined],
+  ])('a page of %i at row %i cut at %i is asked again at %p', (size, offset, got, expected) => {
+    const smaller = smallerPageSize(size, offset, got);
+    expect(smaller).toBe(expected);
+    if (smaller !== undefined) expect(offset % smaller).toBe(0);
+  });
+});
+
+describe('Get-AcceptedDomain (no PageSize) when Exchange cuts its answer', () => {
+  test('GIVEN nextLinks that answer THEN every domain is read once', async () => {
+    const exchange = cuttingExchange(5, 2);
     const stats = newPagingStats();
     const rows = await readWholeListing(exchange, 'Get-AcceptedDomain', {}, stats);
     expect(rows.map((r) => (r as { Identity: string }).Identity)).toEqual([
@@ -143,7 +240,16 @@ describe('Get-QuarantineMessage through server-driven pages', () => {
       'row-3',
       'row-4',
     ]);
-    expect(stats.restarts).toBe(1);
+    expect(stats).toMatchObject({ truncations: 1, linksFollowed: 2, linksRefused: 0 });
+  });
+
+  test('GIVEN its nextLink refused THEN the error says the cut list cannot be asked smaller', async () => {
+    const exchange = cuttingExchange(5, 2, { refuseLinks: true });
+    const stats = newPagingStats();
+    await expect(readWholeListing(exchange, 'Get-AcceptedDomain', {}, stats)).rejects.toThrow(
+      /Get-AcceptedDomain came back truncated after 2 rows and its nextLink was refused/,
+    );
+    expect(stats).toMatchObject({ truncations: 1, linksRefused: 1 });
   });
 });
 
@@ -156,14 +262,16 @@ describe('Get-QuarantineMessage -Identity', () => {
     expect(invoke).not.toHaveBeenCalled();
   });
 
-  test('GIVEN an answer listing other messages (an unknown Identity answers all) THEN only the row of that Identity is taken', async () => {
+  test('GIVEN a cut answer listing other messages (an unknown Identity answers all) THEN only the row of that Identity is taken, the link never followed, the cut counted', async () => {
     const invoke = jest.fn(async (): Promise<InvokeResult> => ({
       rows: [{ Identity: 'other\\row' }],
-      warnings: [],
+      warnings: ['There are more results available'],
       nextLink: 'x',
     }));
-    expect(await fetchQuarantineRowByIdentity({ invoke }, identity)).toBeUndefined();
+    const stats = newPagingStats();
+    expect(await fetchQuarantineRowByIdentity({ invoke }, identity, stats)).toBeUndefined();
     expect(invoke).toHaveBeenCalledTimes(1);
     expect(invoke).toHaveBeenCalledWith('Get-QuarantineMessage', { Identity: identity });
+    expect(stats).toMatchObject({ requests: 1, truncations: 1 });
   });
 });

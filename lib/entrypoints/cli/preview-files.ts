@@ -2,10 +2,10 @@
  * What `qrn preview` writes: the notification a sender would receive, as an .eml file (the exact MIME
  * message, inline logo included) and an .html file (the HTML part, the logo embedded so a browser shows it).
  */
-import type { EmailSettings } from '../config/settings';
-import { toEml } from '../simulator/outbox';
-import { LOGO_CONTENT_ID } from './brand';
-import { composeNotification, type ComposedEmail, type Notification, type Reader } from './compose';
+import type { EmailSettings } from '../../config/settings';
+import { LOGO_CONTENT_ID } from '../../mail/brand';
+import { composeNotification, type ComposedEmail, type Notification, type Reader } from '../../mail/compose';
+import { toEml } from '../../simulator/outbox';
 
 /** A sample release, as an administrator would see one: one message, released by an administrator. */
 export function sampleNotification(now: Date, domain = 'contoso.com'): Notification {
