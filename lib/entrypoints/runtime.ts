@@ -8,7 +8,7 @@ import {
   raisePoisonedTenantRun,
   runTenant,
   type FleetPeriodSummary,
-} from '../fleet/tenant-runs';
+} from '../ops/tenant-runs';
 import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';

@@ -13,7 +13,7 @@ import { TableClient } from '@azure/data-tables';
 import { loadSettings } from '../../lib/config/settings';
 import { MINUTE, OffsetClock } from '../../lib/core/clock';
 import { createApplication, createFleet, type Application } from '../../lib/composition';
-import { queueTenantRuns, runTenant } from '../../lib/fleet/tenant-runs';
+import { queueTenantRuns, runTenant } from '../../lib/ops/tenant-runs';
 import { startAzuriteQueues, startAzuriteTables } from '../../lib/local/azurite';
 import { HOST_QUEUE_TRIGGER, startQueueWorker } from '../../lib/local/queue-trigger';
 import { observeJob } from '../../lib/ops/observe-run';

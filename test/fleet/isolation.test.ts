@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { MINUTE } from '../../lib/core/clock';
 import { createFleet, type Fleet } from '../../lib/composition';
-import { runTenant } from '../../lib/fleet/tenant-runs';
+import { runTenant } from '../../lib/ops/tenant-runs';
 import { parseReportQuery, reportLines, type ReportLine } from '../../lib/report/report';
 import { parseCsv, qrn } from '../support/cli';
 import { startWorld, type World } from '../support/world';

@@ -4,14 +4,8 @@ import path from 'node:path';
 import type { AccessToken } from '@azure/identity';
 import { MINUTE } from '../../lib/core/clock';
 import { createCredential, createFleet, createTenantCredential, type Fleet } from '../../lib/composition';
-import {
-  encodeTenantRun,
-  queueTenantRuns,
-  raisePoisonedTenantRun,
-  runTenant,
-  spreadDelaySeconds,
-  SPREAD_SECONDS,
-} from '../../lib/fleet/tenant-runs';
+import { encodeTenantRun, spreadDelaySeconds, SPREAD_SECONDS } from '../../lib/fleet/tenant-runs';
+import { queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../lib/ops/tenant-runs';
 import { QueueClient } from '@azure/storage-queue';
 import {
   HOST_QUEUE_TRIGGER,

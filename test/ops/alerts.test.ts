@@ -4,7 +4,7 @@ import alertCatalogue from '../../lib/config/alerts.json';
 import { CONSECUTIVE_FAILURES_ALERT } from '../../lib/ops/last-run-check';
 import { buildRunEvent, RUN_EVENT_PREFIX, type RunEventInput } from '../../lib/ops/run-event';
 import { loadSettings } from '../../lib/config/settings';
-import { raisePoisonedTenantRun } from '../../lib/fleet/tenant-runs';
+import { raisePoisonedTenantRun } from '../../lib/ops/tenant-runs';
 
 /**
  * The alert rules' queries (lib/config/alerts.json, deployed by infra/app/alerts.bicep) against the run event

@@ -3,7 +3,8 @@ import type { Environment } from '../../config/settings';
 import { systemClock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import { createFleet, type ApplicationOverrides } from '../../composition';
-import { FLEET_SCHEDULE, queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../fleet/tenant-runs';
+import { FLEET_SCHEDULE } from '../../fleet/tenant-runs';
+import { queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../ops/tenant-runs';
 import { startQueueWorker } from '../../local/queue-trigger';
 
 /**
