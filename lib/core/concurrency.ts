@@ -10,3 +10,32 @@ export async function withConcurrency<T>(
   });
   await Promise.all(workers);
 }
+
+/**
+ * Reads `source` one item ahead: while the caller works on an item, the next one is already being fetched,
+ * so a page is fetched while the previous one is written, and a run takes about the longer of the two
+ * rather than their sum. At most one item waits beyond the one in hand. An error of the source surfaces
+ * where the caller reaches that item; a caller that stops early closes the source and drops the fetch
+ * under way without an unhandled rejection.
+ */
+export async function* oneAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+  const iterator = source[Symbol.asyncIterator]();
+  let pending = iterator.next();
+  let finished = false;
+  try {
+    for (;;) {
+      const result = await pending;
+      if (result.done) {
+        finished = true;
+        return;
+      }
+      pending = iterator.next();
+      yield result.value;
+    }
+  } finally {
+    if (!finished) {
+      pending.catch(() => undefined);
+      await iterator.return?.().catch(() => undefined);
+    }
+  }
+}

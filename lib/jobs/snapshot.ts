@@ -4,6 +4,7 @@ import { DAY, MINUTE, type Clock } from '../core/clock';
 import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { JobOutcome } from '../core/outcomes';
+import { oneAhead } from '../core/concurrency';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import {
   fetchQuarantinePages,
@@ -208,10 +209,9 @@ async function snapshotWindow(
   summary.window = { start: start.toISOString(), end: end.toISOString(), firstRun: !checkpoint };
 
   const seenWarnings = new Set<string>();
-  for await (const page of fetchQuarantinePages(
-    deps.exchange,
-    { start, end, stats: summary.paging },
-    logger,
+  // The next page is fetched while this one is written (docs/architecture.md#snapshot).
+  for await (const page of oneAhead(
+    fetchQuarantinePages(deps.exchange, { start, end, stats: summary.paging }, logger),
   )) {
     summary.pages++;
     summary.rowsFetched += page.rows.length;

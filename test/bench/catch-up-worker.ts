@@ -14,6 +14,7 @@ import {
   quietLogger,
   type ChildJob,
   type TableCounts,
+  watchRetainedHeap,
 } from './shared';
 
 export interface ScheduledRun {
@@ -34,6 +35,8 @@ export interface ScheduledRunResult {
   peakRssBytes: number;
   /** Heap in use after the run and a full GC: what the app keeps between runs. */
   heapAfterGcBytes: number;
+  /** The largest heap in use just after a full collection during the run (shared.ts watchRetainedHeap). */
+  heapDuringRunBytes: number;
   error?: string;
 }
 
@@ -50,6 +53,7 @@ export async function serveScheduledRuns(job: Extract<ChildJob, { kind: 'schedul
     if ('stop' in message) process.exit(0);
     clock.moveTo(message.now);
     Object.assign(tables, emptyCounts());
+    const retained = watchRetainedHeap();
     const started = performance.now();
     const run = message.job === 'snapshot' ? app.runSnapshot() : app.runNotify();
     void run
@@ -62,15 +66,21 @@ export async function serveScheduledRuns(job: Extract<ChildJob, { kind: 'schedul
       )
       .then(({ summary, error }: { summary: Record<string, unknown>; error?: string }) => {
         const wallMs = performance.now() - started;
+        const heapDuringRunBytes = retained();
         (globalThis as { gc?: () => void }).gc?.();
         return reply({
           job: message.job,
           wallMs,
           durationMs: typeof summary.durationMs === 'number' ? summary.durationMs : 0,
           summary,
-          tables: { ...tables, queriesByTable: { ...tables.queriesByTable } },
+          tables: {
+            ...tables,
+            queriesByTable: { ...tables.queriesByTable },
+            writesByTable: { ...tables.writesByTable },
+          },
           peakRssBytes: process.resourceUsage().maxRSS * 1024,
           heapAfterGcBytes: process.memoryUsage().heapUsed,
+          heapDuringRunBytes,
           ...(error ? { error } : {}),
         });
       });

@@ -84,6 +84,8 @@ export interface CatchUpFigures {
   peakRssMB: number;
   /** Heap the app keeps after a full GC, after the first period and after the last: flat or growing. */
   heapAfterGcMB: { firstPeriod: number; lastPeriod: number };
+  /** The largest heap in use just after a full collection during any run. */
+  heapDuringRunMB: number;
   realSeconds: number;
 }
 
@@ -231,6 +233,7 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
     let notifyDomains = 0;
     let peakRss = 0;
     let lastHeap = 0;
+    let heapDuringRun = 0;
     let periods = 0;
     let doneAt: number | undefined;
     let cappedBy: string | undefined;
@@ -252,6 +255,7 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
       lastHeap = notify.heapAfterGcBytes;
       for (const r of [snapshot, notify]) {
         peakRss = Math.max(peakRss, r.peakRssBytes);
+        heapDuringRun = Math.max(heapDuringRun, r.heapDuringRunBytes);
         if (r.durationMs / 1000 > longest.seconds)
           longest = { job: r.job, period: periods, seconds: seconds(r.durationMs) };
       }
@@ -338,6 +342,7 @@ export async function runCatchUp(options: CatchUpOptions): Promise<CatchUpFigure
       },
       peakRssMB: mb(peakRss),
       heapAfterGcMB: { firstPeriod: mb(f.notify.heapAfterGcBytes), lastPeriod: mb(lastHeap) },
+      heapDuringRunMB: mb(heapDuringRun),
       realSeconds: seconds(Date.now() - began),
     };
   } finally {
@@ -374,6 +379,6 @@ export function catchUpLines(c: CatchUpFigures, quick: boolean): string[] {
     `             Exchange calls besides the window and the Released query in ${c.periods} snapshot runs: ` +
       `${c.snapshotOtherExchangeCalls}; Get-AcceptedDomain in the notify runs: ${c.notifyAcceptedDomainCalls}; ` +
       `job process peak RSS ${c.peakRssMB} MB, heap after GC ${c.heapAfterGcMB.firstPeriod} MB after the ` +
-      `first period and ${c.heapAfterGcMB.lastPeriod} MB after the last; ${c.realSeconds} s real`,
+      `first period and ${c.heapAfterGcMB.lastPeriod} MB after the last, at most ${c.heapDuringRunMB} MB during a run; ${c.realSeconds} s real`,
   ];
 }

@@ -2,10 +2,12 @@
  * What the benchmark's parent (simulator, Azurite, data) and its child processes (the app, the baselines)
  * share: the job messages, the results, and a request counter for Azure Table Storage.
  */
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from '../../lib/core/log';
 import type { Simulator } from '../../lib/simulator';
+import type { ComposedEmail, ReleasedMessage } from './floors';
 
 /** Table Storage requests by kind, counted at the HTTP pipeline of each TableClient. */
 export interface TableCounts {
@@ -23,6 +25,8 @@ export interface TableCounts {
   queries: number;
   /** Queries by table (continuation pages not counted). */
   queriesByTable: Record<string, number>;
+  /** Write requests by table: transactions and single writes. */
+  writesByTable: Record<string, number>;
   /** Queries of one partition (`PartitionKey eq …`): the per-message joins. */
   partitionQueries: number;
   /** Queries over a whole table (a property filter, e.g. status): once per run, not per message. */
@@ -42,6 +46,7 @@ export function emptyCounts(): TableCounts {
     queryRequests: 0,
     queries: 0,
     queriesByTable: {},
+    writesByTable: {},
     partitionQueries: 0,
     tableScans: 0,
     other: 0,
@@ -71,10 +76,13 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
     const url = new URL(request.url);
     const path = decodeURIComponent(url.pathname);
     counts.total += 1;
+    const wrote = (table: string | undefined) =>
+      (counts.writesByTable[table ?? '?'] = (counts.writesByTable[table ?? '?'] ?? 0) + 1);
     if (path.endsWith('/$batch')) {
       counts.transactions += 1;
       const body = typeof request.body === 'string' ? request.body : '';
       counts.transactionOps += (body.match(/^(POST|PUT|PATCH|MERGE|DELETE) /gm) ?? []).length;
+      wrote(/^(?:POST|PUT|PATCH|MERGE|DELETE) \S*\/([^/(\s]+)[(\s]/m.exec(body)?.[1]);
     } else if (request.method === 'GET' && /\(PartitionKey='.*',RowKey='.*'\)$/.test(path)) {
       counts.pointReads += 1;
     } else if (request.method === 'GET' && /\(\)$/.test(path)) {
@@ -88,8 +96,10 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
       }
     } else if (['PUT', 'PATCH', 'MERGE', 'DELETE'].includes(request.method) || /\)$/.test(path)) {
       counts.singleWrites += 1;
+      wrote(/\/([^/(]+)\([^/]*\)$/.exec(path)?.[1]);
     } else if (request.method === 'POST' && !/\/Tables$/.test(path)) {
       counts.singleWrites += 1; // insert into a table
+      wrote(/\/([^/]+)$/.exec(path)?.[1]);
     } else {
       counts.other += 1;
     }
@@ -102,6 +112,30 @@ export function countRequests(clients: TableClient[], counts: TableCounts): void
   const inFlight = { requests: 0, since: 0 };
   for (const client of clients)
     client.pipeline.addPolicy(countingPolicy(counts, inFlight), { afterPhase: 'Retry' });
+}
+
+/**
+ * What a run holds while it runs, not only after it: the heap in use just after each full collection
+ * during the run (at most what was allocated between the collection and its report on top), the largest
+ * of them. Observing collections costs the run nothing; 0 when none happened.
+ */
+export function watchRetainedHeap(): () => number {
+  let largest = 0;
+  const observer = new PerformanceObserver((list) => {
+    const full = list
+      .getEntries()
+      .some(
+        (entry) =>
+          (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
+          constants.NODE_PERFORMANCE_GC_MAJOR,
+      );
+    if (full) largest = Math.max(largest, process.memoryUsage().heapUsed);
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    observer.disconnect();
+    return largest;
+  };
 }
 
 /** The app's settings environment against the bench's simulator and Azurite (dry run unless `extra` says). */
@@ -153,6 +187,19 @@ export function simulatorEndpoints(sim: Simulator, tablesConnectionString: strin
   };
 }
 
+/** The audit log's release records, as the seed method and notify's floor read them. */
+export function auditReleasesOf(sim: Simulator): AuditRelease[] {
+  return sim.scenario.auditRecords().map(({ record, eventTime }) => {
+    const audit = (record as { auditData?: Record<string, unknown> }).auditData ?? {};
+    return {
+      networkMessageId: String(audit.NetworkMessageId ?? ''),
+      releaseTo: String(audit.ReleaseTo ?? ''),
+      userId: String((record as { userPrincipalName?: unknown }).userPrincipalName ?? audit.UserId ?? ''),
+      creationDate: eventTime,
+    };
+  });
+}
+
 /** A released unit as the audit log reports it (the seed method's input). */
 export interface AuditRelease {
   networkMessageId: string;
@@ -172,10 +219,10 @@ export type ChildJob =
       /** The prefix of the snapshot the app wrote (read only) and of the baseline's own two tables. */
       snapshotPrefix: string;
       prefix: string;
-      /** The released messages, as the audit log names them. */
-      networkMessageIds: string[];
-      /** Emails to record: as many as the app's run composed, for the same releases. */
-      emails: number;
+      /** The released messages and their units, as the audit log names them. */
+      releases: ReleasedMessage[];
+      /** The emails the app's run composed for the same releases. */
+      emails: ComposedEmail[];
       inFlight: number;
     }
   /** The catch-up's job process: the app built once, each run at the time the parent names (catch-up.ts). */

@@ -1,0 +1,224 @@
+/**
+ * The floors the bench holds our jobs against: the least work the design allows for the same result, with
+ * raw `@azure/data-tables` calls and plain `fetch`, nothing else. They store what our jobs store (the same
+ * keys, test/bench-floors.test.ts checks it); how fast they do it is the bench's to measure.
+ */
+import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import { withConcurrency } from '../../lib/core/concurrency';
+import { notificationId, senderPartitionKey, type ReleaseUnit } from '../../lib/store/notifications-store';
+import { releaseRowKey } from '../../lib/store/releases-store';
+import type { Endpoints } from './shared';
+
+const PAGE_SIZE = 1000;
+/** Partitions written at once, as the app's quarantine store writes them. */
+export const PARTITIONS_IN_FLIGHT = 8;
+
+/** Plain HTTP: the same InvokeCommand call as the app, with fetch and a bearer token, nothing else. */
+async function fetchPage(endpoints: Endpoints, token: string, parameters: Record<string, unknown>) {
+  const url = `${endpoints.exchangeUrl}/adminapi/beta/${endpoints.tenantId}/InvokeCommand`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'x-anchormailbox': `APP:SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@${endpoints.tenantId}`,
+    },
+    body: JSON.stringify({ CmdletInput: { CmdletName: 'Get-QuarantineMessage', Parameters: parameters } }),
+  });
+  if (!response.ok) throw new Error(`Get-QuarantineMessage answered ${response.status}`);
+  return ((await response.json()) as { value: Record<string, unknown>[] }).value;
+}
+
+const exchangeDate = (iso: string) => iso.replace(/\.(\d{3})Z$/, '.$10000Z');
+
+/** One page of the window (1-based). */
+function windowPage(endpoints: Endpoints, token: string, window: QuarantineWindow, page: number) {
+  return fetchPage(endpoints, token, {
+    StartReceivedDate: exchangeDate(window.start),
+    EndReceivedDate: exchangeDate(window.end),
+    PageSize: PAGE_SIZE,
+    Page: page,
+  });
+}
+
+export interface QuarantineWindow {
+  start: string;
+  end: string;
+}
+
+/** Every page of the window, one at a time (the seed method's way). */
+export async function* windowPages(endpoints: Endpoints, token: string, window: QuarantineWindow) {
+  for (let page = 1; ; page++) {
+    const rows = await windowPage(endpoints, token, window, page);
+    yield rows;
+    if (rows.length < PAGE_SIZE) return;
+  }
+}
+
+const iso = (value: unknown) =>
+  typeof value === 'string' ? new Date(Date.parse(value)).toISOString() : undefined;
+const list = (value: unknown) => JSON.stringify(Array.isArray(value) ? value : []);
+
+/** The same properties the snapshot stores, copied without checks. */
+export function minimalEntity(row: Record<string, unknown>): TableEntity<Record<string, unknown>> {
+  const [pk, rk] = String(row.Identity).split('\\');
+  return {
+    partitionKey: pk.toLowerCase(),
+    rowKey: rk.toLowerCase(),
+    identity: row.Identity,
+    senderAddress: row.SenderAddress,
+    recipientCount: row.RecipientCount,
+    subject: row.Subject,
+    type: row.Type,
+    releasedCount: row.ReleasedCount,
+    retainUntil: iso(row.Expires),
+    receivedAt: iso(row.ReceivedTime),
+    expiresAt: iso(row.Expires),
+    quarantineType: row.QuarantineTypes,
+    policyType: row.PolicyType,
+    policyName: row.PolicyName,
+    direction: row.Direction,
+    releaseStatus: row.ReleaseStatus,
+    released: row.Released,
+    systemReleased: row.SystemReleased,
+    internetMessageId: row.MessageId,
+    size: row.Size,
+    recipients: list(row.RecipientAddress),
+    releasedBy: list(row.ReleasedBy),
+    releasedUsers: list(row.ReleasedUser),
+  };
+}
+
+/** One transaction per partition (a plain upsert for one entity), eight partitions in flight. */
+async function writePage(table: TableClient, page: Record<string, unknown>[]) {
+  const partitions = new Map<string, TableEntity<Record<string, unknown>>[]>();
+  for (const row of page) {
+    const entity = minimalEntity(row);
+    const group = partitions.get(entity.partitionKey) ?? [];
+    group.push(entity);
+    partitions.set(entity.partitionKey, group);
+  }
+  await withConcurrency([...partitions.values()], PARTITIONS_IN_FLIGHT, async (group) => {
+    if (group.length === 1) await table.upsertEntity(group[0], 'Replace');
+    else await table.submitTransaction(group.map((e): TransactionAction => ['upsert', e, 'Replace']));
+  });
+}
+
+export interface BackfillFloorFigures {
+  rows: number;
+  exchangeCalls: number;
+  /** Summed duration of the page fetches, and of the page writes: the floor takes about the larger. */
+  fetchMs: number;
+  writeMs: number;
+}
+
+/**
+ * The backfill's floor: the window's pages fetched and written, the next page fetched while this one is
+ * written (at most one page ahead, as paging allows no more without holding pages in memory). Its time is
+ * about the larger of fetching and writing, not their sum: nothing less can store the same rows.
+ */
+export async function backfillFloor(
+  endpoints: Endpoints,
+  token: string,
+  table: TableClient,
+  window: QuarantineWindow,
+): Promise<BackfillFloorFigures> {
+  const figures: BackfillFloorFigures = { rows: 0, exchangeCalls: 0, fetchMs: 0, writeMs: 0 };
+  const fetchTimed = async (page: number) => {
+    const started = performance.now();
+    const rows = await windowPage(endpoints, token, window, page);
+    figures.fetchMs += performance.now() - started;
+    return rows;
+  };
+  let next = fetchTimed(1);
+  for (let page = 1; ; page++) {
+    const rows = await next;
+    figures.exchangeCalls += 1;
+    const more = rows.length === PAGE_SIZE;
+    if (more) {
+      next = fetchTimed(page + 1);
+      // Awaited on the next turn; a failure meanwhile is not an unhandled rejection.
+      next.catch(() => undefined);
+    }
+    const started = performance.now();
+    await writePage(table, rows);
+    figures.writeMs += performance.now() - started;
+    figures.rows += rows.length;
+    if (!more) return figures;
+  }
+}
+
+/** A released message as the audit log names it, with every address it was released to. */
+export interface ReleasedMessage {
+  networkMessageId: string;
+  releasedTo: string[];
+}
+
+/** An email the app composed: its sender and the release units it covers. */
+export interface ComposedEmail {
+  sender: string;
+  units: ReleaseUnit[];
+}
+
+export interface NotifyFloorTables {
+  /** The snapshot our backfill wrote (read only). */
+  snapshot: TableClient;
+  /** The floor's release units, keyed as the app's releases table keys them. */
+  releases: TableClient;
+  /** The floor's emails, keyed as the app's notifications table keys them. */
+  emails: TableClient;
+}
+
+/** The snapshot's partition of a message: its NetworkMessageId without braces, in lower case. */
+const messageKey = (networkMessageId: string) => networkMessageId.replace(/^\{|\}$/g, '').toLowerCase();
+const odata = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * Notify's floor: the least table work the design allows for the same releases and emails. Each released
+ * message is joined to the snapshot with one partition query (its rows are the only source of its sender)
+ * and its units recorded in one entity-group transaction (they share the message's partition); each email
+ * is one write. `inFlight` messages and emails at once, as the app looks up. No audit reading, composing or
+ * run state: a run that records fewer rows, or joins with fewer queries, stores less than the app must.
+ */
+export async function notifyFloor(
+  tables: NotifyFloorTables,
+  releases: readonly ReleasedMessage[],
+  emails: readonly ComposedEmail[],
+  inFlight: number,
+): Promise<{ units: number; emails: number }> {
+  let units = 0;
+  await withConcurrency(releases, inFlight, async (message) => {
+    const key = messageKey(message.networkMessageId);
+    const rows = tables.snapshot.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq ${odata(key)}` },
+    });
+    let first: Record<string, unknown> | undefined;
+    for await (const row of rows) first ??= row;
+    const actions = message.releasedTo.map((releasedTo): TransactionAction => [
+      'upsert',
+      {
+        partitionKey: key,
+        rowKey: releaseRowKey(releasedTo),
+        releasedTo,
+        sender: first?.senderAddress,
+        subject: first?.subject,
+      },
+      'Replace',
+    ]);
+    await tables.releases.submitTransaction(actions);
+    units += actions.length;
+  });
+  await withConcurrency(emails, inFlight, async (email) => {
+    await tables.emails.upsertEntity(
+      {
+        partitionKey: senderPartitionKey(email.sender),
+        rowKey: notificationId(email.sender, email.units),
+        sender: email.sender,
+        units: JSON.stringify(email.units),
+      },
+      'Replace',
+    );
+  });
+  return { units, emails: emails.length };
+}
