@@ -297,15 +297,7 @@ export function createLoginService(options: LoginOptions): LoginService {
       const now = options.clock.now().getTime();
       for (const [a, info] of assertions) if (info.expiresAt <= now) assertions.delete(a);
       assertions.set(assertion, { subject: clientId, expiresAt: now + lifetimeMs });
-      return {
-        status: 200,
-        headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-        body: {
-          token_type: 'Bearer',
-          expires_in: Math.floor(lifetimeMs / 1000) - 1,
-          access_token: assertion,
-        },
-      };
+      return accessTokenResponse(assertion);
     }
     if (resource.replace(/\/+$/, '') === SIMULATED_API.audience) {
       // The app's own API: an app-only token carrying the app role, as Entra issues once it is assigned.

@@ -275,7 +275,8 @@ function report(
     `  ${mark(failed.healthyRan === healthyCount)} failing period: ${failed.healthyRan} of ${healthyCount} healthy tenants told (target: all)`,
     `  ${mark(p95Failing <= p95Clean * 1.5 + 0.5)} failing period: healthy tenants' run p95 ${p95Failing.toFixed(2)} s, clean period ${p95Clean.toFixed(2)} s (target: not delayed, within 1.5x + 0.5 s); whole period ${failed.seconds.toFixed(1)} s vs ${steady.seconds.toFixed(1)} s`,
     `  ${mark(failed.poisoned === failing.length && failed.failedTenants.length === failing.length)} failing period: ${failed.poisoned} message(s) poisoned, failed run events name ${failed.failedTenants.length} tenant(s): ${failed.failedTenants.join(', ')} (target: exactly the 2 failing)`,
-    `  ${mark(peakRss / 1048576 <= INSTANCE_MB)} peak RSS of the one process running all ${INSTANCES} listeners: ${(peakRss / 1048576).toFixed(0)} MiB (target: within one ${INSTANCE_MB} MB instance, which runs one listener)`,
+    // Not one listener's memory: the simulator serving every tenant lives in this process too.
+    `       peak RSS of the bench process (the simulator holding all ${tenants} tenants, and the ${INSTANCES} listeners): ${(peakRss / 1048576).toFixed(0)} MiB`,
   );
   // The bill: each of the instances the listeners stand for is billed while it executes, the whole period's work.
   const gbSeconds = (steady.seconds * INSTANCES * INSTANCE_MB) / 1024;
