@@ -451,8 +451,8 @@ function buildReport(r: {
   const notifyRequestRatio = notifyRequestSpread.median;
   const steps = {
     backfill:
-      `ours fetches each page, then writes it: table work ${s(median(r.backfillPairs, 'ours', (c) => c.tables.busyMs))} s of ${s(backfillMs)} s, ` +
-      `the rest fetching and mapping pages between writes; the floor fetches the next page (${s(median(r.backfillPairs, 'floor', (c) => c.details.fetchMs as number))} s in all) ` +
+      `ours, like the floor, fetches the next page while it writes this one: table work ${s(median(r.backfillPairs, 'ours', (c) => c.tables.busyMs))} s of ${s(backfillMs)} s, ` +
+      `the rest mapping rows and the last page's fetch; the floor fetches the next page (${s(median(r.backfillPairs, 'floor', (c) => c.details.fetchMs as number))} s in all) ` +
       `while it writes (${s(median(r.backfillPairs, 'floor', (c) => c.details.writeMs as number))} s)`,
     notifyTime:
       `ours ${s(notifyMs)} s: table work ${s(median(r.notifyPairs, 'ours', (c) => c.tables.busyMs))} s, the rest reading the audit log and ` +
