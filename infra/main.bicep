@@ -139,6 +139,9 @@ param vnetEnabled string = ''
 param apiClientId string = ''
 param apiAudience string = ''
 
+@description('Many tenants: client id of the multi-tenant app registration the post-provision step creates when QRN_FLEET=true (FLEET_APP_CLIENT_ID); empty: only this tenant is served.')
+param fleetAppClientId string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -271,6 +274,7 @@ var appSettings = {
   NOTIFY_ALLOWED_SENDERS: notifyAllowedSenders
   ALERT_NO_SUCCESS_MINUTES: string(resolvedAlertNoSuccessMinutes)
   API_AUDIENCE: apiAudience
+  FLEET_APP_CLIENT_ID: fleetAppClientId
 }
 
 module network 'app/network.bicep' = if (vnetEnabled == 'true') {

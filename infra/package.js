@@ -81,6 +81,9 @@ async function bundle(deploy, sourcemap) {
     format: 'cjs',
     target: TARGET,
     external: WORKER_MODULES,
+    // ES modules bundled into CommonJS lose import.meta (@azure/storage-common reads import.meta.url).
+    banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: { 'import.meta.url': '__bundleUrl' },
     outfile: path.join(deploy, 'index.js'),
     sourcemap: sourcemap ? 'linked' : false,
     // Not minified: names stay readable in stack traces, and minifying did not load faster (see the bench).

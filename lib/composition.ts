@@ -2,6 +2,7 @@ import {
   AzureCliCredential,
   AzureDeveloperCliCredential,
   ChainedTokenCredential,
+  ClientAssertionCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
   DefaultAzureCredential,
@@ -9,7 +10,17 @@ import {
   type TokenCredential,
 } from '@azure/identity';
 import type { Client } from '@microsoft/microsoft-graph-client';
-import type { DirectorySettings, Settings } from './config/settings';
+import { QueueClient } from '@azure/storage-queue';
+import {
+  loadSettings,
+  type DirectorySettings,
+  type Environment,
+  type QueueStorageSettings,
+  type Settings,
+} from './config/settings';
+import { settingsForTenant } from './fleet/tenant-settings';
+import { TenantsStore, type TenantRecord } from './fleet/tenants-store';
+import { poisonQueueName, TENANT_RUN_QUEUE_NAME } from './fleet/tenant-runs';
 import { systemClock, type Clock } from './core/clock';
 import { consoleLogger, type Logger } from './core/log';
 import { runNotify, type NotifySummary } from './jobs/notify';
@@ -26,7 +37,7 @@ import { NotificationsStore } from './store/notifications-store';
 import { QuarantineStore } from './store/quarantine-store';
 import { ReleasesStore } from './store/releases-store';
 import { StateStore } from './store/state-store';
-import { ensureTables, openTables, type Tables } from './store/tables';
+import { ensureTables, openTables, tableClient, type Tables } from './store/tables';
 
 /**
  * The composition root: every client is built here, once, from the settings, and handed to the jobs.
@@ -53,6 +64,11 @@ export interface ApplicationOverrides {
   clock?: Clock;
   logger?: Logger;
   credential?: TokenCredential;
+  /**
+   * The deployment's own Azure identity, for its tables and Communication Services, when `credential`
+   * signs in to a customer tenant instead (docs/architecture.md#many-tenants). Default: `credential`.
+   */
+  azureCredential?: TokenCredential;
   /** Test seams: replace one client while keeping the rest real. */
   channel?: EmailChannel;
   /**
@@ -79,12 +95,16 @@ const KNOWN_AUTHORITIES = [
   'login.chinacloudapi.cn',
 ];
 
-export function createCredential(settings: Settings): TokenCredential {
-  const { clientId, clientSecret, certificatePath, authorityHost } = settings.credentials;
-  const options = {
+function authorityOptions(authorityHost: string) {
+  return {
     authorityHost,
     disableInstanceDiscovery: !KNOWN_AUTHORITIES.includes(new URL(authorityHost).hostname),
   };
+}
+
+export function createCredential(settings: Settings): TokenCredential {
+  const { clientId, clientSecret, certificatePath, authorityHost } = settings.credentials;
+  const options = authorityOptions(authorityHost);
   if (clientId && clientSecret)
     return new ClientSecretCredential(settings.tenantId, clientId, clientSecret, options);
   if (clientId && certificatePath) {
@@ -96,6 +116,33 @@ export function createCredential(settings: Settings): TokenCredential {
   return new DefaultAzureCredential({ tenantId: settings.tenantId });
 }
 
+/**
+ * Signs in to one customer tenant as the multi-tenant app registration, with no secret: its client
+ * assertion is the deployment's own token for the token exchange (its managed identity in Azure, which
+ * the registration trusts as a federated credential). docs/architecture.md#many-tenants.
+ */
+export function createTenantCredential(
+  settings: Settings,
+  deploymentCredential: TokenCredential,
+): TokenCredential {
+  const { appClientId, assertionAudience } = settings.fleet;
+  if (!appClientId) {
+    throw new Error(
+      'FLEET_APP_CLIENT_ID is not set: customer tenants are signed in to by the multi-tenant app registration.',
+    );
+  }
+  return new ClientAssertionCredential(
+    settings.tenantId,
+    appClientId,
+    async () => {
+      const token = await deploymentCredential.getToken(`${assertionAudience}/.default`);
+      if (!token) throw new Error(`the deployment's identity returned no token for ${assertionAudience}`);
+      return token.token;
+    },
+    authorityOptions(settings.credentials.authorityHost),
+  );
+}
+
 export async function createApplication(
   settings: Settings,
   overrides: ApplicationOverrides = {},
@@ -103,7 +150,8 @@ export async function createApplication(
   const clock = overrides.clock ?? systemClock;
   const defaultLogger = overrides.logger ?? consoleLogger;
   const credential = overrides.credential ?? createCredential(settings);
-  const tables = openTables(settings.tables, settings.tableNamePrefix, credential);
+  const azureCredential = overrides.azureCredential ?? credential;
+  const tables = openTables(settings.tables, settings.tableNamePrefix, azureCredential);
   await ensureTables(tables);
 
   const timeouts = overrides.timeouts ?? {};
@@ -117,7 +165,7 @@ export async function createApplication(
   const channel =
     overrides.channel ??
     createEmailChannel(settings.email, {
-      credential,
+      credential: azureCredential,
       graph,
       logger: defaultLogger,
       timeoutMs: timeouts.emailMs,
@@ -178,6 +226,83 @@ export async function createApplication(
             : new GraphAuditQuerySource({ graph, state, clock, logger, settings }),
       }),
   };
+}
+
+// ---------------------------------------------------------------- many tenants
+
+/**
+ * The deployment serving many tenants (docs/architecture.md#many-tenants): the tenants table, the queue
+ * each tenant's run waits on, and each customer tenant's own application, built by `createApplication`
+ * from the app settings with the tenant's row over them and signed in to that tenant alone.
+ */
+export interface Fleet {
+  /** The deployment's own settings (its home tenant is served by the timers as a single tenant is). */
+  settings: Settings;
+  tenants: TenantsStore;
+  /** Where tenant runs wait, and where the runs that failed every attempt are set aside. */
+  queues(): { runs: QueueClient; poison: QueueClient };
+  /** A customer tenant's application; the same for the same row, so its tokens are reused across runs. */
+  openTenant(tenant: TenantRecord, logger?: Logger): Promise<Application>;
+  /** The customer tenant's four tables, to delete them all (`qrn tenants remove --purge`). */
+  tenantTables(tenant: TenantRecord): Tables;
+}
+
+export function createFleet(
+  env: Environment,
+  overrides: ApplicationOverrides & {
+    /** Test seam: a queue of the test's own on the shared Azurite (the host's queue name is fixed). */
+    queueName?: string;
+  } = {},
+): Fleet {
+  const settings = loadSettings(env);
+  const clock = overrides.clock ?? systemClock;
+  const deploymentCredential =
+    overrides.azureCredential ?? overrides.credential ?? createCredential(settings);
+  const tenants = new TenantsStore(
+    tableClient(settings.tables, `${settings.tableNamePrefix}Tenants`, deploymentCredential),
+    clock,
+  );
+  const opened = new Map<string, { changedAt: string; application: Promise<Application> }>();
+  const queue = (name: string) => queueClient(settings.fleet.queues, name, deploymentCredential);
+  return {
+    settings,
+    tenants,
+    queues: () => {
+      const runs = overrides.queueName ?? TENANT_RUN_QUEUE_NAME;
+      return { runs: queue(runs), poison: queue(poisonQueueName(runs)) };
+    },
+    openTenant(tenant, logger) {
+      const cached = opened.get(tenant.tenantId);
+      if (cached && cached.changedAt === tenant.changedAt) return cached.application;
+      const tenantSettings = settingsForTenant(env, tenant);
+      const application = createApplication(tenantSettings, {
+        ...overrides,
+        logger: logger ?? overrides.logger,
+        credential: createTenantCredential(tenantSettings, deploymentCredential),
+        azureCredential: deploymentCredential,
+      });
+      opened.set(tenant.tenantId, { changedAt: tenant.changedAt, application });
+      application.catch(() => opened.delete(tenant.tenantId));
+      return application;
+    },
+    tenantTables: (tenant) =>
+      openTables(settings.tables, settingsForTenant(env, tenant).tableNamePrefix, deploymentCredential),
+  };
+}
+
+function queueClient(
+  storage: QueueStorageSettings | undefined,
+  name: string,
+  credential: TokenCredential,
+): QueueClient {
+  if (!storage) {
+    throw new Error(
+      'The host storage has no queue service: set AzureWebJobsStorage (a connection string) or AzureWebJobsStorage__queueServiceUri.',
+    );
+  }
+  return storage.kind === 'accountUrl'
+    ? new QueueClient(`${storage.accountUrl}/${name}`, credential)
+    : new QueueClient(storage.connectionString, name);
 }
 
 // ---------------------------------------------------------------- the administrator's tools

@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, '..');
 const LAYERS: readonly (readonly string[])[] = [
   ['lib/core'],
   ['lib/config', 'lib/mail'],
-  ['lib/store', 'lib/sources'],
+  ['lib/store', 'lib/sources', 'lib/fleet'],
   ['lib/jobs'],
   ['lib/composition.ts'],
   ['lib/ops', 'lib/report', 'lib/permissions', 'lib/console', 'lib/health', 'lib/doctor'],

@@ -33,12 +33,13 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing
 // (credential + clientId + service URIs) and sends telemetry with an Entra token (local auth is off).
 // Blob: host locks and timer schedule status (the deployment package uses functionAppConfig below).
 // Table: the app's own tables resolve to this URI too (lib/config/settings.ts, AzureWebJobsStorage__tableServiceUri).
-// No queue URI: no queue triggers and no Durable Functions, so the host never touches queues.
+// Queue: the tenant runs of a deployment serving many tenants (functions/fleet.ts, docs/architecture.md#many-tenants).
 var hostSettings = {
   AzureWebJobsStorage__credential: 'managedidentity'
   AzureWebJobsStorage__clientId: identityClientId
   AzureWebJobsStorage__blobServiceUri: stg.properties.primaryEndpoints.blob
   AzureWebJobsStorage__tableServiceUri: stg.properties.primaryEndpoints.table
+  AzureWebJobsStorage__queueServiceUri: stg.properties.primaryEndpoints.queue
   APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
   // App Service authentication signs administrators in with this identity instead of a client secret

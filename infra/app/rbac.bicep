@@ -22,6 +22,8 @@ var roles = {
   // The app creates its four tables at start and reads and writes their entities (lib/store/tables.ts,
   // through AzureWebJobsStorage__tableServiceUri); the host may also write diagnostic events there.
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  // The tenant runs' queue and its poison queue (many tenants): send, receive, delete.
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   // Telemetry with local authentication off: ingestion needs an Entra token with this role.
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   // Sending email with an Entra token (EmailClient with ManagedIdentityCredential, lib/mail/acs-channel.ts)
@@ -63,6 +65,16 @@ resource identityTableContributor 'Microsoft.Authorization/roleAssignments@2022-
   scope: storageAccount
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageTableDataContributor)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource identityQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storageAccount.id, managedIdentityPrincipalId, roles.storageQueueDataContributor)
+  scope: storageAccount
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     principalId: managedIdentityPrincipalId
     principalType: 'ServicePrincipal'
   }

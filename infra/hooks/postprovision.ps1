@@ -188,6 +188,38 @@ Permissions can take up to an hour to reach Exchange Online; until then runs log
 "@
 }
 
+# Many tenants (README, "Many tenants"): with QRN_FLEET=true, one multi-tenant app registration that customer
+# tenants consent to, asking for the application permissions the app reads with, whose only credential is the
+# app's managed identity (a federated credential: no secret). Its client id goes into FLEET_APP_CLIENT_ID; the
+# next `azd provision` sets the app setting. Created once; never fails the deployment.
+if ($env:QRN_FLEET -eq 'true' -and -not $env:FLEET_APP_CLIENT_ID -and $principal -and $azureTenant -and $hasAz) {
+    $exchange = '00000002-0000-0ff1-ce00-000000000000'
+    $graph = '00000003-0000-0000-c000-000000000000'
+    function Get-AppRoleId($app, $value) { az ad sp show --id $app --query "appRoles[?value=='$value'].id | [0]" -o tsv 2>$null }
+    $access = Write-JsonFile 'fleet-access.json' @(
+        @{ resourceAppId = $exchange; resourceAccess = @(@{ id = (Get-AppRoleId $exchange 'Exchange.ManageAsApp'); type = 'Role' }) },
+        @{ resourceAppId = $graph; resourceAccess = @(
+            @{ id = (Get-AppRoleId $graph 'AuditLogsQuery.Read.All'); type = 'Role' },
+            @{ id = (Get-AppRoleId $graph 'Domain.Read.All'); type = 'Role' }) }
+    )
+    $fleetName = "qrn-customers-$($env:AZURE_ENV_NAME)"
+    $replyHost = if ($env:APP_HOSTNAME) { $env:APP_HOSTNAME } else { 'localhost' }
+    $fleetAppId = az ad app create --display-name $fleetName --sign-in-audience AzureADMultipleOrgs --required-resource-accesses $access --web-redirect-uris "https://$replyHost/" --query appId -o tsv 2>$null
+    if (-not $fleetAppId) {
+        Write-Warning "postprovision: could not create the multi-tenant app registration $fleetName; README, Many tenants, says how by hand."
+    } else {
+        $fic = Write-JsonFile 'fleet-fic.json' @{
+            name = 'qrn-app-identity'; issuer = "https://login.microsoftonline.com/$azureTenant/v2.0"; subject = $principal
+            audiences = @('api://AzureADTokenExchange'); description = 'The function app signs in to customer tenants with its managed identity, no secret.'
+        }
+        az ad app federated-credential create --id $fleetAppId --parameters $fic 2>$null | Out-Null
+        if ($LASTEXITCODE -ne 0) { Write-Warning "postprovision: could not add the managed identity as federated credential of $fleetName; customer tenants cannot be signed in to." }
+        azd env set FLEET_APP_CLIENT_ID $fleetAppId | Out-Null
+        Write-Host "postprovision: created the multi-tenant app registration $fleetName ($fleetAppId). Run 'azd provision' once more"
+        Write-Host "  to set FLEET_APP_CLIENT_ID, then add each customer with: npx --no qrn tenants add <tenant id> --name <name>"
+    }
+}
+
 if ($env:QRN_SKIP_PERMISSIONS -eq 'true') {
     Show-ManualSteps
     exit 0

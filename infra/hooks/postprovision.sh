@@ -218,6 +218,33 @@ ensure_console_sign_in() {
 }
 ensure_console_sign_in
 
+# Many tenants (README, "Many tenants"): with QRN_FLEET=true, one multi-tenant app registration that customer
+# tenants consent to, asking for the application permissions the app reads with, whose only credential is the
+# app's managed identity (a federated credential: no secret). Its client id goes into FLEET_APP_CLIENT_ID; the
+# next `azd provision` sets the app setting. Created once; never fails the deployment.
+ensure_fleet_registration() {
+  if [ "${QRN_FLEET:-}" != "true" ] || [ -n "${FLEET_APP_CLIENT_ID:-}" ] || ! command -v az >/dev/null 2>&1; then return 0; fi
+  if [ -z "$principal" ] || [ -z "$azure_tenant" ]; then return 0; fi
+  role_of() { az ad sp show --id "$1" --query "appRoles[?value=='$2'].id | [0]" -o tsv 2>/dev/null; }
+  exchange=00000002-0000-0ff1-ce00-000000000000
+  graph=00000003-0000-0000-c000-000000000000
+  access='[{"resourceAppId":"'"$exchange"'","resourceAccess":[{"id":"'"$(role_of $exchange Exchange.ManageAsApp)"'","type":"Role"}]},{"resourceAppId":"'"$graph"'","resourceAccess":[{"id":"'"$(role_of $graph AuditLogsQuery.Read.All)"'","type":"Role"},{"id":"'"$(role_of $graph Domain.Read.All)"'","type":"Role"}]}]'
+  name="qrn-customers-${AZURE_ENV_NAME:-env}"
+  app_id=$(az ad app create --display-name "$name" --sign-in-audience AzureADMultipleOrgs \
+    --required-resource-accesses "$access" --web-redirect-uris "https://${APP_HOSTNAME:-localhost}/" --query appId -o tsv 2>/dev/null) || app_id=""
+  if [ -z "$app_id" ]; then
+    echo "postprovision: could not create the multi-tenant app registration $name; README, Many tenants, says how by hand." >&2
+    return 0
+  fi
+  fic='{"name":"qrn-app-identity","issuer":"https://login.microsoftonline.com/'"$azure_tenant"'/v2.0","subject":"'"$principal"'","audiences":["api://AzureADTokenExchange"],"description":"The function app signs in to customer tenants with its managed identity, no secret."}'
+  az ad app federated-credential create --id "$app_id" --parameters "$fic" >/dev/null 2>&1 ||
+    echo "postprovision: could not add the managed identity as federated credential of $name; customer tenants cannot be signed in to." >&2
+  azd env set FLEET_APP_CLIENT_ID "$app_id" >/dev/null
+  echo "postprovision: created the multi-tenant app registration $name ($app_id). Run 'azd provision' once more"
+  echo "  to set FLEET_APP_CLIENT_ID, then add each customer with: npx --no qrn tenants add <tenant id> --name <name>"
+}
+ensure_fleet_registration
+
 if [ "${QRN_SKIP_PERMISSIONS:-}" = "true" ]; then
   print_manual
   exit 0

@@ -484,6 +484,35 @@ export const SETTINGS_CATALOGUE: readonly SettingSpec[] = [
     schema: flag,
   },
   {
+    name: 'FLEET_APP_CLIENT_ID',
+    meaning:
+      "Many tenants: the multi-tenant app registration's client id; it signs in to each customer tenant with the managed identity as its federated credential.",
+    fix: 'set it to the client (application) id GUID of the multi-tenant app registration',
+    schema: z
+      .string()
+      .trim()
+      .regex(GUID, 'must be a GUID')
+      .transform((v) => v.toLowerCase()),
+  },
+  {
+    name: 'FLEET_ASSERTION_AUDIENCE',
+    default: 'api://AzureADTokenExchange',
+    meaning:
+      "Many tenants: the audience of the managed identity's token that signs the app in to customer tenants (national clouds have their own).",
+    fix: 'use api://AzureADTokenExchange (or your cloud’s, such as api://AzureADTokenExchangeUSGov)',
+    schema: z
+      .string()
+      .trim()
+      .regex(/^api:\/\/\S+$/, 'must be an api:// URI'),
+  },
+  {
+    name: 'AzureWebJobsStorage__queueServiceUri',
+    meaning:
+      "Identity-based host storage: the queue service URL, where each tenant's run waits (many tenants only).",
+    fix: 'use the https://<account>.queue.core.windows.net URL',
+    schema: httpsUrl,
+  },
+  {
     name: 'ALERT_NO_SUCCESS_MINUTES',
     default: String(alertCatalogue.noSuccessMinutesDefault),
     meaning:
@@ -519,6 +548,8 @@ export interface Settings {
   logPersonalData: boolean;
   /** The thresholds the alerts and `qrn doctor` share (lib/config/alerts.json). */
   alerts: { noSuccessMinutes: number };
+  /** Many tenants (docs/architecture.md#many-tenants): how the deployment reaches customer tenants. */
+  fleet: FleetSettings;
   /** Who may read GET /api/releases (lib/entrypoints/sign-in.ts). */
   api: {
     signIn: 'entra' | 'off-loopback';
@@ -533,6 +564,17 @@ export interface Settings {
     platformSignIn: boolean;
   };
 }
+
+export interface FleetSettings {
+  /** The multi-tenant app registration; undefined: only the deployment's own tenant is served. */
+  appClientId?: string;
+  assertionAudience: string;
+  /** Where tenant runs are queued: the host storage's queue service; undefined when it has none. */
+  queues?: QueueStorageSettings;
+}
+
+export type QueueStorageSettings =
+  { kind: 'connectionString'; connectionString: string } | { kind: 'accountUrl'; accountUrl: string };
 
 export type TableStorageSettings =
   { kind: 'connectionString'; connectionString: string } | { kind: 'accountUrl'; accountUrl: string };
@@ -730,6 +772,11 @@ export function loadSettings(env: Environment): Settings {
     },
     logPersonalData: get('LOG_PERSONAL_DATA'),
     alerts: { noSuccessMinutes: get('ALERT_NO_SUCCESS_MINUTES') },
+    fleet: {
+      appClientId: get('FLEET_APP_CLIENT_ID'),
+      assertionAudience: get('FLEET_ASSERTION_AUDIENCE'),
+      queues: resolveQueueStorage(values),
+    },
     api: apiSettings(values, env),
   };
 }
@@ -762,6 +809,15 @@ function resolveTableStorage(values: Map<string, unknown>): TableStorageSettings
   return undefined;
 }
 
+/** The queue trigger's connection is the host storage (AzureWebJobsStorage), as the Functions host reads it. */
+function resolveQueueStorage(values: Map<string, unknown>): QueueStorageSettings | undefined {
+  const connectionString = values.get('AzureWebJobsStorage') as string | undefined;
+  if (connectionString) return { kind: 'connectionString', connectionString };
+  const accountUrl = values.get('AzureWebJobsStorage__queueServiceUri') as string | undefined;
+  if (accountUrl) return { kind: 'accountUrl', accountUrl };
+  return undefined;
+}
+
 /** True when the tables setting is the local development storage (Azurite). */
 export function usesDevelopmentStorage(env: Environment): boolean {
   const value = (env.TABLES_CONNECTION_STRING ?? env.AzureWebJobsStorage ?? '').trim();
@@ -775,6 +831,8 @@ export interface DirectorySettings {
   authorityHost: string;
   graphApiUrl: string;
   emailChannel: 'acs' | 'graph';
+  /** The multi-tenant app registration whose service principal `--tenant` grants to. */
+  fleetAppClientId?: string;
 }
 
 /**
@@ -798,6 +856,7 @@ export function loadDirectorySettings(env: Environment): DirectorySettings {
     authorityHost: value<string>('AZURE_AUTHORITY_HOST') as string,
     graphApiUrl: value<string>('GRAPH_API_URL') as string,
     emailChannel: value<'acs' | 'graph'>('EMAIL_CHANNEL') as 'acs' | 'graph',
+    fleetAppClientId: value<string>('FLEET_APP_CLIENT_ID'),
   };
   if (problems.length > 0) throw new SettingsError(problems);
   return settings;

@@ -2,7 +2,13 @@ import type { InvocationContext } from '@azure/functions';
 import { loadSettings, readEnvironment } from '../config/settings';
 import { systemClock } from '../core/clock';
 import { createLogger, type Logger } from '../core/log';
-import { createApplication, type Application } from '../composition';
+import { createApplication, createFleet, type Application, type Fleet } from '../composition';
+import {
+  queueTenantRuns,
+  raisePoisonedTenantRun,
+  runTenant,
+  type FleetPeriodSummary,
+} from '../ops/tenant-runs';
 import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
@@ -53,11 +59,7 @@ export const hostedHealthSource: HealthSource = {
  * route). A run that cannot even start (invalid settings, storage down) still emits a failed event.
  */
 export async function runHostedJob(job: JobName, context: InvocationContext): Promise<ObservedRun<unknown>> {
-  const emit = (line: string, event: RunEvent) => {
-    if (event.outcome === 'failed') context.error(line);
-    else if (event.outcome === 'partial') context.warn(line);
-    else context.info(line);
-  };
+  const emit = runEventEmitter(context);
   let application: Application;
   try {
     application = await hostedApplication();
@@ -72,6 +74,58 @@ export async function runHostedJob(job: JobName, context: InvocationContext): Pr
   if (job === 'snapshot' && run.event.outcome === 'completed')
     await probeOnFirstSnapshot(application, logger);
   return run;
+}
+
+/** Run events go to the invocation's log at the level their outcome deserves (the alerts read them). */
+function runEventEmitter(context: InvocationContext) {
+  return (line: string, event: RunEvent) => {
+    if (event.outcome === 'failed') context.error(line);
+    else if (event.outcome === 'partial') context.warn(line);
+    else context.info(line);
+  };
+}
+
+/** The fleet (docs/architecture.md#many-tenants), built on first use and reused by the worker's invocations. */
+let fleet: Fleet | undefined;
+function hostedFleet(): Fleet {
+  fleet ??= createFleet(readEnvironment());
+  return fleet;
+}
+
+/** The fleet timer: one queued run per enabled customer tenant, spread over the period. */
+export async function queueHostedTenantRuns(context: InvocationContext): Promise<FleetPeriodSummary> {
+  const hosted = hostedFleet();
+  const { runs } = hosted.queues();
+  await runs.createIfNotExists();
+  return queueTenantRuns({
+    tenants: hosted.tenants,
+    queue: runs,
+    clock: systemClock,
+    logger: invocationLogger(context),
+  });
+}
+
+/** One customer tenant's run, from its queue message; a failure fails the message (the host retries it). */
+export async function runHostedTenant(message: unknown, context: InvocationContext): Promise<void> {
+  const hosted = hostedFleet();
+  const logger = invocationLogger(context);
+  await runTenant(message, {
+    tenants: hosted.tenants,
+    openTenant: (tenant) => hosted.openTenant(tenant, logger),
+    clock: systemClock,
+    logger,
+    emit: runEventEmitter(context),
+  });
+}
+
+/** A tenant run that failed every attempt: the tenant's alert. */
+export function raiseHostedPoisonedRun(message: unknown, context: InvocationContext): void {
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount);
+  raisePoisonedTenantRun(message, {
+    clock: systemClock,
+    emit: runEventEmitter(context),
+    dequeueCount: Number.isFinite(dequeueCount) ? dequeueCount : undefined,
+  });
 }
 
 let consoleHandler: ((request: ConsoleRequest) => Promise<ConsoleResponse>) | undefined;

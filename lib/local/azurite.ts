@@ -15,6 +15,13 @@ export function azuriteTablesConnectionString(port: number): string {
   );
 }
 
+export function azuriteQueuesConnectionString(port: number): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_ACCOUNT_KEY};` +
+    `QueueEndpoint=http://127.0.0.1:${port}/${DEV_ACCOUNT};`
+  );
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -48,23 +55,42 @@ export interface RunningAzurite {
  * Starts Azurite's table service (the npm package) on loopback. With `location` the data persists
  * there; without it Azurite keeps everything in memory (tests).
  */
-export async function startAzuriteTables(
+export function startAzuriteTables(
   options: { port?: number; location?: string } = {},
 ): Promise<RunningAzurite> {
+  return startAzuriteService('table', options);
+}
+
+/** Starts Azurite's queue service: where each tenant's run waits when the deployment serves many. */
+export function startAzuriteQueues(
+  options: { port?: number; location?: string } = {},
+): Promise<RunningAzurite> {
+  return startAzuriteService('queue', options);
+}
+
+async function startAzuriteService(
+  service: 'table' | 'queue',
+  options: { port?: number; location?: string },
+): Promise<RunningAzurite> {
   const port = options.port ?? (await freePort());
-  const entry = require.resolve('azurite/dist/src/table/main.js');
+  const entry = require.resolve(`azurite/dist/src/${service}/main.js`);
   const args = [
     entry,
-    '--tableHost',
+    `--${service}Host`,
     '127.0.0.1',
-    '--tablePort',
+    `--${service}Port`,
     String(port),
     '--skipApiVersionCheck',
     '--silent',
   ];
   if (options.location) {
     mkdirSync(options.location, { recursive: true });
-    args.push('--location', options.location, '--debug', path.join(options.location, 'debug.log'));
+    args.push(
+      '--location',
+      options.location,
+      '--debug',
+      path.join(options.location, service === 'table' ? 'debug.log' : 'queue-debug.log'),
+    );
   } else {
     args.push('--inMemoryPersistence');
   }
@@ -84,7 +110,8 @@ export async function startAzuriteTables(
   }
   return {
     port,
-    connectionString: azuriteTablesConnectionString(port),
+    connectionString:
+      service === 'table' ? azuriteTablesConnectionString(port) : azuriteQueuesConnectionString(port),
     process: child,
     // SIGINT is Azurite's graceful stop: it saves its database, then exits. It has no SIGTERM handler:
     // SIGTERM kills it at once, losing what it wrote since its last autosave (up to 5 s, tables included).

@@ -324,6 +324,25 @@ async function resource(graph: Client, appId: string, name: string): Promise<Ser
   return { ...found[0], displayName: found[0].displayName ?? name };
 }
 
+/**
+ * The multi-tenant app's service principal in a customer tenant (docs/architecture.md#many-tenants): it
+ * exists once the customer's administrator consented, and holds the directory role granted after.
+ */
+export async function consentedAppPrincipalId(graph: Client, appId: string): Promise<string> {
+  const found = await readAll<ServicePrincipal>(
+    graph,
+    `/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=id,appId`,
+    'look up the multi-tenant app',
+  );
+  if (found.length === 0) {
+    throw new PermissionsError(
+      `The multi-tenant app (appId ${appId}) has no service principal in this tenant: its administrator has not consented yet.`,
+      'Have them open the admin-consent link `qrn tenants show <tenant id>` prints, then run this again.',
+    );
+  }
+  return found[0].id;
+}
+
 /** GETs every page of a Graph collection (following @odata.nextLink). */
 async function readAll<T>(graph: Client, path: string, what: string): Promise<T[]> {
   const out: T[] = [];

@@ -116,6 +116,8 @@ export interface FaultSpec {
   retryAfterSeconds?: number;
   /** Only requests whose path contains this text (or, for Exchange, whose cmdlet equals it). */
   match?: string;
+  /** Only requests whose token names this tenant (a host serving many tenants). */
+  tenant?: string;
 }
 
 export interface SimulatorContext {

@@ -33,6 +33,8 @@ export const DEFAULT_APP_PRINCIPAL_ID = '7d3a9b1e-0000-4000-8000-00000000a99e';
 /** The administrator's tool (`qrn permissions` signs in as an administrator, never as the app). */
 export const DEFAULT_ADMIN_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000ad31';
 export const DEFAULT_ADMIN_CLIENT_SECRET = 'sim~admin~secret~not~a~real~one';
+/** The multi-tenant app registration customer tenants consent to (docs/architecture.md#many-tenants). */
+export const DEFAULT_FLEET_APP_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000f1ee';
 /** The Azure-managed domain's sender the simulated ACS resource accepts. */
 export const DEFAULT_SENDER_ADDRESS = 'DoNotReply@7f3c2a1e-9b8d-4c6f-a5e4-3d2c1b0a9f8e.azurecomm.net';
 
@@ -57,6 +59,16 @@ export interface SimulatorOptions {
   acsAccessKey?: string;
   /** ACS sender; default DEFAULT_SENDER_ADDRESS. */
   senderAddress?: string;
+  /** Customer tenants served beside the home tenant, each with its own quarantine, audit log and directory. */
+  fleetTenants?: string[];
+  /** Requests the log keeps (default 5,000). */
+  requestLogLimit?: number;
+}
+
+/** One customer tenant of the simulated host: its scenario, and its administrator's consent. */
+export interface FleetTenantScenario extends ScenarioApi {
+  /** Withdraws (false) or grants again (true) the multi-tenant app's consent in this tenant. */
+  setConsent(granted: boolean): void;
 }
 
 export interface Simulator {
@@ -78,6 +90,8 @@ export interface Simulator {
   scenario: ScenarioApi;
   /** Signed Entra ID tokens for the app's own API (GET /api/releases), verified by the login JWKS. */
   apiTokens: ApiTokenSigner;
+  /** The customer tenants (SimulatorOptions.fleetTenants), signed in to by the multi-tenant app. */
+  fleet: { appClientId: string; tenant(tenantId: string): FleetTenantScenario };
   close(): Promise<void>;
 }
 
@@ -94,9 +108,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     appPrincipalId: DEFAULT_APP_PRINCIPAL_ID,
     adminClientId: DEFAULT_ADMIN_CLIENT_ID,
   });
-  const log = new RequestLog();
+  const log = new RequestLog(options.requestLogLimit);
   const faults = new FaultBook();
   const urls = {} as Record<ServiceName, string>;
+  const customers = new Map<string, { tenant: Tenant; consented: boolean }>();
+  for (const id of options.fleetTenants ?? []) {
+    const customer = new Tenant(id.toLowerCase(), clock, {
+      appClientId: DEFAULT_FLEET_APP_CLIENT_ID,
+      appPrincipalId: DEFAULT_APP_PRINCIPAL_ID,
+      adminClientId: DEFAULT_ADMIN_CLIENT_ID,
+    });
+    customers.set(id.toLowerCase(), { tenant: customer, consented: true });
+  }
   const login = createLoginService({
     clock,
     tenantId,
@@ -106,6 +129,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     urls: () => urls,
     tenantNames: () => tenant.acceptedDomains.map((d) => d.domainName),
     tokenLifetimeMs: options.tokenLifetimeMs ?? HOUR,
+    fleet: {
+      appClientId: DEFAULT_FLEET_APP_CLIENT_ID,
+      tenants: () =>
+        [...customers.values()].map((c) => ({
+          tenantId: c.tenant.tenantId,
+          names: c.tenant.acceptedDomains.map((d) => d.domainName),
+          consented: c.consented,
+        })),
+    },
   });
 
   const listeners: ServiceListener[] = [];
@@ -153,6 +185,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     ...createDirectoryRoutes({ directory: tenant.directory, tokens: login.tokens }),
   ]);
   router('acs').setRoutes(acs.routes);
+  const fleetScenarios = new Map<string, FleetTenantScenario>();
+  for (const [id, customer] of customers) {
+    router('exchange').setTenantRoutes(id, createExchangeService({ clock, tenant: customer.tenant }).routes);
+    router('graph').setTenantRoutes(id, [
+      ...createGraphService({ clock, tenant: customer.tenant, outbox }).routes,
+      ...createDirectoryRoutes({ directory: customer.tenant.directory, tokens: login.tokens }),
+    ]);
+    const api = createScenarioApi({ clock, tenant: customer.tenant, log, faults, outbox, acs: acs.scenario });
+    fleetScenarios.set(id, { ...api, setConsent: (granted) => (customer.consented = granted) });
+  }
   router('scenario').setRoutes(createScenarioRoutes(scenario, info));
 
   if (options.seed === 'demo') seedDemo(scenario);
@@ -171,6 +213,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     clock,
     scenario,
     apiTokens: login.apiTokens,
+    fleet: {
+      appClientId: DEFAULT_FLEET_APP_CLIENT_ID,
+      tenant: (id) => {
+        const found = fleetScenarios.get(id.toLowerCase());
+        if (!found) throw new Error(`the simulator serves no customer tenant ${id}`);
+        return found;
+      },
+    },
     close: async () => {
       await Promise.all(listeners.map((l) => l.close()));
     },

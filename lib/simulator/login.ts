@@ -21,7 +21,24 @@ export interface LoginOptions {
   /** Other names the tenant answers to (its domains), besides its id. */
   tenantNames?: () => string[];
   tokenLifetimeMs: number;
+  /**
+   * Many tenants under one host (docs/architecture.md#many-tenants): the customer tenants, each signed in
+   * to by the multi-tenant app with a client assertion (the home app's token-exchange token), once the
+   * customer consented.
+   */
+  fleet?: { appClientId: string; tenants: () => FleetTenantLogin[] };
 }
+
+export interface FleetTenantLogin {
+  tenantId: string;
+  /** Its domains, which the login also answers to. */
+  names: string[];
+  /** False once the customer's administrator withdrew consent (the app's service principal is gone). */
+  consented: boolean;
+}
+
+/** The audience of a managed identity's token used as a federated client assertion (any cloud's). */
+const TOKEN_EXCHANGE_AUDIENCE = /^api:\/\/AzureADTokenExchange[A-Za-z]*$/i;
 
 /** Real resource identifiers (URIs and first-party app ids) mapped to the simulated services. */
 const REAL_RESOURCES: Record<string, ServiceName> = {
@@ -52,21 +69,24 @@ export function createLoginService(options: LoginOptions): LoginService {
     loginUrl: () => options.urls().login,
   });
 
-  const issue = (audience: ServiceName, clientId = options.clientId): string => {
+  /** Token-exchange tokens the login issued to the home app: the assertions the fleet app may present. */
+  const assertions = new Map<string, { subject: string; expiresAt: number }>();
+
+  const issue = (audience: ServiceName, clientId = options.clientId, tenantId = options.tenantId): string => {
     const now = options.clock.now().getTime();
     for (const [t, info] of issued) if (info.expiresAt.getTime() <= now) issued.delete(t);
     const token = randomBytes(32).toString('base64url');
     issued.set(token, {
       audience,
       clientId,
-      tenantId: options.tenantId,
+      tenantId,
       expiresAt: new Date(now + options.tokenLifetimeMs),
     });
     return token;
   };
 
   const tokens: LoginService['tokens'] = {
-    issue,
+    issue: (audience, clientId) => issue(audience, clientId),
     revokeAll: () => issued.clear(),
     verify(req: SimRequest) {
       const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -76,7 +96,14 @@ export function createLoginService(options: LoginOptions): LoginService {
     },
   };
 
-  const isOurTenant = (tenant: string) => {
+  const fleetTenant = (tenant: string) => {
+    const t = tenant.toLowerCase();
+    return options.fleet
+      ?.tenants()
+      .find((f) => f.tenantId.toLowerCase() === t || f.names.some((n) => n.toLowerCase() === t));
+  };
+
+  const isHomeTenant = (tenant: string) => {
     const t = tenant.toLowerCase();
     return (
       t === options.tenantId.toLowerCase() ||
@@ -84,7 +111,24 @@ export function createLoginService(options: LoginOptions): LoginService {
     );
   };
 
+  const isOurTenant = (tenant: string) => isHomeTenant(tenant) || fleetTenant(tenant) !== undefined;
+
   const base = (req: SimRequest) => `https://${req.url.host}`;
+
+  /** The token endpoint's answer carrying an access token of the login's lifetime. */
+  const accessTokenResponse = (accessToken: string): SimResponse => {
+    const lifetime = Math.floor(options.tokenLifetimeMs / 1000) - 1;
+    return {
+      status: 200,
+      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+      body: {
+        token_type: 'Bearer',
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        access_token: accessToken,
+      },
+    };
+  };
 
   const fail = (req: SimRequest, status: number, error: string, code: number, description: string) =>
     aadError({
@@ -129,7 +173,7 @@ export function createLoginService(options: LoginOptions): LoginService {
   const openIdConfiguration = (req: SimRequest, params: Record<string, string>): SimResponse => {
     if (!isOurTenant(params.tenant)) return tenantNotFound(req, params.tenant, 'invalid_tenant');
     const b = base(req);
-    const t = options.tenantId;
+    const t = fleetTenant(params.tenant)?.tenantId ?? options.tenantId;
     return {
       status: 200,
       body: {
@@ -180,6 +224,8 @@ export function createLoginService(options: LoginOptions): LoginService {
   const token = (req: SimRequest, params: Record<string, string>): SimResponse => {
     const form = new URLSearchParams(req.body.toString('utf8'));
     if (!isOurTenant(params.tenant)) return tenantNotFound(req, params.tenant);
+    const customer = isHomeTenant(params.tenant) ? undefined : fleetTenant(params.tenant);
+    if (customer) return fleetToken(req, form, customer);
     const grantType = form.get('grant_type');
     if (grantType !== 'client_credentials') {
       return fail(
@@ -239,6 +285,20 @@ export function createLoginService(options: LoginOptions): LoginService {
       );
     }
     const resource = scope.slice(0, -'/.default'.length);
+    if (TOKEN_EXCHANGE_AUDIENCE.test(resource.replace(/\/+$/, ''))) {
+      // What a managed identity's token for the token exchange is: a signed JWT naming the identity.
+      const lifetimeMs = options.tokenLifetimeMs;
+      const assertion = apiTokens.sign({
+        aud: resource.replace(/\/+$/, ''),
+        sub: clientId,
+        roles: [],
+        lifetimeMs,
+      });
+      const now = options.clock.now().getTime();
+      for (const [a, info] of assertions) if (info.expiresAt <= now) assertions.delete(a);
+      assertions.set(assertion, { subject: clientId, expiresAt: now + lifetimeMs });
+      return accessTokenResponse(assertion);
+    }
     if (resource.replace(/\/+$/, '') === SIMULATED_API.audience) {
       // The app's own API: an app-only token carrying the app role, as Entra issues once it is assigned.
       const lifetimeMs = options.tokenLifetimeMs;
@@ -262,17 +322,59 @@ export function createLoginService(options: LoginOptions): LoginService {
         `The resource principal named ${resource} was not found in the tenant named ${options.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
       );
     }
-    const lifetime = Math.floor(options.tokenLifetimeMs / 1000) - 1;
-    return {
-      status: 200,
-      headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
-      body: {
-        token_type: 'Bearer',
-        expires_in: lifetime,
-        ext_expires_in: lifetime,
-        access_token: issue(audience, clientId),
-      },
-    };
+    return accessTokenResponse(issue(audience, clientId));
+  };
+
+  /**
+   * A customer tenant's token: only the multi-tenant app, only with an assertion from its federated
+   * credential (the home app's token-exchange token), and only while the customer's consent stands.
+   */
+  const fleetToken = (req: SimRequest, form: URLSearchParams, customer: FleetTenantLogin): SimResponse => {
+    const clientId = (form.get('client_id') ?? '').toLowerCase();
+    if (form.get('grant_type') !== 'client_credentials') {
+      return fail(req, 400, 'unsupported_grant_type', 70003, 'The app requested an unsupported grant type.');
+    }
+    const admin = options.admin;
+    if (admin !== undefined && clientId === admin.clientId.toLowerCase()) {
+      // The provider's administrator, with rights in the customer's tenant (`qrn permissions --tenant`).
+      if (form.get('client_secret') !== admin.clientSecret) {
+        return fail(req, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+      }
+    } else if (
+      !options.fleet ||
+      clientId !== options.fleet.appClientId.toLowerCase() ||
+      !customer.consented
+    ) {
+      return fail(
+        req,
+        400,
+        'unauthorized_client',
+        700016,
+        `Application with identifier '${clientId}' was not found in the directory '${customer.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      );
+    }
+    const isAdmin = admin !== undefined && clientId === admin.clientId.toLowerCase();
+    const assertion = assertions.get(form.get('client_assertion') ?? '');
+    const federated =
+      form.get('client_assertion_type') === 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' &&
+      assertion !== undefined &&
+      assertion.expiresAt > options.clock.now().getTime() &&
+      assertion.subject.toLowerCase() === options.clientId.toLowerCase();
+    if (!isAdmin && !federated) {
+      return fail(
+        req,
+        401,
+        'invalid_client',
+        700213,
+        'No matching federated identity record found for presented assertion subject.',
+      );
+    }
+    const resource = (form.get('scope') ?? '').split(/\s+/).find((s) => s.endsWith('/.default'));
+    const audience = resource ? audienceOf(resource.slice(0, -'/.default'.length)) : undefined;
+    if (!audience) {
+      return fail(req, 400, 'invalid_scope', 1002012, `The provided value for scope is not valid.`);
+    }
+    return accessTokenResponse(issue(audience, clientId, customer.tenantId));
   };
 
   const routes: Route[] = [

@@ -25,10 +25,12 @@ export const LOOPBACK = '127.0.0.1';
 export class RequestLog {
   private entries: LoggedRequest[] = [];
 
+  /** A long-running local simulator must not grow without bound; a bench of many tenants needs more. */
+  constructor(private readonly limit = 5000) {}
+
   add(entry: LoggedRequest): void {
     this.entries.push(entry);
-    // A long-running local simulator must not grow without bound.
-    if (this.entries.length > 5000) this.entries.splice(0, this.entries.length - 5000);
+    if (this.entries.length > this.limit) this.entries.splice(0, this.entries.length - this.limit);
   }
 
   list(service?: ServiceName): LoggedRequest[] {
@@ -63,10 +65,16 @@ export class FaultBook {
     return this.armed.map((a) => ({ ...a.spec, remaining: a.remaining }));
   }
 
-  take(service: ServiceName, path: string, cmdlet: string | undefined): FaultSpec | undefined {
+  take(
+    service: ServiceName,
+    path: string,
+    cmdlet: string | undefined,
+    tenantId?: string,
+  ): FaultSpec | undefined {
     const index = this.armed.findIndex(
       (a) =>
         a.spec.service === service &&
+        (a.spec.tenant === undefined || a.spec.tenant.toLowerCase() === tenantId?.toLowerCase()) &&
         (a.spec.match === undefined ||
           path.includes(a.spec.match) ||
           (cmdlet !== undefined && cmdlet.toLowerCase() === a.spec.match.toLowerCase())),
@@ -115,6 +123,8 @@ function parseJson(body: Buffer): unknown {
 
 export class Router {
   private routes: Route[] = [];
+  /** The customer tenants' own routes, chosen by the tenant of the request's token. */
+  private tenantRoutes = new Map<string, Route[]>();
 
   constructor(private readonly deps: RouterDeps) {}
 
@@ -122,17 +132,30 @@ export class Router {
     this.routes = routes;
   }
 
+  /** Another tenant served by the same host (docs/architecture.md#many-tenants): its token picks its routes. */
+  setTenantRoutes(tenantId: string, routes: Route[]): void {
+    this.tenantRoutes.set(tenantId.toLowerCase(), routes);
+  }
+
   async dispatch(req: SimRequest): Promise<SimResponse | 'reset'> {
     const { service, faults, tokens } = this.deps;
     const json = parseJson(req.body);
     const { cmdlet } = service === 'exchange' ? describeCmdlet(json) : {};
 
-    const fault = service === 'scenario' ? undefined : faults.take(service, req.url.pathname, cmdlet);
+    const fault =
+      service === 'scenario'
+        ? undefined
+        : faults.take(service, req.url.pathname, cmdlet, tokens.verify(req)?.tenantId);
     if (fault?.kind === 'reset') return 'reset';
     if (fault?.kind === 'timeout') return { status: 0, hang: true };
     if (fault) return faultResponse(fault);
 
-    const candidates = this.routes
+    const tokenTenant = tokens.verify(req)?.tenantId.toLowerCase();
+    const routes =
+      tokenTenant !== undefined && this.tenantRoutes.has(tokenTenant)
+        ? (this.tenantRoutes.get(tokenTenant) as Route[])
+        : this.routes;
+    const candidates = routes
       .map((route) => ({ route, match: route.path.exec(req.url.pathname) }))
       .filter((c) => c.match !== null);
     if (candidates.length === 0) return notFound(service, req.url.pathname);
@@ -149,7 +172,11 @@ export class Router {
       const hasHeader = /^bearer\s+\S/i.test(req.headers.authorization ?? '');
       const token = tokens.verify(req);
       if (!hasHeader) return unauthorized(service, 'missing');
-      if (!token || token.tenantId.toLowerCase() !== this.deps.tenantId.toLowerCase()) {
+      const served =
+        token !== undefined &&
+        (token.tenantId.toLowerCase() === this.deps.tenantId.toLowerCase() ||
+          this.tenantRoutes.has(token.tenantId.toLowerCase()));
+      if (!token || !served) {
         return unauthorized(service, 'invalid');
       }
       if (token.audience !== service) return unauthorized(service, 'audience');

@@ -11,6 +11,14 @@ import { originGuardPolicy } from '../core/origin-guard';
 export type TableName = 'quarantine' | 'releases' | 'notifications' | 'state';
 export const TABLE_NAMES: readonly TableName[] = ['quarantine', 'releases', 'notifications', 'state'];
 
+/** Each table's name after TABLE_NAME_PREFIX. */
+export const TABLE_SUFFIXES: Readonly<Record<TableName, string>> = {
+  quarantine: 'Quarantine',
+  releases: 'Releases',
+  notifications: 'Notifications',
+  state: 'State',
+};
+
 /** The app's four tables, opened once by the composition root. */
 export type Tables = Record<TableName, TableClient>;
 
@@ -47,15 +55,9 @@ export function openTables(
   credential: TokenCredential,
   options: TableServiceClientOptions = {},
 ): Tables {
-  const suffix: Record<TableName, string> = {
-    quarantine: 'Quarantine',
-    releases: 'Releases',
-    notifications: 'Notifications',
-    state: 'State',
-  };
   const tables = {} as Tables;
   for (const name of TABLE_NAMES) {
-    tables[name] = tableClient(storage, `${prefix}${suffix[name]}`, credential, options);
+    tables[name] = tableClient(storage, `${prefix}${TABLE_SUFFIXES[name]}`, credential, options);
   }
   return tables;
 }

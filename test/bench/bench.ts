@@ -20,6 +20,8 @@
  *   --catch-up-periods N  15-minute periods at most before the catch-up is reported unconverged (default 1,000)
  *   --catch-up-minutes N  real minutes at most for the catch-up (default 60; --quick 20)
  *   --catch-up-only     only the catch-up (its figures printed, not written)
+ *   --fleet             only many tenants: 1,000 tenants (--quick 200, --fleet-tenants N) through four
+ *                       periods on Azurite queues; test/bench/fleet.ts
  */
 import { fork, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ import { SNAPSHOT_MAX_LOOKBACK_MS } from '../../lib/jobs/snapshot';
 import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from '../../lib/jobs/notify/look-up-snapshot';
 import { catchUpLines, runCatchUp, type CatchUpFigures } from './catch-up';
 import { benchConsole, consoleBenchLines } from './console';
+import { benchFleet } from './fleet';
 import { Generator } from './data';
 import { measurePackage, type PackageFigures } from './package-figures';
 import { ASSUMPTIONS, billLines, PRICES, type MeasuredRuns } from './cost';
@@ -157,6 +160,13 @@ async function main() {
     } finally {
       await tables.stop();
     }
+    return;
+  }
+
+  if (process.argv.includes('--fleet')) {
+    const i = process.argv.indexOf('--fleet-tenants');
+    const tenants = i >= 0 ? Number(process.argv[i + 1]) : options.quick ? 200 : 1_000;
+    process.stdout.write(`${(await benchFleet({ tenants, certificate, log })).join('\n')}\n`);
     return;
   }
 

@@ -57,7 +57,7 @@ const PLATFORM_SETTINGS = new Set([
   'AzureWebJobsStorage__credential', // identity-based host storage: use a managed identity
   'AzureWebJobsStorage__clientId', // ... the user-assigned one
   'AzureWebJobsStorage__blobServiceUri', // host locks and timer status
-  'AzureWebJobsStorage__queueServiceUri', // allowed, though unused: no queue triggers
+  'AzureWebJobsStorage__queueServiceUri', // the tenant runs' queue trigger (many tenants); in the catalogue too
   'AzureWebJobsStorage__tableServiceUri', // also read by the app (its tables), and in the catalogue
   'APPLICATIONINSIGHTS_CONNECTION_STRING', // where telemetry goes; holds no secret with local auth off
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', // telemetry sent with an Entra token of the identity
@@ -109,6 +109,10 @@ const JUSTIFIED_ROLES: Record<string, { role: string; why: string }> = {
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': {
     role: 'Storage Table Data Contributor',
     why: "the app's tables (lib/store: create at start, read and write entities) through AzureWebJobsStorage__tableServiceUri; the deploying user's qrn CLI against them",
+  },
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88': {
+    role: 'Storage Queue Data Contributor',
+    why: "the tenant runs' queue and its poison queue (functions/fleet.ts): the fleet timer sends, the queue trigger receives and deletes",
   },
   '3913510d-42f4-4e42-8a64-420c390055eb': {
     role: 'Monitoring Metrics Publisher',
@@ -250,6 +254,7 @@ describe('infrastructure: app settings', () => {
       'email.outputs.endpoint': 'https://acs-abc.unitedstates.communication.azure.com',
       'stg.properties.primaryEndpoints.blob': 'https://stabc.blob.core.windows.net/',
       'stg.properties.primaryEndpoints.table': 'https://stabc.table.core.windows.net/',
+      'stg.properties.primaryEndpoints.queue': 'https://stabc.queue.core.windows.net/',
       'applicationInsights.properties.ConnectionString':
         'InstrumentationKey=00000000-0000-0000-0000-000000000000',
       emailSupportContact: '',
@@ -257,6 +262,7 @@ describe('infrastructure: app settings', () => {
       notifyAllowedSenders: '',
       'string(resolvedAlertNoSuccessMinutes)': '60',
       apiAudience: '',
+      fleetAppClientId: '',
     };
     const defaults = main.objectVar('defaults');
     const resolve = (name: string, expression: string): string => {
@@ -616,6 +622,7 @@ describe('infrastructure: role assignments', () => {
     expect(scopes).toEqual({
       'Storage Blob Data Owner': 'storageAccount',
       'Storage Table Data Contributor': 'storageAccount',
+      'Storage Queue Data Contributor': 'storageAccount',
       'Monitoring Metrics Publisher': 'applicationInsights',
       'Communication and Email Service Owner': 'communicationService',
     });

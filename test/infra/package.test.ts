@@ -96,13 +96,16 @@ describe('deployment package: the functions it registers', () => {
     expect(loaded.programmingModel).toBe('@azure/functions');
   });
 
-  it('GIVEN the entry point WHEN loaded THEN exactly the five functions register, and the start hook that validates settings', () => {
+  it('GIVEN the entry point WHEN loaded THEN exactly the eight functions register, and the start hook that validates settings', () => {
     expect(loaded.functions.map((f) => f.name).sort()).toEqual([
       'console',
+      'fleet',
       'health',
       'notify',
       'releases',
       'snapshot',
+      'tenantRun',
+      'tenantRunPoisoned',
     ]);
     expect(loaded.functions.every((f) => f.handler === 'function')).toBe(true);
     expect(loaded.hooks).toEqual(['appStart']);
@@ -116,6 +119,23 @@ describe('deployment package: the functions it registers', () => {
       expect(fn(name)).toMatchObject({ type: 'timerTrigger', schedule: `%${setting}%`, runOnStartup: false });
       expect(README).toContain(`\`${setting}\``);
     }
+  });
+
+  it("GIVEN many tenants WHEN registered THEN the fleet timer never runs on startup, and the tenant runs and their poison queue are read from the host storage's queues", () => {
+    expect(fn('fleet')).toMatchObject({
+      type: 'timerTrigger',
+      schedule: '0 */15 * * * *',
+      runOnStartup: false,
+    });
+    expect(fn('tenantRun')).toMatchObject({
+      type: 'queueTrigger',
+      queueName: 'qrn-tenant-runs',
+      connection: 'AzureWebJobsStorage',
+    });
+    expect(fn('tenantRunPoisoned')).toMatchObject({
+      type: 'queueTrigger',
+      queueName: 'qrn-tenant-runs-poison',
+    });
   });
 
   it('GIVEN the HTTP functions WHEN registered THEN their routes are the GET endpoints the README lists: health behind its function key, releases behind the Entra sign-in the app checks itself', () => {

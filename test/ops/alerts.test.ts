@@ -4,6 +4,7 @@ import alertCatalogue from '../../lib/config/alerts.json';
 import { CONSECUTIVE_FAILURES_ALERT } from '../../lib/ops/last-run-check';
 import { buildRunEvent, RUN_EVENT_PREFIX, type RunEventInput } from '../../lib/ops/run-event';
 import { loadSettings } from '../../lib/config/settings';
+import { raisePoisonedTenantRun } from '../../lib/ops/tenant-runs';
 
 /**
  * The alert rules' queries (lib/config/alerts.json, deployed by infra/app/alerts.bicep) against the run event
@@ -27,6 +28,12 @@ function eventFields(): Set<string> {
     const event = buildRunEvent({ result, startedAt: at, finishedAt: at, previousFailures: 0, settings });
     for (const key of Object.keys(event)) fields.add(key);
   }
+  // A customer tenant's events carry the tenant (many tenants).
+  const poisoned = raisePoisonedTenantRun(
+    { tenantId: '8b7c0e52-3f1a-4c1e-9a55-2f0d9c1b7e41', queuedAt: at.toISOString() },
+    { clock: { now: () => at, sleep: async () => undefined }, emit: () => undefined },
+  );
+  for (const key of Object.keys(poisoned)) fields.add(key);
   return fields;
 }
 
@@ -103,10 +110,11 @@ function kustoProblems(query: string): string[] {
 describe('alert rules: the catalogue the Bicep deploys', () => {
   const rules = alertCatalogue.rules;
 
-  it('GIVEN the catalogue THEN it holds the five alerts the administrators need, each once', () => {
+  it('GIVEN the catalogue THEN it holds the six alerts the administrators need, each once', () => {
     expect(rules.map((r) => r.id)).toEqual([
       'no-successful-run',
       'failing-repeatedly',
+      'tenant-failing',
       'permission-failure',
       'audit-query-stuck',
       'notifications-failed',

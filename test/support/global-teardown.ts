@@ -1,5 +1,6 @@
 import type { RunningAzurite } from '../../lib/local/azurite';
 
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __azurite?: RunningAzurite }).__azurite?.stop();
+  const running = globalThis as { __azurite?: RunningAzurite; __azuriteQueues?: RunningAzurite };
+  await Promise.all([running.__azurite?.stop(), running.__azuriteQueues?.stop()]);
 }

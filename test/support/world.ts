@@ -30,6 +30,8 @@ export async function startWorld(
     seed?: 'demo' | 'none';
     /** Where the simulator writes each email as an .eml file (none: memory only). */
     outboxDir?: string;
+    /** Customer tenants the simulator serves beside the home tenant (the app gets FLEET_APP_CLIENT_ID). */
+    fleetTenants?: string[];
   } & ApplicationOverrides = {},
 ): Promise<World> {
   const clock = new ManualClock(options.start ?? '2026-03-02T16:00:00Z');
@@ -41,6 +43,7 @@ export async function startWorld(
     seed: options.seed ?? 'none',
     tokenLifetimeMs: 365 * DAY,
     outboxDir: options.outboxDir,
+    fleetTenants: options.fleetTenants,
   });
   const connectionString = process.env.TEST_TABLES_CONNECTION_STRING;
   if (!connectionString)
@@ -58,6 +61,12 @@ export async function startWorld(
     TABLES_CONNECTION_STRING: connectionString,
     TABLE_NAME_PREFIX: prefix,
     AUDIT_QUERY_POLL_SECONDS: '300',
+    ...(options.fleetTenants
+      ? {
+          FLEET_APP_CLIENT_ID: simulator.fleet.appClientId,
+          AzureWebJobsStorage: process.env.TEST_QUEUES_CONNECTION_STRING ?? '',
+        }
+      : {}),
     ...options.settings,
     ...extra,
   });

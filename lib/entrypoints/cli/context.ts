@@ -4,7 +4,13 @@ import type { Writable } from 'node:stream';
 import type { TokenCredential } from '@azure/identity';
 import { loadSettings, readEnvironment, type Environment, type Settings } from '../../config/settings';
 import { createLogger, type Logger } from '../../core/log';
-import { createApplication, type Application, type ApplicationOverrides } from '../../composition';
+import {
+  createApplication,
+  createFleet,
+  type Application,
+  type ApplicationOverrides,
+} from '../../composition';
+import { tenantIdOf } from '../../fleet/tenant-settings';
 
 /** Exit codes scripts can trust (documented in main.ts and the README). */
 export const EXIT = { ok: 0, failed: 1, usage: 2, busy: 3 } as const;
@@ -60,6 +66,15 @@ export class CliRun {
 
   openApplication(): Promise<Application> {
     return createApplication(this.settings(), { ...this.io.overrides, logger: this.logger() });
+  }
+
+  /** A customer tenant's application (docs/architecture.md#many-tenants): its own tables and sign-in. */
+  async openTenantApplication(tenantId: string): Promise<Application> {
+    const fleet = createFleet(this.env(), { ...this.io.overrides, logger: this.logger() });
+    const tenant = await fleet.tenants.get(tenantIdOf(tenantId));
+    if (!tenant)
+      throw new Error(`no tenant ${tenantId} is served by this deployment (qrn tenants list shows them)`);
+    return fleet.openTenant(tenant, this.logger());
   }
 
   out(text: string): void {

@@ -9,6 +9,7 @@
  *   doctor        check settings, sign-in, permissions and every API, with the fix for each failure
  *   permissions   grant the managed identity its permissions through Microsoft Graph (as an admin)
  *   preview       write the notification senders will get as .eml and .html files, in any language
+ *   tenants       the customer tenants one deployment serves besides its own (many tenants)
  *
  * Exit codes scripts can trust:
  *   0  done: the job ran, the report was written, every doctor check passed, the permissions are in place
@@ -27,6 +28,7 @@ import { registerJobs } from './jobs';
 import { registerPermissions } from './permissions';
 import { registerPreview } from './preview';
 import { registerReport } from './report';
+import { registerTenants } from './tenants';
 
 export { EXIT } from './context';
 export type { CliIo } from './context';
@@ -47,6 +49,7 @@ export function buildProgram(run: CliRun): Command {
   registerDoctor(program, run);
   registerPermissions(program, run);
   registerPreview(program, run);
+  registerTenants(program, run);
   program.addHelpText(
     'after',
     `

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { loadDirectorySettings } from '../../config/settings';
 import { createAdministratorCredential, createDirectoryClient } from '../../composition';
+import { tenantIdOf } from '../../fleet/tenant-settings';
 import {
+  consentedAppPrincipalId,
   grantPermissions,
   isGuid,
   PermissionsError,
@@ -11,7 +13,8 @@ import {
 import { EXIT, type CliRun } from './context';
 
 interface PermissionsOptions {
-  principalId: string;
+  principalId?: string;
+  tenant?: string;
   mailSend?: boolean;
   mailboxSettings?: boolean;
   whatIf?: boolean;
@@ -84,7 +87,11 @@ export function registerPermissions(program: Command, run: CliRun): void {
     .description(
       "Grant the app's managed identity what it needs (AuditLogsQuery.Read.All, Exchange.ManageAsApp, Security Reader; Mail.Send only with --mail-send). Run it as a Privileged Role Administrator.",
     )
-    .requiredOption('--principal-id <id>', "the managed identity's principal (object) id")
+    .option('--principal-id <id>', "the managed identity's principal (object) id")
+    .option(
+      '--tenant <id>',
+      "a customer tenant (qrn tenants): grant to the multi-tenant app's service principal there, once consented",
+    )
     .option('--mail-send', 'also grant Mail.Send on Microsoft Graph (only for EMAIL_CHANNEL=graph)')
     .option(
       '--mailbox-settings',
@@ -110,16 +117,34 @@ Examples:
     )
     .action(async (options: PermissionsOptions) => {
       const wait = Number(options.waitSeconds);
-      if (!isGuid(options.principalId.trim()) || !Number.isFinite(wait) || wait < 0) {
+      if (options.principalId === undefined && options.tenant === undefined) {
         run.err(
-          !isGuid(options.principalId.trim())
-            ? `--principal-id must be a GUID (the managed identity's principal id), not "${options.principalId}".\n`
+          "error: required option '--principal-id <id>' not specified (or --tenant <id> for a customer tenant)\n",
+        );
+        run.exitCode = EXIT.usage;
+        return;
+      }
+      const principalId = options.principalId;
+      if ((principalId !== undefined && !isGuid(principalId.trim())) || !Number.isFinite(wait) || wait < 0) {
+        run.err(
+          principalId !== undefined && !isGuid(principalId.trim())
+            ? `--principal-id must be a GUID (the managed identity's principal id), not "${principalId}".\n`
             : `--wait-seconds must be a number of seconds, not "${options.waitSeconds}".\n`,
         );
         run.exitCode = EXIT.usage;
         return;
       }
-      const settings = loadDirectorySettings(run.env());
+      const directory = loadDirectorySettings(run.env());
+      // A customer tenant: sign in there, and grant to the multi-tenant app's service principal, which
+      // the customer's admin consent made (docs/architecture.md#many-tenants).
+      const settings = options.tenant ? { ...directory, tenantId: tenantIdOf(options.tenant) } : directory;
+      if (options.tenant && !settings.fleetAppClientId) {
+        run.err(
+          'FLEET_APP_CLIENT_ID is missing: --tenant grants to the multi-tenant app registration it names.\n',
+        );
+        run.exitCode = EXIT.usage;
+        return;
+      }
       const credential = run.io.adminCredential ?? createAdministratorCredential(settings);
       const graph = createDirectoryClient(settings, credential);
       const mailSend = options.mailSend === true;
@@ -130,7 +155,8 @@ Examples:
       }
       try {
         const result = await grantPermissions(graph, {
-          principalId: options.principalId,
+          principalId:
+            principalId ?? (await consentedAppPrincipalId(graph, settings.fleetAppClientId as string)),
           mailSend,
           mailboxSettings: options.mailboxSettings === true,
           whatIf: options.whatIf === true,

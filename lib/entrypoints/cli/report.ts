@@ -13,6 +13,7 @@ interface ReportOptions {
   sender?: string;
   format?: string;
   setAside?: boolean;
+  tenant?: string;
 }
 
 /** `report`: who released what, for whom, streamed from the releases table. */
@@ -32,6 +33,7 @@ export function registerReport(program: Command, run: CliRun): void {
     )
     .option('--format <format>', 'table, csv (UTF-8 with BOM, for Excel) or json', 'table')
     .option('--set-aside', 'list what the runs set aside (a record, row or batch that failed on its own)')
+    .option('--tenant <id>', 'a customer tenant of this deployment (qrn tenants list), instead of its own')
     .addHelpText(
       'after',
       `
@@ -48,7 +50,9 @@ Rows come in the table's order (by message), not by time. Times are UTC.`,
       // Filters are checked before anything is opened: a typo exits 2 at once.
       const query = parseReportQuery(options, now);
       const format = parseFormat(options.format, 'table');
-      const app = await run.openApplication();
+      const app = options.tenant
+        ? await run.openTenantApplication(options.tenant)
+        : await run.openApplication();
       const toTerminal = (run.stdout as { isTTY?: boolean }).isTTY === true;
       if (options.setAside) {
         await run.pipe(forTerminal(formatSetAside(await listSetAside(app.state), format), toTerminal));

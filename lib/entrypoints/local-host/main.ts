@@ -7,6 +7,9 @@
  * - A tenant configured and development storage (UseDevelopmentStorage=true): starts Azurite (the npm
  *   package) on its usual port with its data in .local/azurite, unless one is already listening.
  *
+ * - FLEET_APP_CLIENT_ID set: also the customer tenants' runs (lib/entrypoints/local-host/fleet.ts), on
+ *   Azurite's queue service.
+ *
  * `npm start -- --once` runs each job once, in order, prints their summaries and exits.
  */
 import { spawn } from 'node:child_process';
@@ -15,16 +18,25 @@ import { Cron } from 'croner';
 import { loadSettings, readEnvironment, SettingsError, usesDevelopmentStorage } from '../../config/settings';
 import { consoleLogger } from '../../core/log';
 import { createApplication, type Application } from '../../composition';
-import { isListening, startAzuriteTables, type RunningAzurite } from '../../local/azurite';
+import {
+  isListening,
+  startAzuriteQueues,
+  startAzuriteTables,
+  type RunningAzurite,
+} from '../../local/azurite';
 import { observeJob } from '../../ops/observe-run';
 import { ensureCertificate } from '../../simulator/certificate';
 import { startSimulator, type Simulator, SIMULATED_API } from '../../simulator';
 import { startLocalConsole } from '../console/local';
+import { startLocalFleet } from './fleet';
 
 const AZURITE_TABLE_PORT = 10002;
+const AZURITE_QUEUE_PORT = 10001;
 
 interface Running {
   azurite?: RunningAzurite;
+  /** Azurite's queue service, where customer tenants' runs wait (FLEET_APP_CLIENT_ID set). */
+  azuriteQueues?: RunningAzurite;
   simulator?: Simulator;
 }
 
@@ -54,6 +66,14 @@ async function main(argv: string[]): Promise<number> {
       port: AZURITE_TABLE_PORT,
       location: path.join(root, '.local', 'azurite'),
     });
+  }
+  if (!useSimulator && env.FLEET_APP_CLIENT_ID?.trim() && usesDevelopmentStorage(env)) {
+    if (!(await isListening(AZURITE_QUEUE_PORT))) {
+      running.azuriteQueues = await startAzuriteQueues({
+        port: AZURITE_QUEUE_PORT,
+        location: path.join(root, '.local', 'azurite'),
+      });
+    }
   }
 
   const simulator = running.simulator;
@@ -132,6 +152,9 @@ async function main(argv: string[]): Promise<number> {
   // Once at start, snapshot then notify, so the releases show within a minute; then on their schedules.
   void jobs.reduce((previous, [name, , run]) => previous.then(() => runLogged(name, run)), Promise.resolve());
   const localConsole = await startLocalConsole(application, settingsEnv);
+  const localFleet = application.settings.fleet.appClientId
+    ? await startLocalFleet(settingsEnv, consoleLogger, printRunEvent)
+    : undefined;
   console.log(`Console: ${localConsole.url}`);
   const timers = jobs.map(
     ([name, schedule, run]) =>
@@ -152,6 +175,7 @@ async function main(argv: string[]): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   for (const timer of timers) timer.stop();
+  await localFleet?.stop();
   await localConsole.close();
   await stop(running);
   return 0;
@@ -173,6 +197,7 @@ async function runLogged(name: string, run: () => Promise<unknown>): Promise<voi
 async function stop(running: Running): Promise<void> {
   await running.simulator?.close();
   await running.azurite?.stop();
+  await running.azuriteQueues?.stop();
 }
 
 /** Starts this same program again with the given environment and passes its exit code on. */

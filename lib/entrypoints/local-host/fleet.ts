@@ -1,0 +1,64 @@
+import { Cron } from 'croner';
+import type { Environment } from '../../config/settings';
+import { systemClock } from '../../core/clock';
+import type { Logger } from '../../core/log';
+import { createFleet, type ApplicationOverrides } from '../../composition';
+import { FLEET_SCHEDULE } from '../../fleet/tenant-runs';
+import { queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../ops/tenant-runs';
+import { startQueueWorker } from '../../local/queue-trigger';
+
+/**
+ * `npm start` with FLEET_APP_CLIENT_ID: what the function app's fleet functions do in Azure
+ * (functions/fleet.ts), on this machine, where Core Tools cannot run: the fleet timer on its schedule, and
+ * one listener each on the tenant runs' queue and its poison queue, with the host's queue semantics.
+ */
+export async function startLocalFleet(
+  env: Environment,
+  logger: Logger,
+  printRunEvent: (line: string) => void,
+  overrides: ApplicationOverrides = {},
+): Promise<{ stop(): Promise<void> }> {
+  const fleet = createFleet(env, { ...overrides, logger });
+  const clock = overrides.clock ?? systemClock;
+  const queues = fleet.queues();
+  await Promise.all([
+    fleet.tenants.ensure(),
+    queues.runs.createIfNotExists(),
+    queues.poison.createIfNotExists(),
+  ]);
+  const timer = new Cron(FLEET_SCHEDULE, { timezone: 'UTC', protect: true }, async () => {
+    try {
+      await queueTenantRuns({ tenants: fleet.tenants, queue: queues.runs, clock, logger });
+    } catch (error) {
+      logger.error('fleet: the period could not be queued', { error: (error as Error).message });
+    }
+  });
+  const runs = startQueueWorker(queues, (message) =>
+    runTenant(message, {
+      tenants: fleet.tenants,
+      openTenant: (tenant) => fleet.openTenant(tenant, logger),
+      clock,
+      logger,
+      emit: printRunEvent,
+    }),
+  );
+  // Raising the alert never throws, so a poisoned run is never moved on from the poison queue.
+  const poisoned = startQueueWorker(
+    { runs: queues.poison, poison: queues.poison },
+    async (message, context) =>
+      raisePoisonedTenantRun(message, {
+        clock,
+        emit: printRunEvent,
+        dequeueCount: context.dequeueCount,
+      }),
+  );
+  logger.info(
+    `fleet: tenant runs every 15 minutes (next ${timer.nextRun()?.toISOString()}), on queue ${queues.runs.name}`,
+  );
+  return {
+    stop: async () => {
+      timer.stop();
+      await Promise.all([runs.stop(), poisoned.stop()]);
+    },
+  };
+}
