@@ -144,16 +144,16 @@ export async function runTenant(value: unknown, deps: TenantRunDeps): Promise<Te
 /**
  * A permission failure of a customer tenant names its fix in one line (the consent link, or the role line)
  * and the doctor that checks it, so the tenant's alert says what to do. The gap comes from the error's kind
- * or code; a permission failure known only by its class (an audit log query refused) lacks the application
- * permissions, which the consent grants.
+ * or code; a permission failure known only by its class (an audit log query refused, a storage role) is
+ * sent to the doctor, which finds the grant missing.
  */
 function withFix(event: RunEvent, tenantId: string, app: FleetApp, gap?: PermissionGap): RunEvent {
   if (event.failureClass !== 'permission' || event.failure === null) return event;
-  const fix = tenantFix(gap ?? 'consent', tenantId, app);
-  return {
-    ...event,
-    failure: `${event.failure} Fix: ${fix}; then check with qrn doctor --tenant ${tenantId}.`,
-  };
+  const doctor = `qrn doctor --tenant ${tenantId}`;
+  const fix = gap
+    ? `${tenantFix(gap, tenantId, app)}; then check with ${doctor}.`
+    : `${doctor} names the grant missing.`;
+  return { ...event, failure: `${event.failure} Fix: ${fix}` };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { PermissionGap } from '../fleet/tenant-fixes';
 import { ExchangeApiError } from './exchange/admin-api';
 
@@ -81,8 +82,8 @@ export function permissionGap(error: unknown): PermissionGap | undefined {
     }
     const codes = entraErrorCodes(e);
     if (codes.some((code) => CONSENT_CODES.has(code))) return 'consent';
-    const status = (e as { statusCode?: unknown }).statusCode;
-    if (status === 401 || status === 403) return 'consent';
+    // Only Graph's own refusals: a 401/403 from Table Storage is the deployment's role, not the tenant's.
+    if (e instanceof GraphError && (e.statusCode === 401 || e.statusCode === 403)) return 'consent';
     e = (e as { cause?: unknown }).cause;
   }
   return undefined;
