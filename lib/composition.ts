@@ -13,6 +13,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { QueueClient } from '@azure/storage-queue';
 import {
   loadSettings,
+  SettingsError,
   type DirectorySettings,
   type Environment,
   type QueueStorageSettings,
@@ -127,9 +128,9 @@ export function createTenantCredential(
 ): TokenCredential {
   const { appClientId, assertionAudience } = settings.fleet;
   if (!appClientId) {
-    throw new Error(
-      'FLEET_APP_CLIENT_ID is not set: customer tenants are signed in to by the multi-tenant app registration.',
-    );
+    throw new SettingsError([
+      'FLEET_APP_CLIENT_ID is not set: set it to the multi-tenant app registration customer tenants are signed in to by (azd env get-value FLEET_APP_CLIENT_ID).',
+    ]);
   }
   return new ClientAssertionCredential(
     settings.tenantId,

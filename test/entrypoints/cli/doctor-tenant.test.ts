@@ -99,12 +99,22 @@ describe('qrn doctor --tenant: a customer tenant checked as its runs sign in, wi
     expect(snapshot.failure).not.toContain('adminconsent');
   });
 
-  it('GIVEN a tenant id this deployment does not serve, or not a GUID THEN a clear error, exit 1, and no check runs', async () => {
+  it('GIVEN a tenant id this deployment does not serve, no multi-tenant app, or not a GUID THEN a clear error, exit 1, and no sign-in is tried', async () => {
     const unknown = '00000000-1111-4222-8333-444444444444';
     const out = await qrn(world, ['doctor', '--tenant', unknown]);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(`No tenant ${unknown} is served by this deployment`);
     expect(out.stdout).toBe('');
+
+    // A deployment without the multi-tenant app: a failed settings check with its fix, and nothing asked.
+    const noApp = await qrn(world, ['doctor', '--tenant', FABRIKAM], {
+      settings: { FLEET_APP_CLIENT_ID: '' },
+    });
+    expect(noApp.code).toBe(1);
+    expect(line(noApp.stdout, 'settings')).toMatch(
+      /^\[FAIL\] settings .*FLEET_APP_CLIENT_ID is not set[\s\S]*fix: set it to the multi-tenant app registration/,
+    );
+    expect(noApp.stdout).not.toContain('sign-in:');
 
     const malformed = await qrn(world, ['doctor', '--tenant', 'fabrikam']);
     expect(malformed.code).not.toBe(0);
