@@ -1,9 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Application } from '../../composition';
+import type { Application, Fleet } from '../../composition';
+import { SettingsError } from '../../config/settings';
+import { tenantIdOf } from '../../fleet/tenant-settings';
+import type { TenantRecord } from '../../fleet/tenants-store';
 import type { AccessRequest, ConsoleAccess } from '../../console/access';
 import {
   ConsoleUsageError,
+  failuresFirst,
   filteredRows,
   messageHistory,
   parseConsoleQuery,
@@ -11,6 +15,7 @@ import {
   scannedRows,
   summarize,
   type ConsoleRow,
+  type FleetTenantView,
 } from '../../console/view';
 import type { Check } from '../../doctor/check';
 import { checkHealth, type HealthSource } from '../../health/health';
@@ -30,9 +35,13 @@ import { CONSOLE_PAGE } from './page';
  *   GET …/console/data/message?id=     one message's history
  *   GET …/console/data/health          last runs, open audit query
  *   GET …/console/data/setup           what the doctor reports as failing or worth a look
+ *   GET …/console/data/tenants         the customer tenants an administrator can switch to
+ *   GET …/console/data/fleet           each customer tenant's health, last runs and period, failures first
  * Filters: period (days, default 30), sender, releasedBy, policy, status; the page sends them, and every
  * other parameter, in the `x-filters` header, so no address ever sits in a URL the request log records.
- * `sender` and `releasedBy` in a URL are refused.
+ * `sender` and `releasedBy` in a URL are refused. `tenant` (a customer tenant's id) turns every view but
+ * the fleet's to that tenant, read from its own tables only (docs/architecture.md#many-tenants); without
+ * it the view is the deployment's home tenant.
  */
 
 export interface ConsoleRequest extends AccessRequest {
@@ -46,10 +55,31 @@ export interface ConsoleResponse {
   body: string | Buffer;
 }
 
+/** The deployment's customer tenants, for the fleet page and the tenant switcher. */
+export interface ConsoleFleet {
+  tenants: { list(): Promise<TenantRecord[]>; get(tenantId: string): Promise<TenantRecord | undefined> };
+  /** What one customer tenant's view reads: its own settings and its own application (its own tables). */
+  tenant(record: TenantRecord): HealthSource;
+}
+
+/** The console's view of a fleet: each tenant opened through the fleet, never the home application. */
+export function consoleFleetOf(fleet: Fleet): ConsoleFleet {
+  return {
+    tenants: fleet.tenants,
+    tenant: (record) => ({
+      settings: () => fleet.tenantSettings(record),
+      // A row the settings refuse rejects here, so the health answers with its reason.
+      application: () => Promise.resolve().then(() => fleet.openTenant(record)),
+    }),
+  };
+}
+
 export interface ConsoleDeps {
   access: ConsoleAccess;
   application(): Promise<Application>;
   health: HealthSource;
+  /** Set where the deployment serves many tenants (FLEET_APP_CLIENT_ID). */
+  fleet?: ConsoleFleet;
   /** The doctor's checks (only called when asked; the handler caches the answer for a while). */
   setupChecks?(): Promise<Check[]>;
   /** Where the bundle lies: dist/console. */
@@ -66,6 +96,8 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 const SETUP_CACHE_MS = 10 * 60_000;
+/** How many customer tenants the fleet page reads at once. */
+const FLEET_READS_AT_ONCE = 8;
 /** The console's filters that name a person: never read from a URL. */
 const PERSONAL_FILTERS = ['sender', 'releasedBy'];
 
@@ -114,9 +146,93 @@ export function createConsoleHandler(
     return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': type }, body: content };
   };
 
+  /** The tenant a request is about: the home tenant without `tenant`, else that customer tenant's own. */
+  const viewOf = async (params: URLSearchParams): Promise<HealthSource | undefined> => {
+    const asked = params.get('tenant')?.trim();
+    if (!asked) return undefined;
+    if (!deps.fleet)
+      throw new ConsoleUsageError('tenant: this deployment serves its own tenant only.', 'tenant');
+    let tenantId: string;
+    try {
+      tenantId = tenantIdOf(asked);
+    } catch (error) {
+      if (error instanceof SettingsError) throw new ConsoleUsageError(error.problems.join('; '), 'tenant');
+      throw error;
+    }
+    const record = await deps.fleet.tenants.get(tenantId);
+    if (!record) {
+      throw new ConsoleUsageError(`tenant ${tenantId} is not one of this deployment's tenants.`, 'tenant');
+    }
+    return { ...deps.fleet.tenant(record), clock: deps.health.clock };
+  };
+
+  const fleetEntry = async (
+    fleet: ConsoleFleet,
+    record: TenantRecord,
+    params: URLSearchParams,
+  ): Promise<FleetTenantView> => {
+    const source = { ...fleet.tenant(record), clock: deps.health.clock };
+    const report = await checkHealth(source);
+    const entry: FleetTenantView = {
+      tenantId: record.tenantId,
+      displayName: record.displayName,
+      enabled: record.enabled,
+      status: report.status,
+      problems: report.problems,
+      lastRuns: {
+        snapshot: report.jobs?.snapshot.lastSuccessAt ?? null,
+        notify: report.jobs?.notify.lastSuccessAt ?? null,
+      },
+      releases: 0,
+      sendersTold: 0,
+      failed: 0,
+    };
+    if (report.storage !== 'reachable') return entry;
+    try {
+      const app = await source.application();
+      const query = parseConsoleQuery(params);
+      const now = app.clock.now();
+      const rows = await scannedRows(app.releases, query, now);
+      const { tiles } = summarize(rows, query, now, app.settings.schedules.notify);
+      return { ...entry, releases: tiles.releases, sendersTold: tiles.sendersTold, failed: tiles.failed };
+    } catch (error) {
+      if (error instanceof ConsoleUsageError) throw error;
+      // One tenant whose releases cannot be read is shown as such; the others are still shown.
+      return {
+        ...entry,
+        status: 'unhealthy',
+        problems: [...entry.problems, `releases could not be read: ${(error as Error).message}`],
+      };
+    }
+  };
+
   const data = async (name: string, params: URLSearchParams): Promise<ConsoleResponse> => {
+    if (name === 'tenants') {
+      const tenants = deps.fleet ? await deps.fleet.tenants.list() : [];
+      return json(200, {
+        fleet: deps.fleet !== undefined,
+        tenants: tenants.map((t) => ({
+          tenantId: t.tenantId,
+          displayName: t.displayName,
+          enabled: t.enabled,
+        })),
+      });
+    }
+    if (name === 'fleet') {
+      const fleet = deps.fleet;
+      if (!fleet) return json(200, { fleet: false, tenants: [] });
+      parseConsoleQuery(params);
+      const records = await fleet.tenants.list();
+      const tenants: FleetTenantView[] = [];
+      for (let i = 0; i < records.length; i += FLEET_READS_AT_ONCE) {
+        const batch = records.slice(i, i + FLEET_READS_AT_ONCE);
+        tenants.push(...(await Promise.all(batch.map((record) => fleetEntry(fleet, record, params)))));
+      }
+      return json(200, { fleet: true, tenants: tenants.sort(failuresFirst) });
+    }
+    const tenant = await viewOf(params);
     if (name === 'health') {
-      const report = await checkHealth(deps.health);
+      const report = await checkHealth(tenant ?? deps.health);
       // The console shows runs and the audit query; the counts are the tiles' business.
       return json(200, {
         status: report.status,
@@ -127,7 +243,8 @@ export function createConsoleHandler(
       });
     }
     if (name === 'setup') {
-      if (!deps.setupChecks) return json(200, { checked: false, checks: [] });
+      // The doctor checks the deployment, not a customer tenant: its answer belongs to the home view.
+      if (!deps.setupChecks || tenant) return json(200, { checked: false, checks: [] });
       const now = Date.now();
       if (!setup || now - setup.at > SETUP_CACHE_MS || params.get('refresh') === '1') {
         setup = { at: now, checks: await deps.setupChecks() };
@@ -138,7 +255,7 @@ export function createConsoleHandler(
         checks: setup.checks.filter((c) => c.status === 'fail' || c.status === 'warn'),
       });
     }
-    const app = await deps.application();
+    const app = await (tenant ?? deps).application();
     const now = app.clock.now();
     if (name === 'message') {
       const id = params.get('id')?.trim() ?? '';
