@@ -142,8 +142,8 @@ function hostedSignIn(): Promise<SignInCheck> {
   return signIn;
 }
 
-/** The console's fleet page and tenant switcher, where the deployment serves many tenants. */
-function hostedConsoleFleet(): ConsoleFleet | undefined {
+/** The customer tenants, for the console's fleet page and switcher and the health's tenants, where served. */
+export function hostedCustomerTenants(): ConsoleFleet | undefined {
   try {
     return loadSettings(readEnvironment()).fleet.appClientId ? consoleFleetOf(hostedFleet()) : undefined;
   } catch (error) {
@@ -161,7 +161,7 @@ export function hostedConsole(request: ConsoleRequest): Promise<ConsoleResponse>
     ),
     application: hostedApplication,
     health: hostedHealthSource,
-    fleet: hostedConsoleFleet(),
+    fleet: hostedCustomerTenants(),
     setupChecks: async () => (await runDoctor({ env: readEnvironment() })).checks,
     assetsDir: consoleAssetsDir(),
   });

@@ -14,11 +14,18 @@ import {
   releasesPage,
   scannedRows,
   summarize,
+  type ConsoleQuery,
   type ConsoleRow,
   type FleetTenantView,
 } from '../../console/view';
 import type { Check } from '../../doctor/check';
-import { checkHealth, type HealthSource } from '../../health/health';
+import {
+  checkHealth,
+  forEachTenantHealth,
+  type FleetHealthSource,
+  type HealthReport,
+  type HealthSource,
+} from '../../health/health';
 import { FILTER_HEADER, personalInUrlProblem, requestFilters } from '../../report/filters';
 import { formatReport, type ReportLine } from '../../report/report';
 import { CONSOLE_PAGE } from './page';
@@ -56,10 +63,8 @@ export interface ConsoleResponse {
 }
 
 /** The deployment's customer tenants, for the fleet page and the tenant switcher. */
-export interface ConsoleFleet {
+export interface ConsoleFleet extends FleetHealthSource {
   tenants: { list(): Promise<TenantRecord[]>; get(tenantId: string): Promise<TenantRecord | undefined> };
-  /** What one customer tenant's view reads: its own settings and its own application (its own tables). */
-  tenant(record: TenantRecord): HealthSource;
 }
 
 /** The console's view of a fleet: each tenant opened through the fleet, never the home application. */
@@ -96,8 +101,6 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 const SETUP_CACHE_MS = 10 * 60_000;
-/** How many customer tenants the fleet page reads at once. */
-const FLEET_READS_AT_ONCE = 8;
 /** The console's filters that name a person: never read from a URL. */
 const PERSONAL_FILTERS = ['sender', 'releasedBy'];
 
@@ -167,12 +170,11 @@ export function createConsoleHandler(
   };
 
   const fleetEntry = async (
-    fleet: ConsoleFleet,
     record: TenantRecord,
-    params: URLSearchParams,
+    report: HealthReport,
+    source: HealthSource,
+    query: ConsoleQuery,
   ): Promise<FleetTenantView> => {
-    const source = { ...fleet.tenant(record), clock: deps.health.clock };
-    const report = await checkHealth(source);
     const entry: FleetTenantView = {
       tenantId: record.tenantId,
       displayName: record.displayName,
@@ -190,13 +192,11 @@ export function createConsoleHandler(
     if (report.storage !== 'reachable') return entry;
     try {
       const app = await source.application();
-      const query = parseConsoleQuery(params);
       const now = app.clock.now();
       const rows = await scannedRows(app.releases, query, now);
       const { tiles } = summarize(rows, query, now, app.settings.schedules.notify);
       return { ...entry, releases: tiles.releases, sendersTold: tiles.sendersTold, failed: tiles.failed };
     } catch (error) {
-      if (error instanceof ConsoleUsageError) throw error;
       // One tenant whose releases cannot be read is shown as such; the others are still shown.
       return {
         ...entry,
@@ -219,15 +219,12 @@ export function createConsoleHandler(
       });
     }
     if (name === 'fleet') {
-      const fleet = deps.fleet;
-      if (!fleet) return json(200, { fleet: false, tenants: [] });
-      parseConsoleQuery(params);
-      const records = await fleet.tenants.list();
-      const tenants: FleetTenantView[] = [];
-      for (let i = 0; i < records.length; i += FLEET_READS_AT_ONCE) {
-        const batch = records.slice(i, i + FLEET_READS_AT_ONCE);
-        tenants.push(...(await Promise.all(batch.map((record) => fleetEntry(fleet, record, params)))));
-      }
+      if (!deps.fleet) return json(200, { fleet: false, tenants: [] });
+      // A bad period is the request's fault, said once, not once per tenant.
+      const query = parseConsoleQuery(params);
+      const tenants = await forEachTenantHealth(deps.fleet, deps.health.clock, (record, report, source) =>
+        fleetEntry(record, report, source, query),
+      );
       return json(200, { fleet: true, tenants: tenants.sort(failuresFirst) });
     }
     const tenant = await viewOf(params);

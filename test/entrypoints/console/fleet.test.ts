@@ -1,7 +1,10 @@
+import { HttpRequest, InvocationContext } from '@azure/functions';
 import { loopbackAccess } from '../../../lib/console/access';
+import { createHealthHandler, type TenantHealth } from '../../../lib/entrypoints/http';
 import { loadSettings } from '../../../lib/config/settings';
 import {
   consoleAssetsDir,
+  consoleFleetOf,
   createConsoleHandler,
   type ConsoleRequest,
 } from '../../../lib/entrypoints/console/handlers';
@@ -140,5 +143,34 @@ describe('the console with many tenants', () => {
     });
     expect(await ask('/data/fleet')).toEqual({ status: 200, body: { fleet: false, tenants: [] } });
     expect(await ask('/data/tenants')).toEqual({ status: 200, body: { fleet: false, tenants: [] } });
+  });
+
+  it('GIVEN the health endpoint with many tenants, the home tenant run and one customer tenant disabled WHEN asked THEN 200 (the home tenant is healthy) and each enabled customer tenant with its own status and reasons', async () => {
+    await fleet.world.app.runSnapshot();
+    await fleet.world.app.runNotify();
+    const northwind = (await fleet.fleet.tenants.get(NORTHWIND))!;
+    await fleet.fleet.tenants.save({ ...northwind, enabled: false });
+    const warnings: string[] = [];
+    const response = await createHealthHandler(
+      {
+        settings: () => loadSettings(fleet.world.env()),
+        application: async () => fleet.world.app,
+        clock: fleet.world.clock,
+      },
+      () => consoleFleetOf(fleet.fleet),
+    )(
+      new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/health' }),
+      new InvocationContext({
+        logHandler: (level, line) => level === 'warning' && warnings.push(String(line)),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const tenants = (response.jsonBody as { tenants: TenantHealth[] }).tenants;
+    expect(tenants.map((t) => [t.tenantId, t.status])).toEqual([
+      [NEVER_RUN, 'unhealthy'],
+      [FABRIKAM, 'healthy'],
+    ]);
+    expect(tenants[0].problems).toContain('snapshot: no successful run recorded');
+    expect(warnings).toEqual([expect.stringContaining(`health: tenant ${NEVER_RUN} unhealthy: `)]);
   });
 });
