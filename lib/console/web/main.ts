@@ -599,8 +599,8 @@ async function loadFleet(): Promise<void> {
       row.append(
         name,
         cell(health, 'Health'),
-        cell(timeElement(t.lastRuns.snapshot ?? ''), 'Last snapshot'),
-        cell(timeElement(t.lastRuns.notify ?? ''), 'Last notify'),
+        cell(lastRun(t.lastRuns.snapshot), 'Last snapshot'),
+        cell(lastRun(t.lastRuns.notify), 'Last notify'),
         cell(String(t.releases), 'Releases'),
         cell(String(t.sendersTold), 'Senders told'),
         cell(String(t.failed), 'Failed'),
@@ -608,6 +608,10 @@ async function loadFleet(): Promise<void> {
       return row;
     }),
   );
+}
+
+function lastRun(iso: string | null): HTMLElement | string {
+  return iso ? timeElement(iso) : 'none yet';
 }
 
 /** Opens a tenant's view ('' for the home tenant): every section reloads from that tenant's tables. */

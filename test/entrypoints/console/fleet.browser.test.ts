@@ -1,5 +1,7 @@
 /// <reference lib="dom" />
 // Functions passed to page.evaluate run in the browser: they are typed against the DOM.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { serveConsoleLocally, type LocalConsoleServer } from '../../../lib/entrypoints/console/hosts';
 import { findBrowser, launchBrowser, type TestBrowser } from '../../support/browser';
@@ -16,13 +18,17 @@ import {
  * switcher (and a tenant's name) opens that tenant's view, and back home the fleet shows again. The
  * tenant never run carries a hostile display name, which must render as text.
  */
+const SCREENSHOTS = path.resolve(__dirname, '../../../.local/console');
 const HOSTILE_NAME = 'Adatum <img src=x onerror="alert(1)"><script>alert(2)</script>';
 
-async function fleetRows(page: Page): Promise<{ name: string; health: string; state: string }[]> {
+async function fleetRows(
+  page: Page,
+): Promise<{ name: string; health: string; lastSnapshot: string; state: string }[]> {
   return page.$$eval('#fleet-body tr', (rows) =>
     rows.map((row) => ({
       name: row.querySelector('th button')?.textContent ?? '',
       health: row.querySelector('[data-label="Health"]')?.textContent ?? '',
+      lastSnapshot: row.querySelector('[data-label="Last snapshot"]')?.textContent ?? '',
       state: row.className,
     })),
   );
@@ -81,10 +87,24 @@ describe('the fleet page in a browser', () => {
       ['Northwind', 'ok'],
     ]);
     expect(rows[0].health).toContain('snapshot: no successful run recorded');
+    expect(rows[0].lastSnapshot).toBe('none yet');
     expect(rows[1].health).toBe('Healthy');
     await expect(page.$$eval('img, script:not([src])', (e) => e.length)).resolves.toBe(0);
     const options = await page.$$eval('#tenant option', (o) => o.map((x) => x.textContent));
     expect(options).toEqual(['Home tenant', HOSTILE_NAME, 'Fabrikam', 'Northwind']);
+  });
+
+  it('THEN the fleet fits every width from 320 px up, with no sideways scrolling (screenshots in .local/console)', async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    for (const width of [320, 390, 800, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect({ width, overflow }).toEqual({ width, overflow: 0 });
+      if (width === 390 || width === 1280)
+        await page.screenshot({ path: path.join(SCREENSHOTS, `fleet-${width}.png`), fullPage: true });
+    }
   });
 
   it("WHEN a tenant's name is chosen THEN its view shows its release only, the fleet is hidden, and the switcher names it", async () => {
