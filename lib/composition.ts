@@ -244,6 +244,8 @@ export interface Fleet {
   queues(): { runs: QueueClient; poison: QueueClient };
   /** A customer tenant's application; the same for the same row, so its tokens are reused across runs. */
   openTenant(tenant: TenantRecord, logger?: Logger): Promise<Application>;
+  /** A customer tenant's settings: the app settings with its row over them (throws SettingsError). */
+  tenantSettings(tenant: TenantRecord): Settings;
   /** The customer tenant's four tables, to delete them all (`qrn tenants remove --purge`). */
   tenantTables(tenant: TenantRecord): Tables;
   /**
@@ -302,6 +304,7 @@ export function createFleet(
       application.catch(() => opened.delete(tenant.tenantId));
       return application;
     },
+    tenantSettings: (tenant) => settingsForTenant(env, tenant),
     tenantTables: (tenant) =>
       openTables(settings.tables, settingsForTenant(env, tenant).tableNamePrefix, deploymentCredential),
     tenantSignIn: signIn,

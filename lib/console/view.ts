@@ -378,3 +378,27 @@ export async function messageHistory(
     notifications: told,
   };
 }
+
+/** One customer tenant on the fleet page: its health, last runs, and the period's releases and senders told. */
+export interface FleetTenantView {
+  tenantId: string;
+  displayName: string;
+  enabled: boolean;
+  status: 'healthy' | 'unhealthy';
+  problems: string[];
+  lastRuns: { snapshot: string | null; notify: string | null };
+  releases: number;
+  sendersTold: number;
+  failed: number;
+}
+
+/** Failures first: tenants in trouble, then the others, disabled ones last; most failed releases first. */
+export function failuresFirst(a: FleetTenantView, b: FleetTenantView): number {
+  const rank = (t: FleetTenantView) => (!t.enabled ? 2 : t.status === 'unhealthy' || t.failed > 0 ? 0 : 1);
+  return (
+    rank(a) - rank(b) ||
+    b.failed - a.failed ||
+    a.displayName.localeCompare(b.displayName) ||
+    a.tenantId.localeCompare(b.tenantId)
+  );
+}

@@ -1,7 +1,13 @@
 import { Readable } from 'node:stream';
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { Application } from '../composition';
-import { checkHealth, type HealthReport, type HealthSource } from '../health/health';
+import {
+  checkHealth,
+  forEachTenantHealth,
+  type FleetHealthSource,
+  type HealthReport,
+  type HealthSource,
+} from '../health/health';
 import {
   formatReport,
   parseFormat,
@@ -31,12 +37,41 @@ const NO_STORE = { 'cache-control': 'no-store' };
 /** The health endpoint's HTTP status, from the report's status code. */
 export const HEALTH_HTTP_STATUS: Record<HealthReport['status'], number> = { healthy: 200, unhealthy: 503 };
 
-/** GET /api/health: 200 healthy, 503 unhealthy, with a body of states, ages and counts only. */
-export function createHealthHandler(source: HealthSource): Handler {
+/** One enabled customer tenant's health in the deployment's: its id, state and reasons only. */
+export interface TenantHealth {
+  tenantId: string;
+  status: HealthReport['status'];
+  problems: string[];
+}
+
+/**
+ * GET /api/health: 200 healthy, 503 unhealthy, with a body of states, ages and counts only. Where the
+ * deployment serves many tenants, `tenants` holds each enabled customer tenant's status and reasons; the
+ * HTTP status stays the home tenant's, since a customer tenant's trouble is its own and raises its own
+ * alert (docs/architecture.md#many-tenants).
+ */
+export function createHealthHandler(
+  source: HealthSource,
+  fleet?: () => FleetHealthSource | undefined,
+): Handler {
   return async (_request, context) => {
-    let report: HealthReport;
+    let report: HealthReport & { tenants?: TenantHealth[] };
     try {
       report = await checkHealth(source);
+      const customers = fleet?.();
+      if (customers) {
+        const enabled = {
+          ...customers,
+          tenants: { list: async () => (await customers.tenants.list()).filter((t) => t.enabled) },
+        };
+        report.tenants = await forEachTenantHealth(enabled, source.clock, (record, tenant) => ({
+          tenantId: record.tenantId,
+          status: tenant.status,
+          problems: tenant.problems,
+        }));
+        for (const tenant of report.tenants.filter((t) => t.status === 'unhealthy'))
+          context.warn(`health: tenant ${tenant.tenantId} unhealthy: ${tenant.problems.join('; ')}`);
+      }
     } catch (error) {
       context.error(`health: the check itself failed: ${(error as Error).message}`);
       return {

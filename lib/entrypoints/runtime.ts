@@ -1,5 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
-import { loadSettings, readEnvironment } from '../config/settings';
+import { loadSettings, readEnvironment, SettingsError } from '../config/settings';
 import { systemClock } from '../core/clock';
 import { createLogger, type Logger } from '../core/log';
 import { createApplication, createFleet, type Application, type Fleet } from '../composition';
@@ -20,7 +20,9 @@ import { runDoctor } from '../doctor/doctor';
 import { probeOnFirstSnapshot } from '../doctor/wire-probe';
 import {
   consoleAssetsDir,
+  consoleFleetOf,
   createConsoleHandler,
+  type ConsoleFleet,
   type ConsoleRequest,
   type ConsoleResponse,
 } from './console/handlers';
@@ -140,6 +142,17 @@ function hostedSignIn(): Promise<SignInCheck> {
   return signIn;
 }
 
+/** The customer tenants, for the console's fleet page and switcher and the health's tenants, where served. */
+export function hostedCustomerTenants(): ConsoleFleet | undefined {
+  try {
+    return loadSettings(readEnvironment()).fleet.appClientId ? consoleFleetOf(hostedFleet()) : undefined;
+  } catch (error) {
+    // Invalid settings: the console's health says which; there is no fleet to show.
+    if (error instanceof SettingsError) return undefined;
+    throw error;
+  }
+}
+
 /** The console in the function app: every request carries the Entra ID sign-in and app role of the releases API. */
 export function hostedConsole(request: ConsoleRequest): Promise<ConsoleResponse> {
   consoleHandler ??= createConsoleHandler({
@@ -148,6 +161,7 @@ export function hostedConsole(request: ConsoleRequest): Promise<ConsoleResponse>
     ),
     application: hostedApplication,
     health: hostedHealthSource,
+    fleet: hostedCustomerTenants(),
     setupChecks: async () => (await runDoctor({ env: readEnvironment() })).checks,
     assetsDir: consoleAssetsDir(),
   });

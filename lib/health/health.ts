@@ -11,6 +11,7 @@ import {
   type GraphAuditQueryState,
 } from '../sources/audit/graph-audit-query';
 import type { ReleaseStatus } from '../store/releases-store';
+import type { TenantRecord } from '../fleet/tenants-store';
 
 /**
  * The app's health, for `GET /api/health`: ids, times, ages and counts only — no secrets, no addresses, no
@@ -168,6 +169,37 @@ export async function checkHealth(source: HealthSource): Promise<HealthReport> {
     unmatchedAndFailedSince: since.toISOString(),
   };
   return finish();
+}
+
+/** A deployment's customer tenants, each checked as a deployment of its own (docs/architecture.md#many-tenants). */
+export interface FleetHealthSource {
+  tenants: { list(): Promise<TenantRecord[]> };
+  /** What one customer tenant's health reads: its own settings and application (its own tables). */
+  tenant(record: TenantRecord): HealthSource;
+}
+
+/** How many customer tenants are checked at once. */
+const TENANTS_AT_ONCE = 8;
+
+/**
+ * Each customer tenant's health, then what the caller reads of it, a few tenants at a time; one tenant's
+ * trouble is its own entry and never keeps the others from theirs.
+ */
+export async function forEachTenantHealth<T>(
+  fleet: FleetHealthSource,
+  clock: Clock | undefined,
+  read: (record: TenantRecord, report: HealthReport, source: HealthSource) => Promise<T> | T,
+): Promise<T[]> {
+  const records = await fleet.tenants.list();
+  const results: T[] = [];
+  for (let i = 0; i < records.length; i += TENANTS_AT_ONCE) {
+    const batch = records.slice(i, i + TENANTS_AT_ONCE).map(async (record) => {
+      const source = { ...fleet.tenant(record), clock };
+      return read(record, await checkHealth(source), source);
+    });
+    results.push(...(await Promise.all(batch)));
+  }
+  return results;
 }
 
 function minutes(ms: number | null): number | null {

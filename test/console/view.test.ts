@@ -1,11 +1,13 @@
 import { DAY, HOUR } from '../../lib/core/clock';
 import {
   ConsoleUsageError,
+  failuresFirst,
   filteredRows,
   parseConsoleQuery,
   releasesPage,
   scannedRows,
   summarize,
+  type FleetTenantView,
 } from '../../lib/console/view';
 import type { ReleaseRow, ReleaseStatus } from '../../lib/store/releases-store';
 
@@ -186,5 +188,39 @@ describe('console view', () => {
     expect(summary.perDay.find((d) => d.day === '2026-03-01')).toMatchObject({ failed: 1, unmatched: 1 });
     expect(summary.perDay[summary.perDay.length - 1].day).toBe('2026-03-02');
     expect(NOW.getTime() - Date.parse(summary.period.since)).toBe(7 * DAY);
+  });
+});
+
+describe('the fleet page’s order', () => {
+  const tenant = (displayName: string, patch: Partial<FleetTenantView> = {}): FleetTenantView => ({
+    tenantId: `${displayName.toLowerCase()}-id`,
+    displayName,
+    enabled: true,
+    status: 'healthy',
+    problems: [],
+    lastRuns: { snapshot: null, notify: null },
+    releases: 0,
+    sendersTold: 0,
+    failed: 0,
+    ...patch,
+  });
+
+  it('GIVEN healthy, unhealthy, failing and disabled tenants WHEN sorted THEN those in trouble come first (most failed releases first), then the healthy by name, disabled last', () => {
+    const tenants = [
+      tenant('Alpine'),
+      tenant('Bellows', { enabled: false, status: 'unhealthy' }),
+      tenant('Contoso', { failed: 2 }),
+      tenant('Datum', { status: 'unhealthy' }),
+      tenant('Elm', { failed: 5, status: 'unhealthy' }),
+      tenant('Adatum'),
+    ];
+    expect(tenants.sort(failuresFirst).map((t) => t.displayName)).toEqual([
+      'Elm',
+      'Contoso',
+      'Datum',
+      'Adatum',
+      'Alpine',
+      'Bellows',
+    ]);
   });
 });

@@ -8,7 +8,7 @@
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import './console.css';
 import type { ReleaseStatus } from '../../store/releases-store';
-import type { ConsoleRow, ConsoleSummary, MessageHistory, ReleasesPage } from '../view';
+import type { ConsoleRow, ConsoleSummary, FleetTenantView, MessageHistory, ReleasesPage } from '../view';
 
 // The legend is the page's own list (it wraps whole at any width); the canvas draws bars and axes only.
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
@@ -57,6 +57,8 @@ const state = {
   pageStarts: [] as (string | null)[],
   utc: false,
   historyOf: null as string | null,
+  /** The customer tenant whose view is shown; '' for the deployment's home tenant. */
+  tenant: '',
 };
 let chart: Chart | undefined;
 
@@ -125,8 +127,15 @@ function showZone(): void {
   byId('time-zone-toggle').textContent = state.utc ? `Show ${LOCAL_ZONE} time` : 'Show UTC';
 }
 
-function filterParams(): URLSearchParams {
+/** Which tenant's view a request is for: none for the home tenant. */
+function tenantParams(): URLSearchParams {
   const params = new URLSearchParams();
+  if (state.tenant) params.set('tenant', state.tenant);
+  return params;
+}
+
+function filterParams(): URLSearchParams {
+  const params = tenantParams();
   params.set('period', byId<HTMLSelectElement>('period').value);
   const form = byId<HTMLFormElement>('filters');
   for (const name of ['sender', 'releasedBy', 'policy', 'status']) {
@@ -393,7 +402,9 @@ async function loadHistory(networkMessageId: string): Promise<void> {
   target.replaceChildren(el('p', 'Loading…'));
   let history: History;
   try {
-    history = await getJson<History>('message', new URLSearchParams({ id: networkMessageId }));
+    const params = tenantParams();
+    params.set('id', networkMessageId);
+    history = await getJson<History>('message', params);
   } catch (error) {
     showError(target, error);
     return;
@@ -468,7 +479,7 @@ async function loadHealth(): Promise<void> {
         coveredUntil?: string | null;
         auditingOff?: { since: string; nextAttemptAt: string } | null;
       } | null;
-    }>('health');
+    }>('health', tenantParams());
     for (const job of ['snapshot', 'notify'] as const) {
       const run = health.jobs?.[job];
       items.push(
@@ -509,7 +520,7 @@ async function loadHealth(): Promise<void> {
     const setup = await getJson<{
       checked: boolean;
       checks: { name: string; status: string; detail: string; fix?: string }[];
-    }>('setup');
+    }>('setup', tenantParams());
     if (setup.checked && setup.checks.length === 0) list.append(el('li', 'Setup: no problems found', 'ok'));
     for (const check of setup.checks) {
       list.append(
@@ -525,6 +536,95 @@ async function loadHealth(): Promise<void> {
   }
 }
 
+// ------------------------------------------------------------------ fleet
+
+/** The customer tenants: the switcher's choices, and (in the home view) the fleet table, failures first. */
+async function loadTenants(): Promise<void> {
+  let tenants: { tenantId: string; displayName: string; enabled: boolean }[];
+  try {
+    ({ tenants } = await getJson<{ tenants: typeof tenants }>('tenants'));
+  } catch {
+    // No switcher without the list: the home view still works.
+    return;
+  }
+  if (tenants.length === 0) return;
+  const select = byId<HTMLSelectElement>('tenant');
+  const home = el('option', 'Home tenant');
+  home.value = '';
+  select.replaceChildren(
+    home,
+    ...tenants.map((t) => {
+      const option = el('option', `${t.displayName || t.tenantId}${t.enabled ? '' : ' (disabled)'}`);
+      option.value = t.tenantId;
+      return option;
+    }),
+  );
+  select.value = state.tenant;
+  byId('tenant-switch').hidden = false;
+  await loadFleet();
+}
+
+async function loadFleet(): Promise<void> {
+  const section = byId('fleet-section');
+  section.hidden = state.tenant !== '' || byId('tenant-switch').hidden;
+  if (section.hidden) return;
+  const body = byId('fleet-body');
+  let tenants: FleetTenantView[];
+  try {
+    ({ tenants } = await getJson<{ tenants: FleetTenantView[] }>(
+      'fleet',
+      new URLSearchParams({ period: byId<HTMLSelectElement>('period').value }),
+    ));
+  } catch (error) {
+    const row = el('tr');
+    const message = el('td', `Could not load: ${(error as Error).message}`, 'error');
+    message.colSpan = 7;
+    row.append(message);
+    body.replaceChildren(row);
+    return;
+  }
+  body.replaceChildren(
+    ...tenants.map((t) => {
+      const row = el('tr');
+      row.dataset.tenant = t.tenantId;
+      row.className = t.status === 'unhealthy' || t.failed > 0 ? 'problem' : 'ok';
+      const open = el('button', t.displayName || t.tenantId, 'link');
+      open.type = 'button';
+      open.addEventListener('click', () => switchTenant(t.tenantId));
+      const name = el('th');
+      name.scope = 'row';
+      name.append(open);
+      if (!t.enabled) name.append(el('span', ' (disabled)'));
+      const health = t.status === 'healthy' ? 'Healthy' : `Unhealthy: ${t.problems.join('; ')}`;
+      row.append(
+        name,
+        cell(health, 'Health'),
+        cell(lastRun(t.lastRuns.snapshot), 'Last snapshot'),
+        cell(lastRun(t.lastRuns.notify), 'Last notify'),
+        cell(String(t.releases), 'Releases'),
+        cell(String(t.sendersTold), 'Senders told'),
+        cell(String(t.failed), 'Failed'),
+      );
+      return row;
+    }),
+  );
+}
+
+function lastRun(iso: string | null): HTMLElement | string {
+  return iso ? timeElement(iso) : 'none yet';
+}
+
+/** Opens a tenant's view ('' for the home tenant): every section reloads from that tenant's tables. */
+function switchTenant(tenantId: string): void {
+  state.tenant = tenantId;
+  byId<HTMLSelectElement>('tenant').value = tenantId;
+  state.historyOf = null;
+  byId('history-section').hidden = true;
+  reloadAll();
+  void loadHealth();
+  void loadFleet();
+}
+
 // ------------------------------------------------------------------ wiring
 
 function reloadAll(): void {
@@ -535,7 +635,11 @@ function reloadAll(): void {
 function start(): void {
   showZone();
   renderHead();
-  byId('period').addEventListener('change', reloadAll);
+  byId('period').addEventListener('change', () => {
+    reloadAll();
+    void loadFleet();
+  });
+  byId('tenant').addEventListener('change', () => switchTenant(byId<HTMLSelectElement>('tenant').value));
   const form = byId<HTMLFormElement>('filters');
   form.addEventListener('submit', (event) => {
     event.preventDefault();
@@ -552,6 +656,7 @@ function start(): void {
     showZone();
     reloadAll();
     void loadHealth();
+    void loadFleet();
     if (state.historyOf && !byId('history-section').hidden) void loadHistory(state.historyOf);
   });
   byId('close-history').addEventListener('click', () => {
@@ -561,6 +666,7 @@ function start(): void {
   });
   reloadAll();
   void loadHealth();
+  void loadTenants();
 }
 
 start();

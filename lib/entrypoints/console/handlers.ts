@@ -1,19 +1,31 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Application } from '../../composition';
+import type { Application, Fleet } from '../../composition';
+import { SettingsError } from '../../config/settings';
+import { tenantIdOf } from '../../fleet/tenant-settings';
+import type { TenantRecord } from '../../fleet/tenants-store';
 import type { AccessRequest, ConsoleAccess } from '../../console/access';
 import {
   ConsoleUsageError,
+  failuresFirst,
   filteredRows,
   messageHistory,
   parseConsoleQuery,
   releasesPage,
   scannedRows,
   summarize,
+  type ConsoleQuery,
   type ConsoleRow,
+  type FleetTenantView,
 } from '../../console/view';
 import type { Check } from '../../doctor/check';
-import { checkHealth, type HealthSource } from '../../health/health';
+import {
+  checkHealth,
+  forEachTenantHealth,
+  type FleetHealthSource,
+  type HealthReport,
+  type HealthSource,
+} from '../../health/health';
 import { FILTER_HEADER, personalInUrlProblem, requestFilters } from '../../report/filters';
 import { formatReport, type ReportLine } from '../../report/report';
 import { CONSOLE_PAGE } from './page';
@@ -30,9 +42,13 @@ import { CONSOLE_PAGE } from './page';
  *   GET …/console/data/message?id=     one message's history
  *   GET …/console/data/health          last runs, open audit query
  *   GET …/console/data/setup           what the doctor reports as failing or worth a look
+ *   GET …/console/data/tenants         the customer tenants an administrator can switch to
+ *   GET …/console/data/fleet           each customer tenant's health, last runs and period, failures first
  * Filters: period (days, default 30), sender, releasedBy, policy, status; the page sends them, and every
  * other parameter, in the `x-filters` header, so no address ever sits in a URL the request log records.
- * `sender` and `releasedBy` in a URL are refused.
+ * `sender` and `releasedBy` in a URL are refused. `tenant` (a customer tenant's id) turns every view but
+ * the fleet's to that tenant, read from its own tables only (docs/architecture.md#many-tenants); without
+ * it the view is the deployment's home tenant.
  */
 
 export interface ConsoleRequest extends AccessRequest {
@@ -46,10 +62,29 @@ export interface ConsoleResponse {
   body: string | Buffer;
 }
 
+/** The deployment's customer tenants, for the fleet page and the tenant switcher. */
+export interface ConsoleFleet extends FleetHealthSource {
+  tenants: { list(): Promise<TenantRecord[]>; get(tenantId: string): Promise<TenantRecord | undefined> };
+}
+
+/** The console's view of a fleet: each tenant opened through the fleet, never the home application. */
+export function consoleFleetOf(fleet: Fleet): ConsoleFleet {
+  return {
+    tenants: fleet.tenants,
+    tenant: (record) => ({
+      settings: () => fleet.tenantSettings(record),
+      // A row the settings refuse rejects here, so the health answers with its reason.
+      application: () => Promise.resolve().then(() => fleet.openTenant(record)),
+    }),
+  };
+}
+
 export interface ConsoleDeps {
   access: ConsoleAccess;
   application(): Promise<Application>;
   health: HealthSource;
+  /** Set where the deployment serves many tenants (FLEET_APP_CLIENT_ID). */
+  fleet?: ConsoleFleet;
   /** The doctor's checks (only called when asked; the handler caches the answer for a while). */
   setupChecks?(): Promise<Check[]>;
   /** Where the bundle lies: dist/console. */
@@ -114,9 +149,87 @@ export function createConsoleHandler(
     return { status: 200, headers: { ...SECURITY_HEADERS, 'content-type': type }, body: content };
   };
 
+  /** The tenant a request is about: the home tenant without `tenant`, else that customer tenant's own. */
+  const viewOf = async (params: URLSearchParams): Promise<HealthSource | undefined> => {
+    const asked = params.get('tenant')?.trim();
+    if (!asked) return undefined;
+    if (!deps.fleet)
+      throw new ConsoleUsageError('tenant: this deployment serves its own tenant only.', 'tenant');
+    let tenantId: string;
+    try {
+      tenantId = tenantIdOf(asked);
+    } catch (error) {
+      if (error instanceof SettingsError) throw new ConsoleUsageError(error.problems.join('; '), 'tenant');
+      throw error;
+    }
+    const record = await deps.fleet.tenants.get(tenantId);
+    if (!record) {
+      throw new ConsoleUsageError(`tenant ${tenantId} is not one of this deployment's tenants.`, 'tenant');
+    }
+    return { ...deps.fleet.tenant(record), clock: deps.health.clock };
+  };
+
+  const fleetEntry = async (
+    record: TenantRecord,
+    report: HealthReport,
+    source: HealthSource,
+    query: ConsoleQuery,
+  ): Promise<FleetTenantView> => {
+    const entry: FleetTenantView = {
+      tenantId: record.tenantId,
+      displayName: record.displayName,
+      enabled: record.enabled,
+      status: report.status,
+      problems: report.problems,
+      lastRuns: {
+        snapshot: report.jobs?.snapshot.lastSuccessAt ?? null,
+        notify: report.jobs?.notify.lastSuccessAt ?? null,
+      },
+      releases: 0,
+      sendersTold: 0,
+      failed: 0,
+    };
+    if (report.storage !== 'reachable') return entry;
+    try {
+      const app = await source.application();
+      const now = app.clock.now();
+      const rows = await scannedRows(app.releases, query, now);
+      const { tiles } = summarize(rows, query, now, app.settings.schedules.notify);
+      return { ...entry, releases: tiles.releases, sendersTold: tiles.sendersTold, failed: tiles.failed };
+    } catch (error) {
+      // One tenant whose releases cannot be read is shown as such; the others are still shown.
+      return {
+        ...entry,
+        status: 'unhealthy',
+        problems: [...entry.problems, `releases could not be read: ${(error as Error).message}`],
+      };
+    }
+  };
+
   const data = async (name: string, params: URLSearchParams): Promise<ConsoleResponse> => {
+    if (name === 'tenants') {
+      const tenants = deps.fleet ? await deps.fleet.tenants.list() : [];
+      return json(200, {
+        fleet: deps.fleet !== undefined,
+        tenants: tenants.map((t) => ({
+          tenantId: t.tenantId,
+          displayName: t.displayName,
+          enabled: t.enabled,
+        })),
+      });
+    }
+    if (name === 'fleet') {
+      if (!deps.fleet) return json(200, { fleet: false, tenants: [] });
+      // A bad period is the request's fault, said once, not once per tenant.
+      const query = parseConsoleQuery(params);
+      const tenants = await forEachTenantHealth(deps.fleet, deps.health.clock, (record, report, source) =>
+        fleetEntry(record, report, source, query),
+      );
+      return json(200, { fleet: true, tenants: tenants.sort(failuresFirst) });
+    }
+    const tenant = await viewOf(params);
     if (name === 'health') {
-      const report = await checkHealth(deps.health);
+      const report = await checkHealth(tenant ?? deps.health);
       // The console shows runs and the audit query; the counts are the tiles' business.
       return json(200, {
         status: report.status,
@@ -127,7 +240,8 @@ export function createConsoleHandler(
       });
     }
     if (name === 'setup') {
-      if (!deps.setupChecks) return json(200, { checked: false, checks: [] });
+      // The doctor checks the deployment, not a customer tenant: its answer belongs to the home view.
+      if (!deps.setupChecks || tenant) return json(200, { checked: false, checks: [] });
       const now = Date.now();
       if (!setup || now - setup.at > SETUP_CACHE_MS || params.get('refresh') === '1') {
         setup = { at: now, checks: await deps.setupChecks() };
@@ -138,7 +252,7 @@ export function createConsoleHandler(
         checks: setup.checks.filter((c) => c.status === 'fail' || c.status === 'warn'),
       });
     }
-    const app = await deps.application();
+    const app = await (tenant ?? deps).application();
     const now = app.clock.now();
     if (name === 'message') {
       const id = params.get('id')?.trim() ?? '';

@@ -1,8 +1,8 @@
-import type { Application } from '../../composition';
+import { createFleet, type Application } from '../../composition';
 import type { Environment } from '../../config/settings';
 import { loopbackAccess } from '../../console/access';
 import { runDoctor } from '../../doctor/doctor';
-import { consoleAssetsDir, createConsoleHandler } from './handlers';
+import { consoleAssetsDir, consoleFleetOf, createConsoleHandler } from './handlers';
 import { serveConsoleLocally, type LocalConsoleServer } from './hosts';
 
 /** The port `func start` would use, so the console's address is the same as under Core Tools. */
@@ -20,6 +20,7 @@ export async function startLocalConsole(
     access: loopbackAccess(),
     application: async () => application,
     health: { settings: () => application.settings, application: async () => application },
+    fleet: application.settings.fleet.appClientId ? consoleFleetOf(createFleet(env)) : undefined,
     setupChecks: async () => (await runDoctor({ env })).checks,
     assetsDir: consoleAssetsDir(),
     log: (level, line) => console[level](line),

@@ -25,9 +25,22 @@ export const CONSOLE_PAGE = `<!doctype html>
     <option value="90">Last 90 days</option>
     <option value="180">Last 180 days</option>
   </select>
+  <p class="tenant-switch" id="tenant-switch" hidden><label for="tenant">Tenant</label>
+    <select id="tenant" name="tenant"><option value="" selected>Home tenant</option></select></p>
   <p class="zone"><span id="time-zone" aria-live="polite"></span> <button type="button" id="time-zone-toggle" class="link">Show UTC</button> Downloads are always in UTC.</p>
 </header>
 <main>
+  <section aria-labelledby="fleet-heading" id="fleet-section" hidden>
+    <h2 id="fleet-heading">Customer tenants</h2>
+    <p>Each customer tenant's health, last runs and the period's releases, failures first. Choose a tenant to open its view.</p>
+    <div class="table-wrap">
+      <table id="fleet">
+        <caption class="visually-hidden">Customer tenants, failures first</caption>
+        <thead><tr><th scope="col">Tenant</th><th scope="col">Health</th><th scope="col">Last snapshot</th><th scope="col">Last notify</th><th scope="col">Releases</th><th scope="col">Senders told</th><th scope="col">Failed</th></tr></thead>
+        <tbody id="fleet-body"></tbody>
+      </table>
+    </div>
+  </section>
   <section aria-labelledby="health-heading" class="health">
     <h2 id="health-heading">Health</h2>
     <ul id="health" aria-live="polite"><li>Loading…</li></ul>
