@@ -28,8 +28,6 @@ export function tenantFix(gap: PermissionGap, tenantId: string, app: FleetApp): 
   if (gap === 'directory-role') {
     return `grant the app the directory role Security Reader in the tenant: ${permissionsLine(tenantId)}`;
   }
-  const link = app.appClientId
-    ? adminConsentLink(app.authorityHost, tenantId, app.appClientId)
-    : `${app.authorityHost}/${tenantId}/adminconsent?client_id=<FLEET_APP_CLIENT_ID>`;
+  const link = adminConsentLink(app.authorityHost, tenantId, app.appClientId ?? '<FLEET_APP_CLIENT_ID>');
   return `the tenant's administrator consents (again) to the app: ${link}`;
 }
