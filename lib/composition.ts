@@ -13,6 +13,7 @@ import type { Client } from '@microsoft/microsoft-graph-client';
 import { QueueClient } from '@azure/storage-queue';
 import {
   loadSettings,
+  SettingsError,
   type DirectorySettings,
   type Environment,
   type QueueStorageSettings,
@@ -127,9 +128,9 @@ export function createTenantCredential(
 ): TokenCredential {
   const { appClientId, assertionAudience } = settings.fleet;
   if (!appClientId) {
-    throw new Error(
-      'FLEET_APP_CLIENT_ID is not set: customer tenants are signed in to by the multi-tenant app registration.',
-    );
+    throw new SettingsError([
+      'FLEET_APP_CLIENT_ID is not set: set it to the multi-tenant app registration customer tenants are signed in to by (azd env get-value FLEET_APP_CLIENT_ID).',
+    ]);
   }
   return new ClientAssertionCredential(
     settings.tenantId,
@@ -247,6 +248,15 @@ export interface Fleet {
   tenantSettings(tenant: TenantRecord): Settings;
   /** The customer tenant's four tables, to delete them all (`qrn tenants remove --purge`). */
   tenantTables(tenant: TenantRecord): Tables;
+  /**
+   * The customer tenant's settings and the two credentials its application uses: the tenant's sign-in
+   * (for Exchange and Graph) and the deployment's (for its storage and mail), for `qrn doctor --tenant`.
+   */
+  tenantSignIn(tenant: TenantRecord): {
+    settings: Settings;
+    credential: TokenCredential;
+    azureCredential: TokenCredential;
+  };
 }
 
 export function createFleet(
@@ -266,6 +276,14 @@ export function createFleet(
   );
   const opened = new Map<string, { changedAt: string; application: Promise<Application> }>();
   const queue = (name: string) => queueClient(settings.fleet.queues, name, deploymentCredential);
+  const signIn = (tenant: TenantRecord) => {
+    const tenantSettings = settingsForTenant(env, tenant);
+    return {
+      settings: tenantSettings,
+      credential: createTenantCredential(tenantSettings, deploymentCredential),
+      azureCredential: deploymentCredential,
+    };
+  };
   return {
     settings,
     tenants,
@@ -276,12 +294,11 @@ export function createFleet(
     openTenant(tenant, logger) {
       const cached = opened.get(tenant.tenantId);
       if (cached && cached.changedAt === tenant.changedAt) return cached.application;
-      const tenantSettings = settingsForTenant(env, tenant);
+      const { settings: tenantSettings, ...credentials } = signIn(tenant);
       const application = createApplication(tenantSettings, {
         ...overrides,
         logger: logger ?? overrides.logger,
-        credential: createTenantCredential(tenantSettings, deploymentCredential),
-        azureCredential: deploymentCredential,
+        ...credentials,
       });
       opened.set(tenant.tenantId, { changedAt: tenant.changedAt, application });
       application.catch(() => opened.delete(tenant.tenantId));
@@ -290,6 +307,7 @@ export function createFleet(
     tenantSettings: (tenant) => settingsForTenant(env, tenant),
     tenantTables: (tenant) =>
       openTables(settings.tables, settingsForTenant(env, tenant).tableNamePrefix, deploymentCredential),
+    tenantSignIn: signIn,
   };
 }
 
@@ -317,6 +335,8 @@ function queueClient(
  */
 export interface DiagnosticClients {
   credential: TokenCredential;
+  /** The credential for Azure Storage and Communication Services (the deployment's, for a customer tenant). */
+  azureCredential: TokenCredential;
   tables: Tables;
   graph: Client;
   exchange: ExchangeAdminApi;
@@ -329,11 +349,12 @@ export function createDiagnosticClients(
   overrides: ApplicationOverrides = {},
 ): DiagnosticClients {
   const credential = overrides.credential ?? createCredential(settings);
+  const azureCredential = overrides.azureCredential ?? credential;
   const clock = overrides.clock ?? systemClock;
   const graph = createGraphClient(settings.graphApiUrl, credential);
   // Short retries: a diagnosis should say "unreachable" in seconds, not minutes.
   const retryOptions = { maxRetries: 1, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
-  const tables = openTables(settings.tables, settings.tableNamePrefix, credential, { retryOptions });
+  const tables = openTables(settings.tables, settings.tableNamePrefix, azureCredential, { retryOptions });
   const exchange = new ExchangeAdminApi({
     baseUrl: settings.exchangeAdminApiUrl,
     tenantId: settings.tenantId,
@@ -346,11 +367,11 @@ export function createDiagnosticClients(
   });
   let channel: EmailChannel | Error;
   try {
-    channel = overrides.channel ?? createEmailChannel(settings.email, { credential, graph });
+    channel = overrides.channel ?? createEmailChannel(settings.email, { credential: azureCredential, graph });
   } catch (error) {
     channel = error instanceof Error ? error : new Error(String(error));
   }
-  return { credential, tables, graph, exchange, channel };
+  return { credential, azureCredential, tables, graph, exchange, channel };
 }
 
 /**

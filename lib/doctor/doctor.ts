@@ -2,9 +2,17 @@ import { randomUUID } from 'node:crypto';
 import type { TokenCredential } from '@azure/identity';
 import { loadSettings, SettingsError, type Environment, type Settings } from '../config/settings';
 import { DAY, systemClock, type Clock } from '../core/clock';
-import { createDiagnosticClients, type ApplicationOverrides, type DiagnosticClients } from '../composition';
+import {
+  createDiagnosticClients,
+  createFleet,
+  type ApplicationOverrides,
+  type DiagnosticClients,
+} from '../composition';
+import { tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
+import { tenantIdOf } from '../fleet/tenant-settings';
 import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
+import { permissionGap } from '../sources/failure-class';
 import { graphFailure } from '../sources/graph-errors';
 import { lastRunFindings } from '../ops/last-run-check';
 import { StateStore } from '../store/state-store';
@@ -28,7 +36,21 @@ export interface DoctorOptions {
   sendTestTo?: string;
   /** Called as each check completes (the CLI prints the checklist as it goes). */
   onCheck?: (check: Check) => void;
+  /**
+   * A customer tenant this deployment serves (`qrn doctor --tenant`): checked through its own settings and
+   * sign-in, with fixes for its administrator (docs/architecture.md#many-tenants).
+   */
+  tenantId?: string;
 }
+
+/** A customer tenant's id and app, whose refusals are fixed by its consent or its directory role. */
+interface Customer {
+  tenantId: string;
+  app: FleetApp;
+}
+
+/** Thrown for a `--tenant` this deployment does not serve. */
+export class UnknownTenantError extends Error {}
 
 export interface DoctorResult {
   checks: Check[];
@@ -60,34 +82,72 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
     }
     return done();
   }
+  let overrides = options.overrides;
+  let customer: Customer | undefined;
+  if (options.tenantId !== undefined) {
+    // The customer tenant's own composition: its row over the app settings, signed in to it alone.
+    const fleet = createFleet(options.env, options.overrides);
+    const tenant = await fleet.tenants.get(tenantIdOf(options.tenantId));
+    if (!tenant) {
+      throw new UnknownTenantError(
+        `No tenant ${options.tenantId} is served by this deployment (qrn tenants list shows them).`,
+      );
+    }
+    let signedIn: ReturnType<typeof fleet.tenantSignIn>;
+    try {
+      signedIn = fleet.tenantSignIn(tenant);
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      for (const problem of error.problems) {
+        const [what, fix] = splitFix(problem);
+        report({ name: 'settings', status: 'fail', detail: `${tenant.displayName}: ${what}`, fix });
+      }
+      return done();
+    }
+    const { credential, azureCredential } = signedIn;
+    settings = signedIn.settings;
+    overrides = { ...options.overrides, credential, azureCredential };
+    customer = {
+      tenantId: tenant.tenantId,
+      app: { authorityHost: settings.credentials.authorityHost, appClientId: settings.fleet.appClientId },
+    };
+  }
   report({ name: 'settings', status: 'pass', detail: describeSettings(settings) });
   for (const note of pilotNotes(settings)) report({ name: 'settings', status: 'warn', detail: note });
 
-  const clock = options.overrides?.clock ?? systemClock;
-  const clients = createDiagnosticClients(settings, options.overrides);
+  const clock = overrides?.clock ?? systemClock;
+  const clients = createDiagnosticClients(settings, overrides);
 
   // 2. A token for each resource the app calls.
   const exchangeOrigin = new URL(settings.exchangeAdminApiUrl).origin;
   const graphOrigin = new URL(settings.graphApiUrl).origin;
-  const identity = describeIdentity(settings);
-  const exchangeToken = report(
-    await signIn(clients.credential, 'Exchange Online', exchangeOrigin, identity, settings),
-  );
-  const graphToken = report(
-    await signIn(clients.credential, 'Microsoft Graph', graphOrigin, identity, settings),
-  );
+  const identity = customer
+    ? `the multi-tenant app ${customer.app.appClientId} (signed in with the deployment's identity)`
+    : describeIdentity(settings);
+  const tenantSignIn = (resource: string, origin: string) =>
+    signIn(clients.credential, resource, origin, identity, settings, customer);
+  const exchangeToken = report(await tenantSignIn('Exchange Online', exchangeOrigin));
+  const graphToken = report(await tenantSignIn('Microsoft Graph', graphOrigin));
+  // Storage and mail are the deployment's own, signed in to as the deployment for every tenant.
+  const deploymentIdentity = describeIdentity(settings);
   if (settings.tables.kind === 'accountUrl') {
     report(
-      await signIn(clients.credential, 'Azure Storage', 'https://storage.azure.com', identity, settings),
+      await signIn(
+        clients.azureCredential,
+        'Azure Storage',
+        'https://storage.azure.com',
+        deploymentIdentity,
+        settings,
+      ),
     );
   }
   if (settings.email.channel === 'acs' && settings.email.acs?.kind === 'endpoint') {
     report(
       await signIn(
-        clients.credential,
+        clients.azureCredential,
         'Communication Services',
         'https://communication.azure.com',
-        identity,
+        deploymentIdentity,
         settings,
       ),
     );
@@ -106,8 +166,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
       detail: 'no token for Exchange Online (see above)',
     });
   } else {
-    report(await checkQuarantine(clients, clock));
-    report(await checkAcceptedDomains(clients, settings, graphToken.status !== 'fail'));
+    report(await checkQuarantine(clients, clock, customer));
+    report(await checkAcceptedDomains(clients, settings, graphToken.status !== 'fail', customer));
   }
   if (settings.releaseSources === 'quarantine') {
     report({
@@ -122,7 +182,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
       detail: 'no token for Microsoft Graph (see above)',
     });
   } else {
-    report(await checkAuditQueries(clients, settings));
+    report(await checkAuditQueries(clients, settings, customer));
   }
   if (graphToken.status !== 'fail') report(await checkMailboxSettings(clients, settings));
   const tables = report(await checkTables(clients, settings));
@@ -191,6 +251,7 @@ async function signIn(
   origin: string,
   identity: string,
   settings: Settings,
+  customer?: Customer,
 ): Promise<Check> {
   const name = `sign-in: ${resource}`;
   try {
@@ -203,9 +264,14 @@ async function signIn(
       name,
       status: 'fail',
       detail: `no token for ${origin} as ${identity}: ${message}`,
-      fix: signInFix(message, settings),
+      fix: customerFix(customer, permissionGap(error)) ?? signInFix(message, settings),
     };
   }
+}
+
+/** A customer tenant's fix for a refusal that lacks its consent or its directory role. */
+function customerFix(customer: Customer | undefined, gap: PermissionGap | undefined): string | undefined {
+  return customer && gap ? `${tenantFix(gap, customer.tenantId, customer.app)}.` : undefined;
 }
 
 export function signInFix(message: string, settings: Settings): string {
@@ -240,7 +306,11 @@ export function signInFix(message: string, settings: Settings): string {
 
 // ---------------------------------------------------------------- Exchange
 
-async function checkQuarantine(clients: DiagnosticClients, clock: Clock): Promise<Check> {
+async function checkQuarantine(
+  clients: DiagnosticClients,
+  clock: Clock,
+  customer?: Customer,
+): Promise<Check> {
   const name = 'Exchange: quarantine';
   const now = clock.now();
   try {
@@ -256,11 +326,15 @@ async function checkQuarantine(clients: DiagnosticClients, clock: Clock): Promis
       detail: `Get-QuarantineMessage (PageSize 1, last 24 hours) answered with ${result.rows.length} row(s)`,
     };
   } catch (error) {
-    return { name, status: 'fail', ...exchangeFailure(error, 'Get-QuarantineMessage') };
+    return { name, status: 'fail', ...exchangeFailure(error, 'Get-QuarantineMessage', customer) };
   }
 }
 
-function exchangeFailure(error: unknown, cmdlet: string): { detail: string; fix: string } {
+function exchangeFailure(
+  error: unknown,
+  cmdlet: string,
+  customer?: Customer,
+): { detail: string; fix: string } {
   if (!(error instanceof ExchangeApiError)) {
     return {
       detail: `${cmdlet} failed: ${graphFailure(error).message}`,
@@ -273,7 +347,9 @@ function exchangeFailure(error: unknown, cmdlet: string): { detail: string; fix:
     case 'missing-app-role':
       return {
         detail: `${cmdlet}: ${status}, the token carries no Exchange.ManageAsApp${said}`,
-        fix: `Grant Exchange.ManageAsApp (application permission of "Office 365 Exchange Online") to the app, with admin consent. ${PERMISSIONS_HINT}`,
+        fix:
+          customerFix(customer, 'consent') ??
+          `Grant Exchange.ManageAsApp (application permission of "Office 365 Exchange Online") to the app, with admin consent. ${PERMISSIONS_HINT}`,
       };
     case 'missing-directory-role':
       return {
@@ -281,7 +357,8 @@ function exchangeFailure(error: unknown, cmdlet: string): { detail: string; fix:
         fix:
           cmdlet === 'Get-AcceptedDomain'
             ? 'Assign the Global Reader role to the app, grant Domain.Read.All on Microsoft Graph, or set ACCEPTED_DOMAINS.'
-            : `Assign the Security Reader role to the app (Entra ID > Roles and administrators > Security Reader > Add assignments). ${PERMISSIONS_HINT}`,
+            : (customerFix(customer, 'directory-role') ??
+              `Assign the Security Reader role to the app (Entra ID > Roles and administrators > Security Reader > Add assignments). ${PERMISSIONS_HINT}`),
       };
     case 'network':
     case 'gave-up':
@@ -301,6 +378,7 @@ async function checkAcceptedDomains(
   clients: DiagnosticClients,
   settings: Settings,
   graphUsable: boolean,
+  customer?: Customer,
 ): Promise<Check> {
   const name = 'Exchange: accepted domains';
   if (settings.acceptedDomains) {
@@ -330,7 +408,7 @@ async function checkAcceptedDomains(
       detail: `route: Exchange Get-AcceptedDomain, which listed ${names.length}: ${names.join(', ')}`,
     };
   } catch (error) {
-    exchangeError = exchangeFailure(error, 'Get-AcceptedDomain');
+    exchangeError = exchangeFailure(error, 'Get-AcceptedDomain', customer);
   }
   // The app falls back to Graph /domains (Domain.Read.All) when Exchange refuses.
   if (graphUsable) {
@@ -364,7 +442,11 @@ async function checkAcceptedDomains(
 
 // ---------------------------------------------------------------- Graph audit log queries
 
-async function checkAuditQueries(clients: DiagnosticClients, settings: Settings): Promise<Check> {
+async function checkAuditQueries(
+  clients: DiagnosticClients,
+  settings: Settings,
+  customer?: Customer,
+): Promise<Check> {
   const name = 'Graph: audit log queries';
   // A GET of the list only: creating a query would spend the tenant's daily budget.
   const list = async (version: 'v1.0' | 'beta') =>
@@ -393,7 +475,8 @@ async function checkAuditQueries(clients: DiagnosticClients, settings: Settings)
     }
     const fix =
       failure.status === 403 || failure.status === 401
-        ? `Grant AuditLogsQuery.Read.All (application permission on Microsoft Graph) to the app, with admin consent. ${PERMISSIONS_HINT}`
+        ? (customerFix(customer, 'consent') ??
+          `Grant AuditLogsQuery.Read.All (application permission on Microsoft Graph) to the app, with admin consent. ${PERMISSIONS_HINT}`)
         : failure.status === undefined
           ? 'Check GRAPH_API_URL and that this machine reaches it.'
           : 'Run doctor again in a few minutes.';

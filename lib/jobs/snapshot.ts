@@ -14,7 +14,8 @@ import {
 } from '../sources/exchange/quarantine';
 import { setAside } from '../store/set-aside';
 import type { QuarantineWriter, ReleasesSeenPort, SnapshotStatePort } from './snapshot/ports';
-import { classifyFailure, type FailureClass } from '../sources/failure-class';
+import type { PermissionGap } from '../fleet/tenant-fixes';
+import { classifyFailure, permissionGap, type FailureClass } from '../sources/failure-class';
 import { recordSuccessfulRun } from './last-run';
 import {
   emptyReleasesSeenEarlySummary,
@@ -76,6 +77,8 @@ export interface SnapshotSummary {
   error?: string;
   /** What kind of failure it was (lib/ops/run-event.ts), from the error the run threw. */
   failureClass?: FailureClass;
+  /** For a permission failure, the grant it lacks (a customer tenant's run names its fix). */
+  permissionGap?: PermissionGap;
 }
 
 interface SnapshotCheckpoint {
@@ -141,6 +144,7 @@ export async function runSnapshot(
       summary.outcome = 'failed';
       summary.error = error instanceof Error ? error.message : String(error);
       summary.failureClass = classifyFailure(error);
+      summary.permissionGap = permissionGap(error);
       logger.error('Snapshot failed; the next run fetches the same window again', { error: summary.error });
     }
     // After the snapshot, never before it or instead of it; its failure is logged, not fatal. The accepted

@@ -1,8 +1,11 @@
 import type { Clock } from '../core/clock';
 import type { Logger } from '../core/log';
+import { tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
 import { encodeTenantRun, parseTenantRun, spreadDelaySeconds } from '../fleet/tenant-runs';
 import type { TenantRecord } from '../fleet/tenants-store';
-import { observeJob, startFailureEvent } from './observe-run';
+import type { SnapshotSummary } from '../jobs/snapshot';
+import { permissionGap } from '../sources/failure-class';
+import { observeJob, startFailureEvent, type ObservedApplication } from './observe-run';
 import { runEventLine, type RunEvent } from './run-event';
 
 /**
@@ -54,10 +57,18 @@ export async function queueTenantRuns(deps: {
   return summary;
 }
 
+/** A customer tenant's application, with where its app signs in (to word the fix of a refusal). */
+export type TenantApplication = ObservedApplication & {
+  settings: ObservedApplication['settings'] & {
+    credentials: { authorityHost: string };
+    fleet: { appClientId?: string };
+  };
+};
+
 /** What a tenant's run needs from the fleet: its row, and the application built for it. */
 export interface TenantRunDeps {
   tenants: { get(tenantId: string): Promise<TenantRecord | undefined> };
-  openTenant(tenant: TenantRecord, logger: Logger): Promise<Parameters<typeof observeJob>[0]>;
+  openTenant(tenant: TenantRecord, logger: Logger): Promise<TenantApplication>;
   clock: Clock;
   logger: Logger;
   /** Where each run event goes (the invocation's log in Azure), carrying the tenant. */
@@ -89,24 +100,60 @@ export async function runTenant(value: unknown, deps: TenantRunDeps): Promise<Te
     const withTenant = { ...event, tenantId: tenant.tenantId };
     deps.emit(runEventLine(withTenant), withTenant);
   };
-  let application: Parameters<typeof observeJob>[0];
+  let application: TenantApplication;
   try {
     application = await deps.openTenant(tenant, deps.logger);
   } catch (error) {
     emit(startFailureEvent('snapshot', error, deps.clock.now()));
     throw error;
   }
+  const app: FleetApp = {
+    authorityHost: application.settings.credentials.authorityHost,
+    appClientId: application.settings.fleet.appClientId,
+  };
   const failures: string[] = [];
   for (const job of ['snapshot', 'notify'] as const) {
+    // The event is emitted once the job's error or summary tells which grant a refusal lacks.
+    let event: RunEvent | undefined;
+    let thrown: { error: unknown } | undefined;
+    let summary: unknown;
     try {
-      const { event } = await observeJob(application, job, deps.logger, (_line, event) => emit(event));
-      if (event.outcome === 'failed') failures.push(`${job}: ${event.failure}`);
+      ({ summary } = await observeJob(application, job, deps.logger, (_line, e) => (event = e)));
     } catch (error) {
+      thrown = { error };
+    }
+    if (event) {
+      const gap = thrown
+        ? permissionGap(thrown.error)
+        : job === 'snapshot'
+          ? (summary as SnapshotSummary | undefined)?.permissionGap
+          : undefined;
+      event = withFix(event, tenant.tenantId, app, gap);
+      emit(event);
+    }
+    if (event?.outcome === 'failed') failures.push(`${job}: ${event.failure}`);
+    else if (thrown) {
+      const error = thrown.error;
       failures.push(`${job}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   if (failures.length > 0) throw new Error(`tenant ${tenant.tenantId} failed: ${failures.join('; ')}`);
   return 'ran';
+}
+
+/**
+ * A permission failure of a customer tenant names its fix in one line (the consent link, or the role line)
+ * and the doctor that checks it, so the tenant's alert says what to do. The gap comes from the error's kind
+ * or code; a permission failure known only by its class (an audit log query refused, a storage role) is
+ * sent to the doctor, which finds the grant missing.
+ */
+function withFix(event: RunEvent, tenantId: string, app: FleetApp, gap?: PermissionGap): RunEvent {
+  if (event.failureClass !== 'permission' || event.failure === null) return event;
+  const doctor = `qrn doctor --tenant ${tenantId}`;
+  const fix = gap
+    ? `${tenantFix(gap, tenantId, app)}; then check with ${doctor}.`
+    : `${doctor} names the grant missing.`;
+  return { ...event, failure: `${event.failure} Fix: ${fix}` };
 }
 
 /**

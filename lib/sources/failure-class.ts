@@ -1,3 +1,5 @@
+import { GraphError } from '@microsoft/microsoft-graph-client';
+import type { PermissionGap } from '../fleet/tenant-fixes';
 import { ExchangeApiError } from './exchange/admin-api';
 
 /**
@@ -19,6 +21,8 @@ const DATA_TEXT =
  * status or words in their message.
  */
 export function classifyFailure(error: unknown): FailureClass {
+  // A refusal by Entra (a sign-in wrapped as a network failure by the client that asked) is a permission.
+  if (permissionGap(error)) return 'permission';
   if (error instanceof ExchangeApiError) {
     switch (error.kind) {
       case 'missing-app-role':
@@ -55,4 +59,40 @@ function classifyStatus(status: number): FailureClass {
   if (status === 429) return 'throttling';
   if (status === 400 || status === 409 || status === 412 || status === 413 || status === 422) return 'data';
   return 'service';
+}
+
+/**
+ * Entra's codes for an app that is not (or no longer) consented in the tenant: the app is not in its
+ * directory (700016), its service principal is gone for the token exchange (7000229), consent is missing
+ * (65001).
+ */
+const CONSENT_CODES = new Set([700016, 7000229, 65001]);
+
+/**
+ * Which grant a permission failure lacks, from the error's kind or code: Exchange's missing directory role;
+ * a missing app role, Entra's consent codes, or a Graph 401/403 (the application permissions are what the
+ * consent grants). Undefined for a failure that is not about permissions. The error's causes are read too,
+ * since a sign-in failure reaches the jobs wrapped.
+ */
+export function permissionGap(error: unknown): PermissionGap | undefined {
+  for (let e = error, depth = 0; typeof e === 'object' && e !== null && depth < 5; depth++) {
+    if (e instanceof ExchangeApiError) {
+      if (e.kind === 'missing-directory-role') return 'directory-role';
+      if (e.kind === 'missing-app-role') return 'consent';
+    }
+    const codes = entraErrorCodes(e);
+    if (codes.some((code) => CONSENT_CODES.has(code))) return 'consent';
+    // Only Graph's own refusals: a 401/403 from Table Storage is the deployment's role, not the tenant's.
+    if (e instanceof GraphError && (e.statusCode === 401 || e.statusCode === 403)) return 'consent';
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Entra's numeric error codes: @azure/identity's `errorResponse.errorCodes`, else the AADSTS code it leads its text with. */
+function entraErrorCodes(error: object): number[] {
+  const response = (error as { errorResponse?: { errorCodes?: unknown } }).errorResponse;
+  if (Array.isArray(response?.errorCodes)) return response.errorCodes.filter((c) => typeof c === 'number');
+  const message = error instanceof Error ? error.message : '';
+  return [...message.matchAll(/\bAADSTS(\d+)\b/g)].map((m) => Number(m[1]));
 }

@@ -177,6 +177,14 @@ describe('the fleet period on the Azurite queue', () => {
     const failed = events.filter((e) => e.outcome === 'failed');
     expect(failed.every((e) => (e as RunEvent & { tenantId: string }).tenantId === FABRIKAM)).toBe(true);
     expect(failed[0].failure).toContain('AADSTS700016');
+    // The tenant's alert names the fix: the consent link of its own tenant, and the doctor for it.
+    expect(failed[0].failureClass).toBe('permission');
+    expect(failed[0].failure).toContain(
+      `${world.settings.credentials.authorityHost}/${FABRIKAM}/adminconsent?client_id=${fleet.settings.fleet.appClientId}`,
+    );
+    expect(failed[0].failure).toContain(`qrn doctor --tenant ${FABRIKAM}`);
+    const others = events.filter((e) => (e as RunEvent & { tenantId: string }).tenantId !== FABRIKAM);
+    expect(others.map((e) => [e.outcome, e.failure])).toEqual(others.map(() => ['completed', null]));
 
     const poisoned = await fleet.queues().poison.receiveMessages({ numberOfMessages: 32 });
     expect(poisoned.receivedMessageItems).toHaveLength(1);

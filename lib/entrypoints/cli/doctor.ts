@@ -3,13 +3,14 @@ import { loadSettings, SettingsError } from '../../config/settings';
 import { systemClock } from '../../core/clock';
 import { createDiagnosticClients } from '../../composition';
 import type { Check } from '../../doctor/check';
-import { runDoctor } from '../../doctor/doctor';
+import { runDoctor, UnknownTenantError } from '../../doctor/doctor';
 import { probeWire } from '../../doctor/wire-probe';
 import { EXIT, type CliRun } from './context';
 
 interface DoctorOptions {
   sendTest?: string;
   wire?: boolean;
+  tenant?: string;
 }
 
 const MARK: Record<Check['status'], string> = {
@@ -35,6 +36,10 @@ export function registerDoctor(program: Command, run: CliRun): void {
     )
     .option('--send-test <address>', 'also send one real test email to this address')
     .option(
+      '--tenant <tenant-id>',
+      'check a customer tenant this deployment serves (qrn tenants list), through its own settings and sign-in',
+    )
+    .option(
       '--wire',
       'instead of the checklist, ask the tenant the open wire questions (read-only) and print one JSON document, ' +
         'free of addresses and subjects, to attach to a support request',
@@ -44,11 +49,18 @@ export function registerDoctor(program: Command, run: CliRun): void {
       `
 Runs as the app (its settings and credential) and only reads: it never creates an audit log query
 (the tenant may create about 200 a day) and sends no email unless --send-test is given.
+With --tenant: the customer tenant's checks, as its runs sign in (the multi-tenant app, with the
+deployment's identity); a refusal's fix is its administrator's consent link or the directory role line.
 Exit code 0 when every check passed (warnings allowed), 1 when one failed, 2 for bad usage.
 With --wire: about 8 Exchange, 4 Graph and 1 ACS read-only calls; exit 0 once the JSON is printed.`,
     )
     .action(async (options: DoctorOptions) => {
       if (options.wire) {
+        if (options.tenant !== undefined) {
+          run.err("--wire asks the deployment's own tenant; --tenant does not go with it.\n");
+          run.exitCode = EXIT.usage;
+          return;
+        }
         if (options.sendTest !== undefined) {
           run.err('--wire and --send-test do not go together: --wire only reads.\n');
           run.exitCode = EXIT.usage;
@@ -62,12 +74,21 @@ With --wire: about 8 Exchange, 4 Graph and 1 ACS read-only calls; exit 0 once th
         run.exitCode = EXIT.usage;
         return;
       }
-      const result = await runDoctor({
-        env: run.env(),
-        overrides: { ...run.io.overrides, logger: run.logger() },
-        sendTestTo: options.sendTest?.trim(),
-        onCheck: (check) => run.out(formatCheck(check)),
-      });
+      let result;
+      try {
+        result = await runDoctor({
+          env: run.env(),
+          overrides: { ...run.io.overrides, logger: run.logger() },
+          sendTestTo: options.sendTest?.trim(),
+          onCheck: (check) => run.out(formatCheck(check)),
+          tenantId: options.tenant,
+        });
+      } catch (error) {
+        if (!(error instanceof UnknownTenantError)) throw error;
+        run.err(`${error.message}\n`);
+        run.exitCode = EXIT.failed;
+        return;
+      }
       const count = (status: Check['status']) => result.checks.filter((c) => c.status === status).length;
       run.out(
         `${count('pass')} passed, ${count('fail')} failed, ${count('warn')} warning(s), ${count('skip')} skipped.\n`,

@@ -7,6 +7,7 @@ import {
   tenantIdOf,
   TENANT_SETTINGS,
 } from '../../fleet/tenant-settings';
+import { adminConsentLink, permissionsLine } from '../../fleet/tenant-fixes';
 import type { TenantRecord } from '../../fleet/tenants-store';
 import { isStatus } from '../../store/tables';
 import { EXIT, type CliRun } from './context';
@@ -34,11 +35,6 @@ function parseAssignments(pairs: string[]): Record<string, string> {
   return settings;
 }
 
-/** The link the customer's administrator opens to consent to the multi-tenant app in their tenant. */
-export function adminConsentLink(authorityHost: string, tenantId: string, appClientId: string): string {
-  return `${authorityHost}/${tenantId}/adminconsent?client_id=${appClientId}`;
-}
-
 function onboardingText(fleet: Fleet, tenant: TenantRecord): string {
   const appClientId = fleet.settings.fleet.appClientId as string;
   return [
@@ -46,7 +42,7 @@ function onboardingText(fleet: Fleet, tenant: TenantRecord): string {
     `   ${adminConsentLink(fleet.settings.credentials.authorityHost, tenant.tenantId, appClientId)}`,
     '   and consents: the app may read the quarantine and the audit log (and send mail, for EMAIL_CHANNEL=graph).',
     '2. Then they (or you, where you have the rights in their tenant) grant the directory role Security Reader:',
-    `   qrn permissions --tenant ${tenant.tenantId}`,
+    `   ${permissionsLine(tenant.tenantId)}`,
     '',
   ].join('\n');
 }
