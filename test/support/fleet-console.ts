@@ -1,16 +1,14 @@
 import { loopbackAccess, type ConsoleAccess } from '../../lib/console/access';
 import { createFleet, type Fleet } from '../../lib/composition';
-import { loadSettings } from '../../lib/config/settings';
 import { MINUTE } from '../../lib/core/clock';
 import {
-  consoleAssetsDir,
   consoleFleetOf,
-  createConsoleHandler,
   type ConsoleRequest,
   type ConsoleResponse,
 } from '../../lib/entrypoints/console/handlers';
 import { runTenant } from '../../lib/ops/tenant-runs';
 import { startWorld, type World } from './world';
+import { worldConsoleHandler } from './console-handler';
 
 /**
  * A deployment with three customer tenants for the console's tests: Fabrikam and Northwind each released
@@ -75,17 +73,7 @@ export async function startFleetConsole(neverRunName = 'Adatum'): Promise<FleetC
     fleet,
     ranUntil,
     handler: (access = loopbackAccess()) =>
-      createConsoleHandler({
-        access,
-        application: async () => world.app,
-        health: {
-          settings: () => loadSettings(world.env()),
-          application: async () => world.app,
-          clock: world.clock,
-        },
-        fleet: consoleFleetOf(fleet),
-        assetsDir: consoleAssetsDir(),
-      }),
+      worldConsoleHandler(world, { access, fleet: consoleFleetOf(fleet) }),
     async close() {
       for (const tenant of await fleet.tenants.list()) {
         await Promise.all(Object.values(fleet.tenantTables(tenant)).map((t) => t.deleteTable()));

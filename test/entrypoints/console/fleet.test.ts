@@ -1,9 +1,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { loopbackAccess } from '../../../lib/console/access';
 import { createHealthHandler, type TenantHealth } from '../../../lib/entrypoints/http';
 import { loadSettings } from '../../../lib/config/settings';
 import {
-  consoleAssetsDir,
   consoleFleetOf,
   createConsoleHandler,
   type ConsoleRequest,
@@ -18,6 +16,7 @@ import {
   subjectOf,
   type FleetConsoleWorld,
 } from '../../support/fleet-console';
+import { worldConsoleHandler } from '../../support/console-handler';
 
 /**
  * The console over a deployment with customer tenants: the fleet page lists each tenant, failures first,
@@ -123,16 +122,7 @@ describe('the console with many tenants', () => {
   });
 
   it('GIVEN a deployment of one tenant WHEN a tenant is asked for THEN 400; the fleet and the switcher are empty', async () => {
-    const single = createConsoleHandler({
-      access: loopbackAccess(),
-      application: async () => fleet.world.app,
-      health: {
-        settings: () => loadSettings(fleet.world.env()),
-        application: async () => fleet.world.app,
-        clock: fleet.world.clock,
-      },
-      assetsDir: consoleAssetsDir(),
-    });
+    const single = worldConsoleHandler(fleet.world);
     const ask = async (path: string, filters?: Record<string, string>) => {
       const response = await single(request(path, filters));
       return { status: response.status, body: JSON.parse(String(response.body)) as unknown };

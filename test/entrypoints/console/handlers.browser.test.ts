@@ -6,14 +6,13 @@ import type { Page } from 'playwright-core';
 import { loopbackAccess, signedInAccess } from '../../../lib/console/access';
 import { createSignInCheck } from '../../../lib/entrypoints/sign-in';
 import { SIMULATED_API } from '../../../lib/simulator';
-import { loadSettings } from '../../../lib/config/settings';
 import { MINUTE } from '../../../lib/core/clock';
-import { consoleAssetsDir, createConsoleHandler } from '../../../lib/entrypoints/console/handlers';
 import { serveConsoleLocally, type LocalConsoleServer } from '../../../lib/entrypoints/console/hosts';
 import type { ConsoleAccess } from '../../../lib/console/access';
 import { findBrowser, launchBrowser, type TestBrowser } from '../../support/browser';
 import { parseCsv } from '../../support/cli';
 import { startWorld, type World } from '../../support/world';
+import { worldConsoleHandler } from '../../support/console-handler';
 
 /**
  * The console in a real browser (the one test/support/browser.ts finds), over the simulator's demo
@@ -67,19 +66,7 @@ describe('the administrators’ console in a browser', () => {
   /** Every URL the page asked for, from its first load on. */
   const requestedUrls: string[] = [];
 
-  const serve = (access: ConsoleAccess) =>
-    serveConsoleLocally(
-      createConsoleHandler({
-        access,
-        application: async () => world.app,
-        health: {
-          settings: () => loadSettings(world.env()),
-          application: async () => world.app,
-          clock: world.clock,
-        },
-        assetsDir: consoleAssetsDir(),
-      }),
-    );
+  const serve = (access: ConsoleAccess) => serveConsoleLocally(worldConsoleHandler(world, { access }));
 
   beforeAll(async () => {
     world = await startWorld({ seed: 'demo' });

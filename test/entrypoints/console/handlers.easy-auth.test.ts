@@ -1,16 +1,12 @@
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { signedInAccess } from '../../../lib/console/access';
-import { loadSettings } from '../../../lib/config/settings';
 import { MINUTE } from '../../../lib/core/clock';
-import {
-  consoleAssetsDir,
-  createConsoleHandler,
-  type ConsoleRequest,
-} from '../../../lib/entrypoints/console/handlers';
+import { createConsoleHandler, type ConsoleRequest } from '../../../lib/entrypoints/console/handlers';
 import { createPlatformPrincipalCheck } from '../../../lib/entrypoints/platform-sign-in';
 import { createSignInCheck } from '../../../lib/entrypoints/sign-in';
 import { SIMULATED_API } from '../../../lib/simulator';
 import { startWorld, type World } from '../../support/world';
+import { worldConsoleHandler } from '../../support/console-handler';
 
 /**
  * The console in Azure behind App Service authentication (infra/app/auth.bicep): a browser that signed in
@@ -60,18 +56,11 @@ describe('console behind App Service authentication: the forwarded claims or acc
     const api = { ...world.app.settings.api, audience: SIMULATED_API.audience };
     const signIn = createSignInCheck(api, { now: () => world.clock.now() });
     const consoleFor = (platformSignIn: boolean) =>
-      createConsoleHandler({
+      worldConsoleHandler(world, {
         access: signedInAccess(
           async () => signIn,
           async () => createPlatformPrincipalCheck({ ...api, platformSignIn }),
         ),
-        application: async () => world.app,
-        health: {
-          settings: () => loadSettings(world.env()),
-          application: async () => world.app,
-          clock: world.clock,
-        },
-        assetsDir: consoleAssetsDir(),
       });
     handleWithoutPlatformSignIn = consoleFor(false);
     handle = consoleFor(true);

@@ -2,16 +2,12 @@ import * as http from 'node:http';
 import { HttpRequest } from '@azure/functions';
 import { consoleHttp } from '../../../functions/console';
 import { loopbackAccess, signedInAccess } from '../../../lib/console/access';
-import {
-  consoleAssetsDir,
-  createConsoleHandler,
-  type ConsoleRequest,
-} from '../../../lib/entrypoints/console/handlers';
-import { loadSettings } from '../../../lib/config/settings';
+import type { ConsoleRequest } from '../../../lib/entrypoints/console/handlers';
 import { createSignInCheck } from '../../../lib/entrypoints/sign-in';
 import { SIMULATED_API } from '../../../lib/simulator';
 import { fromFunctionsRequest, serveConsoleLocally } from '../../../lib/entrypoints/console/hosts';
 import { startWorld, type World } from '../../support/world';
+import { worldConsoleHandler } from '../../support/console-handler';
 
 function request(
   path: string,
@@ -36,17 +32,7 @@ describe('console HTTP handling', () => {
     await world.close();
   });
 
-  const handler = (access = loopbackAccess()) =>
-    createConsoleHandler({
-      access,
-      application: async () => world.app,
-      health: {
-        settings: () => loadSettings(world.env()),
-        application: async () => world.app,
-        clock: world.clock,
-      },
-      assetsDir: consoleAssetsDir(),
-    });
+  const handler = (access = loopbackAccess()) => worldConsoleHandler(world, { access });
 
   it('GIVEN the function app without sign-in (production settings) WHEN the page, an asset or the API is asked for THEN 401 with a Bearer challenge and no data', async () => {
     for (const path of [
@@ -214,17 +200,7 @@ describe('console HTTP handling', () => {
       },
       { name: 'Email', status: 'warn' as const, detail: 'pilot redirect is on' },
     ]);
-    const handle = createConsoleHandler({
-      access: loopbackAccess(),
-      application: async () => world.app,
-      health: {
-        settings: () => loadSettings(world.env()),
-        application: async () => world.app,
-        clock: world.clock,
-      },
-      setupChecks,
-      assetsDir: consoleAssetsDir(),
-    });
+    const handle = worldConsoleHandler(world, { setupChecks });
     const first = JSON.parse(String((await handle(request('/data/setup'))).body));
     expect(first.checked).toBe(true);
     expect(first.checks.map((c: { name: string }) => c.name)).toEqual(['Exchange', 'Email']);
