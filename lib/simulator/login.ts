@@ -141,6 +141,16 @@ export function createLoginService(options: LoginOptions): LoginService {
       correlationId: req.headers['client-request-id'],
     });
 
+  // Entra answers an application the tenant has not consented to with 400 (unauthorized_client), not 401.
+  const appNotInTenant = (req: SimRequest, clientId: string, tenantId: string) =>
+    fail(
+      req,
+      400,
+      'unauthorized_client',
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    );
+
   // The discovery document says invalid_tenant, the token endpoint invalid_request; both AADSTS90002.
   const tenantNotFound = (req: SimRequest, tenant: string, error = 'invalid_request') =>
     fail(
@@ -241,14 +251,7 @@ export function createLoginService(options: LoginOptions): LoginService {
       options.admin !== undefined && clientId.toLowerCase() === options.admin.clientId.toLowerCase();
     const expectedSecret = isAdmin ? options.admin!.clientSecret : options.clientSecret;
     if (!isAdmin && clientId.toLowerCase() !== options.clientId.toLowerCase()) {
-      // Entra answers this one with 400 (unauthorized_client), not 401.
-      return fail(
-        req,
-        400,
-        'unauthorized_client',
-        700016,
-        `Application with identifier '${clientId}' was not found in the directory '${options.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
-      );
+      return appNotInTenant(req, clientId, options.tenantId);
     }
     const secret = form.get('client_secret');
     const assertion = form.get('client_assertion');
@@ -345,13 +348,7 @@ export function createLoginService(options: LoginOptions): LoginService {
       clientId !== options.fleet.appClientId.toLowerCase() ||
       !customer.consented
     ) {
-      return fail(
-        req,
-        400,
-        'unauthorized_client',
-        700016,
-        `Application with identifier '${clientId}' was not found in the directory '${customer.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
-      );
+      return appNotInTenant(req, clientId, customer.tenantId);
     }
     const isAdmin = admin !== undefined && clientId === admin.clientId.toLowerCase();
     const assertion = assertions.get(form.get('client_assertion') ?? '');
