@@ -9,6 +9,7 @@ import {
   runTenant,
   type FleetPeriodSummary,
 } from '../ops/tenant-runs';
+import { fleetAppOf } from '../fleet/tenant-fixes';
 import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
@@ -114,6 +115,7 @@ export async function runHostedTenant(message: unknown, context: InvocationConte
   await runTenant(message, {
     tenants: hosted.tenants,
     openTenant: (tenant) => hosted.openTenant(tenant, logger),
+    fleetApp: fleetAppOf(hosted.settings),
     clock: systemClock,
     logger,
     emit: runEventEmitter(context),

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { fleetAppOf } from '../../lib/fleet/tenant-fixes';
 import { MINUTE } from '../../lib/core/clock';
 import { createFleet, type Fleet } from '../../lib/composition';
 import { runTenant } from '../../lib/ops/tenant-runs';
@@ -96,6 +97,7 @@ async function runScenario(scenario: Message[]): Promise<void> {
         {
           tenants: fleet.tenants,
           openTenant: (t, logger) => fleet.openTenant(t, logger),
+          fleetApp: fleetAppOf(fleet.settings),
           clock: world.clock,
           logger: world.logger,
           emit: () => undefined,

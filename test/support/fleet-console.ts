@@ -1,4 +1,5 @@
 import { loopbackAccess, type ConsoleAccess } from '../../lib/console/access';
+import { fleetAppOf } from '../../lib/fleet/tenant-fixes';
 import { createFleet, type Fleet } from '../../lib/composition';
 import { MINUTE } from '../../lib/core/clock';
 import {
@@ -61,6 +62,7 @@ export async function startFleetConsole(neverRunName = 'Adatum'): Promise<FleetC
       {
         tenants: fleet.tenants,
         openTenant: (t, logger) => fleet.openTenant(t, logger),
+        fleetApp: fleetAppOf(fleet.settings),
         clock: world.clock,
         logger: world.logger,
         emit: () => undefined,

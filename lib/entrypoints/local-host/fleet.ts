@@ -3,6 +3,7 @@ import type { Environment } from '../../config/settings';
 import { systemClock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import { createFleet, type ApplicationOverrides } from '../../composition';
+import { fleetAppOf } from '../../fleet/tenant-fixes';
 import { FLEET_SCHEDULE } from '../../fleet/tenant-runs';
 import { queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../ops/tenant-runs';
 import { startQueueWorker } from '../../local/queue-trigger';
@@ -37,6 +38,7 @@ export async function startLocalFleet(
     runTenant(message, {
       tenants: fleet.tenants,
       openTenant: (tenant) => fleet.openTenant(tenant, logger),
+      fleetApp: fleetAppOf(fleet.settings),
       clock,
       logger,
       emit: printRunEvent,

@@ -1,4 +1,5 @@
 import { createFleet, type Fleet } from '../../../lib/composition';
+import { fleetAppOf } from '../../../lib/fleet/tenant-fixes';
 import { runTenant } from '../../../lib/ops/tenant-runs';
 import type { RunEvent } from '../../../lib/ops/run-event';
 import { qrn } from '../../support/cli';
@@ -47,6 +48,7 @@ describe('qrn doctor --tenant: a customer tenant checked as its runs sign in, wi
       {
         tenants: fleet.tenants,
         openTenant: (tenant, logger) => fleet.openTenant(tenant, logger),
+        fleetApp: fleetAppOf(fleet.settings),
         clock: world.clock,
         logger: world.logger,
         emit: (_line, event) => events.push(event),
