@@ -44,7 +44,7 @@ export interface WorkerPeriod {
   heapAfterGcBytes: number;
   /** The largest heap in use just after a full collection during the period's runs. */
   heapDuringRunsBytes: number;
-  /** Customer tenants' applications this worker holds (built once each, as in Azure). */
+  /** Customer tenants' applications this worker opened so far (the fleet keeps the most recent few). */
   applications: number;
 }
 

@@ -18,7 +18,12 @@ import path from 'node:path';
 import { loadSettings, SETTINGS_CATALOGUE } from '../../lib/config/settings';
 import type { FleetTenantView } from '../../lib/console/view';
 import { MINUTE, OffsetClock } from '../../lib/core/clock';
-import { createApplication, createFleet, type Application } from '../../lib/composition';
+import {
+  createApplication,
+  createFleet,
+  OPEN_TENANT_APPLICATIONS,
+  type Application,
+} from '../../lib/composition';
 import {
   consoleAssetsDir,
   consoleFleetOf,
@@ -452,11 +457,11 @@ function report(
     `  ${mark(p95Failing <= p95Clean * 1.5 + 0.5)} failing period: healthy tenants' run p95 ${p95Failing.toFixed(2)} s, clean period ${p95Clean.toFixed(2)} s (target: not delayed, within 1.5x + 0.5 s); whole period ${failed.seconds.toFixed(1)} s vs ${steady.seconds.toFixed(1)} s`,
     `  ${mark(failed.poisoned === failing.length && failed.failedTenants.length === failing.length)} failing period: ${failed.poisoned} message(s) poisoned, failed run events name ${failed.failedTenants.length} tenant(s): ${failed.failedTenants.join(', ')} (target: exactly the 2 failing)`,
   );
-  // Each worker's memory: its process holds nothing but the fleet's clients, its tenants' applications and its runs.
+  // Each worker's memory: its process holds nothing but the fleet's clients, the tenants' applications it keeps and its runs.
   for (let w = 0; w < INSTANCES; w++) {
     const own = periods.map((p) => p.workers[w]);
     lines.push(
-      `       worker ${w + 1}: peak RSS ${MiB(Math.max(...own.map((o) => o.peakRssBytes)))} MiB; heap after GC per period ${own.map((o) => MiB(o.heapAfterGcBytes)).join(', ')} MiB; largest heap after a full GC during runs ${MiB(Math.max(...own.map((o) => o.heapDuringRunsBytes)))} MiB; ${own[own.length - 1].applications} tenants' applications held`,
+      `       worker ${w + 1}: peak RSS ${MiB(Math.max(...own.map((o) => o.peakRssBytes)))} MiB; heap after GC per period ${own.map((o) => MiB(o.heapAfterGcBytes)).join(', ')} MiB; largest heap after a full GC during runs ${MiB(Math.max(...own.map((o) => o.heapDuringRunsBytes)))} MiB; ${own[own.length - 1].applications} tenants' applications opened, at most ${OPEN_TENANT_APPLICATIONS} kept`,
     );
   }
   const allows = runsMemoryAllows(sizing);
