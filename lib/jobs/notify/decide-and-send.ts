@@ -10,12 +10,12 @@ import {
   saveAll,
   saveDecisions,
   saveRows,
-  type RowChange,
 } from './release-rows';
 import {
   unitKey,
   type NotifyDependencies,
   type NotifySummary,
+  type RowChange,
   type RunState,
   type SenderBatch,
 } from './run-state';
