@@ -9,6 +9,7 @@ import { joinPendingReleases } from './notify/join-to-snapshot';
 import { logSummary } from './notify/log-summary';
 import { purgeSettledIfDue } from './notify/purge-settled';
 import { recoverUncertainSends } from './notify/recover-uncertain-sends';
+import { writeHeldDecisions } from './notify/release-rows';
 import { emptySummary, type NotifyDependencies, type NotifySummary, type RunState } from './notify/run-state';
 
 export type { NotifyDependencies, NotifySummary } from './notify/run-state';
@@ -38,6 +39,8 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
       failedThisRun: new Set(),
       rows: new Map(),
       snapshot: new Map(),
+      // Decisions that send nothing wait for the audit records that may complete the same rows.
+      heldDecisions: deps.auditSource ? [] : undefined,
     };
     await recoverUncertainSends(deps, summary);
     summary.deliveries = await checkDeliveries({ ...deps, maxAttempts: deps.settings.email.maxAttempts });
@@ -46,6 +49,7 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
       // their senders should not wait for an audit query that can take many minutes.
       await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run);
       await collectAuditReleases(deps, deps.auditSource, summary, run);
+      await writeHeldDecisions(deps, run);
       // What is still waiting is counted by the last pass only.
       summary.pending = 0;
       summary.carriedOver = 0;

@@ -162,6 +162,60 @@ describe("notify's table work", () => {
     expect(refused?.reasonCode).toBe('send-failed');
   });
 
+  test('GIVEN releases seen early, decided in a dry run or skipped, and completed by their audit records in the same run THEN each message is written once, with its decision and its releaser', async () => {
+    const t = memoryTenant({ RELEASE_SOURCES: 'both', NOTIFY_DRY_RUN: 'true' });
+    const told = await t.release('a@contoso.com', ['x@fabrikam.com', 'y@fabrikam.com']);
+    const outside = await t.release('b@fabrikam.com', ['z@contoso.com']);
+    const record = (networkMessageId: string, releaseTo: string) =>
+      buildReleaseRecord({
+        tenantId: TENANT,
+        networkMessageId,
+        releaseTo,
+        by: 'adele.vance@contoso.com',
+        atMs: t.clock.now().getTime() - MINUTE,
+      });
+    t.deps.auditSource = auditPage([
+      record(told, 'x@fabrikam.com'),
+      record(told, 'y@fabrikam.com'),
+      record(outside, 'z@contoso.com'),
+    ]);
+    const calls = countCalls(t);
+
+    expect(await runNotify(t.deps)).toMatchObject({
+      completedReleases: 3,
+      skipped: { 'dry-run': 2, 'sender-outside': 1 },
+    });
+    expect(calls.writeMany.flat().sort()).toEqual([told, outside].sort());
+    for (const [id, status, code] of [
+      [told, 'skipped', 'dry-run'],
+      [outside, 'skipped', 'sender-outside'],
+    ] as const) {
+      for (const row of await t.releases.listForMessage(id)) {
+        expect(row).toMatchObject({ status, reasonCode: code, releasedBy: 'adele.vance@contoso.com' });
+        expect(row.sources).toEqual(['quarantine', 'audit']);
+      }
+    }
+  });
+
+  test('GIVEN a run that stops while it waits for the audit log WHEN the next run comes THEN the skips it had decided are decided again, the email it sent is not sent again', async () => {
+    const t = memoryTenant({ RELEASE_SOURCES: 'both' });
+    const sent = await t.release('a@contoso.com', ['x@fabrikam.com']);
+    const outside = await t.release('b@fabrikam.com', ['z@contoso.com']);
+    t.channel.script.push({ kind: 'accepted' });
+    // The process dies while the audit query runs: this run never ends.
+    t.deps.auditSource = { collect: () => new Promise(() => undefined) };
+    void runNotify(t.deps);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await t.releases.get(sent, 'x@fabrikam.com'))?.status).toBe('notified');
+    expect((await t.releases.get(outside, 'z@contoso.com'))?.status).toBe('pending');
+
+    t.clock.advance(20 * MINUTE); // past the dead run's lease
+    t.deps.auditSource = auditPage([]);
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 0, skipped: { 'sender-outside': 1 } });
+    expect((await t.releases.get(outside, 'z@contoso.com'))?.status).toBe('skipped');
+    expect([...t.channel.delivered()]).toEqual([['a@contoso.com', 1]]);
+  });
+
   test("GIVEN 30 senders waiting and a service that throttles the third email THEN only the first 14 senders' mailbox settings are read, in one call", async () => {
     const t = memoryTenant();
     for (let i = 0; i < 30; i++) await t.release(`s${i}@contoso.com`, ['x@fabrikam.com']);

@@ -8,6 +8,7 @@ import {
   markWaiting,
   recordFailure,
   saveAll,
+  saveDecisions,
   saveRows,
   type RowChange,
 } from './release-rows';
@@ -60,7 +61,7 @@ export async function sendEachBatch(
     });
   }
   // Batches left for the next run say why, all at once (after a throttled send, that is most of them).
-  await saveRows(deps, waiting);
+  await saveDecisions(deps, run, waiting);
 }
 
 async function sendBatch(
@@ -134,11 +135,12 @@ async function sendBatch(
   }
 
   if (dryRun) {
-    await saveAll(deps, batch.rows, {
-      status: 'skipped',
-      ...releaseReason('dry-run'),
-      notificationId: id,
-    });
+    const change = { status: 'skipped' as const, ...releaseReason('dry-run'), notificationId: id };
+    await saveDecisions(
+      deps,
+      run,
+      batch.rows.map((row) => ({ row, change })),
+    );
     summary.skipped['dry-run'] = (summary.skipped['dry-run'] ?? 0) + batch.rows.length;
     return;
   }

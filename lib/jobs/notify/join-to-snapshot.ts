@@ -10,7 +10,7 @@ import {
   skipReasonFor,
 } from '../released-to';
 import { lookUpSnapshot } from './look-up-snapshot';
-import { freeStaleHold, remember, saveRows, type RowChange } from './release-rows';
+import { freeStaleHold, remember, saveDecisions, type RowChange } from './release-rows';
 import {
   unitKey,
   type NotifyDependencies,
@@ -127,7 +127,7 @@ export async function joinPendingReleases(
       batches.set(row.sender!, batch);
     }
   }
-  await saveRows(deps, writes);
+  await saveDecisions(deps, run, writes);
   return [...batches.values()].flatMap(splitLongBatch).sort((a, b) => a.oldest.localeCompare(b.oldest));
 }
 

@@ -2,7 +2,7 @@ import { releaseReason } from '../../core/outcomes';
 import type { NotificationRecord } from '../../store/notifications-store';
 import { applyReleaseChange, type ReleaseRow } from '../../store/releases-store';
 import { isolate, SET_ASIDE } from '../isolate';
-import type { NotifyDependencies, Row } from './run-state';
+import type { NotifyDependencies, Row, RunState } from './run-state';
 
 /**
  * The writes a run makes to release rows: marking units notified, freeing held ones, putting an
@@ -190,6 +190,26 @@ export async function saveRows(deps: NotifyDependencies, changes: readonly RowCh
     } else oneByOne.push(writes[k]);
   });
   for (const { row, change } of oneByOne) await saveOne(deps, row, change);
+}
+
+/**
+ * Records decisions that start no send: skips, dry runs, reasons for waiting. Before the run reads the
+ * audit log they are applied in memory only and written after it (`writeHeldDecisions`): an audit record
+ * that completes a decided row then writes the row with its decision, one write where there were two
+ * (docs/architecture.md#exactly-once). A run stopped in between leaves those rows pending, and the next
+ * run decides them again; nothing is sent on them, so nothing can be told twice.
+ */
+export async function saveDecisions(deps: NotifyDependencies, run: RunState, changes: readonly RowChange[]) {
+  if (!run.heldDecisions) return saveRows(deps, changes);
+  for (const { row, change } of changes) applyReleaseChange(row, change, deps.clock.now());
+  run.heldDecisions.push(...changes);
+}
+
+/** Writes the decisions held while the audit log was read, each row only if it still differs from what is stored. */
+export async function writeHeldDecisions(deps: NotifyDependencies, run: RunState): Promise<void> {
+  const held = run.heldDecisions ?? [];
+  run.heldDecisions = undefined;
+  await saveRows(deps, held);
 }
 
 /** Applies a change to a release row and writes it (see `saveRows`). */

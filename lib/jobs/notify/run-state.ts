@@ -11,6 +11,7 @@ import type { SkipReason, TenantDomains } from '../outbound';
 import type { NotificationsPort, QuarantineLookup, ReleasesPort, StatePort } from './ports';
 import type { JobOutcome } from '../../core/outcomes';
 import type { SET_ASIDE } from '../isolate';
+import type { RowChange } from './release-rows';
 
 /** What a notify run is given (lib/composition.ts builds it). */
 export interface NotifyDependencies {
@@ -75,6 +76,11 @@ export interface RunState {
   rows: Map<string, Row>;
   /** The snapshot rows of each message looked up this run (empty when not found). */
   snapshot: Map<string, QuarantinedMessage[] | typeof SET_ASIDE>;
+  /**
+   * Decisions that start no send (skips, dry runs, waiting reasons), made before this run reads the audit
+   * log and held in memory until it has (see `holdDecisions` in release-rows.ts); undefined otherwise.
+   */
+  heldDecisions?: RowChange[];
 }
 
 export const unitKey = (row: { networkMessageId: string; releasedTo: string }) =>
