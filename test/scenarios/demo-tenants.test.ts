@@ -1,13 +1,12 @@
-import { HttpRequest, InvocationContext } from '@azure/functions';
-import { loadSettings } from '../../lib/config/settings';
+import type { FleetTenantView } from '../../lib/console/view';
 import { MINUTE } from '../../lib/core/clock';
 import { createFleet } from '../../lib/composition';
 import { consoleFleetOf } from '../../lib/entrypoints/console/handlers';
-import { createHealthHandler, type TenantHealth } from '../../lib/entrypoints/http';
 import { addTenantOnce, runTenantsNow } from '../../lib/entrypoints/local-host/fleet';
 import { observeJob } from '../../lib/ops/observe-run';
 import type { RunEvent } from '../../lib/ops/run-event';
 import { DEMO_CUSTOMER_TENANT } from '../../lib/simulator';
+import { consoleRequest, worldConsoleHandler } from '../support/console-handler';
 import { startWorld, type World } from '../support/world';
 
 /**
@@ -91,24 +90,27 @@ describe('the demo’s two tenants', () => {
       'nestor.wilke@fabrikam.com',
     ]);
 
-    // The health (what the console's health strip and fleet page show) names the customer's trouble.
-    const health = await createHealthHandler(
-      { settings: () => loadSettings(world.env()), application: async () => world.app, clock: world.clock },
-      () => consoleFleetOf(createFleet(world.env(), { clock: world.clock })),
-    )(
-      new HttpRequest({ method: 'GET', url: 'http://localhost:7071/api/health' }),
-      new InvocationContext({ logHandler: () => undefined }),
-    );
-    const body = health.jsonBody as { status: string; tenants: TenantHealth[] };
-    expect(body.status).toBe('healthy');
-    expect(body.tenants).toEqual([
-      {
-        tenantId: DEMO_CUSTOMER_TENANT.tenantId,
-        status: expect.not.stringMatching(/^healthy$/) as string,
-        problems: expect.arrayContaining([
-          expect.stringMatching(/AuditingDisabledTenant.*turn on unified audit log ingestion/),
-        ]) as string[],
-      },
+    // The console: the fleet page lists the customer tenant with its trouble and the sender told, and its
+    // view's health strip names the fix; the home view's health strip stays clear of it.
+    const handle = worldConsoleHandler(world, {
+      fleet: consoleFleetOf(createFleet(world.env(), { clock: world.clock })),
+    });
+    const ask = async <T>(path: string, filters?: Record<string, string>) =>
+      JSON.parse(String((await handle(consoleRequest(path, filters))).body)) as T;
+    const page = await ask<{ tenants: FleetTenantView[] }>('/data/fleet', { period: '7' });
+    expect(page.tenants.map((t) => [t.displayName, t.status === 'healthy', t.sendersTold])).toEqual([
+      [DEMO_CUSTOMER_TENANT.displayName, false, 1],
     ]);
+    const auditingOff = expect.arrayContaining([
+      expect.stringMatching(/AuditingDisabledTenant.*turn on unified audit log ingestion/),
+    ]) as string[];
+    expect(page.tenants[0].problems).toEqual(auditingOff);
+    const strip = await ask<{ problems: string[] }>('/data/health', {
+      tenant: DEMO_CUSTOMER_TENANT.tenantId,
+    });
+    expect(strip.problems).toEqual(auditingOff);
+    const homeStrip = await ask<{ status: string; problems: string[] }>('/data/health');
+    expect(homeStrip.status).toBe('healthy');
+    expect(homeStrip.problems.join(' ')).not.toMatch(/AuditingDisabledTenant/);
   });
 });
