@@ -46,9 +46,13 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     summary.deliveries = await checkDeliveries({ ...deps, maxAttempts: deps.settings.email.maxAttempts });
     if (deps.auditSource) {
       // Releases already known (seen early in the quarantine status, or carried over) go out first:
-      // their senders should not wait for an audit query that can take many minutes.
-      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run);
-      await collectAuditReleases(deps, deps.auditSource, summary, run);
+      // their senders should not wait for an audit query that can take many minutes. The query is asked
+      // for meanwhile; its records are recorded only once this pass is done.
+      const knownReleases = (async () =>
+        sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run))();
+      knownReleases.catch(() => undefined); // its failure is the run's, thrown below
+      await collectAuditReleases(deps, deps.auditSource, summary, run, knownReleases);
+      await knownReleases;
       await writeHeldDecisions(deps, run);
       // What is still waiting is counted by the last pass only.
       summary.pending = 0;

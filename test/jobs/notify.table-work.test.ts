@@ -216,6 +216,36 @@ describe("notify's table work", () => {
     expect([...t.channel.delivered()]).toEqual([['a@contoso.com', 1]]);
   });
 
+  test('GIVEN releases already known and an audit query THEN the query is asked for before they are sent, and its records are recorded after', async () => {
+    const t = memoryTenant({ RELEASE_SOURCES: 'both' });
+    const known = await t.release('a@contoso.com', ['x@fabrikam.com']);
+    const order: string[] = [];
+    const send = t.channel.send.bind(t.channel);
+    t.channel.send = (...args) => (order.push('sent'), send(...args));
+    const page = auditPage([
+      buildReleaseRecord({
+        tenantId: TENANT,
+        networkMessageId: known,
+        releaseTo: 'x@fabrikam.com',
+        by: 'adele.vance@contoso.com',
+        atMs: t.clock.now().getTime() - MINUTE,
+      }),
+    ]);
+    t.deps.auditSource = {
+      async collect(onRecords, othersFirst) {
+        order.push('query asked');
+        await othersFirst;
+        order.push('query waited for');
+        return page.collect(async (records) => {
+          await onRecords(records);
+          order.push('recorded');
+        });
+      },
+    };
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 1, completedReleases: 1 });
+    expect(order).toEqual(['query asked', 'sent', 'query waited for', 'recorded']);
+  });
+
   test("GIVEN 30 senders waiting and a service that throttles the third email THEN only the first 14 senders' mailbox settings are read, in one call", async () => {
     const t = memoryTenant();
     for (let i = 0; i < 30; i++) await t.release(`s${i}@contoso.com`, ['x@fabrikam.com']);

@@ -9,15 +9,21 @@ import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from './look-up-snapshot';
 import { readRow, remember } from './release-rows';
 import { unitKey, type NotifyDependencies, type NotifySummary, type Row, type RunState } from './run-state';
 
-/** Step 2: new audit records become release rows (de-duplicated by unit; re-read records are no-ops). */
+/**
+ * Step 2: new audit records become release rows (de-duplicated by unit; re-read records are no-ops). The
+ * query is asked for while the releases already known are decided (`knownReleases`); waiting for it, and
+ * recording its records, come only after that, so the two never change the same row at once.
+ */
 export async function collectAuditReleases(
   deps: NotifyDependencies,
   source: AuditSource,
   summary: NotifySummary,
   run: RunState,
+  knownReleases: Promise<unknown> = Promise.resolve(),
 ) {
   try {
     const result = await source.collect(async (records) => {
+      await knownReleases;
       const events: ReleaseEvent[] = [];
       for (const raw of records) {
         const normalised = normaliseAuditRecord(raw);
@@ -28,7 +34,7 @@ export async function collectAuditReleases(
         events.push(...normalised.releases);
       }
       await recordReleases(deps, summary, run, events);
-    });
+    }, knownReleases);
     summary.audit = {
       state: result.state,
       queryId: result.queryId,

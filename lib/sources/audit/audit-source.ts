@@ -14,8 +14,14 @@ export interface AuditSource {
    *
    * Remote failures (throttling, a service error) do not throw: they are carried to the next run and
    * reported in the result.
+   *
+   * `othersFirst`, when given, is work of the caller's that runs meanwhile: the source asks what it can
+   * at once, but waits between polls only once that work has settled.
    */
-  collect(onRecords: (records: unknown[]) => Promise<void>): Promise<AuditCollectResult>;
+  collect(
+    onRecords: (records: unknown[]) => Promise<void>,
+    othersFirst?: Promise<unknown>,
+  ): Promise<AuditCollectResult>;
 }
 
 export type AuditQueryState =

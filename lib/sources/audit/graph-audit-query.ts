@@ -109,7 +109,10 @@ export class GraphAuditQuerySource implements AuditSource {
     this.pollIntervalMs = deps.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   }
 
-  async collect(onRecords: (records: unknown[]) => Promise<void>): Promise<AuditCollectResult> {
+  async collect(
+    onRecords: (records: unknown[]) => Promise<void>,
+    othersFirst: Promise<unknown> = Promise.resolve(),
+  ): Promise<AuditCollectResult> {
     const { clock, logger, settings } = this.deps;
     const deadline = clock.now().getTime() + settings.audit.pollSeconds * 1000;
     const state = await this.loadState();
@@ -171,6 +174,7 @@ export class GraphAuditQuerySource implements AuditSource {
       const open = state.open;
       this.describe(run, open);
       if (run.waitBeforeGet) {
+        await othersFirst.catch(() => undefined); // their failure is theirs to report
         const remaining = deadline - clock.now().getTime();
         if (remaining <= 0) return this.finish(state, run, this.unfinishedState(run));
         await clock.sleep(Math.min(this.pollIntervalMs, remaining));

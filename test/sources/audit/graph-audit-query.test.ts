@@ -40,6 +40,7 @@ interface Harness {
     pollSeconds?: number;
     lookbackHours?: number;
     onRecords?: () => Promise<void>;
+    othersFirst?: Promise<unknown>;
   }): Promise<AuditCollectResult>;
   stored(): Promise<GraphAuditQueryState | undefined>;
   /** Adds an admin release record of a fresh message at `at`, visible at `visibleAt` (default: at once). */
@@ -97,7 +98,7 @@ async function harness(options: { auditApiVersion?: 'v1.0' | 'beta' } = {}): Pro
       return source.collect(async (page) => {
         if (o.onRecords) await o.onRecords();
         records.push(...(page as Record<string, unknown>[]));
-      });
+      }, o.othersFirst);
     },
     stored: () => state.read<GraphAuditQueryState>(GRAPH_AUDIT_STATE_JOB, GRAPH_AUDIT_STATE_KEY),
     releaseAt: (at, visibleAt) => {
@@ -165,6 +166,23 @@ describe('GIVEN a query that takes longer than one run may wait', () => {
     const stored = await h.stored();
     expect(stored?.open).toBeUndefined();
     expect(stored?.coveredUntil).toBe(first.windowEnd);
+  });
+
+  it("THEN, while the caller's other work goes on, the query is created and asked about but not waited for", async () => {
+    const h = await harness();
+    const id = h.releaseAt(at(h, -2 * HOUR));
+    h.sim.scenario.configureAuditQueries({ notStartedMs: MINUTE, runningMs: MINUTE });
+    let othersDone!: () => void;
+    const others = new Promise<void>((resolve) => (othersDone = resolve));
+    const started = h.clock.now().getTime();
+    const collecting = h.run({ othersFirst: others });
+    for (let i = 0; i < 50 && h.queryCreates() === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.queryCreates()).toBe(1);
+    expect(h.clock.now().getTime()).toBe(started); // no poll interval slept yet
+    othersDone();
+    expect(await collecting).toMatchObject({ state: 'succeeded', recordsRead: 1 });
+    expect(h.ids()).toEqual(new Set([id]));
   });
 
   it('THEN the query was created as designed: quarantine releases, a 24-hour window, no service filter', async () => {
