@@ -56,6 +56,8 @@ export interface ReleaseEvent {
   releasedBy?: string;
   /** The raw actor as the source named it ("System release", "Admin", a UPN). */
   releasedByRaw?: string;
+  /** The application the release was made through, by the name its audit record gives (lib/core/releaser.ts). */
+  releasedThrough?: string;
   isSystemRelease: boolean;
   releasedAt: string;
 }

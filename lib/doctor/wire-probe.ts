@@ -17,7 +17,7 @@ import type { StateStore } from '../store/state-store';
  * holds counts, field names, statuses and the services' error texts with every address and id replaced,
  * never a row, an address or a subject.
  *
- * Exchange: 8 calls at most; Graph: 4; ACS: 1. No audit query is created, no email is sent.
+ * Exchange: 8 calls at most; Graph: 6; ACS: 1. No audit query is created, no email is sent.
  */
 
 export const WIRE_PROBE_VERSION = 1;
@@ -326,7 +326,10 @@ export async function probeExchange(exchange: Exchange, clock: Clock): Promise<R
   return found;
 }
 
-/** The Graph part: audit log query versions, /domains, mailbox settings (read-only GETs). */
+/**
+ * The Graph part: audit log query versions, /domains, mailbox settings, and which fields naming the calling
+ * application release records carry (read-only GETs).
+ */
 export async function probeGraph(graph: Client, settings: Settings): Promise<Record<string, WireFinding>> {
   const status = async (path: string, version: 'v1.0' | 'beta') => {
     try {
@@ -345,6 +348,7 @@ export async function probeGraph(graph: Client, settings: Settings): Promise<Rec
     'v1.0',
   );
   const ok = (s: { status: number | null }) => s.status === 200;
+  const recordsVersion = ok(v1) || !ok(beta) ? 'v1.0' : 'beta';
   return {
     auditQueriesVersion: {
       question: 'Which versions answer GET /security/auditLog/queries (v1.0, beta)?',
@@ -377,7 +381,84 @@ export async function probeGraph(graph: Client, settings: Settings): Promise<Rec
           : `no: HTTP ${mailbox.status ?? 'no answer'}`,
       evidence: { status: mailbox.status, ...(mailbox.error ? { error: mailbox.error } : {}) },
     },
+    releaseRecordApp: await releaseRecordApp(graph, recordsVersion),
   };
+}
+
+/** Fields of a release audit record that may name the application behind an admin API release. */
+const APP_FIELDS = ['AppAccessContext', 'AppId', 'ClientAppId', 'ClientAppName'] as const;
+type Fields = Record<string, unknown>;
+const isFields = (value: unknown): value is Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Which of APP_FIELDS the release records of the app's latest finished audit query carry, and the field
+ * names inside AppAccessContext: names and counts only, never a value (2 calls; no query is created).
+ */
+async function releaseRecordApp(graph: Client, version: 'v1.0' | 'beta'): Promise<WireFinding> {
+  const question =
+    'Do release audit records name the application behind a release through the admin API (AppAccessContext, AppId, ClientAppId, ClientAppName)?';
+  const assumed =
+    'A ClientAppName a person can read (in AppAccessContext or on its own) is named in the email as the tool the administrator used; ids alone are told as "an administrator".';
+  try {
+    const listed = (await graph.api('/security/auditLog/queries?$top=50').version(version).get()) as Fields;
+    const finished = (Array.isArray(listed?.value) ? listed.value : [])
+      .filter(isFields)
+      .filter(
+        (q) =>
+          q.status === 'succeeded' &&
+          typeof q.id === 'string' &&
+          JSON.stringify([q.recordTypeFilters, q.operationFilters]).toLowerCase().includes('quarantine'),
+      )
+      .sort((a, b) => String(b.filterEndDateTime ?? '').localeCompare(String(a.filterEndDateTime ?? '')));
+    if (finished.length === 0) {
+      return {
+        question,
+        assumed,
+        found: 'not asked: no finished audit query of quarantine releases to read',
+      };
+    }
+    const page = (await graph
+      .api(`/security/auditLog/queries/${encodeURIComponent(String(finished[0].id))}/records?$top=100`)
+      .version(version)
+      .get()) as Fields;
+    const releases = (Array.isArray(page?.value) ? page.value : [])
+      .filter(isFields)
+      .map((r) => (isFields(r.auditData) ? r.auditData : r))
+      .filter((d) =>
+        String(d.Operation ?? '')
+          .toLowerCase()
+          .startsWith('quarantinerelease'),
+      );
+    const carrying = Object.fromEntries(
+      APP_FIELDS.map((field) => [field, releases.filter((d) => d[field] !== undefined).length]),
+    );
+    const contextFields = [
+      ...new Set(
+        releases.flatMap((d) => (isFields(d.AppAccessContext) ? Object.keys(d.AppAccessContext) : [])),
+      ),
+    ]
+      .map((name) => scrub(name, 60))
+      .sort()
+      .slice(0, 20);
+    const present = APP_FIELDS.filter((f) => carrying[f] > 0).map((f) => `${f} in ${carrying[f]}`);
+    return {
+      question,
+      assumed,
+      found:
+        releases.length === 0
+          ? 'no release record in the latest finished query'
+          : `${releases.length} release record(s): ${present.length > 0 ? present.join(', ') : 'none of these fields'}`,
+      evidence: { releaseRecords: releases.length, carrying, appAccessContextFields: contextFields },
+    };
+  } catch (error) {
+    const failure = graphFailure(error);
+    return {
+      question,
+      assumed,
+      found: `not asked: HTTP ${failure.status ?? 'no answer'} ${scrub(failure.text)}`,
+    };
+  }
 }
 
 /** The ACS part: what the status of an operation it never saw answers (1 call). */

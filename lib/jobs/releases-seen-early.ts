@@ -77,7 +77,8 @@ const KNOWN_UNITS_MARGIN_MS = 7 * 24 * 60 * 60 * 1000;
 
 export async function recordReleasesSeenEarly(
   deps: ReleasesSeenEarlyDeps,
-  window: { start: Date; end: Date },
+  /** `pageSize`: where the Released query starts (the size it settled on last run, lib/jobs/snapshot/page-sizes.ts). */
+  window: { start: Date; end: Date; pageSize?: number },
 ): Promise<ReleasesSeenEarlySummary> {
   const summary = emptyReleasesSeenEarlySummary();
   const lookupBudget = deps.maxIdentityLookups ?? DEFAULT_IDENTITY_LOOKUPS_PER_RUN;

@@ -14,6 +14,7 @@ import {
 } from '../sources/exchange/quarantine';
 import { setAside } from '../store/set-aside';
 import type { QuarantineWriter, ReleasesSeenPort, SnapshotStatePort } from './snapshot/ports';
+import { planPageSizes, rememberPageSizes, type PageSizePlan } from './snapshot/page-sizes';
 import type { PermissionGap } from '../fleet/tenant-fixes';
 import { classifyFailure, permissionGap, type FailureClass } from '../sources/failure-class';
 import { recordSuccessfulRun } from './last-run';
@@ -133,9 +134,10 @@ export async function runSnapshot(
   }
 
   try {
-    await seeReleasesEarly(deps, summary, started);
+    const pageSizes = await planPageSizes(deps, SNAPSHOT_JOB);
+    await seeReleasesEarly(deps, summary, started, pageSizes);
     try {
-      await snapshotWindow(deps, summary, started, async () => {
+      await snapshotWindow(deps, summary, started, pageSizes, async () => {
         if (!(await lease.renew()))
           throw new Error('the snapshot lease expired and another run took it over');
       });
@@ -147,6 +149,10 @@ export async function runSnapshot(
       summary.permissionGap = permissionGap(error);
       logger.error('Snapshot failed; the next run fetches the same window again', { error: summary.error });
     }
+    await rememberPageSizes(deps, SNAPSHOT_JOB, pageSizes, {
+      window: summary.paging,
+      released: summary.releasesSeenEarly?.paging,
+    });
     // After the snapshot, never before it or instead of it; its failure is logged, not fatal. The accepted
     // domains are not read here: notify reads them when a decision needs them (cached a day), so a run
     // where nothing changed asks Exchange for the window and the Released query only.
@@ -167,12 +173,20 @@ export async function runSnapshot(
  * The released rows of the whole 30-day window, compared with the snapshot (the fast path). Its own
  * query: when it fails, the snapshot itself still runs; its releases are found by the next run.
  */
-async function seeReleasesEarly(deps: SnapshotDeps, summary: SnapshotSummary, runStart: Date): Promise<void> {
+async function seeReleasesEarly(
+  deps: SnapshotDeps,
+  summary: SnapshotSummary,
+  runStart: Date,
+  pageSizes: PageSizePlan,
+): Promise<void> {
   const { releases, settings, logger } = deps;
   if (!releases || (settings.releaseSources ?? 'both') === 'audit') return;
   const window = { start: new Date(runStart.getTime() - SNAPSHOT_MAX_LOOKBACK_MS), end: runStart };
   try {
-    summary.releasesSeenEarly = await recordReleasesSeenEarly({ ...deps, releases }, window);
+    summary.releasesSeenEarly = await recordReleasesSeenEarly(
+      { ...deps, releases },
+      { ...window, pageSize: pageSizes.start.released },
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     summary.releasesSeenEarly = {
@@ -189,6 +203,7 @@ async function snapshotWindow(
   deps: SnapshotDeps,
   summary: SnapshotSummary,
   runStart: Date,
+  pageSizes: PageSizePlan,
   renewLease: () => Promise<void>,
 ): Promise<void> {
   const { state, logger, settings } = deps;
@@ -215,7 +230,11 @@ async function snapshotWindow(
   const seenWarnings = new Set<string>();
   // The next page is fetched while this one is written (docs/architecture.md#snapshot).
   for await (const page of oneAhead(
-    fetchQuarantinePages(deps.exchange, { start, end, stats: summary.paging }, logger),
+    fetchQuarantinePages(
+      deps.exchange,
+      { start, end, pageSize: pageSizes.start.window, stats: summary.paging },
+      logger,
+    ),
   )) {
     summary.pages++;
     summary.rowsFetched += page.rows.length;

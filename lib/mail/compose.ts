@@ -28,7 +28,11 @@ export interface ReleasedMessageSummary {
    * status): the email then says released no later than that time (docs/architecture.md#release-sources).
    */
   releasedAtExact?: boolean;
-  releaser: { kind: 'person'; name: string } | { kind: 'administrator' } | { kind: 'system' };
+  releaser:
+    | { kind: 'person'; name: string }
+    /** `tool`: the application the administrator released it through, where its audit record names it. */
+    | { kind: 'administrator'; tool?: string }
+    | { kind: 'system' };
   /** The quarantine type, e.g. TransportRule, DataLossPrevention, "High Confidence Phish". */
   type?: string;
   /** e.g. ExchangeTransportRule, DataLossPreventionRule. */
@@ -235,6 +239,12 @@ export function releasedByText(
     }
     case 'system':
       return t.text('value.system'); // labelled "Released", not "Released by"
+    case 'administrator': {
+      const tool = cleanLine(releaser.tool, LIMITS.name);
+      return hideReleaser || tool === ''
+        ? t.text('value.administrator')
+        : t.text('value.administratorThrough', { tool });
+    }
     default:
       return t.text('value.administrator');
   }

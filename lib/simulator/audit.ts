@@ -38,6 +38,8 @@ export interface ReleaseRecordInput {
   atMs: number;
   /** 0 portal, 1 cmdlet, 2 URL link (absent on system releases). */
   requestSource?: number;
+  /** The application that called the admin API, as the common schema's AppAccessContext names it. */
+  app?: { id: string; name?: string };
 }
 
 /**
@@ -74,6 +76,13 @@ export function buildReleaseRecord(input: ReleaseRecordInput): GraphAuditRecord 
   if (!system) {
     auditData['RequestSource@odata.type'] = '#Int64';
     auditData.RequestSource = input.requestSource ?? 0;
+  }
+  if (input.app) {
+    auditData.AppId = input.app.id;
+    auditData.AppAccessContext = {
+      ClientAppId: input.app.id,
+      ...(input.app.name !== undefined ? { ClientAppName: input.app.name } : {}),
+    };
   }
   return {
     id,

@@ -13,7 +13,7 @@ import type { ApiTokenSigner } from './api-tokens';
 import { createLoginService } from './login';
 import { createOutbox } from './outbox';
 import { createScenarioApi, createScenarioRoutes, type ScenarioApi } from './scenario';
-import { seedDemo } from './seed';
+import { DEMO_CUSTOMER_TENANT, seedDemo, seedDemoCustomer } from './seed';
 import { FaultBook, listen, RequestLog, type ServiceListener } from './server';
 import { Tenant } from './state';
 
@@ -24,6 +24,7 @@ export type { AdminRights } from './directory';
 export type { AuditQueryConfig, GraphAuditRecord } from './audit';
 export { ensureCertificate } from './certificate';
 export { SIMULATED_API } from './api-tokens';
+export { DEMO_CUSTOMER_TENANT } from './seed';
 
 export const DEFAULT_TENANT_ID = '00000000-0000-0000-0000-00000000c0de';
 export const DEFAULT_CLIENT_ID = '5a1e0c1d-0000-4000-8000-00000000a99e';
@@ -51,7 +52,10 @@ export interface SimulatorOptions {
   outboxDir?: string;
   /** Fixed ports; 0 or absent = a free port. */
   ports?: Partial<Record<ServiceName, number>>;
-  /** 'demo' fills the tenant with the fixture situations; default 'none'. */
+  /**
+   * 'demo' fills the home tenant with the fixture situations and also serves DEMO_CUSTOMER_TENANT, a
+   * customer tenant with auditing turned off; default 'none'.
+   */
   seed?: 'demo' | 'none';
   /** Token lifetime by the simulator's clock (default 1 hour). */
   tokenLifetimeMs?: number;
@@ -112,13 +116,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const faults = new FaultBook();
   const urls = {} as Record<ServiceName, string>;
   const customers = new Map<string, { tenant: Tenant; consented: boolean }>();
-  for (const id of options.fleetTenants ?? []) {
-    const customer = new Tenant(id.toLowerCase(), clock, {
+  const customerIds = new Set((options.fleetTenants ?? []).map((id) => id.toLowerCase()));
+  if (options.seed === 'demo') customerIds.add(DEMO_CUSTOMER_TENANT.tenantId);
+  for (const id of customerIds) {
+    const customer = new Tenant(id, clock, {
       appClientId: DEFAULT_FLEET_APP_CLIENT_ID,
       appPrincipalId: DEFAULT_APP_PRINCIPAL_ID,
       adminClientId: DEFAULT_ADMIN_CLIENT_ID,
     });
-    customers.set(id.toLowerCase(), { tenant: customer, consented: true });
+    customers.set(id, { tenant: customer, consented: true });
   }
   const login = createLoginService({
     clock,
@@ -197,7 +203,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
   router('scenario').setRoutes(createScenarioRoutes(scenario, info));
 
-  if (options.seed === 'demo') seedDemo(scenario);
+  if (options.seed === 'demo') {
+    seedDemo(scenario);
+    seedDemoCustomer(fleetScenarios.get(DEMO_CUSTOMER_TENANT.tenantId) as ScenarioApi);
+  }
 
   return {
     urls: { ...urls },

@@ -13,7 +13,8 @@
  *   DELETE /messages/{nmid}         deleteMessage -> {deleted}
  *   DELETE /messages                clearQuarantine
  *   POST   /releases                release {networkMessageId, recipients?, by? (UPN, 'system', or 'admin-api'
- *                                   for an app through the admin API), at?, requestSource?} -> 201 {records}
+ *                                   for an app through the admin API), at?, requestSource?, app? ({id, name?}:
+ *                                   the calling app an 'admin-api' release's records name)} -> 201 {records}
  *   GET    /audit-records           every audit record with its event and visibility times
  *   POST   /audit-records           addRawAuditRecord {record, visibleAt?} -> 201
  *   POST   /audit-latency           setAuditLatency {ms}

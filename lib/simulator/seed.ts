@@ -1,7 +1,9 @@
 /**
- * The demo tenant: the fixture rows' situations, placed relative to now, with admin releases far enough
- * in the past that their audit records are already visible, and a recent release by an app through the
- * admin API that only the quarantine's status shows yet.
+ * The demo's two tenants. The home tenant: the fixture rows' situations, placed relative to now, with admin
+ * releases far enough in the past that their audit records are already visible, and a recent release by an
+ * app through the admin API that only the quarantine's status shows yet. A customer tenant served beside it
+ * (docs/architecture.md#many-tenants) with unified auditing turned off, where only the quarantine's status
+ * can tell a sender.
  */
 import { HOUR, MINUTE } from '../core/clock';
 import type { ScenarioApi } from './scenario';
@@ -103,5 +105,36 @@ export function seedDemo(scenario: ScenarioApi): void {
     networkMessageId: priceList.networkMessageId,
     by: 'adele.vance@contoso.com',
     at: ago(2 * HOUR + 20 * MINUTE),
+  });
+}
+
+/** The demo's customer tenant: a GUID of its own, and the name the fleet page shows. */
+export const DEMO_CUSTOMER_TENANT = {
+  tenantId: '3f2b8c61-7d4e-4a9b-b1c5-0e6d9a2f4c87',
+  displayName: 'Fabrikam (demo: auditing off)',
+} as const;
+
+/**
+ * The customer tenant has unified audit log ingestion turned off: every audit query creation answers
+ * AuditingDisabledTenant. An administrator released an outbound message an hour ago; its released rows are
+ * all the app can see, and enough to tell the sender.
+ */
+export function seedDemoCustomer(scenario: ScenarioApi): void {
+  const ago = (ms: number) => new Date(scenario.now().getTime() - ms);
+  scenario.setAcceptedDomains(['fabrikam.com']);
+  scenario.configureAuditQueries({ auditingDisabled: true });
+  const invoice = scenario.addMessage({
+    sender: 'nestor.wilke@fabrikam.com',
+    recipients: ['accounts@tailspin.example'],
+    subject: 'Invoice 2291 with bank details',
+    type: 'TransportRule',
+    policyName: 'Quarantine outbound bank details',
+    receivedAt: ago(3 * HOUR),
+    size: 22_904,
+  });
+  scenario.release({
+    networkMessageId: invoice.networkMessageId,
+    by: 'admin@fabrikam.com',
+    at: ago(1 * HOUR),
   });
 }

@@ -149,6 +149,11 @@ export interface ReleaseInput {
   at?: Date | string;
   /** 0 portal (default), 1 cmdlet, 2 URL link. */
   requestSource?: number;
+  /**
+   * The application that called the admin API (with `by: 'admin-api'`): its audit records carry
+   * `AppAccessContext` with its client id, and its name where given.
+   */
+  app?: { id: string; name?: string };
 }
 
 export class Tenant {
@@ -302,6 +307,7 @@ export class Tenant {
         by,
         atMs,
         requestSource: input.requestSource ?? (viaAdminApi ? 1 : undefined),
+        app: viaAdminApi ? input.app : undefined,
       }),
     );
     for (const record of records) this.addAuditRecord(record, atMs, atMs + this.auditLatencyMs);

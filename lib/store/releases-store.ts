@@ -32,6 +32,7 @@ export interface ReleaseRow {
   releasedAt: string;
   releasedBy?: string;
   releasedByRaw?: string;
+  releasedThrough?: string;
   isSystemRelease: boolean;
   sources: ReleaseSource[];
   auditRecordIds: string[];
@@ -365,6 +366,7 @@ export function newReleaseRow(event: ReleaseEvent, releasedTo: string, now: Date
     releasedAt: event.releasedAt,
     releasedBy: event.releasedBy,
     releasedByRaw: event.releasedByRaw,
+    releasedThrough: event.releasedThrough,
     isSystemRelease: event.isSystemRelease,
     sources: [event.source],
     auditRecordIds: event.source === 'audit' ? [event.id] : [],
@@ -392,9 +394,13 @@ export function mergeEvent(row: ReleaseRow & { etag?: string }, event: ReleaseEv
       next.releasedAt = event.releasedAt;
       changed = true;
     }
-    if (event.releasedByRaw && next.releasedByRaw !== event.releasedByRaw) {
+    if (
+      event.releasedByRaw &&
+      (next.releasedByRaw !== event.releasedByRaw || next.releasedThrough !== event.releasedThrough)
+    ) {
       next.releasedBy = event.releasedBy;
       next.releasedByRaw = event.releasedByRaw;
+      next.releasedThrough = event.releasedThrough;
       next.isSystemRelease = event.isSystemRelease;
       changed = true;
     }

@@ -7,7 +7,7 @@ import {
   type WireReport,
 } from '../../lib/doctor/wire-probe';
 import { qrn } from '../support/cli';
-import { startWorld, type World } from '../support/world';
+import { runPeriod, startWorld, type World } from '../support/world';
 
 const SUBJECTS = ['Quote for the new fleet', 'Board pack (draft)', 'Salary review 2026'];
 
@@ -74,6 +74,7 @@ describe('qrn doctor --wire: what the tenant answers, beside what the code assum
       auditQueriesVersion: 'v1.0 and beta',
       domainsReadable: 'yes (3 domain(s))',
       mailboxSettingsReadable: expect.stringMatching(/^(yes|permitted)/),
+      releaseRecordApp: 'not asked: no finished audit query of quarantine releases to read',
     });
     expect(found(report.acs)).toEqual({ unknownOperation: 'HTTP 404' });
     for (const part of [report.exchange, report.graph, report.acs]) {
@@ -89,7 +90,43 @@ describe('qrn doctor --wire: what the tenant answers, beside what the code assum
     expect(requests.filter((r) => r.service === 'graph' && r.method !== 'GET')).toEqual([]);
     expect(world.simulator.scenario.emails()).toEqual([]);
     expect(requests.filter((r) => r.service === 'exchange').length).toBeLessThanOrEqual(8);
-    expect(requests.filter((r) => r.service === 'graph').length).toBeLessThanOrEqual(4);
+    expect(requests.filter((r) => r.service === 'graph').length).toBeLessThanOrEqual(6);
+  });
+
+  it('GIVEN a finished audit query holding releases through the admin API THEN the probe names the fields that name the app, with counts, never their values', async () => {
+    world = await startWorld();
+    const ids = quarantine(world);
+    const named = world.simulator.scenario.addMessage({
+      sender: 'megan.bowen@contoso.com',
+      recipients: ['buyer9@fabrikam.example'],
+      subject: SUBJECTS[2],
+      type: 'TransportRule',
+    }).networkMessageId;
+    world.simulator.scenario.release({
+      networkMessageId: named,
+      by: 'admin-api',
+      app: { id: '0c7a2f4e-51b3-4d8e-9f60-2a1b3c4d5e6f', name: 'Contoso Release Desk' },
+    });
+    // The app's own runs create the audit query; the probe only reads it once it has finished.
+    for (let i = 0; i < 6; i++) await runPeriod(world);
+    expect(world.simulator.scenario.auditQueries().some((q) => q.status === 'succeeded')).toBe(true);
+    world.simulator.scenario.clearRequests();
+
+    const { report, stdout } = await probe(world);
+    expect(report.graph?.releaseRecordApp).toMatchObject({
+      found: '3 release record(s): AppAccessContext in 1, AppId in 1',
+      evidence: {
+        releaseRecords: 3,
+        carrying: { AppAccessContext: 1, AppId: 1, ClientAppId: 0, ClientAppName: 0 },
+        appAccessContextFields: ['ClientAppId', 'ClientAppName'],
+      },
+    });
+    expect(stdout).not.toContain('Contoso Release Desk');
+    expect(stdout).not.toContain('0c7a2f4e');
+    expectNothingPersonal(stdout, world, [...ids, named]);
+    const graph = world.simulator.scenario.requests('graph');
+    expect(graph.filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(graph.length).toBeLessThanOrEqual(6);
   });
 
   it('GIVEN the simulator in its inconvenient mode THEN the probe tells each inconvenience apart', async () => {

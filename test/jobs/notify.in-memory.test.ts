@@ -317,6 +317,59 @@ describe('notify, end to end through both jobs, in memory', () => {
     expect((await releaseRow(w, DLP)).releasedBy).toBeUndefined();
   });
 
+  test.each([
+    [
+      'a readable name',
+      { id: '0c7a2f4e-51b3-4d8e-9f60-2a1b3c4d5e6f', name: 'Contoso Release Desk' },
+      'Released by: an administrator, through Contoso Release Desk',
+    ],
+    ['an app id only', { id: '0c7a2f4e-51b3-4d8e-9f60-2a1b3c4d5e6f' }, /Released by: an administrator\n/],
+    [
+      'an address for a name',
+      { id: '0c7a2f4e-51b3-4d8e-9f60-2a1b3c4d5e6f', name: 'svc-release@contoso.com' },
+      /Released by: an administrator\n/,
+    ],
+  ])(
+    'GIVEN an app releasing through the admin API whose audit record gives %s THEN the email names the tool only where a person can read its name',
+    async (_name, app, expected) => {
+      const w = seeded({ RELEASE_SOURCES: 'audit' });
+      w.m365.release({ networkMessageId: DLP, by: 'admin-api', app });
+      await cycle(w);
+      const [email] = w.channel.emails();
+      expect(email.plainText).toMatch(expected);
+      expect(email.plainText).not.toMatch(/SystemMailbox|0c7a2f4e|svc-release/i);
+      // The report still shows what the record said.
+      expect(await releaseRow(w, DLP)).toMatchObject({
+        status: 'notified',
+        releasedByRaw: expect.stringMatching(/^SystemMailbox\{[0-9a-f-]+\}@contoso\.com$/i),
+      });
+    },
+  );
+
+  test('GIVEN a hostile tool name in the audit record THEN the email shows it escaped and cut to length, and EMAIL_HIDE_RELEASER hides it', async () => {
+    const hostile = `<img src=x onerror=alert(1)> Release "Bot" & Co ${'x'.repeat(400)}`;
+    const w = seeded({ RELEASE_SOURCES: 'audit' });
+    w.m365.release({ networkMessageId: DLP, by: 'admin-api', app: { id: 'app', name: hostile } });
+    await cycle(w);
+    const [email] = w.channel.emails();
+    expect(email.html).toContain(
+      'through &lt;img src=x onerror=alert(1)&gt; Release &quot;Bot&quot; &amp; Co x',
+    );
+    expect(email.html).not.toContain('<img src=x');
+    const line = email.plainText.split('\n').find((l) => l.startsWith('Released by:'))!;
+    expect(line.length).toBeLessThan(260);
+    expect(line).toMatch(/x…$/);
+
+    const hidden = seeded({ RELEASE_SOURCES: 'audit', EMAIL_HIDE_RELEASER: 'true' });
+    hidden.m365.release({
+      networkMessageId: DLP,
+      by: 'admin-api',
+      app: { id: 'app', name: 'Contoso Release Desk' },
+    });
+    await cycle(hidden);
+    expect(hidden.channel.emails()[0].plainText).toMatch(/Released by: an administrator\n/);
+  });
+
   test('GIVEN a message quarantined and released between two snapshots THEN its release waits pending, then is notified', async () => {
     const w = memoryWorld({ RELEASE_SOURCES: 'audit' });
     await w.runSnapshot();

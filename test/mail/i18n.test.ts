@@ -84,6 +84,7 @@ describe('the message catalogues', () => {
             list: 'x',
             name: 'n',
             kind: 'k',
+            tool: 't',
           });
           expect(text).not.toMatch(/[{}]/);
         }

@@ -56,9 +56,16 @@ describe('Exchange paging against a service that cuts its pages', () => {
 
     world.clock.advance(15 * 60_000);
     const second = await world.app.runSnapshot();
-    // The window is short now (no truncation); the Released query still covers 30 days and pages at 250.
-    expect(second).toMatchObject({ outcome: 'completed', paging: { truncations: 0, pageSize: 1000 } });
-    expect(second.releasesSeenEarly).toMatchObject({ releasedRows: 300, paging: { pageSize: 250 } });
+    // Each listing starts at the size it settled on (remembered in the state table): no cut answer, no
+    // refused link; the Released query still covers 30 days.
+    expect(second).toMatchObject({
+      outcome: 'completed',
+      paging: { truncations: 0, linksRefused: 0, pageSize: 250 },
+    });
+    expect(second.releasesSeenEarly).toMatchObject({
+      releasedRows: 300,
+      paging: { truncations: 0, linksRefused: 0, pageSize: 250 },
+    });
     expect(second.releasesSeenEarly?.error).toBeUndefined();
     expect(await storedRows(world)).toBe(2000);
 

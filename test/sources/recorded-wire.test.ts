@@ -8,8 +8,9 @@ import { fixtureJson, fixtureText } from '../support/fixtures';
 import { fakeCredential, ScriptedHttpClient } from '../support/scripted-http';
 
 /**
- * Responses recorded from real tenants and published by public projects and by Microsoft
- * (test/fixtures/README.md names each source), each read by the client that reads it in production.
+ * Responses recorded from real tenants and published by public projects and by Microsoft, or shaped after
+ * such a recording with values of our own (test/fixtures/README.md names each source), each read by the
+ * client that reads it in production.
  */
 
 const message = (raw: unknown) => {
@@ -18,14 +19,14 @@ const message = (raw: unknown) => {
   return mapped.message;
 };
 
-describe('GIVEN the quarantine row graph2otel recorded live', () => {
+describe('GIVEN a quarantine row shaped after the one graph2otel recorded live', () => {
   it('THEN it maps with its side-keys ignored: join key, recipients, status and direction as recorded', () => {
-    const row = message(fixtureJson('recorded/graph2otel.quarantine-row.json'));
+    const row = message(fixtureJson('exchange/shaped-after-graph2otel.quarantine-row.json'));
     expect(row).toMatchObject({
-      networkMessageId: '86bab6ca-b175-4b84-d76c-08dee7cf55a8',
-      identity: '86bab6ca-b175-4b84-d76c-08dee7cf55a8\\3423484b-11a9-58cc-cf4e-784af1dcf73c',
-      senderAddress: 'microsoft-noreply@microsoft.com',
-      recipients: ['rob@m7kni.io'],
+      networkMessageId: 'f7b167fa-6b6f-b5c9-13dc-08dea7da64a1',
+      identity: 'f7b167fa-6b6f-b5c9-13dc-08dea7da64a1\\3e3eb161-c301-4a62-a68f-9557781a39a2',
+      senderAddress: 'no-reply@updates.fabrikam.com',
+      recipients: ['megan.bowen@contoso.com'],
       releaseStatus: 'NOTRELEASED',
       systemReleased: false,
       releasedBy: [],
@@ -34,7 +35,7 @@ describe('GIVEN the quarantine row graph2otel recorded live', () => {
       type: 'Spam',
       policyType: 'HostedContentFilterPolicy',
     });
-    expect(row.receivedAt).toBe('2026-07-22T08:58:01.456Z');
+    expect(row.receivedAt).toBe('2026-09-14T11:27:43.881Z');
   });
 });
 
@@ -67,31 +68,33 @@ describe('GIVEN the Get-QuarantineMessage rows in demisto/content', () => {
   });
 });
 
-describe('GIVEN the audit record of a system release graph2otel recorded live', () => {
+describe('GIVEN the audit record of a system release shaped after the one graph2otel recorded live', () => {
   it('THEN it is one release to its ReleaseTo, by Microsoft 365, read through the crossed envelope fields', () => {
-    const result = normaliseAuditRecord(fixtureJson('recorded/graph2otel.audit-record.system-release.json'));
+    const result = normaliseAuditRecord(
+      fixtureJson('graph/shaped-after-graph2otel.audit-record.system-release.json'),
+    );
     expect(result).toEqual({
       releases: [
         {
-          id: 'd63edfc3-4460-4da0-031c-08dee7de0398',
+          id: '2b38459c-a683-d7a2-d891-08de50eb0669',
           source: 'audit',
-          networkMessageId: '80aa9dda-c565-45a0-6133-08dee7cf4a7a',
-          releasedTo: 'rob@m7kni.io',
+          networkMessageId: '09049a47-7b40-66f2-b7b5-08de4ce48e00',
+          releasedTo: 'megan.bowen@contoso.com',
           releasedByRaw: 'System release',
           isSystemRelease: true,
-          releasedAt: '2026-07-22T10:43:06.000Z',
+          releasedAt: '2026-09-14T13:05:52.000Z',
         },
       ],
     });
   });
 });
 
-describe('GIVEN the InvokeCommand envelopes graph2otel recorded live', () => {
+describe('GIVEN InvokeCommand envelopes shaped after those graph2otel recorded live', () => {
   const invoke = async (file: string) => {
     const http = new ScriptedHttpClient([{ status: 200, body: fixtureText(file) }]);
     const api = new ExchangeAdminApi({
       baseUrl: 'https://outlook.office365.com',
-      tenantId: 'tenant',
+      tenantId: 'befe9f56-ff47-4d0c-a804-577f39a3f4dc',
       credential: fakeCredential(),
       httpClient: http,
     });
@@ -99,27 +102,27 @@ describe('GIVEN the InvokeCommand envelopes graph2otel recorded live', () => {
   };
 
   it('THEN the truncated one carries its rows, its nextLink and the "more results" warning', async () => {
-    const result = await invoke('recorded/graph2otel.envelope.truncated.json');
+    const result = await invoke('exchange/shaped-after-graph2otel.envelope.truncated.json');
     expect(result.rows).toHaveLength(1);
     expect(result.nextLink).toMatch(
-      /^https:\/\/outlook\.office365\.com\/adminapi\/beta\/tenant\/InvokeCommand\?%24skiptoken=/,
+      /^https:\/\/outlook\.office365\.com\/adminapi\/beta\/befe9f56-ff47-4d0c-a804-577f39a3f4dc\/InvokeCommand\?%24skiptoken=/,
     );
     expect(result.warnings).toEqual([expect.stringMatching(/^There are more results available/)]);
   });
 
   it('THEN the complete one has no nextLink and its warnings present and empty', async () => {
-    const result = await invoke('recorded/graph2otel.envelope.complete.json');
+    const result = await invoke('exchange/shaped-after-graph2otel.envelope.complete.json');
     expect(result.rows).toHaveLength(3);
     expect(result.nextLink).toBeUndefined();
     expect(result.warnings).toEqual([]);
   });
 });
 
-describe('GIVEN the error bodies graph2otel recorded live', () => {
+describe('GIVEN error bodies shaped after those graph2otel recorded live', () => {
   it('THEN an invalid enum value names the members, from innererror.internalexception', () => {
     const error = translateErrorAnswer(
       400,
-      fixtureText('recorded/graph2otel.error-400-invalid-enum.json'),
+      fixtureText('exchange/shaped-after-graph2otel.error-400-invalid-enum.json'),
       'Get-QuarantineMessage',
     );
     expect(error.kind).toBe('rejected');
@@ -132,11 +135,11 @@ describe('GIVEN the error bodies graph2otel recorded live', () => {
   it('THEN an unknown parameter reads the inner exception, never the |Type| prefix of details', () => {
     const error = translateErrorAnswer(
       400,
-      fixtureText('recorded/graph2otel.error-400-unknown-parameter.json'),
+      fixtureText('exchange/shaped-after-graph2otel.error-400-unknown-parameter.json'),
       'Get-QuarantineMessage',
     );
     expect(error.serviceMessage).toBe(
-      'Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters specified. BogusParameter',
+      'Parameter set cannot be resolved using the specified named parameters. Invalid cmdlet parameters specified. ReleasedSince',
     );
     expect(error.message).not.toContain('Invalid Operation');
   });

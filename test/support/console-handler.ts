@@ -4,6 +4,7 @@ import {
   consoleAssetsDir,
   createConsoleHandler,
   type ConsoleDeps,
+  type ConsoleRequest,
 } from '../../lib/entrypoints/console/handlers';
 import type { World } from './world';
 
@@ -23,4 +24,19 @@ export function worldConsoleHandler(world: World, deps: Partial<ConsoleDeps> = {
     assetsDir: consoleAssetsDir(),
     ...deps,
   });
+}
+
+/** A GET of the local console from loopback, with the view's filters (a tenant, a period) in x-filters. */
+export function consoleRequest(path: string, filters?: Record<string, string>): ConsoleRequest {
+  const headers: Record<string, string> = {
+    host: 'localhost:7071',
+    ...(filters ? { 'x-filters': new URLSearchParams(filters).toString() } : {}),
+  };
+  return {
+    method: 'GET',
+    url: new URL(`http://localhost:7071/api/console${path}`),
+    header: (name) => headers[name.toLowerCase()] ?? null,
+    remoteAddress: '127.0.0.1',
+    localPort: 7071,
+  };
 }

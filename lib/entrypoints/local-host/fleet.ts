@@ -5,7 +5,12 @@ import type { Logger } from '../../core/log';
 import { createFleet, type ApplicationOverrides } from '../../composition';
 import { fleetAppOf } from '../../fleet/tenant-fixes';
 import { FLEET_SCHEDULE } from '../../fleet/tenant-runs';
-import { queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../ops/tenant-runs';
+import {
+  queueTenantRuns,
+  raisePoisonedTenantRun,
+  runTenant,
+  type TenantRunOutcome,
+} from '../../ops/tenant-runs';
 import { startQueueWorker } from '../../local/queue-trigger';
 
 /**
@@ -63,4 +68,51 @@ export async function startLocalFleet(
       await Promise.all([runs.stop(), poisoned.stop()]);
     },
   };
+}
+
+/**
+ * Every enabled customer tenant's run now, one after the other, as the queue trigger runs each: at `npm
+ * start`, beside the home tenant's first runs, and for `npm start -- --once`, which waits for no queue. A
+ * tenant whose run fails is said in the log and does not keep the next from its run.
+ */
+export async function runTenantsNow(
+  env: Environment,
+  logger: Logger,
+  printRunEvent: (line: string) => void,
+  overrides: ApplicationOverrides = {},
+): Promise<{ tenantId: string; outcome: TenantRunOutcome | 'failed' }[]> {
+  const fleet = createFleet(env, { ...overrides, logger });
+  const clock = overrides.clock ?? systemClock;
+  const results: { tenantId: string; outcome: TenantRunOutcome | 'failed' }[] = [];
+  for (const tenant of (await fleet.tenants.list()).filter((t) => t.enabled)) {
+    // The message as the host hands it to the trigger: decoded.
+    const message = { tenantId: tenant.tenantId, queuedAt: clock.now().toISOString() };
+    try {
+      const outcome = await runTenant(message, {
+        tenants: fleet.tenants,
+        openTenant: (record) => fleet.openTenant(record, logger),
+        clock,
+        logger,
+        emit: printRunEvent,
+      });
+      results.push({ tenantId: tenant.tenantId, outcome });
+    } catch (error) {
+      logger.error('fleet: a tenant run failed', {
+        tenant: tenant.tenantId,
+        error: (error as Error).message,
+      });
+      results.push({ tenantId: tenant.tenantId, outcome: 'failed' });
+    }
+  }
+  return results;
+}
+
+/** A customer tenant in the tenants table unless it is there already (the demo's, at every `npm start`). */
+export async function addTenantOnce(
+  env: Environment,
+  tenant: { tenantId: string; displayName: string },
+): Promise<void> {
+  const tenants = createFleet(env).tenants;
+  await tenants.ensure();
+  if (!(await tenants.get(tenant.tenantId))) await tenants.add({ ...tenant, settings: {} });
 }

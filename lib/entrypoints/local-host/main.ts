@@ -3,14 +3,16 @@
  * `npm start`: runs the function app's two timers on this machine, on their schedules.
  *
  * - No AZURE_TENANT_ID configured: starts the bundled Microsoft 365 simulator with a demo scenario, and a
- *   fresh in-memory Azurite, and points the app at them. Emails land in .local/outbox as .eml files.
+ *   fresh in-memory Azurite, and points the app at them. Emails land in .local/outbox as .eml files. The
+ *   demo serves a customer tenant too, with auditing turned off, run as the fleet runs each tenant.
  * - A tenant configured and development storage (UseDevelopmentStorage=true): starts Azurite (the npm
  *   package) on its usual port with its data in .local/azurite, unless one is already listening.
  *
  * - FLEET_APP_CLIENT_ID set: also the customer tenants' runs (lib/entrypoints/local-host/fleet.ts), on
  *   Azurite's queue service.
  *
- * `npm start -- --once` runs each job once, in order, prints their summaries and exits.
+ * `npm start -- --once` runs each job once, in order (then each customer tenant's, where there are any),
+ * prints their summaries and exits.
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -26,9 +28,9 @@ import {
 } from '../../local/azurite';
 import { observeJob } from '../../ops/observe-run';
 import { ensureCertificate } from '../../simulator/certificate';
-import { startSimulator, type Simulator, SIMULATED_API } from '../../simulator';
+import { DEMO_CUSTOMER_TENANT, startSimulator, type Simulator, SIMULATED_API } from '../../simulator';
 import { startLocalConsole } from '../console/local';
-import { startLocalFleet } from './fleet';
+import { addTenantOnce, runTenantsNow, startLocalFleet } from './fleet';
 
 const AZURITE_TABLE_PORT = 10002;
 const AZURITE_QUEUE_PORT = 10001;
@@ -54,6 +56,8 @@ async function main(argv: string[]): Promise<number> {
       return relaunch({ ...env, NODE_EXTRA_CA_CERTS: certificate.certPath }, argv);
     }
     running.azurite = await startAzuriteTables();
+    // The demo's customer tenant runs from the queue on the fleet's schedule; --once runs it directly.
+    if (!once) running.azuriteQueues = await startAzuriteQueues();
     running.simulator = await startSimulator({
       certificate,
       outboxDir: path.join(root, '.local', 'outbox'),
@@ -98,6 +102,8 @@ async function main(argv: string[]): Promise<number> {
           AUDIT_QUERY_POLL_SECONDS: env.AUDIT_QUERY_POLL_SECONDS || '60',
           // The releases API signs in against the simulator's login service (its JWKS, its app role).
           API_AUDIENCE: env.API_AUDIENCE || SIMULATED_API.audience,
+          FLEET_APP_CLIENT_ID: simulator.fleet.appClientId,
+          ...(running.azuriteQueues ? { AzureWebJobsStorage: running.azuriteQueues.connectionString } : {}),
         }
       : {}),
   };
@@ -117,7 +123,10 @@ async function main(argv: string[]): Promise<number> {
   if (simulator) {
     console.log(`Microsoft 365 simulator: scenario API at ${simulator.urls.scenario}`);
     console.log(`Emails are written to ${path.join(root, '.local', 'outbox')}`);
+    await addTenantOnce(settingsEnv, DEMO_CUSTOMER_TENANT);
   }
+  const servesMany = Boolean(application.settings.fleet.appClientId);
+  const runCustomerTenants = () => runTenantsNow(settingsEnv, consoleLogger, printRunEvent);
 
   if (once) {
     try {
@@ -125,6 +134,10 @@ async function main(argv: string[]): Promise<number> {
       console.log(`snapshot: ${JSON.stringify(snapshot.summary)}`);
       const notify = await observeJob(application, 'notify', consoleLogger, printRunEvent);
       console.log(`notify: ${JSON.stringify(notify.summary)}`);
+      if (servesMany) {
+        for (const { tenantId, outcome } of await runCustomerTenants())
+          console.log(`tenant ${tenantId}: ${outcome}`);
+      }
       if (simulator) {
         const emails = simulator.scenario.emails();
         console.log(`${emails.length} email(s) in the outbox:`);
@@ -149,8 +162,11 @@ async function main(argv: string[]): Promise<number> {
       () => observeJob(application, 'notify', consoleLogger, printRunEvent),
     ],
   ];
-  // Once at start, snapshot then notify, so the releases show within a minute; then on their schedules.
-  void jobs.reduce((previous, [name, , run]) => previous.then(() => runLogged(name, run)), Promise.resolve());
+  // Once at start, snapshot then notify (then the customer tenants'), so the releases show within a
+  // minute; then on their schedules.
+  void jobs
+    .reduce((previous, [name, , run]) => previous.then(() => runLogged(name, run)), Promise.resolve())
+    .then(() => (servesMany ? runLogged('fleet', runCustomerTenants) : undefined));
   const localConsole = await startLocalConsole(application, settingsEnv);
   const localFleet = application.settings.fleet.appClientId
     ? await startLocalFleet(settingsEnv, consoleLogger, printRunEvent)

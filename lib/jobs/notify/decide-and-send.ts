@@ -10,12 +10,12 @@ import {
   saveAll,
   saveDecisions,
   saveRows,
-  type RowChange,
 } from './release-rows';
 import {
   unitKey,
   type NotifyDependencies,
   type NotifySummary,
+  type RowChange,
   type RunState,
   type SenderBatch,
 } from './run-state';
@@ -250,7 +250,7 @@ async function describeBatch(deps: NotifyDependencies, batch: SenderBatch) {
       ? { kind: 'person', name: rows.find((r) => r.releasedBy && !r.isSystemRelease)!.releasedBy! }
       : rows.every((r) => r.isSystemRelease)
         ? { kind: 'system' }
-        : { kind: 'administrator' };
+        : { kind: 'administrator', tool: rows.find((r) => r.releasedThrough)?.releasedThrough };
     const earliest = rows.reduce((a, b) => (b.releasedAt < a.releasedAt ? b : a));
     messages.push({
       subject: first.subject ?? '',

@@ -10,12 +10,13 @@ import {
   skipReasonFor,
 } from '../released-to';
 import { lookUpSnapshot } from './look-up-snapshot';
-import { freeStaleHold, remember, saveDecisions, type RowChange } from './release-rows';
+import { freeStaleHold, remember, saveDecisions } from './release-rows';
 import {
   unitKey,
   type NotifyDependencies,
   type NotifySummary,
   type Row,
+  type RowChange,
   type RunState,
   type SenderBatch,
 } from './run-state';

@@ -2,7 +2,7 @@ import { releaseReason } from '../../core/outcomes';
 import type { NotificationRecord } from '../../store/notifications-store';
 import { applyReleaseChange, type ReleaseRow } from '../../store/releases-store';
 import { isolate, SET_ASIDE } from '../isolate';
-import type { NotifyDependencies, Row, RunState } from './run-state';
+import type { NotifyDependencies, Row, RowChange, RunState } from './run-state';
 
 /**
  * The writes a run makes to release rows: marking units notified, freeing held ones, putting an
@@ -129,11 +129,6 @@ export async function recordFailure(
   return { failed, retrying };
 }
 
-/** A change to one release row. */
-export interface RowChange {
-  row: Row;
-  change: Partial<ReleaseRow>;
-}
 
 /**
  * What each row held when it was last read or written, without its ETag and time stamp: a change that

@@ -11,7 +11,6 @@ import type { SkipReason, TenantDomains } from '../outbound';
 import type { NotificationsPort, QuarantineLookup, ReleasesPort, StatePort } from './ports';
 import type { JobOutcome } from '../../core/outcomes';
 import type { SET_ASIDE } from '../isolate';
-import type { RowChange } from './release-rows';
 
 /** What a notify run is given (lib/composition.ts builds it). */
 export interface NotifyDependencies {
@@ -62,6 +61,12 @@ export interface NotifySummary {
 }
 
 export type Row = ReleaseRow & { etag?: string };
+
+/** A change to one release row. */
+export interface RowChange {
+  row: Row;
+  change: Partial<ReleaseRow>;
+}
 
 /** What the passes of one run share. */
 export interface RunState {

@@ -30,6 +30,7 @@ const ar: Catalogue = {
   'value.notKnown': 'غير معروف',
   'value.noSubject': '(بلا موضوع)',
   'value.administrator': 'أحد المسؤولين',
+  'value.administratorThrough': 'أحد المسؤولين، عبر {tool}',
   'value.system': 'تلقائيًا بواسطة Microsoft 365',
   'value.listMore': '{list} و{count} غيرهم',
   'value.quoted': '«{name}»',

@@ -30,6 +30,7 @@ const de: Catalogue = {
   'value.notKnown': 'unbekannt',
   'value.noSubject': '(kein Betreff)',
   'value.administrator': 'einem Administrator',
+  'value.administratorThrough': 'einem Administrator, über {tool}',
   'value.system': 'automatisch durch Microsoft 365',
   'value.listMore': '{list} und {count} weitere',
   'value.quoted': '„{name}“',

@@ -31,6 +31,7 @@ const en = {
   'value.notKnown': 'not known',
   'value.noSubject': '(no subject)',
   'value.administrator': 'an administrator',
+  'value.administratorThrough': 'an administrator, through {tool}',
   'value.system': 'automatically by Microsoft 365',
   'value.listMore': '{list} and {count} more',
   'value.quoted': '"{name}"',

@@ -30,6 +30,7 @@ const es: Catalogue = {
   'value.notKnown': 'desconocido',
   'value.noSubject': '(sin asunto)',
   'value.administrator': 'un administrador',
+  'value.administratorThrough': 'un administrador, mediante {tool}',
   'value.system': 'automáticamente por Microsoft 365',
   'value.listMore': '{list} y {count} más',
   'value.quoted': '“{name}”',

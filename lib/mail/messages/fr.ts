@@ -30,6 +30,7 @@ const fr: Catalogue = {
   'value.notKnown': 'inconnu',
   'value.noSubject': '(sans objet)',
   'value.administrator': 'un administrateur',
+  'value.administratorThrough': 'un administrateur, via {tool}',
   'value.system': 'automatiquement par Microsoft 365',
   'value.listMore': '{list} et {count} autres',
   'value.quoted': '« {name} »',

@@ -30,6 +30,7 @@ const it: Catalogue = {
   'value.notKnown': 'non noto',
   'value.noSubject': '(nessun oggetto)',
   'value.administrator': 'un amministratore',
+  'value.administratorThrough': 'un amministratore, tramite {tool}',
   'value.system': 'automaticamente da Microsoft 365',
   'value.listMore': '{list} e altri {count}',
   'value.quoted': '“{name}”',

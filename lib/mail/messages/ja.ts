@@ -28,6 +28,7 @@ const ja: Catalogue = {
   'value.notKnown': '不明',
   'value.noSubject': '(件名なし)',
   'value.administrator': '管理者',
+  'value.administratorThrough': '管理者（{tool} 経由）',
   'value.system': 'Microsoft 365 による自動解放',
   'value.listMore': '{list} ほか {count} 件',
   'value.quoted': '「{name}」',

@@ -29,6 +29,7 @@ const ko: Catalogue = {
   'value.notKnown': '알 수 없음',
   'value.noSubject': '(제목 없음)',
   'value.administrator': '관리자',
+  'value.administratorThrough': '관리자({tool} 사용)',
   'value.system': 'Microsoft 365에서 자동으로 릴리스',
   'value.listMore': '{list} 외 {count}개',
   'value.quoted': '"{name}"',

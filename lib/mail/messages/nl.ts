@@ -30,6 +30,7 @@ const nl: Catalogue = {
   'value.notKnown': 'onbekend',
   'value.noSubject': '(geen onderwerp)',
   'value.administrator': 'een beheerder',
+  'value.administratorThrough': 'een beheerder, via {tool}',
   'value.system': 'automatisch door Microsoft 365',
   'value.listMore': '{list} en nog {count}',
   'value.quoted': '‘{name}’',

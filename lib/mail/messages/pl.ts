@@ -30,6 +30,7 @@ const pl: Catalogue = {
   'value.notKnown': 'nieznane',
   'value.noSubject': '(brak tematu)',
   'value.administrator': 'administrator',
+  'value.administratorThrough': 'administrator, za pomocą {tool}',
   'value.system': 'automatycznie przez Microsoft 365',
   'value.listMore': '{list} i {count} innych',
   'value.quoted': '„{name}”',

@@ -30,6 +30,7 @@ const ptBR: Catalogue = {
   'value.notKnown': 'desconhecido',
   'value.noSubject': '(sem assunto)',
   'value.administrator': 'um administrador',
+  'value.administratorThrough': 'um administrador, por meio de {tool}',
   'value.system': 'automaticamente pelo Microsoft 365',
   'value.listMore': '{list} e mais {count}',
   'value.quoted': '“{name}”',

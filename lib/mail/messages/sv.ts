@@ -29,6 +29,7 @@ const sv: Catalogue = {
   'value.notKnown': 'okänt',
   'value.noSubject': '(inget ämne)',
   'value.administrator': 'en administratör',
+  'value.administratorThrough': 'en administratör, via {tool}',
   'value.system': 'automatiskt av Microsoft 365',
   'value.listMore': '{list} och {count} till',
   'value.quoted': '”{name}”',

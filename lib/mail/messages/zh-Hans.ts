@@ -28,6 +28,7 @@ const zhHans: Catalogue = {
   'value.notKnown': '未知',
   'value.noSubject': '（无主题）',
   'value.administrator': '管理员',
+  'value.administratorThrough': '管理员（通过 {tool}）',
   'value.system': '由 Microsoft 365 自动释放',
   'value.listMore': '{list} 等，另有 {count} 个',
   'value.quoted': '“{name}”',

@@ -1,6 +1,6 @@
 import { canonicalAddress } from '../../core/address';
 import type { ReleaseEvent } from '../../core/domain';
-import { personReleaser, SYSTEM_RELEASE } from '../../core/releaser';
+import { personReleaser, SYSTEM_RELEASE, toolName } from '../../core/releaser';
 
 /**
  * Turns one raw audit record into a release, or says why it is not one. Two shapes arrive
@@ -142,6 +142,10 @@ function normalise(raw: unknown): NormalisedAuditRecord {
     release.releasedByRaw = actor;
     const person = personReleaser(actor);
     if (person !== undefined) release.releasedBy = person;
+    // A release through the admin API may name the calling application (docs/wire-contract.md, Audit records).
+    const context = isObject(classic.AppAccessContext) ? classic.AppAccessContext : {};
+    const tool = toolName(context.ClientAppName) ?? toolName(classic.ClientAppName);
+    if (tool !== undefined) release.releasedThrough = tool;
   }
   const releasedTo = releaseToAddresses(classic.ReleaseTo);
   if (releasedTo.length === 0) return { releases: [release] };

@@ -1,11 +1,7 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { createHealthHandler, type TenantHealth } from '../../../lib/entrypoints/http';
 import { loadSettings } from '../../../lib/config/settings';
-import {
-  consoleFleetOf,
-  createConsoleHandler,
-  type ConsoleRequest,
-} from '../../../lib/entrypoints/console/handlers';
+import { consoleFleetOf, createConsoleHandler } from '../../../lib/entrypoints/console/handlers';
 import type { ConsoleRow, FleetTenantView, ReleasesPage } from '../../../lib/console/view';
 import {
   FABRIKAM,
@@ -16,26 +12,12 @@ import {
   subjectOf,
   type FleetConsoleWorld,
 } from '../../support/fleet-console';
-import { worldConsoleHandler } from '../../support/console-handler';
+import { consoleRequest as request, worldConsoleHandler } from '../../support/console-handler';
 
 /**
  * The console over a deployment with customer tenants: the fleet page lists each tenant, failures first,
  * and a view switched to one tenant reads that tenant's tables alone (docs/architecture.md#many-tenants).
  */
-function request(path: string, filters?: Record<string, string>): ConsoleRequest {
-  const headers: Record<string, string> = {
-    host: 'localhost:7071',
-    ...(filters ? { 'x-filters': new URLSearchParams(filters).toString() } : {}),
-  };
-  return {
-    method: 'GET',
-    url: new URL(`http://localhost:7071/api/console${path}`),
-    header: (name) => headers[name.toLowerCase()] ?? null,
-    remoteAddress: '127.0.0.1',
-    localPort: 7071,
-  };
-}
-
 describe('the console with many tenants', () => {
   let fleet: FleetConsoleWorld;
   let handle: ReturnType<typeof createConsoleHandler>;

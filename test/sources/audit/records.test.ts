@@ -102,6 +102,57 @@ describe('GIVEN the audit record of a release made by an app through the admin A
   });
 });
 
+describe('GIVEN the audit record of an admin API release that names the calling application', () => {
+  const mailbox = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}@contoso.com';
+  const withApp = (fields: Record<string, unknown>) => {
+    const record = clone(page1.value[0]);
+    Object.assign(record.auditData as Record<string, unknown>, { UserId: mailbox, UserType: 2, ...fields });
+    record.userPrincipalName = mailbox;
+    return normaliseAuditRecord(record);
+  };
+  const APP_ID = '0c7a2f4e-51b3-4d8e-9f60-2a1b3c4d5e6f';
+
+  it.each([
+    [
+      'AppAccessContext.ClientAppName',
+      { AppAccessContext: { ClientAppId: APP_ID, ClientAppName: 'Contoso Release Desk' } },
+    ],
+    ['a ClientAppName of its own', { ClientAppName: '  Contoso\tRelease   Desk ' }],
+  ])('THEN %s is the tool it was released through, the actor kept as it came', (_name, fields) => {
+    expect(withApp(fields)).toMatchObject({
+      releases: [{ isSystemRelease: false, releasedByRaw: mailbox, releasedThrough: 'Contoso Release Desk' }],
+    });
+  });
+
+  it.each([
+    ['an app id only', { AppId: APP_ID, AppAccessContext: { ClientAppId: APP_ID } }],
+    ['a GUID for a name', { AppAccessContext: { ClientAppName: APP_ID } }],
+    ['a braced GUID inside a name', { AppAccessContext: { ClientAppName: `app {${APP_ID}}` } }],
+    ['an address for a name', { AppAccessContext: { ClientAppName: 'svc@contoso.com' } }],
+    ['a hex id for a name', { AppAccessContext: { ClientAppName: '00000003 0000 0ff1 ce00 000000000000' } }],
+    ['digits and signs only', { ClientAppName: '1234 - 5678' }],
+    ['a name that is not text', { AppAccessContext: { ClientAppName: 42 } }],
+    ['a context that is not an object', { AppAccessContext: 'Contoso Release Desk' }],
+  ])('THEN %s names no tool', (_name, fields) => {
+    const result = withApp(fields);
+    expect(result).toMatchObject({ releases: [{ releasedByRaw: mailbox }] });
+    expect(result).not.toHaveProperty('releases.0.releasedThrough');
+  });
+
+  it('THEN a very long name is cut to 120 characters, ending in an ellipsis', () => {
+    const result = withApp({ ClientAppName: `Release ${'tool '.repeat(100)}` }) as {
+      releases: { releasedThrough: string }[];
+    };
+    expect(result.releases[0].releasedThrough).toHaveLength(120);
+    expect(result.releases[0].releasedThrough.endsWith('…')).toBe(true);
+  });
+
+  it('THEN a system release names no tool, whatever the record carries', () => {
+    const result = withApp({ UserId: SYSTEM_RELEASE, ClientAppName: 'Contoso Release Desk' });
+    expect(result).not.toHaveProperty('releases.0.releasedThrough');
+  });
+});
+
 describe('GIVEN a ReleaseTo that names several addresses', () => {
   const withReleaseTo = (releaseTo: unknown) => {
     const record = clone(page1.value[0]);
