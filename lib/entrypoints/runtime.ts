@@ -4,12 +4,12 @@ import { systemClock } from '../core/clock';
 import { createLogger, type Logger } from '../core/log';
 import { createApplication, createFleet, type Application, type Fleet } from '../composition';
 import {
+  fleetRunDeps,
   queueTenantRuns,
   raisePoisonedTenantRun,
   runTenant,
   type FleetPeriodSummary,
 } from '../ops/tenant-runs';
-import { fleetAppOf } from '../fleet/tenant-fixes';
 import type { HealthSource } from '../health/health';
 import { observeJob, startFailureEvent, type ObservedRun } from '../ops/observe-run';
 import { runEventLine, type JobName, type RunEvent } from '../ops/run-event';
@@ -112,14 +112,10 @@ export async function queueHostedTenantRuns(context: InvocationContext): Promise
 export async function runHostedTenant(message: unknown, context: InvocationContext): Promise<void> {
   const hosted = hostedFleet();
   const logger = invocationLogger(context);
-  await runTenant(message, {
-    tenants: hosted.tenants,
-    openTenant: (tenant) => hosted.openTenant(tenant, logger),
-    fleetApp: fleetAppOf(hosted.settings),
-    clock: systemClock,
-    logger,
-    emit: runEventEmitter(context),
-  });
+  await runTenant(
+    message,
+    fleetRunDeps(hosted, { clock: systemClock, logger, emit: runEventEmitter(context) }),
+  );
 }
 
 /** A tenant run that failed every attempt: the tenant's alert. */

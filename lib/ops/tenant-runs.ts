@@ -1,8 +1,8 @@
 import type { Clock } from '../core/clock';
 import type { Logger } from '../core/log';
-import { tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
+import { fleetAppOf, tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
 import { encodeTenantRun, parseTenantRun, spreadDelaySeconds } from '../fleet/tenant-runs';
-import type { Application } from '../composition';
+import type { Application, Fleet } from '../composition';
 import type { TenantRecord, TenantStatus } from '../fleet/tenants-store';
 import type { NotifySummary } from '../jobs/notify';
 import type { SnapshotSummary } from '../jobs/snapshot';
@@ -73,6 +73,19 @@ export interface TenantRunDeps {
   emit(line: string, event: RunEvent): void;
   /** Where the fleet's app signs in (fleetAppOf), to word the fix of a refused tenant. */
   fleetApp: FleetApp;
+}
+
+/** A tenant run's deps from the fleet it runs in: its tenants, its tenants' applications, its app. */
+export function fleetRunDeps(
+  fleet: Pick<Fleet, 'tenants' | 'openTenant' | 'settings'>,
+  run: Pick<TenantRunDeps, 'clock' | 'logger' | 'emit'>,
+): TenantRunDeps {
+  return {
+    tenants: fleet.tenants,
+    openTenant: (tenant) => fleet.openTenant(tenant, run.logger),
+    fleetApp: fleetAppOf(fleet.settings),
+    ...run,
+  };
 }
 
 export type TenantRunOutcome = 'ran' | 'gone' | 'disabled';

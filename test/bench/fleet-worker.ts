@@ -9,9 +9,8 @@
 import type { TableClient } from '@azure/data-tables';
 import { createFleet, type Application } from '../../lib/composition';
 import { systemClock, type Clock } from '../../lib/core/clock';
-import { fleetAppOf } from '../../lib/fleet/tenant-fixes';
 import { startQueueWorker, type QueueTriggerSettings } from '../../lib/local/queue-trigger';
-import { runTenant } from '../../lib/ops/tenant-runs';
+import { fleetRunDeps, runTenant } from '../../lib/ops/tenant-runs';
 import type { RunEvent } from '../../lib/ops/run-event';
 import { countRequests, emptyCounts, quietLogger, watchRetainedHeap, type TableCounts } from './shared';
 
@@ -82,7 +81,12 @@ function serve(setup: FleetWorkerSetup): void {
     const events: TenantRunReport['events'] = [];
     try {
       await runTenant(message, {
-        tenants: fleet.tenants,
+        ...fleetRunDeps(fleet, {
+          clock,
+          logger: quietLogger,
+          emit: (_line, e) =>
+            events.push({ job: e.job, outcome: e.outcome, failure: e.failure, failureClass: e.failureClass }),
+        }),
         openTenant: async (tenant, logger) => {
           const app = await fleet.openTenant(tenant, logger);
           if (!counted.has(app)) {
@@ -92,11 +96,6 @@ function serve(setup: FleetWorkerSetup): void {
           }
           return app;
         },
-        fleetApp: fleetAppOf(fleet.settings),
-        clock,
-        logger: quietLogger,
-        emit: (_line, e) =>
-          events.push({ job: e.job, outcome: e.outcome, failure: e.failure, failureClass: e.failureClass }),
       });
     } finally {
       void send({ run: { tenantId, seconds: (performance.now() - started) / 1000, events } });

@@ -1,5 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fleetAppOf } from '../../lib/fleet/tenant-fixes';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AccessToken } from '@azure/identity';
@@ -7,6 +6,7 @@ import { MINUTE } from '../../lib/core/clock';
 import { createCredential, createFleet, createTenantCredential, type Fleet } from '../../lib/composition';
 import { encodeTenantRun, spreadDelaySeconds, SPREAD_SECONDS } from '../../lib/fleet/tenant-runs';
 import {
+  fleetRunDeps,
   queueTenantRuns,
   raisePoisonedTenantRun,
   runTenant,
@@ -121,12 +121,12 @@ describe('the fleet period on the Azurite queue', () => {
       dequeueCount: context.dequeueCount,
     });
     return runTenant(message, {
-      tenants: fleet.tenants,
+      ...fleetRunDeps(fleet, {
+        clock: world.clock,
+        logger: world.logger,
+        emit: (_line, event) => events.push(event),
+      }),
       openTenant: (tenant, logger) => openTenant(tenant, logger),
-      fleetApp: fleetAppOf(fleet.settings),
-      clock: world.clock,
-      logger: world.logger,
-      emit: (_line, event) => events.push(event),
     });
   };
 

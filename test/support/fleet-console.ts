@@ -1,5 +1,4 @@
 import { loopbackAccess, type ConsoleAccess } from '../../lib/console/access';
-import { fleetAppOf } from '../../lib/fleet/tenant-fixes';
 import { createFleet, type Fleet } from '../../lib/composition';
 import { MINUTE } from '../../lib/core/clock';
 import {
@@ -7,7 +6,7 @@ import {
   type ConsoleRequest,
   type ConsoleResponse,
 } from '../../lib/entrypoints/console/handlers';
-import { runTenant } from '../../lib/ops/tenant-runs';
+import { fleetRunDeps, runTenant } from '../../lib/ops/tenant-runs';
 import { startWorld, type World } from './world';
 import { worldConsoleHandler } from './console-handler';
 
@@ -59,14 +58,7 @@ export async function startFleetConsole(neverRunName = 'Adatum'): Promise<FleetC
   for (const id of [FABRIKAM, NORTHWIND]) {
     await runTenant(
       { tenantId: id, queuedAt: world.clock.now().toISOString() },
-      {
-        tenants: fleet.tenants,
-        openTenant: (t, logger) => fleet.openTenant(t, logger),
-        fleetApp: fleetAppOf(fleet.settings),
-        clock: world.clock,
-        logger: world.logger,
-        emit: () => undefined,
-      },
+      fleetRunDeps(fleet, { clock: world.clock, logger: world.logger, emit: () => undefined }),
     );
     ranUntil.set(id, world.clock.now().toISOString());
   }

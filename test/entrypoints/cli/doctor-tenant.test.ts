@@ -1,6 +1,5 @@
 import { createFleet, type Fleet } from '../../../lib/composition';
-import { fleetAppOf } from '../../../lib/fleet/tenant-fixes';
-import { runTenant } from '../../../lib/ops/tenant-runs';
+import { fleetRunDeps, runTenant } from '../../../lib/ops/tenant-runs';
 import type { RunEvent } from '../../../lib/ops/run-event';
 import { qrn } from '../../support/cli';
 import { startWorld, type World } from '../../support/world';
@@ -45,14 +44,11 @@ describe('qrn doctor --tenant: a customer tenant checked as its runs sign in, wi
     const events: RunEvent[] = [];
     await runTenant(
       { tenantId, queuedAt: world.clock.now().toISOString() },
-      {
-        tenants: fleet.tenants,
-        openTenant: (tenant, logger) => fleet.openTenant(tenant, logger),
-        fleetApp: fleetAppOf(fleet.settings),
+      fleetRunDeps(fleet, {
         clock: world.clock,
         logger: world.logger,
         emit: (_line, event) => events.push(event),
-      },
+      }),
     ).catch(() => undefined);
     return events;
   }
