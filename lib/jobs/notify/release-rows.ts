@@ -129,7 +129,6 @@ export async function recordFailure(
   return { failed, retrying };
 }
 
-
 /**
  * What each row held when it was last read or written, without its ETag and time stamp: a change that
  * leaves a row as it is stored is not written (a release waiting run after run for a throttled email
