@@ -142,7 +142,22 @@ param apiAudience string = ''
 @description('Many tenants: client id of the multi-tenant app registration the post-provision step creates when QRN_FLEET=true (FLEET_APP_CLIENT_ID); empty: only this tenant is served.')
 param fleetAppClientId string = ''
 
+@description('Many tenants: how many customer tenants the deployment is sized for (QRN_FLEET_TENANTS). Empty: 1000. The instance limit is derived from it (README "Many tenants").')
+param fleetTenants string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
+
+// The instance limit, from the fleet bench's measured figures (fleet-sizing.json, written by
+// `npm run bench -- --fleet`): twice the tenants' runs, each holding its place in an instance's batch for its
+// measured time plus the longest wait for its audit query, fit in the spread of the period; an instance runs
+// host.json's batch plus the next one. Whole numbers: Bicep has no ceil, so (a + b - 1) / b. Flex
+// Consumption allows 40 to 1000 instances.
+var fleetSizing = loadJsonContent('./fleet-sizing.json')
+var fleetTenantCount = empty(fleetTenants) ? 1000 : int(fleetTenants)
+var fleetRunsPerInstance = fleetSizing.batchSize + fleetSizing.newBatchThreshold
+var fleetWorkMilliseconds = fleetSizing.headroom * fleetTenantCount * (fleetSizing.tenantRunMilliseconds + fleetSizing.auditWaitSeconds * 1000)
+var fleetCapacityMilliseconds = fleetRunsPerInstance * fleetSizing.spreadSeconds * 1000
+var maximumInstanceCount = min(1000, max(40, (fleetWorkMilliseconds + fleetCapacityMilliseconds - 1) / fleetCapacityMilliseconds))
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var functionAppName = '${abbrs.webSitesFunctions}qrn-${resourceToken}'
@@ -302,6 +317,7 @@ module api 'app/api.bicep' = {
     // Literal branches: api.bicep's @allowed makes its parameter 512 | 2048 | 4096, which a plain int
     // (int(...)) is not assignable to (BCP036). Default 512: the bench's peak RSS stays within half of it.
     instanceMemoryMB: functionInstanceMemoryMB == '4096' ? 4096 : (functionInstanceMemoryMB == '2048' ? 2048 : 512)
+    maximumInstanceCount: maximumInstanceCount
     storageAccountName: storage.outputs.name
     deploymentStorageContainerName: deploymentStorageContainerName
     identityId: appIdentity.outputs.resourceId

@@ -70,6 +70,8 @@ export interface ApplicationOverrides {
    * signs in to a customer tenant instead (docs/architecture.md#many-tenants). Default: `credential`.
    */
   azureCredential?: TokenCredential;
+  /** Its tables are known to exist (a fleet opening a tenant again): they are not created again. */
+  tablesExist?: boolean;
   /** Test seams: replace one client while keeping the rest real. */
   channel?: EmailChannel;
   /**
@@ -153,7 +155,7 @@ export async function createApplication(
   const credential = overrides.credential ?? createCredential(settings);
   const azureCredential = overrides.azureCredential ?? credential;
   const tables = openTables(settings.tables, settings.tableNamePrefix, azureCredential);
-  await ensureTables(tables);
+  if (!overrides.tablesExist) await ensureTables(tables);
 
   const timeouts = overrides.timeouts ?? {};
   const graph = createGraphClient(settings.graphApiUrl, credential, defaultLogger, {
@@ -259,6 +261,13 @@ export interface Fleet {
   };
 }
 
+/**
+ * Customer tenants' applications a fleet keeps open: a few batches' worth. The queue spreads each tenant's
+ * runs over the instances, so one kept longer is seldom run again on the same instance, while keeping
+ * them all grows an instance's memory with every tenant it ever ran (the fleet bench measures it).
+ */
+export const OPEN_TENANT_APPLICATIONS = 24;
+
 export function createFleet(
   env: Environment,
   overrides: ApplicationOverrides & {
@@ -274,7 +283,12 @@ export function createFleet(
     tableClient(settings.tables, `${settings.tableNamePrefix}Tenants`, deploymentCredential),
     clock,
   );
+  // The most recently run tenants' applications, the oldest let go: an instance that runs thousands of
+  // tenants keeps only a few of them (their clients, sockets and tokens), and their tables' names.
   const opened = new Map<string, { changedAt: string; application: Promise<Application> }>();
+  const tablesExist = new Set<string>();
+  // A tenant removed with its tables and added again is a new tenant: its tables are created again.
+  const tablesOf = (tenant: TenantRecord) => `${tenant.tenantId} ${tenant.addedAt}`;
   const queue = (name: string) => queueClient(settings.fleet.queues, name, deploymentCredential);
   const signIn = (tenant: TenantRecord) => {
     const tenantSettings = settingsForTenant(env, tenant);
@@ -293,15 +307,24 @@ export function createFleet(
     },
     openTenant(tenant, logger) {
       const cached = opened.get(tenant.tenantId);
-      if (cached && cached.changedAt === tenant.changedAt) return cached.application;
+      opened.delete(tenant.tenantId);
+      if (cached && cached.changedAt === tenant.changedAt) {
+        opened.set(tenant.tenantId, cached);
+        return cached.application;
+      }
       const { settings: tenantSettings, ...credentials } = signIn(tenant);
       const application = createApplication(tenantSettings, {
         ...overrides,
         logger: logger ?? overrides.logger,
         ...credentials,
+        tablesExist: tablesExist.has(tablesOf(tenant)),
       });
       opened.set(tenant.tenantId, { changedAt: tenant.changedAt, application });
-      application.catch(() => opened.delete(tenant.tenantId));
+      while (opened.size > OPEN_TENANT_APPLICATIONS) opened.delete(opened.keys().next().value!);
+      application.then(
+        () => tablesExist.add(tablesOf(tenant)),
+        () => opened.delete(tenant.tenantId),
+      );
       return application;
     },
     tenantSettings: (tenant) => settingsForTenant(env, tenant),

@@ -14,8 +14,10 @@ param deploymentStorageContainerName string
 // 512: the bench's largest peak RSS (197 MB at 100,000 quarantine rows) stays within half of it.
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 512
-// Two timers, each a singleton: the app never needs many instances.
-param maximumInstanceCount int = 40
+// From the fleet bench's figures and the tenants the deployment is sized for (main.bicep).
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int
 param identityId string
 param identityClientId string
 @description('Subnet the app joins (VNet integration, network.bicep); empty for none.')

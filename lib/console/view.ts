@@ -1,5 +1,7 @@
 import { Cron } from 'croner';
 import { DAY } from '../core/clock';
+import type { TenantRecord, TenantStatus } from '../fleet/tenants-store';
+import { judgeJob } from '../health/health';
 import type { NotificationRecord, NotificationsStore } from '../store/notifications-store';
 import type { ReleaseRow, ReleasesStore, ReleaseStatus } from '../store/releases-store';
 import { apiNaming, parseReportFilters, ReportUsageError } from '../report/filters';
@@ -390,6 +392,58 @@ export interface FleetTenantView {
   releases: number;
   sendersTold: number;
   failed: number;
+}
+
+/** The periods the console offers (days): the fleet page's counts are kept for each of them. */
+export const FLEET_PERIOD_DAYS = [1, 7, 30, 90, 180] as const;
+
+/** The releases, senders told and failed releases of each of the console's periods, from one scan. */
+export function fleetPeriods(
+  rows: readonly ConsoleRow[],
+  now: Date,
+  notifySchedule: string,
+): TenantStatus['periods'] {
+  const periods: TenantStatus['periods'] = {};
+  for (const days of FLEET_PERIOD_DAYS) {
+    const { since } = periodOf({ periodDays: days }, now);
+    const within = rows.filter((r) => Date.parse(r.releasedAt) >= since.getTime());
+    const { tiles } = summarize(within, { periodDays: days }, now, notifySchedule);
+    periods[days] = { releases: tiles.releases, sendersTold: tiles.sendersTold, failed: tiles.failed };
+  }
+  return periods;
+}
+
+/**
+ * One tenant on the fleet page, from its row alone: the status its last run kept, the jobs' ages judged
+ * now against the tenant's own alert threshold (so a tenant whose runs stopped turns unhealthy), and the
+ * asked period's counts.
+ */
+export function fleetTenantView(
+  record: TenantRecord,
+  settings: { noSuccessMinutes: number } | { invalid: string },
+  now: Date,
+  periodDays: number,
+): FleetTenantView {
+  const status = record.status;
+  const problems: string[] = [];
+  if ('invalid' in settings) problems.push(settings.invalid);
+  else {
+    for (const job of ['snapshot', 'notify'] as const) {
+      const judged = judgeJob(job, status?.lastRuns[job] ?? null, now, settings.noSuccessMinutes);
+      if (judged.problem) problems.push(judged.problem);
+    }
+  }
+  problems.push(...(status?.problems ?? []));
+  const counts = status?.periods[periodDays] ?? { releases: 0, sendersTold: 0, failed: 0 };
+  return {
+    tenantId: record.tenantId,
+    displayName: record.displayName,
+    enabled: record.enabled,
+    status: problems.length === 0 ? 'healthy' : 'unhealthy',
+    problems,
+    lastRuns: status?.lastRuns ?? { snapshot: null, notify: null },
+    ...counts,
+  };
 }
 
 /** Failures first: tenants in trouble, then the others, disabled ones last; most failed releases first. */

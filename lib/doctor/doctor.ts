@@ -8,7 +8,7 @@ import {
   type ApplicationOverrides,
   type DiagnosticClients,
 } from '../composition';
-import { tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
+import { fleetAppOf, tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
 import { tenantIdOf } from '../fleet/tenant-settings';
 import type { EmailChannel } from '../mail/channel';
 import { ExchangeApiError } from '../sources/exchange/admin-api';
@@ -109,7 +109,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorResult> {
     overrides = { ...options.overrides, credential, azureCredential };
     customer = {
       tenantId: tenant.tenantId,
-      app: { authorityHost: settings.credentials.authorityHost, appClientId: settings.fleet.appClientId },
+      app: fleetAppOf(settings),
     };
   }
   report({ name: 'settings', status: 'pass', detail: describeSettings(settings) });
@@ -475,7 +475,7 @@ async function checkAuditQueries(
     }
     const fix =
       failure.status === 403 || failure.status === 401
-        ? (customerFix(customer, 'consent') ??
+        ? (customerFix(customer, failure.status === 403 ? 'audit-log-permission' : 'consent') ??
           `Grant AuditLogsQuery.Read.All (application permission on Microsoft Graph) to the app, with admin consent. ${PERMISSIONS_HINT}`)
         : failure.status === undefined
           ? 'Check GRAPH_API_URL and that this machine reaches it.'

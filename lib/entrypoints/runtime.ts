@@ -4,6 +4,7 @@ import { systemClock } from '../core/clock';
 import { createLogger, type Logger } from '../core/log';
 import { createApplication, createFleet, type Application, type Fleet } from '../composition';
 import {
+  fleetRunDeps,
   queueTenantRuns,
   raisePoisonedTenantRun,
   runTenant,
@@ -111,13 +112,10 @@ export async function queueHostedTenantRuns(context: InvocationContext): Promise
 export async function runHostedTenant(message: unknown, context: InvocationContext): Promise<void> {
   const hosted = hostedFleet();
   const logger = invocationLogger(context);
-  await runTenant(message, {
-    tenants: hosted.tenants,
-    openTenant: (tenant) => hosted.openTenant(tenant, logger),
-    clock: systemClock,
-    logger,
-    emit: runEventEmitter(context),
-  });
+  await runTenant(
+    message,
+    fleetRunDeps(hosted, { clock: systemClock, logger, emit: runEventEmitter(context) }),
+  );
 }
 
 /** A tenant run that failed every attempt: the tenant's alert. */

@@ -12,6 +12,22 @@ export interface TenantRecord {
   settings: Record<string, string>;
   addedAt: string;
   changedAt: string;
+  /** What its last run left for the fleet page; absent until it first runs. */
+  status?: TenantStatus;
+}
+
+/**
+ * What the console's fleet page shows of a tenant, kept by each of its runs in its own row, so the page
+ * reads every tenant with the one query that lists them (docs/architecture.md#many-tenants).
+ */
+export interface TenantStatus {
+  recordedAt: string;
+  /** When each job last completed a run. */
+  lastRuns: { snapshot: string | null; notify: string | null };
+  /** Problems other than the jobs' ages, which are judged when read: the audit query's, the run's failures. */
+  problems: string[];
+  /** Releases, senders told and failed releases over each of the console's periods, by days. */
+  periods: Record<string, { releases: number; sendersTold: number; failed: number }>;
 }
 
 interface TenantEntity {
@@ -21,6 +37,8 @@ interface TenantEntity {
   settings: string;
   addedAt: string;
   changedAt: string;
+  /** JSON of TenantStatus, written by the tenant's runs only. */
+  status?: string;
 }
 
 /** Every tenant row lives in one partition: the fleet is listed with one query. */
@@ -77,14 +95,35 @@ export class TenantsStore {
     return record;
   }
 
-  /** Writes a changed tenant, guarded by nothing but its key: the last administrator's change wins. */
+  /**
+   * Writes a changed tenant, guarded by nothing but its key: the last administrator's change wins. Merged,
+   * so the status its runs keep stays.
+   */
   async save(record: TenantRecord): Promise<TenantRecord> {
     const saved = { ...record, changedAt: this.clock.now().toISOString() };
     await this.table.upsertEntity(
       { partitionKey: PARTITION, rowKey: tenantIdOf(record.tenantId), ...toEntity(saved) },
-      'Replace',
+      'Merge',
     );
     return saved;
+  }
+
+  /**
+   * Keeps a tenant's status in its row. Only an existing row is updated: a tenant removed while its run
+   * was under way stays removed (false).
+   */
+  async recordStatus(tenantId: string, status: TenantStatus): Promise<boolean> {
+    try {
+      await this.table.updateEntity(
+        { partitionKey: PARTITION, rowKey: tenantIdOf(tenantId), status: JSON.stringify(status) },
+        'Merge',
+        { etag: '*' },
+      );
+      return true;
+    } catch (error) {
+      if (isStatus(error, 404)) return false;
+      throw error;
+    }
   }
 
   async remove(tenantId: string): Promise<void> {
@@ -113,6 +152,7 @@ function toRecord(tenantId: string, entity: TenantEntity): TenantRecord {
     // A row edited by hand into bad JSON keeps its tenant; its settings then fail validation loudly.
     settings = { settings: String(entity.settings) };
   }
+  const status = statusOf(entity.status);
   return {
     tenantId,
     displayName: entity.displayName ?? '',
@@ -120,5 +160,24 @@ function toRecord(tenantId: string, entity: TenantEntity): TenantRecord {
     settings,
     addedAt: entity.addedAt ?? '',
     changedAt: entity.changedAt ?? '',
+    ...(status ? { status } : {}),
   };
+}
+
+/** A status that cannot be read is as none: the next run writes it again. */
+function statusOf(text: string | undefined): TenantStatus | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Partial<TenantStatus> | null;
+    const valid =
+      typeof parsed?.recordedAt === 'string' &&
+      typeof parsed.lastRuns === 'object' &&
+      parsed.lastRuns !== null &&
+      Array.isArray(parsed.problems) &&
+      typeof parsed.periods === 'object' &&
+      parsed.periods !== null;
+    return valid ? (parsed as TenantStatus) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -70,7 +70,40 @@ export interface HealthReport {
   releases?: { pending: number; unmatched: number; failed: number; unmatchedAndFailedSince: string };
 }
 
-export async function checkHealth(source: HealthSource): Promise<HealthReport> {
+/** The names of the settings a SettingsError refuses (never their values). */
+function invalidSettingNames(error: SettingsError): string[] {
+  return [...new Set(error.problems.map((p) => p.split(/[\s:]/)[0]))];
+}
+
+/** The problem said for settings that cannot start the app. */
+export function settingsInvalidProblem(error: SettingsError): string {
+  return `settings invalid: ${invalidSettingNames(error).join(', ')}`;
+}
+
+/**
+ * A job's health from its last successful run: not ok when it never ran, or not for longer than the "no
+ * successful run" alert's threshold (ALERT_NO_SUCCESS_MINUTES), which is then the problem said.
+ */
+export function judgeJob(
+  name: string,
+  lastSuccessAt: string | null,
+  now: Date,
+  noSuccessMinutes: number,
+): { health: JobHealth; problem?: string } {
+  const age = lastSuccessAt ? now.getTime() - Date.parse(lastSuccessAt) : null;
+  const ok = age !== null && age <= noSuccessMinutes * MINUTE;
+  const problem =
+    age === null
+      ? `${name}: no successful run recorded`
+      : `${name}: no successful run for ${Math.floor(age / MINUTE)} minutes`;
+  return { health: { lastSuccessAt, ageMinutes: minutes(age), ok }, ...(ok ? {} : { problem }) };
+}
+
+/** `releaseCounts: false` leaves out the three counts of releases (the fleet page's status has no use for them). */
+export async function checkHealth(
+  source: HealthSource,
+  options: { releaseCounts?: boolean } = {},
+): Promise<HealthReport> {
   const clock = source.clock ?? systemClock;
   const report: HealthReport = {
     status: 'healthy',
@@ -90,8 +123,8 @@ export async function checkHealth(source: HealthSource): Promise<HealthReport> {
   } catch (error) {
     if (!(error instanceof SettingsError)) throw error;
     report.settings = 'invalid';
-    report.invalidSettings = [...new Set(error.problems.map((p) => p.split(/[\s:]/)[0]))];
-    report.problems.push(`settings invalid: ${report.invalidSettings.join(', ')}`);
+    report.invalidSettings = invalidSettingNames(error);
+    report.problems.push(settingsInvalidProblem(error));
     return finish();
   }
 
@@ -110,17 +143,9 @@ export async function checkHealth(source: HealthSource): Promise<HealthReport> {
 
   const job = async (name: string): Promise<JobHealth> => {
     const last = await readSuccessfulRun(app.state, name);
-    const age = last ? now.getTime() - Date.parse(last.completedAt) : null;
-    // The threshold of the "no successful run" alert and of `qrn doctor` (ALERT_NO_SUCCESS_MINUTES).
-    const ok = age !== null && age <= settings.alerts.noSuccessMinutes * MINUTE;
-    if (!ok) {
-      report.problems.push(
-        age === null
-          ? `${name}: no successful run recorded`
-          : `${name}: no successful run for ${Math.floor(age / MINUTE)} minutes`,
-      );
-    }
-    return { lastSuccessAt: last?.completedAt ?? null, ageMinutes: minutes(age), ok };
+    const judged = judgeJob(name, last?.completedAt ?? null, now, settings.alerts.noSuccessMinutes);
+    if (judged.problem) report.problems.push(judged.problem);
+    return judged.health;
   };
   report.jobs = { snapshot: await job(SNAPSHOT_JOB), notify: await job('notify') };
 
@@ -156,6 +181,7 @@ export async function checkHealth(source: HealthSource): Promise<HealthReport> {
     }
   }
 
+  if (options.releaseCounts === false) return finish();
   const since = new Date(now.getTime() - COUNT_WINDOW_MS);
   const count = async (status: ReleaseStatus, from?: Date) => {
     let n = 0;

@@ -186,7 +186,11 @@ function fromNotify(s: NotifySummary, event: RunEvent): { error: unknown; class?
   }
   if (s.audit?.state === 'failed') {
     event.outcome = 'partial';
-    return { error: auditTrouble(s.audit) ?? 'the audit log query failed' };
+    // A refusal whose missing grant is known is a permission, whatever its words.
+    return {
+      error: auditTrouble(s.audit) ?? 'the audit log query failed',
+      class: s.audit.permissionGap ? 'permission' : undefined,
+    };
   }
   return undefined;
 }

@@ -1,11 +1,14 @@
 import type { Clock } from '../core/clock';
 import type { Logger } from '../core/log';
-import { tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
+import { fleetAppOf, tenantFix, type FleetApp, type PermissionGap } from '../fleet/tenant-fixes';
 import { encodeTenantRun, parseTenantRun, spreadDelaySeconds } from '../fleet/tenant-runs';
-import type { TenantRecord } from '../fleet/tenants-store';
+import type { Application, Fleet } from '../composition';
+import type { TenantRecord, TenantStatus } from '../fleet/tenants-store';
+import type { NotifySummary } from '../jobs/notify';
 import type { SnapshotSummary } from '../jobs/snapshot';
 import { permissionGap } from '../sources/failure-class';
-import { observeJob, startFailureEvent, type ObservedApplication } from './observe-run';
+import { observeJob, startFailureEvent } from './observe-run';
+import { measureTenantStatus } from './tenant-status';
 import { runEventLine, type RunEvent } from './run-event';
 
 /**
@@ -57,22 +60,32 @@ export async function queueTenantRuns(deps: {
   return summary;
 }
 
-/** A customer tenant's application, with where its app signs in (to word the fix of a refusal). */
-export type TenantApplication = ObservedApplication & {
-  settings: ObservedApplication['settings'] & {
-    credentials: { authorityHost: string };
-    fleet: { appClientId?: string };
-  };
-};
-
 /** What a tenant's run needs from the fleet: its row, and the application built for it. */
 export interface TenantRunDeps {
-  tenants: { get(tenantId: string): Promise<TenantRecord | undefined> };
-  openTenant(tenant: TenantRecord, logger: Logger): Promise<TenantApplication>;
+  tenants: {
+    get(tenantId: string): Promise<TenantRecord | undefined>;
+    recordStatus(tenantId: string, status: TenantStatus): Promise<boolean>;
+  };
+  openTenant(tenant: TenantRecord, logger: Logger): Promise<Application>;
   clock: Clock;
   logger: Logger;
   /** Where each run event goes (the invocation's log in Azure), carrying the tenant. */
   emit(line: string, event: RunEvent): void;
+  /** Where the fleet's app signs in (fleetAppOf), to word the fix of a refused tenant. */
+  fleetApp: FleetApp;
+}
+
+/** A tenant run's deps from the fleet it runs in: its tenants, its tenants' applications, its app. */
+export function fleetRunDeps(
+  fleet: Pick<Fleet, 'tenants' | 'openTenant' | 'settings'>,
+  run: Pick<TenantRunDeps, 'clock' | 'logger' | 'emit'>,
+): TenantRunDeps {
+  return {
+    tenants: fleet.tenants,
+    openTenant: (tenant) => fleet.openTenant(tenant, run.logger),
+    fleetApp: fleetAppOf(fleet.settings),
+    ...run,
+  };
 }
 
 export type TenantRunOutcome = 'ran' | 'gone' | 'disabled';
@@ -100,18 +113,28 @@ export async function runTenant(value: unknown, deps: TenantRunDeps): Promise<Te
     const withTenant = { ...event, tenantId: tenant.tenantId };
     deps.emit(runEventLine(withTenant), withTenant);
   };
-  let application: TenantApplication;
+  const app = deps.fleetApp;
+  let application: Application;
   try {
     application = await deps.openTenant(tenant, deps.logger);
   } catch (error) {
-    emit(startFailureEvent('snapshot', error, deps.clock.now()));
+    const event = withFix(
+      startFailureEvent('snapshot', error, deps.clock.now()),
+      tenant.tenantId,
+      app,
+      permissionGap(error),
+    );
+    emit(event);
+    await keepStatus(deps, tenant.tenantId, async () => ({
+      recordedAt: event.startedAt,
+      lastRuns: tenant.status?.lastRuns ?? { snapshot: null, notify: null },
+      problems: [`last run: snapshot: ${event.failure}`],
+      periods: tenant.status?.periods ?? {},
+    }));
     throw error;
   }
-  const app: FleetApp = {
-    authorityHost: application.settings.credentials.authorityHost,
-    appClientId: application.settings.fleet.appClientId,
-  };
   const failures: string[] = [];
+  const troubles: string[] = [];
   for (const job of ['snapshot', 'notify'] as const) {
     // The event is emitted once the job's error or summary tells which grant a refusal lacks.
     let event: RunEvent | undefined;
@@ -127,25 +150,44 @@ export async function runTenant(value: unknown, deps: TenantRunDeps): Promise<Te
         ? permissionGap(thrown.error)
         : job === 'snapshot'
           ? (summary as SnapshotSummary | undefined)?.permissionGap
-          : undefined;
+          : (summary as NotifySummary | undefined)?.audit?.permissionGap;
       event = withFix(event, tenant.tenantId, app, gap);
       emit(event);
     }
+    // What the fleet page says of the run: each job's failure, partial ones too (an audit log refused).
+    if (event?.failure) troubles.push(`${job}: ${event.failure}`);
     if (event?.outcome === 'failed') failures.push(`${job}: ${event.failure}`);
     else if (thrown) {
       const error = thrown.error;
       failures.push(`${job}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
+  await keepStatus(deps, tenant.tenantId, () => measureTenantStatus(application, troubles));
   if (failures.length > 0) throw new Error(`tenant ${tenant.tenantId} failed: ${failures.join('; ')}`);
   return 'ran';
+}
+
+/** The fleet page's status of the tenant, kept in its row; a status not kept never fails the run. */
+async function keepStatus(
+  deps: TenantRunDeps,
+  tenantId: string,
+  measure: () => Promise<TenantStatus>,
+): Promise<void> {
+  try {
+    await deps.tenants.recordStatus(tenantId, await measure());
+  } catch (error) {
+    deps.logger.warn("fleet: the tenant's status for the fleet page could not be kept", {
+      tenant: tenantId,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
 }
 
 /**
  * A permission failure of a customer tenant names its fix in one line (the consent link, or the role line)
  * and the doctor that checks it, so the tenant's alert says what to do. The gap comes from the error's kind
- * or code; a permission failure known only by its class (an audit log query refused, a storage role) is
- * sent to the doctor, which finds the grant missing.
+ * or code (an audit log query's refusal carries its own); a permission failure known only by its class (a
+ * storage role) is sent to the doctor, which finds the grant missing.
  */
 function withFix(event: RunEvent, tenantId: string, app: FleetApp, gap?: PermissionGap): RunEvent {
   if (event.failureClass !== 'permission' || event.failure === null) return event;

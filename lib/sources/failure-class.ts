@@ -67,11 +67,16 @@ function classifyStatus(status: number): FailureClass {
  * (65001).
  */
 const CONSENT_CODES = new Set([700016, 7000229, 65001]);
+/**
+ * Entra's codes for a client assertion no federated credential of the app matches: by issuer (700211),
+ * audience (700212), subject (700213), or at all (70021).
+ */
+const FEDERATED_CREDENTIAL_CODES = new Set([700211, 700212, 700213, 70021]);
 
 /**
  * Which grant a permission failure lacks, from the error's kind or code: Exchange's missing directory role;
  * a missing app role, Entra's consent codes, or a Graph 401/403 (the application permissions are what the
- * consent grants). Undefined for a failure that is not about permissions. The error's causes are read too,
+ * consent grants); Entra's codes for an assertion that matches no federated credential. Undefined for a failure that is not about permissions. The error's causes are read too,
  * since a sign-in failure reaches the jobs wrapped.
  */
 export function permissionGap(error: unknown): PermissionGap | undefined {
@@ -82,6 +87,7 @@ export function permissionGap(error: unknown): PermissionGap | undefined {
     }
     const codes = entraErrorCodes(e);
     if (codes.some((code) => CONSENT_CODES.has(code))) return 'consent';
+    if (codes.some((code) => FEDERATED_CREDENTIAL_CODES.has(code))) return 'federated-credential';
     // Only Graph's own refusals: a 401/403 from Table Storage is the deployment's role, not the tenant's.
     if (e instanceof GraphError && (e.statusCode === 401 || e.statusCode === 403)) return 'consent';
     e = (e as { cause?: unknown }).cause;

@@ -166,7 +166,7 @@ async function main() {
   if (process.argv.includes('--fleet')) {
     const i = process.argv.indexOf('--fleet-tenants');
     const tenants = i >= 0 ? Number(process.argv[i + 1]) : options.quick ? 200 : 1_000;
-    process.stdout.write(`${(await benchFleet({ tenants, certificate, log })).join('\n')}\n`);
+    process.stdout.write(`${(await benchFleet({ tenants, certificate, root: ROOT, log })).join('\n')}\n`);
     return;
   }
 

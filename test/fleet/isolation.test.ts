@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { MINUTE } from '../../lib/core/clock';
 import { createFleet, type Fleet } from '../../lib/composition';
-import { runTenant } from '../../lib/ops/tenant-runs';
+import { fleetRunDeps, runTenant } from '../../lib/ops/tenant-runs';
 import { parseReportQuery, reportLines, type ReportLine } from '../../lib/report/report';
 import { parseCsv, qrn } from '../support/cli';
 import { startWorld, type World } from '../support/world';
@@ -93,13 +93,7 @@ async function runScenario(scenario: Message[]): Promise<void> {
     for (const tenant of TENANTS) {
       await runTenant(
         { tenantId: tenant.id, queuedAt: world.clock.now().toISOString() },
-        {
-          tenants: fleet.tenants,
-          openTenant: (t, logger) => fleet.openTenant(t, logger),
-          clock: world.clock,
-          logger: world.logger,
-          emit: () => undefined,
-        },
+        fleetRunDeps(fleet, { clock: world.clock, logger: world.logger, emit: () => undefined }),
       );
     }
 

@@ -5,7 +5,13 @@ import type { AccessToken } from '@azure/identity';
 import { MINUTE } from '../../lib/core/clock';
 import { createCredential, createFleet, createTenantCredential, type Fleet } from '../../lib/composition';
 import { encodeTenantRun, spreadDelaySeconds, SPREAD_SECONDS } from '../../lib/fleet/tenant-runs';
-import { queueTenantRuns, raisePoisonedTenantRun, runTenant } from '../../lib/ops/tenant-runs';
+import {
+  fleetRunDeps,
+  queueTenantRuns,
+  raisePoisonedTenantRun,
+  runTenant,
+  type TenantRunDeps,
+} from '../../lib/ops/tenant-runs';
 import { QueueClient } from '@azure/storage-queue';
 import {
   HOST_QUEUE_TRIGGER,
@@ -15,6 +21,16 @@ import {
 } from '../../lib/local/queue-trigger';
 import type { RunEvent } from '../../lib/ops/run-event';
 import { startWorld, type World } from '../support/world';
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** A deployment identity Entra does not know: its tokens match no federated credential of the app. */
+const notTheIdentity = {
+  getToken: async (): Promise<AccessToken> => ({
+    token: 'a.b.c',
+    expiresOnTimestamp: Date.now() + 3_600_000,
+  }),
+};
 
 const FABRIKAM = '8b7c0e52-3f1a-4c1e-9a55-2f0d9c1b7e41';
 const NORTHWIND = '1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
@@ -50,12 +66,6 @@ describe('signing in to customer tenants with the deployment identity as client 
     await expect(northwind.getToken(scope)).rejects.toThrow(/AADSTS700016/);
     world.simulator.fleet.tenant(NORTHWIND).setConsent(true);
 
-    const notTheIdentity = {
-      getToken: async (): Promise<AccessToken> => ({
-        token: 'a.b.c',
-        expiresOnTimestamp: Date.now() + 3_600_000,
-      }),
-    };
     const forged = createTenantCredential(tenantSettings(FABRIKAM), notTheIdentity);
     await expect(forged.getToken(scope)).rejects.toThrow(/AADSTS700213/);
   });
@@ -102,17 +112,21 @@ describe('the fleet period on the Azurite queue', () => {
     });
 
   const attempts: { tenantId: string; dequeueCount: number }[] = [];
+  /** How the worker opens a tenant's application: the fleet's, unless a test puts a refusal in its way. */
+  let openTenant: TenantRunDeps['openTenant'];
+  beforeEach(() => (openTenant = (tenant, logger) => fleet.openTenant(tenant, logger)));
   const handler = (message: unknown, context: QueueMessageContext) => {
     attempts.push({
       tenantId: (message as { tenantId: string }).tenantId,
       dequeueCount: context.dequeueCount,
     });
     return runTenant(message, {
-      tenants: fleet.tenants,
-      openTenant: (tenant, logger) => fleet.openTenant(tenant, logger),
-      clock: world.clock,
-      logger: world.logger,
-      emit: (_line, event) => events.push(event),
+      ...fleetRunDeps(fleet, {
+        clock: world.clock,
+        logger: world.logger,
+        emit: (_line, event) => events.push(event),
+      }),
+      openTenant: (tenant, logger) => openTenant(tenant, logger),
     });
   };
 
@@ -129,6 +143,24 @@ describe('the fleet period on the Azurite queue', () => {
   }
 
   beforeEach(() => (attempts.length = 0));
+
+  /** Each tenant's run events, by tenant. */
+  const eventsOf = (tenantId: string) =>
+    events.filter((e) => (e as RunEvent & { tenantId: string }).tenantId === tenantId);
+  const releaseOneFor = (tenantIds: string[]) => {
+    for (const tenantId of tenantIds) {
+      const tenant = world.simulator.fleet.tenant(tenantId);
+      const { networkMessageId } = tenant.addMessage({
+        sender: 'megan.bowen@contoso.com',
+        recipients: ['buyer@fabrikam.example'],
+        subject: `Price list for ${tenantId}`,
+        type: 'TransportRule',
+      });
+      tenant.release({ networkMessageId, by: 'adele.vance@contoso.com' });
+    }
+  };
+  const consentLink = (tenantId: string) =>
+    `${world.settings.credentials.authorityHost}/${tenantId}/adminconsent?client_id=${fleet.settings.fleet.appClientId}`;
 
   it('GIVEN three tenants, one disabled WHEN the period is queued and drained THEN one message per enabled tenant runs once, snapshot then notify, each event naming its tenant', async () => {
     await fleet.tenants.save({ ...(await fleet.tenants.get(TAILSPIN))!, enabled: false });
@@ -152,16 +184,7 @@ describe('the fleet period on the Azurite queue', () => {
 
   it("GIVEN one customer withdrew consent WHEN the period runs THEN the others' senders are told at once, and its message is retried up to the dequeue limit, then poisoned and alerted naming it", async () => {
     world.simulator.fleet.tenant(FABRIKAM).setConsent(false);
-    for (const tenantId of [NORTHWIND, TAILSPIN]) {
-      const tenant = world.simulator.fleet.tenant(tenantId);
-      const { networkMessageId } = tenant.addMessage({
-        sender: 'megan.bowen@contoso.com',
-        recipients: ['buyer@fabrikam.example'],
-        subject: `Price list for ${tenantId}`,
-        type: 'TransportRule',
-      });
-      tenant.release({ networkMessageId, by: 'adele.vance@contoso.com' });
-    }
+    releaseOneFor([NORTHWIND, TAILSPIN]);
     world.clock.advance(80 * MINUTE);
     await queuePeriod();
     await drain();
@@ -201,6 +224,91 @@ describe('the fleet period on the Azurite queue', () => {
     expect(alert).toMatchObject({ outcome: 'failed', tenantId: FABRIKAM });
     expect(lines[0]).toContain(FABRIKAM);
     expect(alert.failure).toContain('3 attempts');
+  });
+
+  it("GIVEN one customer's consent lacks the audit log's permission WHEN the period runs THEN its notify event ends with that permission and its consent link, and the others are told", async () => {
+    world.simulator.fleet.tenant(FABRIKAM).setPermissions({ auditLogsQuery: false });
+    releaseOneFor([NORTHWIND, TAILSPIN]);
+    world.clock.advance(80 * MINUTE);
+    await queuePeriod();
+    await drain();
+
+    const notify = eventsOf(FABRIKAM).find((e) => e.job === 'notify')!;
+    expect(notify).toMatchObject({ outcome: 'partial', failureClass: 'permission' });
+    expect(notify.failure).toContain('403');
+    expect(notify.failure).toMatch(
+      new RegExp(
+        'Fix: the app lacks the Microsoft Graph application permission AuditLogsQuery\\.Read\\.All in the tenant: ' +
+          `its administrator consents \\(again\\) to the app, which grants it: ${escape(consentLink(FABRIKAM))}; ` +
+          `then check with qrn doctor --tenant ${FABRIKAM}\\.$`,
+      ),
+    );
+    expect(world.simulator.scenario.emails()).toHaveLength(2);
+    for (const tenantId of [NORTHWIND, TAILSPIN]) {
+      expect(eventsOf(tenantId).map((e) => [e.job, e.outcome, e.failure])).toEqual([
+        ['snapshot', 'completed', null],
+        ['notify', 'completed', null],
+      ]);
+      expect((await fleet.tenants.get(tenantId))?.status?.problems).toEqual([]);
+    }
+    // The fleet page says it too: the status the run kept in the tenant's row.
+    expect((await fleet.tenants.get(FABRIKAM))?.status?.problems).toEqual([
+      `last run: notify: ${notify.failure}`,
+    ]);
+  });
+
+  it("GIVEN Entra refuses the deployment's identity as the app's credential for one tenant WHEN the period runs THEN each of its failed events ends with the federated credential's fix, and the others are told", async () => {
+    const forged = createFleet(world.env(), {
+      clock: world.clock,
+      logger: world.logger,
+      azureCredential: notTheIdentity,
+    });
+    openTenant = (tenant, logger) =>
+      (tenant.tenantId === FABRIKAM ? forged : fleet).openTenant(tenant, logger);
+    releaseOneFor([NORTHWIND, TAILSPIN]);
+    world.clock.advance(80 * MINUTE);
+    await queuePeriod();
+    await drain();
+
+    const refused = eventsOf(FABRIKAM).filter((e) => e.failure !== null);
+    expect(refused.map((e) => e.job)).toContain('snapshot');
+    for (const event of refused) {
+      expect(event.failureClass).toBe('permission');
+      expect(event.failure).toContain('AADSTS700213');
+      expect(event.failure).toMatch(
+        new RegExp(
+          "Fix: Entra refused this deployment's managed identity as the app's credential: recreate the app's " +
+            `federated credential .*; then check with qrn doctor --tenant ${FABRIKAM}\\.$`,
+        ),
+      );
+    }
+    expect(world.simulator.scenario.emails()).toHaveLength(2);
+    for (const tenantId of [NORTHWIND, TAILSPIN]) {
+      expect(eventsOf(tenantId).every((e) => e.outcome === 'completed')).toBe(true);
+    }
+  });
+
+  it("GIVEN a tenant whose application cannot be opened for a refusal WHEN it runs THEN its event ends with the refusal's fix", async () => {
+    openTenant = (tenant, logger) =>
+      tenant.tenantId === FABRIKAM
+        ? Promise.reject(
+            new Error('AADSTS65001: The user or administrator has not consented to use the application.'),
+          )
+        : fleet.openTenant(tenant, logger);
+    await queuePeriod();
+    await drain();
+
+    const [opened] = eventsOf(FABRIKAM);
+    expect(opened).toMatchObject({ job: 'snapshot', outcome: 'failed', failureClass: 'permission' });
+    expect(opened.failure).toContain(
+      `Fix: the tenant's administrator consents (again) to the app: ${consentLink(FABRIKAM)}; then check with qrn doctor --tenant ${FABRIKAM}.`,
+    );
+    for (const tenantId of [NORTHWIND, TAILSPIN]) {
+      expect(eventsOf(tenantId).every((e) => e.outcome === 'completed')).toBe(true);
+    }
+    expect((await fleet.tenants.get(FABRIKAM))?.status?.problems).toEqual([
+      `last run: snapshot: ${opened.failure}`,
+    ]);
   });
 
   it('GIVEN a malformed message, or a tenant removed since it was queued THEN the first fails with why (and is poisoned after its attempts), the second is dropped', async () => {

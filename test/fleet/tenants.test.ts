@@ -170,6 +170,24 @@ describe('qrn tenants: the customer tenants one deployment serves', () => {
     expect(unknown.stderr).toContain(`No tenant ${NORTHWIND}`);
   });
 
+  it("GIVEN a tenant's status kept by its runs WHEN an administrator changes the tenant THEN the status stays; once removed, a run's late status writes no row", async () => {
+    await qrn(world, ['tenants', 'add', NORTHWIND, '--name', 'Northwind']);
+    const fleet = createFleet(world.env(), { clock: world.clock });
+    const status = {
+      recordedAt: world.clock.now().toISOString(),
+      lastRuns: { snapshot: world.clock.now().toISOString(), notify: null },
+      problems: ['last run: notify: audit log refused'],
+      periods: { 30: { releases: 2, sendersTold: 1, failed: 0 } },
+    };
+    expect(await fleet.tenants.recordStatus(NORTHWIND, status)).toBe(true);
+    await qrn(world, ['tenants', 'set', NORTHWIND, '--name', 'Northwind Traders']);
+    expect(await fleet.tenants.get(NORTHWIND)).toMatchObject({ displayName: 'Northwind Traders', status });
+
+    expect((await qrn(world, ['tenants', 'remove', NORTHWIND])).code).toBe(0);
+    expect(await fleet.tenants.recordStatus(NORTHWIND, status)).toBe(false);
+    expect(await fleet.tenants.get(NORTHWIND)).toBeUndefined();
+  });
+
   it('GIVEN a tenant that has run WHEN removed with --purge THEN none of its tables and no row of it is left, and the other tenant keeps all of its own', async () => {
     for (const [id, name] of [
       [FABRIKAM, 'Fabrikam'],

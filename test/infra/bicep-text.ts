@@ -360,3 +360,63 @@ export function allowedParamMistakes(
   }
   return mistakes;
 }
+
+/**
+ * The value of a Bicep integer expression: whole numbers, names (`value` gives each, a variable's or a
+ * loaded file's member), `+ - * /` (division truncates, as Bicep's does), parentheses, `min` and `max`.
+ * Anything else throws, so a formula the test cannot read is a failure, not a pass.
+ */
+export function evaluateInteger(expression: string, value: (name: string) => number): number {
+  const tokens = expression.match(/\d+|[A-Za-z_][\w.]*|[-+*/(),]|\S/g) ?? [];
+  let i = 0;
+  const peek = () => tokens[i];
+  const take = (expected?: string) => {
+    const token = tokens[i++];
+    if (token === undefined || (expected !== undefined && token !== expected))
+      throw new Error(`expected ${expected ?? 'more'} in: ${expression}`);
+    return token;
+  };
+  const primary = (): number => {
+    const token = take();
+    if (/^\d+$/.test(token)) return Number(token);
+    if (token === '(') {
+      const inner = sum();
+      take(')');
+      return inner;
+    }
+    if (token === '-') return -primary();
+    if ((token === 'min' || token === 'max') && peek() === '(') {
+      take('(');
+      const args = [sum()];
+      while (peek() === ',') {
+        take(',');
+        args.push(sum());
+      }
+      take(')');
+      return token === 'min' ? Math.min(...args) : Math.max(...args);
+    }
+    if (/^[A-Za-z_]/.test(token)) return value(token);
+    throw new Error(`cannot evaluate '${token}' in: ${expression}`);
+  };
+  const product = (): number => {
+    let result = primary();
+    while (peek() === '*' || peek() === '/') {
+      const op = take();
+      const right = primary();
+      result = op === '*' ? result * right : Math.trunc(result / right);
+    }
+    return result;
+  };
+  const sum = (): number => {
+    let result = product();
+    while (peek() === '+' || peek() === '-') {
+      const op = take();
+      const right = product();
+      result = op === '+' ? result + right : result - right;
+    }
+    return result;
+  };
+  const result = sum();
+  if (i !== tokens.length) throw new Error(`cannot evaluate past '${peek()}' in: ${expression}`);
+  return result;
+}

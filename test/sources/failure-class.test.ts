@@ -43,6 +43,16 @@ describe('which grant a permission failure lacks', () => {
       Object.assign(new Error('denied'), { statusCode: 403 }),
       undefined,
     ],
+    [
+      "Entra 700213 (the assertion's subject matches no federated credential)",
+      entra([700213], 'AADSTS700213: …'),
+      'federated-credential',
+    ],
+    [
+      'Entra 70021 in the text only, wrapped by Exchange as a network failure',
+      exchange('network', undefined, new Error('AADSTS70021: No matching federated identity record found')),
+      'federated-credential',
+    ],
     ['Entra 7000215 (a wrong secret, not consent)', entra([7000215], 'AADSTS7000215: …'), undefined],
     ['Exchange 503', exchange('unavailable', 503), undefined],
   ])('GIVEN %s THEN the gap is %s', (_case, error, expected) => {

@@ -6,7 +6,7 @@ import {
   type ConsoleRequest,
   type ConsoleResponse,
 } from '../../lib/entrypoints/console/handlers';
-import { runTenant } from '../../lib/ops/tenant-runs';
+import { fleetRunDeps, runTenant } from '../../lib/ops/tenant-runs';
 import { startWorld, type World } from './world';
 import { worldConsoleHandler } from './console-handler';
 
@@ -58,13 +58,7 @@ export async function startFleetConsole(neverRunName = 'Adatum'): Promise<FleetC
   for (const id of [FABRIKAM, NORTHWIND]) {
     await runTenant(
       { tenantId: id, queuedAt: world.clock.now().toISOString() },
-      {
-        tenants: fleet.tenants,
-        openTenant: (t, logger) => fleet.openTenant(t, logger),
-        clock: world.clock,
-        logger: world.logger,
-        emit: () => undefined,
-      },
+      fleetRunDeps(fleet, { clock: world.clock, logger: world.logger, emit: () => undefined }),
     );
     ranUntil.set(id, world.clock.now().toISOString());
   }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Application, Fleet } from '../../composition';
-import { SettingsError } from '../../config/settings';
+import { SettingsError, type Settings } from '../../config/settings';
+import { systemClock } from '../../core/clock';
 import { tenantIdOf } from '../../fleet/tenant-settings';
 import type { TenantRecord } from '../../fleet/tenants-store';
 import type { AccessRequest, ConsoleAccess } from '../../console/access';
@@ -9,21 +10,20 @@ import {
   ConsoleUsageError,
   failuresFirst,
   filteredRows,
+  FLEET_PERIOD_DAYS,
+  fleetTenantView,
   messageHistory,
   parseConsoleQuery,
   releasesPage,
   scannedRows,
   summarize,
-  type ConsoleQuery,
   type ConsoleRow,
-  type FleetTenantView,
 } from '../../console/view';
 import type { Check } from '../../doctor/check';
 import {
   checkHealth,
-  forEachTenantHealth,
+  settingsInvalidProblem,
   type FleetHealthSource,
-  type HealthReport,
   type HealthSource,
 } from '../../health/health';
 import { FILTER_HEADER, personalInUrlProblem, requestFilters } from '../../report/filters';
@@ -119,6 +119,16 @@ export function consoleAssetsDir(): string {
   return candidates.find((dir) => existsSync(path.join(dir, 'app.js'))) ?? candidates[candidates.length - 1];
 }
 
+/** A tenant's "no successful run" threshold, or why its settings cannot run it. */
+function alertThreshold(settings: () => Settings): { noSuccessMinutes: number } | { invalid: string } {
+  try {
+    return { noSuccessMinutes: settings().alerts.noSuccessMinutes };
+  } catch (error) {
+    if (error instanceof SettingsError) return { invalid: settingsInvalidProblem(error) };
+    throw error;
+  }
+}
+
 function json(status: number, body: unknown, extra: Record<string, string> = {}): ConsoleResponse {
   return {
     status,
@@ -169,43 +179,6 @@ export function createConsoleHandler(
     return { ...deps.fleet.tenant(record), clock: deps.health.clock };
   };
 
-  const fleetEntry = async (
-    record: TenantRecord,
-    report: HealthReport,
-    source: HealthSource,
-    query: ConsoleQuery,
-  ): Promise<FleetTenantView> => {
-    const entry: FleetTenantView = {
-      tenantId: record.tenantId,
-      displayName: record.displayName,
-      enabled: record.enabled,
-      status: report.status,
-      problems: report.problems,
-      lastRuns: {
-        snapshot: report.jobs?.snapshot.lastSuccessAt ?? null,
-        notify: report.jobs?.notify.lastSuccessAt ?? null,
-      },
-      releases: 0,
-      sendersTold: 0,
-      failed: 0,
-    };
-    if (report.storage !== 'reachable') return entry;
-    try {
-      const app = await source.application();
-      const now = app.clock.now();
-      const rows = await scannedRows(app.releases, query, now);
-      const { tiles } = summarize(rows, query, now, app.settings.schedules.notify);
-      return { ...entry, releases: tiles.releases, sendersTold: tiles.sendersTold, failed: tiles.failed };
-    } catch (error) {
-      // One tenant whose releases cannot be read is shown as such; the others are still shown.
-      return {
-        ...entry,
-        status: 'unhealthy',
-        problems: [...entry.problems, `releases could not be read: ${(error as Error).message}`],
-      };
-    }
-  };
-
   const data = async (name: string, params: URLSearchParams): Promise<ConsoleResponse> => {
     if (name === 'tenants') {
       const tenants = deps.fleet ? await deps.fleet.tenants.list() : [];
@@ -221,9 +194,23 @@ export function createConsoleHandler(
     if (name === 'fleet') {
       if (!deps.fleet) return json(200, { fleet: false, tenants: [] });
       // A bad period is the request's fault, said once, not once per tenant.
-      const query = parseConsoleQuery(params);
-      const tenants = await forEachTenantHealth(deps.fleet, deps.health.clock, (record, report, source) =>
-        fleetEntry(record, report, source, query),
+      const { periodDays } = parseConsoleQuery(params);
+      if (!(FLEET_PERIOD_DAYS as readonly number[]).includes(periodDays)) {
+        throw new ConsoleUsageError(
+          `period: the fleet page counts ${FLEET_PERIOD_DAYS.join(', ')} days, not ${periodDays}.`,
+          'period',
+        );
+      }
+      // One query: each tenant's row carries the status its last run kept (lib/ops/tenant-status.ts).
+      const fleet = deps.fleet;
+      const now = (deps.health.clock ?? systemClock).now();
+      const tenants = (await fleet.tenants.list()).map((record) =>
+        fleetTenantView(
+          record,
+          alertThreshold(() => fleet.tenant(record).settings()),
+          now,
+          periodDays,
+        ),
       );
       return json(200, { fleet: true, tenants: tenants.sort(failuresFirst) });
     }

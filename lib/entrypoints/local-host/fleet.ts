@@ -6,6 +6,7 @@ import { createFleet, type ApplicationOverrides } from '../../composition';
 import { FLEET_SCHEDULE } from '../../fleet/tenant-runs';
 import {
   queueTenantRuns,
+  fleetRunDeps,
   raisePoisonedTenantRun,
   runTenant,
   type TenantRunOutcome,
@@ -39,13 +40,7 @@ export async function startLocalFleet(
     }
   });
   const runs = startQueueWorker(queues, (message) =>
-    runTenant(message, {
-      tenants: fleet.tenants,
-      openTenant: (tenant) => fleet.openTenant(tenant, logger),
-      clock,
-      logger,
-      emit: printRunEvent,
-    }),
+    runTenant(message, fleetRunDeps(fleet, { clock, logger, emit: printRunEvent })),
   );
   // Raising the alert never throws, so a poisoned run is never moved on from the poison queue.
   const poisoned = startQueueWorker(
@@ -86,13 +81,7 @@ export async function runTenantsNow(
     // The message as the host hands it to the trigger: decoded.
     const message = { tenantId: tenant.tenantId, queuedAt: clock.now().toISOString() };
     try {
-      const outcome = await runTenant(message, {
-        tenants: fleet.tenants,
-        openTenant: (record) => fleet.openTenant(record, logger),
-        clock,
-        logger,
-        emit: printRunEvent,
-      });
+      const outcome = await runTenant(message, fleetRunDeps(fleet, { clock, logger, emit: printRunEvent }));
       results.push({ tenantId: tenant.tenantId, outcome });
     } catch (error) {
       logger.error('fleet: a tenant run failed', {

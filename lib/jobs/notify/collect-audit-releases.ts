@@ -1,6 +1,7 @@
 import type { ReleaseEvent } from '../../core/domain';
 import type { AuditSource } from '../../sources/audit/audit-source';
 import { normaliseAuditRecord } from '../../sources/audit/records';
+import { permissionGap } from '../../sources/failure-class';
 import { boundedText } from '../../store/keys';
 import { mergeEvent, newReleaseRow, type RecordOutcome, type ReleaseWrite } from '../../store/releases-store';
 import { withConcurrency } from '../../core/concurrency';
@@ -43,11 +44,19 @@ export async function collectAuditReleases(
       queryAgeMinutes: result.queryAgeMinutes,
       notes: result.notes,
       ...(result.auditingOff ? { auditingOff: result.auditingOff } : {}),
+      ...(result.permissionGap ? { permissionGap: result.permissionGap } : {}),
     };
   } catch (error) {
     // The audit log being unavailable must not stop releases already known (or seen in the quarantine).
     const message = error instanceof Error ? error.message : String(error);
-    summary.audit = { state: 'failed', recordsRead: 0, pages: 0, error: message };
+    const gap = permissionGap(error);
+    summary.audit = {
+      state: 'failed',
+      recordsRead: 0,
+      pages: 0,
+      error: message,
+      ...(gap ? { permissionGap: gap } : {}),
+    };
     deps.logger.error('notify: the audit source failed; releases already known are still processed', {
       error: message,
     });

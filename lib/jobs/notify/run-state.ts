@@ -32,7 +32,9 @@ export interface NotifyDependencies {
 export interface NotifySummary {
   outcome: Exclude<JobOutcome, 'failed'>;
   audit?: Pick<AuditCollectResult, 'state' | 'queryId' | 'recordsRead' | 'pages'> &
-    Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes' | 'auditingOff'>> & { error?: string };
+    Partial<Pick<AuditCollectResult, 'queryAgeMinutes' | 'notes' | 'auditingOff' | 'permissionGap'>> & {
+      error?: string;
+    };
   recordsIgnored: Record<string, number>;
   newReleases: number;
   completedReleases: number;

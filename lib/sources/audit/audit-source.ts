@@ -1,3 +1,5 @@
+import type { PermissionGap } from '../../fleet/tenant-fixes';
+
 /**
  * Where the notify job learns releases from the unified audit log. The Graph audit log query API is
  * the first source; the Management Activity API can come later behind the same interface.
@@ -66,6 +68,8 @@ export interface AuditCollectResult {
   notes: string[];
   /** Set while the tenant's auditing is off: since when, and when a query creation is tried again. */
   auditingOff?: { since: string; nextAttemptAt: string };
+  /** A refusal's missing grant, from its status or Entra's code (the notes say it in words). */
+  permissionGap?: PermissionGap;
 }
 
 /** What an AuditingDisabledTenant answer means, and its fix (said by the run, the doctor and the health). */

@@ -3,7 +3,9 @@ import type { Settings } from '../../config/settings';
 import { DAY, HOUR, MINUTE, type Clock } from '../../core/clock';
 import type { Logger } from '../../core/log';
 import type { StateStore } from '../../store/state-store';
+import type { PermissionGap } from '../../fleet/tenant-fixes';
 import { challengeOf, entraErrorDescription } from '../entra-challenge';
+import { permissionGap } from '../failure-class';
 import {
   AUDITING_OFF,
   AUDITING_OFF_FIX,
@@ -98,7 +100,12 @@ interface GraphQuery {
   isRecordCountLimitExceeded?: unknown;
 }
 
-type Failure = { kind: 'throttled' | 'failed' | 'gone' | 'auditing-off'; message: string };
+type Failure = {
+  kind: 'throttled' | 'failed' | 'gone' | 'auditing-off';
+  message: string;
+  /** Which grant a refusal lacks, from its status or Entra's code (lib/sources/failure-class.ts). */
+  permissionGap?: PermissionGap;
+};
 
 export class GraphAuditQuerySource implements AuditSource {
   private readonly graphOrigin: string;
@@ -191,7 +198,7 @@ export class GraphAuditQuerySource implements AuditSource {
           this.abandon(state, run, 'vanished: Graph no longer knows it');
           continue;
         }
-        this.fail(run, `polling the query: ${got.message}`);
+        this.fail(run, `polling the query: ${got.message}`, got);
         return this.finish(state, run, got.kind === 'throttled' ? 'throttled' : 'failed');
       }
       if (await this.handleStatus(got as GraphQuery, state, run, onRecords)) return this.finish(state, run);
@@ -271,7 +278,7 @@ export class GraphAuditQuerySource implements AuditSource {
       }
       if (isFailure(page)) {
         // The pages handed over so far are read again next run; the receiver de-duplicates by record id.
-        this.fail(run, `reading page ${run.result.pages + 1}: ${page.message}`);
+        this.fail(run, `reading page ${run.result.pages + 1}: ${page.message}`, page);
         run.result.state = page.kind === 'throttled' ? 'throttled' : 'failed';
         return;
       }
@@ -386,7 +393,7 @@ export class GraphAuditQuerySource implements AuditSource {
     }
     if (isFailure(created) && created.kind === 'auditing-off') return created; // said by the caller
     if (isFailure(created)) {
-      this.fail(run, `creating a query: ${created.message}`);
+      this.fail(run, `creating a query: ${created.message}`, created);
       return created.kind === 'gone' ? new FailureBox('failed', created.message) : created;
     }
     const query = created as GraphQuery;
@@ -451,9 +458,10 @@ export class GraphAuditQuerySource implements AuditSource {
     return this.finish(state, run, 'auditing-off');
   }
 
-  private fail(run: Run, message: string): void {
+  private fail(run: Run, message: string, failure?: Failure): void {
     this.deps.logger.warn(`audit: ${message}; carried to the next run`, { queryId: run.result.queryId });
     run.result.notes.push(message);
+    if (failure?.permissionGap) run.result.permissionGap ??= failure.permissionGap;
   }
 
   private unfinishedState(run: Run): AuditQueryState {
@@ -563,6 +571,7 @@ class FailureBox implements Failure {
   constructor(
     readonly kind: Failure['kind'],
     readonly message: string,
+    readonly permissionGap?: PermissionGap,
   ) {}
 }
 
@@ -583,14 +592,21 @@ function toFailure(error: unknown): Failure {
   if (status === 404) return new FailureBox('gone', `Graph answered 404${code}`);
   if (status === 401 || status === 403) {
     const entra = status === 401 ? entraErrorDescription(challengeOf(error)) : undefined;
+    // A 403 took a valid token: the consent is there, without the audit log's permission. A 401 refused
+    // the token: Entra's code in the challenge says why, else the consent is what is missing.
+    const gap: PermissionGap =
+      status === 403 ? 'audit-log-permission' : (permissionGap(new Error(entra ?? '')) ?? 'consent');
     return new FailureBox(
       'failed',
       `Graph answered ${status}${code}${entra ? `; Entra ID says: ${entra}` : ''}: the app most likely lacks ` +
         'the AuditLogsQuery.Read.All application permission',
+      gap,
     );
   }
-  if (status !== undefined) return new FailureBox('failed', `Graph answered ${status}${code}${detail}`);
-  return new FailureBox('failed', `Graph request failed${code}${detail}`);
+  // A token refused by Entra (consent withdrawn, a credential it does not take) before Graph was asked.
+  const gap = permissionGap(error);
+  if (status !== undefined) return new FailureBox('failed', `Graph answered ${status}${code}${detail}`, gap);
+  return new FailureBox('failed', `Graph request failed${code}${detail}`, gap);
 }
 
 function isState(value: unknown): value is GraphAuditQueryState {

@@ -1,5 +1,5 @@
 import { createFleet, type Fleet } from '../../../lib/composition';
-import { runTenant } from '../../../lib/ops/tenant-runs';
+import { fleetRunDeps, runTenant } from '../../../lib/ops/tenant-runs';
 import type { RunEvent } from '../../../lib/ops/run-event';
 import { qrn } from '../../support/cli';
 import { startWorld, type World } from '../../support/world';
@@ -44,13 +44,11 @@ describe('qrn doctor --tenant: a customer tenant checked as its runs sign in, wi
     const events: RunEvent[] = [];
     await runTenant(
       { tenantId, queuedAt: world.clock.now().toISOString() },
-      {
-        tenants: fleet.tenants,
-        openTenant: (tenant, logger) => fleet.openTenant(tenant, logger),
+      fleetRunDeps(fleet, {
         clock: world.clock,
         logger: world.logger,
         emit: (_line, event) => events.push(event),
-      },
+      }),
     ).catch(() => undefined);
     return events;
   }
@@ -97,6 +95,22 @@ describe('qrn doctor --tenant: a customer tenant checked as its runs sign in, wi
     expect(snapshot).toMatchObject({ outcome: 'failed', failureClass: 'permission' });
     expect(snapshot.failure).toContain(`Security Reader in the tenant: qrn permissions --tenant ${FABRIKAM}`);
     expect(snapshot.failure).not.toContain('adminconsent');
+  });
+
+  it("GIVEN a customer whose consent lacks the audit log's permission THEN the audit check and its run name that permission with the consent link", async () => {
+    world.simulator.fleet.tenant(FABRIKAM).setPermissions({ auditLogsQuery: false });
+
+    const out = await qrn(world, ['doctor', '--tenant', FABRIKAM]);
+    expect(out.code).toBe(1);
+    expect(line(out.stdout, 'Graph: audit log queries')).toMatch(
+      /^\[FAIL\] Graph: audit log queries .*403[\s\S]*fix: the app lacks the Microsoft Graph application permission AuditLogsQuery\.Read\.All/,
+    );
+    expect(line(out.stdout, 'Graph: audit log queries')).toContain(consentLink(FABRIKAM));
+
+    const notify = (await runOnce(FABRIKAM)).find((e) => e.job === 'notify')!;
+    expect(notify).toMatchObject({ outcome: 'partial', failureClass: 'permission' });
+    expect(notify.failure).toContain('AuditLogsQuery.Read.All in the tenant');
+    expect(notify.failure).toContain(consentLink(FABRIKAM));
   });
 
   it('GIVEN a tenant id this deployment does not serve, no multi-tenant app, or not a GUID THEN a clear error, exit 1, and no sign-in is tried', async () => {

@@ -55,6 +55,64 @@ describe('the console with many tenants', () => {
     expect(answer.tenants[2].lastRuns.notify).toBe(fleet.ranUntil.get(NORTHWIND));
   });
 
+  it("GIVEN the fleet page WHEN asked THEN it answers from the tenants' rows alone, opening no tenant's application or tables", async () => {
+    const normal = await body<{ tenants: FleetTenantView[] }>('/data/fleet', { period: '7' });
+    const served = consoleFleetOf(fleet.fleet);
+    const rowsOnly = worldConsoleHandler(fleet.world, {
+      fleet: {
+        ...served,
+        tenant: (record) => ({
+          settings: served.tenant(record).settings,
+          application: () => Promise.reject(new Error('the fleet page opened a tenant')),
+        }),
+      },
+    });
+    const answer = await rowsOnly(request('/data/fleet', { period: '7' }));
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(String(answer.body))).toEqual(normal.body);
+    // Each period has its own counts: none of the releases is older than a day.
+    const day = await body<{ tenants: FleetTenantView[] }>('/data/fleet', { period: '1' });
+    expect(day.body.tenants.map((t) => [t.displayName, t.releases])).toEqual([
+      ['Adatum', 0],
+      ['Fabrikam', 1],
+      ['Northwind', 1],
+    ]);
+  });
+
+  it('GIVEN a tenant whose runs stopped WHEN the alert threshold has passed THEN the fleet page turns it unhealthy, saying for how long', async () => {
+    const clock = fleet.world.clock;
+    const later = {
+      now: () => new Date(clock.now().getTime() + 120 * 60_000),
+      sleep: clock.sleep.bind(clock),
+    };
+    const handler = worldConsoleHandler(fleet.world, {
+      fleet: consoleFleetOf(fleet.fleet),
+      health: {
+        settings: () => loadSettings(fleet.world.env()),
+        application: async () => fleet.world.app,
+        clock: later,
+      },
+    });
+    const answer = JSON.parse(String((await handler(request('/data/fleet', { period: '30' }))).body)) as {
+      tenants: FleetTenantView[];
+    };
+    const fabrikam = answer.tenants.find((t) => t.tenantId === FABRIKAM)!;
+    expect(fabrikam.status).toBe('unhealthy');
+    expect(fabrikam.problems).toEqual([
+      expect.stringMatching(/^snapshot: no successful run for 1[23]\d minutes$/),
+      expect.stringMatching(/^notify: no successful run for 1[23]\d minutes$/),
+    ]);
+  });
+
+  it('GIVEN a period the page does not offer WHEN the fleet is asked for THEN 400 naming the period', async () => {
+    const answer = await body<{ error: string; field: string }>('/data/fleet', { period: '45' });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({
+      field: 'period',
+      error: expect.stringContaining('1, 7, 30, 90, 180'),
+    });
+  });
+
   it("GIVEN two tenants with the same message WHEN each tenant's releases, message history and CSV are asked for THEN only that tenant's rows come back, and the home view holds neither", async () => {
     for (const [id, name, other] of [
       [FABRIKAM, 'Fabrikam', 'Northwind'],

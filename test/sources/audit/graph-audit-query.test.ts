@@ -529,6 +529,8 @@ describe('GIVEN the app lacks AuditLogsQuery.Read.All', () => {
     const result = await h.run();
     expect(result).toMatchObject({ state: 'failed', queriesCreated: 0, carriedOver: true });
     expect(result.notes.join(' ')).toMatch(/403.*AuditLogsQuery\.Read\.All/);
+    // The grant missing travels as a code, not only in the words.
+    expect(result.permissionGap).toBe('audit-log-permission');
   });
 });
 
@@ -587,6 +589,8 @@ describe('GIVEN Graph refuses the token (401)', () => {
     expect(result.notes.join(' ')).toMatch(
       /401.*Entra ID says: .+most likely lacks the AuditLogsQuery\.Read\.All/,
     );
+    // A refused token: the consent is what is missing.
+    expect(result.permissionGap).toBe('consent');
   });
 });
 
