@@ -11,16 +11,25 @@ import { startSimulator, type Simulator, type SimulatorOptions } from '../../lib
 
 export const CERT_DIR = path.resolve(__dirname, '../../.local/certs');
 
-/** The simulator's certificate, made once per run; the test process trusts it (see test/run.js). */
-export function testCertificate() {
-  return ensureCertificate(CERT_DIR);
+/**
+ * The simulator's certificate, made once per run. The test process must trust it (test/run.js sets
+ * NODE_EXTRA_CA_CERTS): a machine-wide value names another file, and sign-in would fail with MSAL's
+ * endpoints_resolution_error instead of this line.
+ */
+export async function testCertificate() {
+  const certificate = await ensureCertificate(CERT_DIR);
+  const trusted = process.env.NODE_EXTRA_CA_CERTS;
+  if (!trusted || path.resolve(trusted) !== certificate.certPath) {
+    throw new Error(
+      `NODE_EXTRA_CA_CERTS is ${trusted ? `${trusted}, not the simulator's certificate` : 'not set'}: ` +
+        'run the tests with `npm test` (test/run.js points it at the certificate).',
+    );
+  }
+  return certificate;
 }
 
 /** A simulator for one test, serving https with the run's certificate. */
 export async function startTestSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
-  if (!process.env.NODE_EXTRA_CA_CERTS) {
-    throw new Error('NODE_EXTRA_CA_CERTS is not set: run the tests with `npm test` (test/run.js sets it).');
-  }
   const certificate = await testCertificate();
   return startSimulator({ certificate, ...options });
 }
