@@ -23,8 +23,12 @@ import { graphFailure } from './graph-errors';
 export const MAILBOX_SETTINGS_CACHE_MS = DAY;
 /** A missing permission is asked about again sooner: a grant should show within the hour. */
 export const NO_PERMISSION_CACHE_MS = HOUR;
-/** Graph reads in flight at once: enough to keep a run short, few enough not to be throttled. */
-export const MAILBOX_SETTINGS_CONCURRENCY = 4;
+/**
+ * Graph reads in flight at once. Outlook's limit is four concurrent requests per mailbox for an app; each
+ * read here is of another mailbox (senders are de-duplicated first), so every mailbox sees one request at a
+ * time. Eight keep a dry run over hundreds of senders short without approaching Graph's per-tenant limits.
+ */
+export const MAILBOX_SETTINGS_CONCURRENCY = 8;
 const STATE_JOB = 'mailbox-settings';
 
 /** Why a reader got the tenant's defaults, or 'mailbox' when their own settings were used. */

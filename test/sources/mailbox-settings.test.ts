@@ -146,19 +146,25 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(3);
   });
 
-  it('GIVEN many senders THEN at most four reads are in flight at once', async () => {
+  it('GIVEN many senders, some named twice THEN at most eight reads are in flight, never two for one mailbox', async () => {
     let inFlight = 0;
     let most = 0;
+    const open = new Map<string, number>();
+    let mostForOneMailbox = 0;
     const slow = {
       ...deps(),
       state: { readMany: async () => new Map(), writeMany: async () => undefined },
       graph: {
-        api: () => ({
+        api: (path: string) => ({
           version: () => ({
             get: async () => {
               inFlight += 1;
               most = Math.max(most, inFlight);
+              const mailbox = path.toLowerCase();
+              open.set(mailbox, (open.get(mailbox) ?? 0) + 1);
+              mostForOneMailbox = Math.max(mostForOneMailbox, open.get(mailbox)!);
               await new Promise((resolve) => setImmediate(resolve));
+              open.set(mailbox, open.get(mailbox)! - 1);
               inFlight -= 1;
               return { language: { locale: 'nl-NL' }, timeZone: 'W. Europe Standard Time' };
             },
@@ -166,10 +172,13 @@ describe("each sender's language and time zone, from their mailbox settings", ()
         }),
       },
     } as unknown as MailboxSettingsDependencies;
-    const senders = Array.from({ length: 20 }, (_, i) => `s${i}@contoso.com`);
+    // 30 mailboxes, ten of them named twice (in another case) among the first ones.
+    const senders = Array.from({ length: 30 }, (_, i) => `s${i}@contoso.com`);
+    senders.splice(5, 0, ...Array.from({ length: 10 }, (_, i) => `S${i}@Contoso.com`));
     const readers = await readerSettingsFor(slow, senders);
-    expect(readers.size).toBe(20);
-    expect(most).toBe(4);
+    expect(readers.size).toBe(30);
+    expect(most).toBe(8);
+    expect(mostForOneMailbox).toBe(1);
     expect(readers.get('s7@contoso.com')?.language).toBe('nl');
   });
 
