@@ -228,33 +228,24 @@ async function snapshotWindow(
   summary.window = { start: start.toISOString(), end: end.toISOString(), firstRun: !checkpoint };
 
   const seenWarnings = new Set<string>();
-  // The next page is fetched while this one is written (docs/architecture.md#snapshot).
+  // The next page is fetched and mapped while this one is written (docs/architecture.md#snapshot).
   for await (const page of oneAhead(
-    fetchQuarantinePages(
-      deps.exchange,
-      { start, end, pageSize: pageSizes.start.window, stats: summary.paging },
-      logger,
+    mappedPages(
+      fetchQuarantinePages(
+        deps.exchange,
+        { start, end, pageSize: pageSizes.start.window, stats: summary.paging },
+        logger,
+      ),
     ),
   )) {
     summary.pages++;
-    summary.rowsFetched += page.rows.length;
-    const messages: QuarantinedMessage[] = [];
-    for (const raw of page.rows) {
-      let mapped: ReturnType<typeof mapQuarantineRow>;
-      try {
-        mapped = mapQuarantineRow(raw);
-      } catch {
-        mapped = { skipped: 'mapping-failed' };
-      }
-      if ('skipped' in mapped) {
-        count(summary.skipped, mapped.skipped);
-        logger.warn('Wire invariant: quarantine row skipped', { reason: mapped.skipped, page: page.page });
-        continue;
-      }
-      for (const warning of mapped.warnings) noteWarning(logger, summary, seenWarnings, warning, page.page);
-      messages.push(mapped.message);
+    summary.rowsFetched += page.rows;
+    for (const reason of page.skipped) {
+      count(summary.skipped, reason);
+      logger.warn('Wire invariant: quarantine row skipped', { reason, page: page.page });
     }
-    const written = await deps.quarantine.upsertMany(messages);
+    for (const warning of page.warnings) noteWarning(logger, summary, seenWarnings, warning, page.page);
+    const written = await deps.quarantine.upsertMany(page.messages);
     for (const { networkMessageId, error } of written.refused) {
       count(summary.skipped, 'set aside');
       await setAside(state, deps.clock, 'message', networkMessageId, error);
@@ -271,6 +262,42 @@ async function snapshotWindow(
     completedAt: deps.clock.now().toISOString(),
     rows: summary.rowsWritten,
   });
+}
+
+/** A page of the window as the snapshot stores it: its rows mapped, what was skipped and why. */
+interface MappedPage {
+  page: number;
+  rows: number;
+  messages: QuarantinedMessage[];
+  skipped: string[];
+  warnings: WireWarning[];
+}
+
+/**
+ * Maps each page as it arrives. Read one page ahead, the mapping of the next page happens while this one's
+ * writes are in flight, not between them; what it found is counted and logged only when the page is stored.
+ */
+async function* mappedPages(
+  pages: AsyncIterable<{ page: number; rows: readonly unknown[] }>,
+): AsyncGenerator<MappedPage, void, undefined> {
+  for await (const { page, rows } of pages) {
+    const mapped: MappedPage = { page, rows: rows.length, messages: [], skipped: [], warnings: [] };
+    for (const raw of rows) {
+      let row: ReturnType<typeof mapQuarantineRow>;
+      try {
+        row = mapQuarantineRow(raw);
+      } catch {
+        row = { skipped: 'mapping-failed' };
+      }
+      if ('skipped' in row) {
+        mapped.skipped.push(row.skipped);
+        continue;
+      }
+      mapped.warnings.push(...row.warnings);
+      mapped.messages.push(row.message);
+    }
+    yield mapped;
+  }
 }
 
 function noteWarning(

@@ -8,6 +8,7 @@ import {
 } from '../../lib/jobs/snapshot';
 import { networkMessageIdOf as rowMessageId } from '../../lib/simulator/quarantine';
 import type { ExchangeAdminApi, InvokeResult } from '../../lib/sources/exchange/admin-api';
+import * as quarantineSource from '../../lib/sources/exchange/quarantine';
 import { mapQuarantineRow, parseIdentity } from '../../lib/sources/exchange/quarantine';
 import { hashedKey } from '../../lib/store/keys';
 import { MemoryQuarantine, type MemoryQuarantineOptions } from '../../lib/store/memory/quarantine';
@@ -214,6 +215,34 @@ describe('snapshot job over Microsoft 365 in process', () => {
     expect(next).toMatchObject({ outcome: 'completed', pages: 2, rowsFetched: 1500, rowsWritten: 1500 });
     expect(next.window!.start).toBe(new Date(Date.parse(first.window!.end) - HOUR).toISOString());
     expect(await t.storedRows()).toBe(1504);
+  });
+
+  test('GIVEN a window of two pages THEN the second is fetched and mapped while the first is written', async () => {
+    const t = listedTenant();
+    t.addMessages(1500, 10 * MINUTE, 100); // two pages of 1,000
+    const mapped = jest.spyOn(quarantineSource, 'mapQuarantineRow');
+    const writes: { mappedAtStart: number }[] = [];
+    const upsertMany = t.quarantine.upsertMany.bind(t.quarantine);
+    t.quarantine.upsertMany = async (messages) => {
+      writes.push({ mappedAtStart: mapped.mock.calls.length });
+      // The first page's writes take a while: long enough for the next page to arrive and be mapped.
+      if (writes.length === 1) {
+        for (let tick = 0; tick < 50 && mapped.mock.calls.length < 1500; tick++) {
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        writes[0] = { mappedAtStart: mapped.mock.calls.length };
+      }
+      return upsertMany(messages);
+    };
+    try {
+      const summary = await runSnapshot(t.deps);
+      expect(summary).toMatchObject({ outcome: 'completed', pages: 2, rowsFetched: 1500, rowsWritten: 1500 });
+      // While the first page was being written, the whole second page was mapped.
+      expect(writes).toEqual([{ mappedAtStart: 1500 }, { mappedAtStart: 1500 }]);
+      expect(await t.storedRows()).toBe(1500);
+    } finally {
+      mapped.mockRestore();
+    }
   });
 
   test('GIVEN more than 30 days without a run THEN the gap is logged with its dates and the last 30 days fetched', async () => {
