@@ -14,6 +14,7 @@ import {
   type ChildJob,
   type ChildResult,
   type Endpoints,
+  tableIdle,
   watchRetainedHeap,
 } from './shared';
 import { backfillFloor, notifyFloor, windowPages } from './floors';
@@ -37,7 +38,11 @@ async function runApp(job: Extract<ChildJob, { kind: 'app-snapshot' | 'app-notif
   const started = performance.now();
   const summary = job.kind === 'app-snapshot' ? await app.runSnapshot() : await app.runNotify();
   const wallMs = performance.now() - started;
-  return result(job.kind, wallMs, tables, { summary, retainedHeapDuringRunBytes: retained() });
+  return result(job.kind, wallMs, tables, {
+    summary,
+    retainedHeapDuringRunBytes: retained(),
+    tableIdle: tableIdle(tables, started, wallMs),
+  });
 }
 
 const openTable = (endpoints: Endpoints, name: string) =>

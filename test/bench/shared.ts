@@ -35,6 +35,9 @@ export interface TableCounts {
   total: number;
   /** Milliseconds during which at least one request was in flight: the table work's share of a run. */
   busyMs: number;
+  /** When the first request started and the last one ended (`performance.now()`), for what lies outside. */
+  firstAt?: number;
+  lastAt?: number;
 }
 
 export function emptyCounts(): TableCounts {
@@ -61,10 +64,12 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
     name: 'benchTableCounter',
     sendRequest: async (request, next) => {
       if (inFlight.requests++ === 0) inFlight.since = performance.now();
+      counts.firstAt ??= inFlight.since;
       try {
         return await countedRequest(request, next);
       } finally {
-        if (--inFlight.requests === 0) counts.busyMs += performance.now() - inFlight.since;
+        counts.lastAt = performance.now();
+        if (--inFlight.requests === 0) counts.busyMs += counts.lastAt - inFlight.since;
       }
     },
   };
@@ -108,6 +113,18 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
 }
 
 /** Counts every request of these clients into `counts`; one in-flight tally across them, for `busyMs`. */
+/**
+ * A run's time with no table request in flight, in three parts: before its first request, between its
+ * requests, and after its last one. What the run does then (reading other services, composing, its own
+ * code) is what a floor that only talks to the tables never pays.
+ */
+export function tableIdle(counts: TableCounts, startedAt: number, wallMs: number) {
+  const beforeFirstMs = counts.firstAt === undefined ? wallMs : Math.max(0, counts.firstAt - startedAt);
+  const afterLastMs = counts.lastAt === undefined ? 0 : Math.max(0, startedAt + wallMs - counts.lastAt);
+  const betweenMs = Math.max(0, wallMs - counts.busyMs - beforeFirstMs - afterLastMs);
+  return { beforeFirstMs, betweenMs, afterLastMs };
+}
+
 export function countRequests(clients: TableClient[], counts: TableCounts): void {
   const inFlight = { requests: 0, since: 0 };
   for (const client of clients)
