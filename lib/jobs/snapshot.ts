@@ -10,6 +10,7 @@ import {
   fetchQuarantinePages,
   mapQuarantineRow,
   QUARANTINE_MAX_LOOKBACK_MS,
+  type SkipReason,
   type WireWarning,
 } from '../sources/exchange/quarantine';
 import { setAside } from '../store/set-aside';
@@ -269,7 +270,7 @@ interface MappedPage {
   page: number;
   rows: number;
   messages: QuarantinedMessage[];
-  skipped: string[];
+  skipped: SkipReason[];
   warnings: WireWarning[];
 }
 

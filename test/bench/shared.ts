@@ -112,7 +112,6 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
   }
 }
 
-/** Counts every request of these clients into `counts`; one in-flight tally across them, for `busyMs`. */
 /**
  * A run's time with no table request in flight, in three parts: before its first request, between its
  * requests, and after its last one. What the run does then (reading other services, composing, its own
@@ -125,6 +124,7 @@ export function tableIdle(counts: TableCounts, startedAt: number, wallMs: number
   return { beforeFirstMs, betweenMs, afterLastMs };
 }
 
+/** Counts every request of these clients into `counts`; one in-flight tally across them, for `busyMs`. */
 export function countRequests(clients: TableClient[], counts: TableCounts): void {
   const inFlight = { requests: 0, since: 0 };
   for (const client of clients)
