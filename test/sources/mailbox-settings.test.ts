@@ -100,6 +100,27 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     expect(mailboxReads()).toHaveLength(28);
   });
 
+  it('GIVEN Graph throttling mailbox reads (429, Retry-After) while eight are in flight THEN each read is retried and every sender gets their own settings', async () => {
+    world.clock.advance(25 * HOUR); // past the cache
+    world.simulator.scenario.clearRequests();
+    world.simulator.scenario.injectFault({
+      service: 'graph',
+      kind: 'throttle',
+      retryAfterSeconds: 1,
+      count: 3,
+      match: 'mailboxSettings',
+    });
+    const senders = ['johanna.lorenz@contoso.com', 'megan.bowen@contoso.com', 'rania.haddad@contoso.com'];
+    const readers = await readerSettingsFor(deps(), senders);
+    expect(senders.map((s) => [readers.get(s)?.language, readers.get(s)?.sources])).toEqual([
+      ['de', ['mailbox']],
+      ['en', ['mailbox']],
+      ['ar', ['mailbox']],
+    ]);
+    // Three answered 429 and were asked again: six reads, none left unanswered.
+    expect(mailboxReads()).toHaveLength(6);
+  });
+
   it('GIVEN no MailboxSettings.Read permission (403) THEN every sender gets the defaults and nothing fails', async () => {
     world.clock.advance(25 * HOUR);
     world.simulator.scenario.setPermissions({ mailboxSettingsRead: false });
