@@ -5,7 +5,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
-import type { TokenCredential } from '@azure/identity';
+import type { AccessToken, TokenCredential } from '@azure/identity';
 import { OriginGuardMiddleware } from '../core/origin-guard';
 import type { Logger } from '../core/log';
 
@@ -33,13 +33,8 @@ export function createGraphClient(
   options: GraphClientOptions = {},
 ): Client {
   const url = new URL(graphApiUrl);
-  const scope = `${url.origin}/.default`;
   const authProvider: AuthenticationProvider = {
-    getAccessToken: async () => {
-      const token = await credential.getToken(scope);
-      if (!token) throw new Error(`No token for ${scope}`);
-      return token.token;
-    },
+    getAccessToken: reusedToken(credential, `${url.origin}/.default`),
   };
   const chain: Middleware[] = [
     new TimeoutMiddleware(options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS),
@@ -55,6 +50,38 @@ export function createGraphClient(
 }
 
 const DEFAULT_TIMEOUT_MS = 100_000;
+
+/** A token is asked for again this long before it expires (when the credential names no refresh time). */
+export const TOKEN_REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000;
+
+/**
+ * The credential's token for one scope, kept for reuse. The Graph client asks for a token before every
+ * request, and even a credential answering from its own cache does real work each time (hundreds of
+ * mailbox reads in a dry run). The token is asked for again once the credential's refresh time has come,
+ * or five minutes before it expires; callers asking at once share one request; a failure is not kept.
+ */
+export function reusedToken(
+  credential: TokenCredential,
+  scope: string,
+  now: () => number = Date.now,
+): () => Promise<string> {
+  let token: AccessToken | undefined;
+  let asking: Promise<AccessToken> | undefined;
+  const fresh = (t: AccessToken) =>
+    now() < (t.refreshAfterTimestamp ?? t.expiresOnTimestamp - TOKEN_REFRESH_BEFORE_EXPIRY_MS);
+  return async () => {
+    if (token && fresh(token)) return token.token;
+    asking ??= credential
+      .getToken(scope)
+      .then((answer) => {
+        if (!answer) throw new Error(`No token for ${scope}`);
+        return answer;
+      })
+      .finally(() => (asking = undefined));
+    token = await asking;
+    return token.token;
+  };
+}
 
 /** First in the chain: gives the call (all its retries) one deadline, unless the caller set a signal. */
 class TimeoutMiddleware implements Middleware {
