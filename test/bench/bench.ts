@@ -39,9 +39,9 @@ import { benchFleet } from './fleet';
 import { Generator } from './data';
 import { measurePackage, type PackageFigures } from './package-figures';
 import { ASSUMPTIONS, billLines, PRICES, type MeasuredRuns } from './cost';
-import type { ComposedEmail } from './floors';
+import type { StoredByNotify } from './floors';
 import { interleaved, medianOf, spread, spreadText, type Pair, type Spread } from './pairs';
-import { composedEmails, dropTables, releasedMessages, restoreTables, saveTables } from './table-copies';
+import { dropTables, restoreTables, saveTables, storedByNotify } from './table-copies';
 import {
   auditReleasesOf,
   simulatorEndpoints,
@@ -204,7 +204,7 @@ async function main() {
   try {
     sim.scenario.setAuditLatency(0);
     sim.scenario.configureAuditQueries({ notStartedMs: 0, runningMs: 0 });
-    const endpoints = simulatorEndpoints(sim, azurite.connectionString);
+    const endpoints = simulatorEndpoints(sim, azurite.connectionString, azurite.process.pid);
     const generator = new Generator(sim.scenario);
     const window = () => {
       const end = new Date();
@@ -283,13 +283,13 @@ async function main() {
     // were before the first notify run, the floor's are dropped; the floor records the emails ours composed.
     const auditReleases = auditReleasesOf(sim);
     const notifyStart = await saveTables(azurite.connectionString, NOTIFY_TABLES);
-    let emails: ComposedEmail[] = [];
+    let stored: StoredByNotify = { releases: [], notifications: [] };
     const notifyPairs = await interleaved(
       PAIRS,
       async (i) => {
         if (i > 0) await restoreTables(azurite.connectionString, notifyStart);
         const run = await inChild({ kind: 'app-notify', endpoints, prefix: 'qrn', settings: {} });
-        if (i === 0) emails = await composedEmails(azurite.connectionString, 'qrn');
+        if (i === 0) stored = await storedByNotify(azurite.connectionString, 'qrn');
         return run;
       },
       async () => {
@@ -299,8 +299,7 @@ async function main() {
           endpoints,
           snapshotPrefix: 'qrn',
           prefix: 'notifyfloor',
-          releases: releasedMessages(auditReleases),
-          emails,
+          stored,
           inFlight: SNAPSHOT_LOOKUPS_IN_FLIGHT,
         });
       },
@@ -448,6 +447,26 @@ function buildReport(r: {
       'ours',
       (c) => (c.details.tableIdle as Record<typeof part, number> | undefined)?.[part] ?? 0,
     );
+  // Where the time goes when neither side waits on the other: the CPU each run took of its own process and
+  // of the table server, and what a notify run does after its last snapshot lookup.
+  const cpu = (pairs: Pair[], side: 'ours' | 'floor', of: 'processMs' | 'tableServerMs') =>
+    median(
+      pairs,
+      side,
+      (c) => (c.details.cpu as Record<typeof of, number | undefined> | undefined)?.[of] ?? NaN,
+    );
+  const cpuText = (pairs: Pair[], side: 'ours' | 'floor') => {
+    const server = cpu(pairs, side, 'tableServerMs');
+    const runMs = median(pairs, side, wall);
+    return (
+      `its process ${s(cpu(pairs, side, 'processMs'))} s of CPU` +
+      (Number.isNaN(server)
+        ? ''
+        : `, the table server ${s(server)} s (busy ${Math.round((server / runMs) * 100)}% of the run)`)
+    );
+  };
+  const afterLookups = (pairs: Pair[], side: 'ours' | 'floor') =>
+    s(median(pairs, side, (c) => (c.details.afterLastLookupMs as number | undefined) ?? NaN));
   const idleText = (pairs: Pair[], before: string, between: string, after: string) =>
     `with no table request in flight ${s(idle(pairs, 'beforeFirstMs'))} s before the first (${before}), ` +
     `${s(idle(pairs, 'betweenMs'))} s between them (${between}) and ${s(idle(pairs, 'afterLastMs'))} s after the last (${after})`;
@@ -469,7 +488,10 @@ function buildReport(r: {
     notifyTime:
       `ours ${s(notifyMs)} s: table work ${s(median(r.notifyPairs, 'ours', (c) => c.tables.busyMs))} s; ` +
       `${idleText(r.notifyPairs, "the run's start", `reading the pending releases, the mailbox settings and the audit log, composing ${notifySummary.emailsComposed} emails`, 'its summary')}; ` +
-      `floor ${s(notifyFloorMs)} s`,
+      `floor ${s(notifyFloorMs)} s. CPU: ours ${cpuText(r.notifyPairs, 'ours')}; the floor ${cpuText(r.notifyPairs, 'floor')}. ` +
+      `After its last snapshot lookup ours takes ${afterLookups(r.notifyPairs, 'ours')} s more (composing the emails, then recording the ` +
+      `audit records with the decisions, one write per message: its own process the busier), the floor ` +
+      `${afterLookups(r.notifyPairs, 'floor')} s (its writes go alongside its lookups: it decides nothing)`,
     notifyRequests:
       `${requestsOverFloor(r.notify.tables, r.notifyMinimum.tables)}; ours writes the releases table ` +
       `${Math.round(((r.notify.tables.writesByTable.qrnReleases ?? 0) / r.released.messages) * 100) / 100} times per released message ` +
@@ -558,6 +580,12 @@ function buildReport(r: {
       tables: r.notify.tables,
       summary: notifySummary,
       peakRssMB: mb(peakOf(notifyRuns)),
+      /** Medians over the paired runs: CPU of the job's process and of the table server, and the time after the last lookup. */
+      cpuSeconds: {
+        process: s(cpu(r.notifyPairs, 'ours', 'processMs')),
+        tableServer: s(cpu(r.notifyPairs, 'ours', 'tableServerMs')),
+      },
+      afterLastLookupSeconds: afterLookups(r.notifyPairs, 'ours'),
     },
     /** The least table work for the same releases (test/bench/child.ts runNotifyMinimum). */
     notifyMinimum: {
@@ -568,6 +596,11 @@ function buildReport(r: {
       wallSeconds: s(notifyFloorMs),
       tables: r.notifyMinimum.tables,
       peakRssMB: mb(r.notifyMinimum.peakRssBytes),
+      cpuSeconds: {
+        process: s(cpu(r.notifyPairs, 'floor', 'processMs')),
+        tableServer: s(cpu(r.notifyPairs, 'floor', 'tableServerMs')),
+      },
+      afterLastLookupSeconds: afterLookups(r.notifyPairs, 'floor'),
     },
     seed: {
       rows: r.seed.details.rows,

@@ -14,10 +14,36 @@ import {
   type ChildJob,
   type ChildResult,
   type Endpoints,
+  afterLastQuery,
+  processCpuMs,
   tableIdle,
   watchRetainedHeap,
 } from './shared';
 import { backfillFloor, notifyFloor, windowPages } from './floors';
+
+/**
+ * Runs the measured part of a job: its wall time, and the CPU time it took of this process and of the
+ * table server (the two that share the machine's cores while it runs).
+ */
+async function measured<T>(endpoints: Endpoints, work: () => Promise<T>) {
+  const serverBefore = processCpuMs(endpoints.tableServerPid);
+  const cpuBefore = process.cpuUsage();
+  const startedAt = performance.now();
+  const value = await work();
+  const wallMs = performance.now() - startedAt;
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverAfter = processCpuMs(endpoints.tableServerPid);
+  return {
+    value,
+    startedAt,
+    wallMs,
+    cpu: {
+      processMs: Math.round((cpu.user + cpu.system) / 1000),
+      tableServerMs:
+        serverBefore === undefined || serverAfter === undefined ? undefined : serverAfter - serverBefore,
+    },
+  };
+}
 
 function credentialFor(endpoints: Endpoints) {
   return new ClientSecretCredential(endpoints.tenantId, endpoints.clientId, endpoints.clientSecret, {
@@ -35,13 +61,15 @@ async function runApp(job: Extract<ChildJob, { kind: 'app-snapshot' | 'app-notif
   await app.credential.getToken(`${new URL(job.endpoints.exchangeUrl).origin}/.default`);
   await app.credential.getToken(`${new URL(job.endpoints.graphUrl).origin}/.default`);
   const retained = watchRetainedHeap();
-  const started = performance.now();
-  const summary = job.kind === 'app-snapshot' ? await app.runSnapshot() : await app.runNotify();
-  const wallMs = performance.now() - started;
-  return result(job.kind, wallMs, tables, {
-    summary,
+  const run = await measured(job.endpoints, (): Promise<unknown> =>
+    job.kind === 'app-snapshot' ? app.runSnapshot() : app.runNotify(),
+  );
+  return result(job.kind, run.wallMs, tables, {
+    summary: run.value,
     retainedHeapDuringRunBytes: retained(),
-    tableIdle: tableIdle(tables, started, wallMs),
+    tableIdle: tableIdle(tables, run.startedAt, run.wallMs),
+    cpu: run.cpu,
+    afterLastLookupMs: afterLastQuery(tables, `${job.prefix}Quarantine`, run.startedAt, run.wallMs),
   });
 }
 
@@ -57,10 +85,8 @@ async function runMinimum(job: Extract<ChildJob, { kind: 'minimum' }>): Promise<
   const tables = emptyCounts();
   countRequests([table], tables);
   const token = await exchangeToken(job.endpoints);
-  const started = performance.now();
-  const figures = await backfillFloor(job.endpoints, token, table, job);
-  const wallMs = performance.now() - started;
-  return result('minimum', wallMs, tables, { ...figures });
+  const run = await measured(job.endpoints, () => backfillFloor(job.endpoints, token, table, job));
+  return result('minimum', run.wallMs, tables, { ...run.value, cpu: run.cpu });
 }
 
 async function runNotifyMinimum(job: Extract<ChildJob, { kind: 'notify-minimum' }>): Promise<ChildResult> {
@@ -72,10 +98,13 @@ async function runNotifyMinimum(job: Extract<ChildJob, { kind: 'notify-minimum' 
   await Promise.all([floorTables.releases.createTable(), floorTables.emails.createTable()]);
   const tables = emptyCounts();
   countRequests(Object.values(floorTables), tables);
-  const started = performance.now();
-  const figures = await notifyFloor(floorTables, job.releases, job.emails, job.inFlight);
-  const wallMs = performance.now() - started;
-  return result('notify-minimum', wallMs, tables, { releasedMessages: job.releases.length, ...figures });
+  const run = await measured(job.endpoints, () => notifyFloor(floorTables, job.stored, job.inFlight));
+  return result('notify-minimum', run.wallMs, tables, {
+    releasedMessages: new Set(job.stored.releases.map((row) => row.partitionKey)).size,
+    ...run.value,
+    cpu: run.cpu,
+    afterLastLookupMs: afterLastQuery(tables, `${job.snapshotPrefix}Quarantine`, run.startedAt, run.wallMs),
+  });
 }
 
 /**

@@ -5,8 +5,6 @@
  */
 import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
 import { withConcurrency } from '../../lib/core/concurrency';
-import { notificationId, senderPartitionKey, type ReleaseUnit } from '../../lib/store/notifications-store';
-import { releaseRowKey } from '../../lib/store/releases-store';
 import type { Endpoints } from './shared';
 
 const PAGE_SIZE = 1000;
@@ -149,24 +147,18 @@ export async function backfillFloor(
   }
 }
 
-/** A released message as the audit log names it, with every address it was released to. */
-export interface ReleasedMessage {
-  networkMessageId: string;
-  releasedTo: string[];
-}
-
-/** An email the app composed: its sender and the release units it covers. */
-export interface ComposedEmail {
-  sender: string;
-  units: ReleaseUnit[];
+/** What a notify run left in its tables: every release row and every email it recorded, as stored. */
+export interface StoredByNotify {
+  releases: TableEntity<Record<string, unknown>>[];
+  notifications: TableEntity<Record<string, unknown>>[];
 }
 
 export interface NotifyFloorTables {
   /** The snapshot our backfill wrote (read only). */
   snapshot: TableClient;
-  /** The floor's release units, keyed as the app's releases table keys them. */
+  /** The floor's release rows: the app's, under the app's keys. */
   releases: TableClient;
-  /** The floor's emails, keyed as the app's notifications table keys them. */
+  /** The floor's emails: the app's notification records, under the app's keys. */
   emails: TableClient;
 }
 
@@ -177,48 +169,39 @@ const odata = (value: string) => `'${value.replace(/'/g, "''")}'`;
 /**
  * Notify's floor: the least table work the design allows for the same releases and emails. Each released
  * message is joined to the snapshot with one partition query (its rows are the only source of its sender)
- * and its units recorded in one entity-group transaction (they share the message's partition); each email
- * is one write. `inFlight` messages and emails at once, as the app looks up. No audit reading, composing or
- * run state: a run that records fewer rows, or joins with fewer queries, stores less than the app must.
+ * and its release rows recorded in one entity-group transaction (they share the message's partition); each
+ * email is one write. It stores exactly what the app's run stored (`stored`: the same rows, every
+ * property), so the table server does the same work per write. `inFlight` messages and emails at once, as
+ * the app looks up. No audit reading, deciding, composing or run state: a run that stores less, or joins
+ * with fewer queries, stores less than the app must.
  */
 export async function notifyFloor(
   tables: NotifyFloorTables,
-  releases: readonly ReleasedMessage[],
-  emails: readonly ComposedEmail[],
+  stored: StoredByNotify,
   inFlight: number,
 ): Promise<{ units: number; emails: number }> {
+  const byMessage = new Map<string, TableEntity<Record<string, unknown>>[]>();
+  for (const row of stored.releases) {
+    const rows = byMessage.get(row.partitionKey) ?? [];
+    rows.push(row);
+    byMessage.set(row.partitionKey, rows);
+  }
   let units = 0;
-  await withConcurrency(releases, inFlight, async (message) => {
-    const key = messageKey(message.networkMessageId);
-    const rows = tables.snapshot.listEntities<Record<string, unknown>>({
+  await withConcurrency([...byMessage.values()], inFlight, async (rows) => {
+    const key = messageKey(String(rows[0].networkMessageId ?? rows[0].partitionKey));
+    const snapshotRows = tables.snapshot.listEntities({
       queryOptions: { filter: `PartitionKey eq ${odata(key)}` },
     });
-    let first: Record<string, unknown> | undefined;
-    for await (const row of rows) first ??= row;
-    const actions = message.releasedTo.map((releasedTo): TransactionAction => [
-      'upsert',
-      {
-        partitionKey: key,
-        rowKey: releaseRowKey(releasedTo),
-        releasedTo,
-        sender: first?.senderAddress,
-        subject: first?.subject,
-      },
-      'Replace',
-    ]);
-    await tables.releases.submitTransaction(actions);
-    units += actions.length;
+    for await (const snapshotRow of snapshotRows) void snapshotRow; // read as the app reads it, every page
+    if (rows.length === 1) await tables.releases.upsertEntity(rows[0], 'Replace');
+    else
+      await tables.releases.submitTransaction(
+        rows.map((row): TransactionAction => ['upsert', row, 'Replace']),
+      );
+    units += rows.length;
   });
-  await withConcurrency(emails, inFlight, async (email) => {
-    await tables.emails.upsertEntity(
-      {
-        partitionKey: senderPartitionKey(email.sender),
-        rowKey: notificationId(email.sender, email.units),
-        sender: email.sender,
-        units: JSON.stringify(email.units),
-      },
-      'Replace',
-    );
+  await withConcurrency(stored.notifications, inFlight, async (email) => {
+    await tables.emails.upsertEntity(email, 'Replace');
   });
-  return { units, emails: emails.length };
+  return { units, emails: stored.notifications.length };
 }

@@ -2,12 +2,13 @@
  * What the benchmark's parent (simulator, Azurite, data) and its child processes (the app, the baselines)
  * share: the job messages, the results, and a request counter for Azure Table Storage.
  */
+import { readFileSync } from 'node:fs';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import type { PipelinePolicy } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import type { Logger } from '../../lib/core/log';
 import type { Simulator } from '../../lib/simulator';
-import type { ComposedEmail, ReleasedMessage } from './floors';
+import type { StoredByNotify } from './floors';
 
 /** Table Storage requests by kind, counted at the HTTP pipeline of each TableClient. */
 export interface TableCounts {
@@ -38,6 +39,8 @@ export interface TableCounts {
   /** When the first request started and the last one ended (`performance.now()`), for what lies outside. */
   firstAt?: number;
   lastAt?: number;
+  /** When the last query of each table ended (`performance.now()`): what a run does after its lookups. */
+  lastQueryEndByTable: Record<string, number>;
 }
 
 export function emptyCounts(): TableCounts {
@@ -55,6 +58,7 @@ export function emptyCounts(): TableCounts {
     other: 0,
     total: 0,
     busyMs: 0,
+    lastQueryEndByTable: {},
   };
 }
 
@@ -80,6 +84,8 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
   ) {
     const url = new URL(request.url);
     const path = decodeURIComponent(url.pathname);
+    const queried =
+      request.method === 'GET' && /\(\)$/.test(path) ? /\/([^/(]+)\(\)$/.exec(path)?.[1] : undefined;
     counts.total += 1;
     const wrote = (table: string | undefined) =>
       (counts.writesByTable[table ?? '?'] = (counts.writesByTable[table ?? '?'] ?? 0) + 1);
@@ -108,7 +114,9 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
     } else {
       counts.other += 1;
     }
-    return next(request);
+    const response = await next(request);
+    if (queried) counts.lastQueryEndByTable[queried] = performance.now();
+    return response;
   }
 }
 
@@ -122,6 +130,32 @@ export function tableIdle(counts: TableCounts, startedAt: number, wallMs: number
   const afterLastMs = counts.lastAt === undefined ? 0 : Math.max(0, startedAt + wallMs - counts.lastAt);
   const betweenMs = Math.max(0, wallMs - counts.busyMs - beforeFirstMs - afterLastMs);
   return { beforeFirstMs, betweenMs, afterLastMs };
+}
+
+/** A run's time after the last query of `table` ended (all of it when it queried none). */
+export function afterLastQuery(
+  counts: TableCounts,
+  table: string,
+  startedAt: number,
+  wallMs: number,
+): number {
+  const end = counts.lastQueryEndByTable[table];
+  return end === undefined ? wallMs : Math.max(0, startedAt + wallMs - end);
+}
+
+/**
+ * CPU time a process has used so far, in milliseconds, from Linux's /proc (user and system, counted in
+ * the kernel's 100 ticks a second); undefined where /proc cannot be read. For the table server, which
+ * runs in a process of its own.
+ */
+export function processCpuMs(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Counts every request of these clients into `counts`; one in-flight tally across them, for `busyMs`. */
@@ -187,10 +221,16 @@ export interface Endpoints {
   acsConnectionString: string;
   senderAddress: string;
   tablesConnectionString: string;
+  /** The table server's process, whose CPU time a job measures over its run (Linux only). */
+  tableServerPid?: number;
 }
 
 /** What the measured jobs are pointed at: the simulator's tenant and a table service. */
-export function simulatorEndpoints(sim: Simulator, tablesConnectionString: string): Endpoints {
+export function simulatorEndpoints(
+  sim: Simulator,
+  tablesConnectionString: string,
+  tableServerPid?: number,
+): Endpoints {
   return {
     tenantId: sim.tenantId,
     clientId: sim.clientId,
@@ -201,6 +241,7 @@ export function simulatorEndpoints(sim: Simulator, tablesConnectionString: strin
     acsConnectionString: sim.acsConnectionString,
     senderAddress: sim.senderAddress,
     tablesConnectionString,
+    tableServerPid,
   };
 }
 
@@ -236,10 +277,8 @@ export type ChildJob =
       /** The prefix of the snapshot the app wrote (read only) and of the baseline's own two tables. */
       snapshotPrefix: string;
       prefix: string;
-      /** The released messages and their units, as the audit log names them. */
-      releases: ReleasedMessage[];
-      /** The emails the app's run composed for the same releases. */
-      emails: ComposedEmail[];
+      /** What the app's run stored for the same releases: the floor stores the same. */
+      stored: StoredByNotify;
       inFlight: number;
     }
   /** The catch-up's job process: the app built once, each run at the time the parent names (catch-up.ts). */

@@ -9,8 +9,7 @@ import {
   type TransactionAction,
 } from '@azure/data-tables';
 import { withConcurrency } from '../../lib/core/concurrency';
-import type { ComposedEmail, ReleasedMessage } from './floors';
-import type { AuditRelease } from './shared';
+import type { StoredByNotify } from './floors';
 
 const open = (connectionString: string, name: string) =>
   TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection: true });
@@ -63,26 +62,11 @@ export async function restoreTables(connectionString: string, saved: SavedTables
   }
 }
 
-/** The emails a notify run recorded (a dry run records each one it composed). */
-export async function composedEmails(connectionString: string, prefix: string): Promise<ComposedEmail[]> {
-  const emails: ComposedEmail[] = [];
-  const rows = open(connectionString, `${prefix}Notifications`).listEntities<Record<string, unknown>>();
-  for await (const row of rows) {
-    emails.push({
-      sender: String(row.sender),
-      units: JSON.parse(String(row.units)) as ComposedEmail['units'],
-    });
-  }
-  return emails;
-}
-
-/** The audit log's releases grouped by message: each message once, with every address it went to. */
-export function releasedMessages(releases: readonly AuditRelease[]): ReleasedMessage[] {
-  const byMessage = new Map<string, Set<string>>();
-  for (const { networkMessageId, releaseTo } of releases) {
-    const to = byMessage.get(networkMessageId) ?? new Set<string>();
-    to.add(releaseTo.toLowerCase());
-    byMessage.set(networkMessageId, to);
-  }
-  return [...byMessage].map(([networkMessageId, to]) => ({ networkMessageId, releasedTo: [...to] }));
+/** What a notify run stored: its release rows and its notification records (the floor stores the same). */
+export async function storedByNotify(connectionString: string, prefix: string): Promise<StoredByNotify> {
+  const saved = await saveTables(connectionString, [`${prefix}Releases`, `${prefix}Notifications`]);
+  return {
+    releases: saved.get(`${prefix}Releases`) ?? [],
+    notifications: saved.get(`${prefix}Notifications`) ?? [],
+  };
 }
