@@ -5,7 +5,7 @@ import {
   TOKEN_REFRESH_BEFORE_EXPIRY_MS,
 } from '../../lib/sources/graph-client';
 import { credentialFor, startTestSimulator } from '../support/simulator';
-import type { Simulator } from '../../lib/simulator/server';
+import type { Simulator } from '../../lib/simulator';
 
 const HOUR = 60 * 60_000;
 
