@@ -53,8 +53,13 @@ import {
 const ROOT = path.resolve(__dirname, '../../../..');
 const STEADY_NEW_ROWS = 1_000;
 const PAGE = 1_000;
-/** Interleaved pairs (ours, floor) per ratio: a target is judged on their median. */
-const PAIRS = 5;
+/**
+ * Interleaved pairs (ours, floor) per ratio: a target is judged on their median. The quick run's pairs are
+ * short (a notify run of 1.5 s moves by a tenth when the machine stalls; single pairs of the same code
+ * ranged from 0.8x to 2x on this 2-vCPU machine), so it takes nine; the full run's, a minute or more each,
+ * hold still with five.
+ */
+const pairsFor = (quick: boolean) => (quick ? 9 : 5);
 /** The app's tables a notify run writes: put back before each of its paired runs. */
 const NOTIFY_TABLES = ['qrnReleases', 'qrnNotifications', 'qrnState'];
 
@@ -228,11 +233,11 @@ async function main() {
     generator.addRows(options.rows - generator.rows, generator.spreadOverMonth(new Date()));
     log(`generated ${generator.rows} rows (${generator.messages.length} messages) in ${s(Date.now() - t)} s`);
 
-    // Ours then the floor, five times over (each backfill into tables of its own, dropped after it; the
+    // Ours then the floor, five times over (nine in the quick run; each backfill into tables of its own, dropped after it; the
     // first of ours is kept as the tenant's snapshot for what follows).
     let backfillCalls = exchangeCalls(sim);
     const backfillPairs = await interleaved(
-      PAIRS,
+      pairsFor(options.quick),
       async (i) => {
         const prefix = i === 0 ? 'qrn' : `qrnpair${i}`;
         sim.scenario.clearRequests();
@@ -279,13 +284,13 @@ async function main() {
     log(
       `snapshot after the releases: ${s(afterRelease.wallMs)} s, ${afterReleaseCalls.total} Exchange calls`,
     );
-    // Ours then the floor, five times over on the same releases: the app's tables are put back as they
+    // Ours then the floor, five times over (nine in the quick run) on the same releases: the app's tables are put back as they
     // were before the first notify run, the floor's are dropped; the floor records the emails ours composed.
     const auditReleases = auditReleasesOf(sim);
     const notifyStart = await saveTables(azurite.connectionString, NOTIFY_TABLES);
     let stored: StoredByNotify = { releases: [], notifications: [] };
     const notifyPairs = await interleaved(
-      PAIRS,
+      pairsFor(options.quick),
       async (i) => {
         if (i > 0) await restoreTables(azurite.connectionString, notifyStart);
         const run = await inChild({ kind: 'app-notify', endpoints, prefix: 'qrn', settings: {} });
