@@ -292,8 +292,13 @@ export class AuditQueryBook {
   }
 
   reset(): void {
-    this.queries = [];
+    this.forget();
     this.config = { ...DEFAULT_AUDIT_QUERY_CONFIG };
+  }
+
+  /** Forgets every query asked for, and with them the creation quotas they count towards. */
+  forget(): void {
+    this.queries = [];
   }
 }
 

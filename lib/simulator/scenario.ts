@@ -19,6 +19,7 @@
  *   POST   /audit-records           addRawAuditRecord {record, visibleAt?} -> 201
  *   POST   /audit-latency           setAuditLatency {ms}
  *   GET    /audit-queries           auditQueries()
+ *   DELETE /audit-queries           forgetAuditQueries (the creation quotas they count towards too)
  *   POST   /audit-queries/config    configureAuditQueries {notStartedMs?, runningMs?, failNext?, hang?,
  *                                   recordLimit?, v1NotFound?, auditingDisabled?, nextLinkOrigin? ("" restores
  *                                   Graph's)}
@@ -102,6 +103,8 @@ export interface ScenarioApi {
   setAuditLatency(ms: number): void;
   configureAuditQueries(patch: Partial<AuditQueryConfig>): AuditQueryConfig;
   auditQueries(): AuditQuerySummary[];
+  /** Forgets the audit queries asked for (their creation quotas too), as a tenant a day later would. */
+  forgetAuditQueries(): void;
   setPermissions(patch: Partial<Permissions>): Permissions;
   permissions(): Permissions;
   /** What the directory holds (service principals, app role and directory role assignments). */
@@ -180,6 +183,7 @@ export function createScenarioApi(deps: ScenarioDeps): ScenarioApi {
       tenant.auditLatencyMs = ms;
     },
     configureAuditQueries: (patch) => tenant.queries.configure(pickDefined(patch)),
+    forgetAuditQueries: () => tenant.queries.forget(),
     auditQueries: () =>
       tenant.queries.list().map((q) => {
         const status = tenant.queries.status(q, nowMs());
@@ -314,6 +318,7 @@ export function createScenarioRoutes(api: ScenarioApi, info: () => Record<string
       return ok({});
     }),
     route('GET', /^\/audit-queries$/, () => ok({ value: api.auditQueries() })),
+    route('DELETE', /^\/audit-queries$/, () => (api.forgetAuditQueries(), ok({}))),
     route('POST', /^\/audit-queries\/config$/, (req) => ok(api.configureAuditQueries(json(req)))),
     route('GET', /^\/clock$/, () => ok({ now: api.now().toISOString() })),
     route('POST', /^\/clock\/advance$/, (req) =>

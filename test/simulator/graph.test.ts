@@ -258,6 +258,17 @@ describe('simulated Microsoft Graph', () => {
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(60);
   });
 
+  it('GIVEN the queries forgotten (the bench puts a tenant back between runs) THEN they are gone and the minute quota starts again', async () => {
+    clock.advance(2 * MINUTE);
+    for (let i = 0; i < 5; i++) expect((await newQuery()).status).toBe(201);
+    expect((await newQuery()).status).toBe(429);
+    const forgotten = await call(`${sim.urls.scenario}/audit-queries`, { method: 'DELETE' });
+    expect(forgotten.status).toBe(200);
+    expect(sim.scenario.auditQueries()).toEqual([]);
+    expect((await newQuery()).status).toBe(201);
+    expect(sim.scenario.auditQueries()).toHaveLength(1);
+  });
+
   it('GIVEN a tenant where only beta works THEN v1.0 answers 404 and beta 201', async () => {
     expect((await newQuery('v1.0')).status).toBe(201);
     clock.advance(MINUTE);
