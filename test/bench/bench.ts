@@ -233,8 +233,8 @@ async function main() {
     generator.addRows(options.rows - generator.rows, generator.spreadOverMonth(new Date()));
     log(`generated ${generator.rows} rows (${generator.messages.length} messages) in ${s(Date.now() - t)} s`);
 
-    // Ours then the floor, five times over (nine in the quick run; each backfill into tables of its own, dropped after it; the
-    // first of ours is kept as the tenant's snapshot for what follows).
+    // Ours then the floor, five times over (nine in the quick run; each backfill into tables of its own,
+    // dropped after it; the first of ours is kept as the tenant's snapshot for what follows).
     let backfillCalls = exchangeCalls(sim);
     const backfillPairs = await interleaved(
       pairsFor(options.quick),
@@ -284,8 +284,9 @@ async function main() {
     log(
       `snapshot after the releases: ${s(afterRelease.wallMs)} s, ${afterReleaseCalls.total} Exchange calls`,
     );
-    // Ours then the floor, five times over (nine in the quick run) on the same releases: the app's tables are put back as they
-    // were before the first notify run, the floor's are dropped; the floor records the emails ours composed.
+    // Ours then the floor, five times over (nine in the quick run) on the same releases: the app's tables
+    // are put back as they were before the first notify run, the floor's are dropped; the floor stores the
+    // release rows and notification records ours' first run stored.
     const auditReleases = auditReleasesOf(sim);
     const notifyStart = await saveTables(azurite.connectionString, NOTIFY_TABLES);
     let stored: StoredByNotify = { releases: [], notifications: [] };

@@ -84,8 +84,9 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
   ) {
     const url = new URL(request.url);
     const path = decodeURIComponent(url.pathname);
+    // A query (a table name followed by `()`): the table it asks, for the counts and for when it ended.
     const queried =
-      request.method === 'GET' && /\(\)$/.test(path) ? /\/([^/(]+)\(\)$/.exec(path)?.[1] : undefined;
+      request.method === 'GET' && /\(\)$/.test(path) ? (/\/([^/(]+)\(\)$/.exec(path)?.[1] ?? '?') : undefined;
     counts.total += 1;
     const wrote = (table: string | undefined) =>
       (counts.writesByTable[table ?? '?'] = (counts.writesByTable[table ?? '?'] ?? 0) + 1);
@@ -96,12 +97,11 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
       wrote(/^(?:POST|PUT|PATCH|MERGE|DELETE) \S*\/([^/(\s]+)[(\s]/m.exec(body)?.[1]);
     } else if (request.method === 'GET' && /\(PartitionKey='.*',RowKey='.*'\)$/.test(path)) {
       counts.pointReads += 1;
-    } else if (request.method === 'GET' && /\(\)$/.test(path)) {
+    } else if (queried !== undefined) {
       counts.queryRequests += 1;
       if (!url.searchParams.has('NextPartitionKey') && !url.searchParams.has('NextRowKey')) {
         counts.queries += 1;
-        const table = /\/([^/(]+)\(\)$/.exec(path)?.[1] ?? '?';
-        counts.queriesByTable[table] = (counts.queriesByTable[table] ?? 0) + 1;
+        counts.queriesByTable[queried] = (counts.queriesByTable[queried] ?? 0) + 1;
         if (/^PartitionKey eq /.test(url.searchParams.get('$filter') ?? '')) counts.partitionQueries += 1;
         else counts.tableScans += 1;
       }
@@ -115,7 +115,7 @@ export function countingPolicy(counts: TableCounts, inFlight = { requests: 0, si
       counts.other += 1;
     }
     const response = await next(request);
-    if (queried) counts.lastQueryEndByTable[queried] = performance.now();
+    if (queried !== undefined) counts.lastQueryEndByTable[queried] = performance.now();
     return response;
   }
 }
