@@ -12,6 +12,35 @@ export async function withConcurrency<T>(
 }
 
 /**
+ * A limit shared by tasks that start at different times: at most `limit` run at once, the others start in
+ * the order they were handed in as places free up. Each task's own promise carries its result or error.
+ */
+export function limiter(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  const next = () => {
+    if (running >= limit) return;
+    const start = queue.shift();
+    if (!start) return;
+    running += 1;
+    start();
+  };
+  return <T>(task: () => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        Promise.resolve()
+          .then(task)
+          .then(resolve, reject)
+          .finally(() => {
+            running -= 1;
+            next();
+          });
+      });
+      next();
+    });
+}
+
+/**
  * Reads `source` one item ahead: while the caller works on an item, the next one is already being fetched,
  * so a page is fetched while the previous one is written, and a run takes about the longer of the two
  * rather than their sum. At most one item waits beyond the one in hand. An error of the source surfaces

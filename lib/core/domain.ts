@@ -60,4 +60,10 @@ export interface ReleaseEvent {
   releasedThrough?: string;
   isSystemRelease: boolean;
   releasedAt: string;
+  /**
+   * The message's sender as the quarantine lists it; only a release seen in the quarantine status carries
+   * it. Notify orders its snapshot lookups by it, so each sender's email is decided as soon as that
+   * sender's messages are looked up; the sender told is still the one the join takes from the snapshot.
+   */
+  sender?: string;
 }

@@ -4,8 +4,8 @@ import { renewedAtMost } from './notify/lease-renewal';
 import { checkDeliveries } from './delivery-status';
 import { recordSuccessfulRun } from './last-run';
 import { collectAuditReleases } from './notify/collect-audit-releases';
-import { sendEachBatch } from './notify/decide-and-send';
-import { joinPendingReleases } from './notify/join-to-snapshot';
+import { joinAndSend } from './notify/join-to-snapshot';
+import { MessageGate } from './notify/message-gate';
 import { logSummary } from './notify/log-summary';
 import { purgeSettledIfDue } from './notify/purge-settled';
 import { recoverUncertainSends } from './notify/recover-uncertain-sends';
@@ -47,20 +47,20 @@ export async function runNotify(deps: NotifyDependencies): Promise<NotifySummary
     if (deps.auditSource) {
       // Releases already known (seen early in the quarantine status, or carried over) go out first:
       // their senders should not wait for an audit query that can take many minutes. The query is asked
-      // for meanwhile; its records are recorded only once this pass is done.
-      const knownReleases = (async () =>
-        sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run))();
+      // for meanwhile; a message's records are recorded once this pass is done with that message.
+      const gate = new MessageGate();
+      const knownReleases = joinAndSend(deps, summary, run, 'table', gate);
       knownReleases.catch(() => undefined); // its failure is the run's, thrown below
-      await collectAuditReleases(deps, deps.auditSource, summary, run, knownReleases);
+      await collectAuditReleases(deps, deps.auditSource, summary, run, knownReleases, gate);
       await knownReleases;
       await writeHeldDecisions(deps, run);
       // What is still waiting is counted by the last pass only.
       summary.pending = 0;
       summary.carriedOver = 0;
       // The releases are read once per run: the second pass works on the rows the run holds.
-      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'run'), summary, run);
+      await joinAndSend(deps, summary, run, 'run');
     } else {
-      await sendEachBatch(deps, await joinPendingReleases(deps, summary, run, 'table'), summary, run);
+      await joinAndSend(deps, summary, run, 'table');
     }
     summary.matched = run.matched.size;
     await purgeSettledIfDue(deps, summary);

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock';
 import type { QuarantinedMessage, ReleaseEvent } from '../core/domain';
 import type { Logger } from '../core/log';
 import { personReleaser } from '../core/releaser';
+import { senderOf } from './outbound';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import { newPagingStats, type ExchangePagingStats } from '../sources/exchange/paging';
 import {
@@ -214,5 +215,6 @@ function releaseEvent(row: QuarantinedMessage, address: string, now: Date): Rele
     isSystemRelease,
     // The quarantine does not say when; the first time a snapshot saw it is the best bound we have.
     releasedAt: now.toISOString(),
+    sender: senderOf([row]).sender ?? (row.senderAddress.toLowerCase() || undefined),
   };
 }

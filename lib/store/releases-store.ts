@@ -37,7 +37,7 @@ export interface ReleaseRow {
   sources: ReleaseSource[];
   auditRecordIds: string[];
   firstSeenAt: string;
-  // Joined from the snapshot.
+  // Joined from the snapshot (the sender is known before the join when the snapshot saw the release early).
   sender?: string;
   originalRecipients?: string[];
   subject?: string;
@@ -372,6 +372,7 @@ export function newReleaseRow(event: ReleaseEvent, releasedTo: string, now: Date
     auditRecordIds: event.source === 'audit' ? [event.id] : [],
     firstSeenAt: now.toISOString(),
     updatedAt: now.toISOString(),
+    ...(event.sender ? { sender: event.sender } : {}),
   };
 }
 

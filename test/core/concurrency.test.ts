@@ -1,4 +1,4 @@
-import { oneAhead, withConcurrency } from '../../lib/core/concurrency';
+import { limiter, oneAhead, withConcurrency } from '../../lib/core/concurrency';
 
 /** A source that records when each item is asked for and handed over, against the caller's own steps. */
 function recordedSource(items: number[], log: string[], failAt?: number) {
@@ -83,5 +83,39 @@ describe('withConcurrency', () => {
     });
     expect(done.sort()).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(most).toBe(3);
+  });
+});
+
+describe('limiter', () => {
+  it('GIVEN tasks handed in at different times THEN at most the limit run at once, started in the order handed in', async () => {
+    const slot = limiter(2);
+    const started: number[] = [];
+    let running = 0;
+    let most = 0;
+    const task = (n: number) => async () => {
+      started.push(n);
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setImmediate(resolve));
+      running -= 1;
+      return n * 10;
+    };
+    const first = [1, 2, 3].map((n) => slot(task(n)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = [4, 5].map((n) => slot(task(n)));
+    expect(await Promise.all([...first, ...later])).toEqual([10, 20, 30, 40, 50]);
+    expect(started).toEqual([1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+  });
+
+  it('GIVEN a task that fails, even before its first await THEN only its own promise rejects and its place is freed', async () => {
+    const slot = limiter(1);
+    const failing = slot(() => {
+      throw new Error('refused at once');
+    });
+    const after = slot(async () => 'ran');
+    await expect(failing).rejects.toThrow('refused at once');
+    await expect(after).resolves.toBe('ran');
+    await expect(slot(() => Promise.reject(new Error('later')))).rejects.toThrow('later');
+    await expect(slot(async () => 'still runs')).resolves.toBe('still runs');
   });
 });

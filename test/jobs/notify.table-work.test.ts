@@ -76,7 +76,7 @@ describe("notify's table work", () => {
     expect([...t.channel.delivered().values()]).toEqual([1, 1, 1]);
   });
 
-  test('GIVEN an audit page completing a release the run holds and recording two unknown ones THEN only the unknown messages are read, once each, and the page is written in one batch', async () => {
+  test('GIVEN an audit page completing a release the run holds and recording two unknown ones THEN only the unknown messages are read, once each, and each message is written once for the page', async () => {
     const t = memoryTenant({ RELEASE_SOURCES: 'both' });
     const known = await t.release('a@contoso.com', ['x@fabrikam.com']);
     // Two more messages in the snapshot, whose releases come only from the audit log.
@@ -107,9 +107,15 @@ describe("notify's table work", () => {
       duplicateRecords: 1,
       emailsSent: 3,
     });
-    // Pass 1 sends the known release; the audit page is one batch write of three messages; pass 2 sends
-    // the two new ones.
-    expect(calls.writeMany).toContainEqual(expect.arrayContaining([known, ...fresh]));
+    // Each write is one message's transaction. Pass 1 holds the known release for its send and marks it
+    // told (two writes); its audit record completes it once pass 1 is done with it (the third, last). Each
+    // new message is created by the page, then held and marked by pass 2: three writes each.
+    expect(calls.writeMany.every((messages) => messages.length === 1)).toBe(true);
+    const writesOf = (id: string) =>
+      calls.writeMany.flatMap((messages, k) => (messages[0] === id ? [k] : []));
+    expect(writesOf(known)).toHaveLength(3);
+    for (const id of fresh) expect(writesOf(id)).toHaveLength(3);
+    expect(calls.writeMany).toHaveLength(9);
     expect((await t.releases.get(known, 'x@fabrikam.com'))?.sources).toEqual(['quarantine', 'audit']);
     expect([...t.channel.delivered().keys()].sort()).toEqual([
       'a@contoso.com',

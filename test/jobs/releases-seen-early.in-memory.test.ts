@@ -46,6 +46,22 @@ describe('releases seen early in the quarantine status, then completed by the au
     expect(complete.releasedBy).toBe(ADMIN);
   });
 
+  test("GIVEN a release seen early THEN its pending row already names the message's sender, in the form the join gives it", async () => {
+    const w = memoryWorld();
+    w.m365.auditLatencyMs = 5 * HOUR;
+    const { networkMessageId: id } = w.m365.addMessage({
+      sender: 'Megan.Bowen@Contoso.com',
+      recipients: ['buyer@fabrikam.example'],
+      type: 'TransportRule',
+    });
+    await w.runSnapshot();
+    w.m365.release({ networkMessageId: id, by: ADMIN });
+    await w.runSnapshot();
+    const [row] = await w.releases.listForMessage(id);
+    expect(row).toMatchObject({ status: 'pending', sender: 'megan.bowen@contoso.com' });
+    expect(row.originalRecipients).toBeUndefined(); // the rest is the join's
+  });
+
   test('GIVEN three messages released to five recipients WHEN the snapshot sees them THEN the new units are written in one batch, one transaction per message, with no read; GIVEN a unit recorded meanwhile THEN that message is recorded unit by unit, once', async () => {
     const w = memoryWorld({ RELEASE_SOURCES: 'quarantine' });
     const ids = [

@@ -4,7 +4,8 @@ import { normaliseAuditRecord } from '../../sources/audit/records';
 import { permissionGap } from '../../sources/failure-class';
 import { boundedText } from '../../store/keys';
 import { mergeEvent, newReleaseRow, type RecordOutcome, type ReleaseWrite } from '../../store/releases-store';
-import { withConcurrency } from '../../core/concurrency';
+import { limiter } from '../../core/concurrency';
+import type { MessageGate } from './message-gate';
 import { isolate, SET_ASIDE } from '../isolate';
 import { SNAPSHOT_LOOKUPS_IN_FLIGHT } from './look-up-snapshot';
 import { readRow, remember } from './release-rows';
@@ -12,8 +13,9 @@ import { unitKey, type NotifyDependencies, type NotifySummary, type Row, type Ru
 
 /**
  * Step 2: new audit records become release rows (de-duplicated by unit; re-read records are no-ops). The
- * query is asked for while the releases already known are decided (`knownReleases`); waiting for it, and
- * recording its records, come only after that, so the two never change the same row at once.
+ * query is asked for while the releases already known are decided (`knownReleases`), and waited for only
+ * after that. A message's records are recorded once that pass is done with the message (`gate`), so the
+ * two never change the same row at once, and every other message's meanwhile.
  */
 export async function collectAuditReleases(
   deps: NotifyDependencies,
@@ -21,10 +23,10 @@ export async function collectAuditReleases(
   summary: NotifySummary,
   run: RunState,
   knownReleases: Promise<unknown> = Promise.resolve(),
+  gate?: MessageGate,
 ) {
   try {
     const result = await source.collect(async (records) => {
-      await knownReleases;
       const events: ReleaseEvent[] = [];
       for (const raw of records) {
         const normalised = normaliseAuditRecord(raw);
@@ -34,7 +36,7 @@ export async function collectAuditReleases(
         }
         events.push(...normalised.releases);
       }
-      await recordReleases(deps, summary, run, events);
+      await recordReleases(deps, summary, run, events, gate);
     }, knownReleases);
     summary.audit = {
       state: result.state,
@@ -64,41 +66,67 @@ export async function collectAuditReleases(
 }
 
 /**
- * Records a page of release events (docs/architecture.md#exactly-once): a unit this run already holds is
- * completed in memory; the rows of any other message are read once (one partition query); then every
- * message's new and completed rows are written in one transaction. A message whose transaction lost a
- * race or was refused is recorded event by event, each event on its own (a bad one is set aside).
+ * Records a page of release events (docs/architecture.md#exactly-once), message by message as the first
+ * pass lets go of each (`gate`), a bounded number at once; the page is handed back once every message is
+ * recorded.
  */
 async function recordReleases(
   deps: NotifyDependencies,
   summary: NotifySummary,
   run: RunState,
   events: readonly ReleaseEvent[],
+  gate?: MessageGate,
 ) {
   const now = deps.clock.now();
+  const byMessage = new Map<string, ReleaseEvent[]>();
+  for (const event of events) {
+    const same = byMessage.get(event.networkMessageId) ?? [];
+    same.push(event);
+    byMessage.set(event.networkMessageId, same);
+  }
+  const slot = limiter(SNAPSHOT_LOOKUPS_IN_FLIGHT);
+  const recorded = await Promise.allSettled(
+    [...byMessage.values()].map(async (messageEvents) => {
+      await gate?.settled(messageEvents[0].networkMessageId);
+      await slot(() => recordMessage(deps, summary, run, messageEvents, now));
+    }),
+  );
+  const failure = recorded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+}
+
+/**
+ * Records one message's release events: a unit this run already holds is completed in memory; otherwise
+ * the message's rows are read once (one partition query); then its new and completed rows are written in
+ * one transaction. When that transaction lost a race or was refused, the message is recorded event by
+ * event, each event on its own (a bad one is set aside).
+ */
+async function recordMessage(
+  deps: NotifyDependencies,
+  summary: NotifySummary,
+  run: RunState,
+  events: readonly ReleaseEvent[],
+  now: Date,
+) {
   const keyOf = (event: ReleaseEvent) =>
     unitKey({ networkMessageId: event.networkMessageId, releasedTo: boundedText(event.releasedTo ?? '') });
-  const unread = [...new Set(events.filter((e) => !run.rows.has(keyOf(e))).map((e) => e.networkMessageId))];
-  const unreadable = new Set<string>();
-  await withConcurrency(unread, SNAPSHOT_LOOKUPS_IN_FLIGHT, async (networkMessageId) => {
+  const networkMessageId = events[0].networkMessageId;
+  let readable = true;
+  if (events.some((e) => !run.rows.has(keyOf(e)))) {
     try {
       const rows = await deps.releases.listForMessage(networkMessageId);
       remember(rows);
       for (const row of rows) if (!run.rows.has(unitKey(row))) run.rows.set(unitKey(row), row);
     } catch {
-      unreadable.add(networkMessageId); // recorded event by event below: an outage is thrown there
+      readable = false; // recorded event by event below: an outage is thrown there
     }
-  });
+  }
 
   const outcomes: { event: ReleaseEvent; key: string; outcome: RecordOutcome }[] = [];
   const created = new Set<Row>();
   const changed = new Set<Row>();
-  const oneByOne: ReleaseEvent[] = [];
-  for (const event of events) {
-    if (unreadable.has(event.networkMessageId)) {
-      oneByOne.push(event);
-      continue;
-    }
+  const oneByOne: ReleaseEvent[] = readable ? [] : [...events];
+  for (const event of readable ? events : []) {
     const key = keyOf(event);
     const row = run.rows.get(key);
     if (!row) {
@@ -122,7 +150,7 @@ async function recordReleases(
     ...[...created].map((row) => ({ row, create: true })),
     ...[...changed].map((row) => ({ row, etag: row.etag })),
   ];
-  const written = await deps.releases.writeMany(writes);
+  const written = writes.length > 0 ? await deps.releases.writeMany(writes) : [];
   const failedUnits = new Set<string>();
   written.forEach((outcome, k) => {
     const row = writes[k].row as Row;

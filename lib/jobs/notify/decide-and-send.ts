@@ -1,5 +1,5 @@
 import { cleanLine, composeNotification, type Reader, type ReleasedMessageSummary } from '../../mail/compose';
-import { withConcurrency } from '../../core/concurrency';
+import { senderInScope, type TenantDomains } from '../outbound';
 import { notificationId, type NotificationRecord, type ReleaseUnit } from '../../store/notifications-store';
 import { acceptedDelivery, nextAttempt } from '../delivery-status';
 import { isolate } from '../isolate';
@@ -22,10 +22,10 @@ import {
 import { releaseReason } from '../../core/outcomes';
 
 /**
- * Batches recorded at once in a dry run. Nothing goes to the email service then, so order and throttling
- * do not matter and each batch's rows and notification are its own. Real sends go one at a time, oldest
- * first, so a throttled service, the cap or a lost lease stops exactly the ones after it; the email
- * service's own limits (tens a minute) make more at once pointless.
+ * Sender groups recorded at once in a dry run. Nothing goes to the email service then, so order and
+ * throttling do not matter and each batch's rows and notification are its own. Real sends go one at a
+ * time, oldest first, so a throttled service, the cap or a lost lease stops exactly the ones after it; the
+ * email service's own limits (tens a minute) make more at once pointless.
  */
 export const DRY_RUN_BATCHES_IN_FLIGHT = 8;
 
@@ -33,35 +33,61 @@ export const DRY_RUN_BATCHES_IN_FLIGHT = 8;
 const READERS_PER_QUERY = 14;
 
 /**
- * Step 4: one email per sender batch, oldest first; capped per run, and a throttled
- * channel stops sending until the next run. Each batch on its own: one that fails for a reason of its
- * own is set aside, and the rest still go.
+ * Step 4: sends the emails of a pass, one per sender batch, as the join hands them over: one group of
+ * senders at a time for real sends (in the order the join decides them, oldest release first), eight for
+ * a dry run; capped per run, and a throttled channel stops sending until the next run. Each batch on its
+ * own: one that fails for a reason of its own is set aside, and the rest still go.
+ *
+ * The readers' settings are read for `senders` (the pass's senders in the join's order) a share at a time,
+ * one cache query per 14, when the share's first email is composed: a run stopped by throttling after two
+ * emails does not read a thousand. A sender outside the tenant's domains is not read (no email goes to
+ * one); one the join did not foresee is read on its own.
  */
-export async function sendEachBatch(
+export function batchSender(
   deps: NotifyDependencies,
-  batches: SenderBatch[],
   summary: NotifySummary,
   run: RunState,
+  senders: readonly string[],
+  tenantDomains: () => Promise<TenantDomains>,
 ) {
   const dryRun = deps.settings.pilot.dryRun;
-  const inFlight = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1;
-  const waiting: RowChange[] = [];
-  // The readers' settings are read for a group of senders at a time (one cache query per 14), and only
-  // while sending goes on: a run stopped by throttling after two emails does not read a thousand.
-  const group = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT * READERS_PER_QUERY : READERS_PER_QUERY;
-  for (let start = 0; start < batches.length; start += group) {
-    const part = batches.slice(start, start + group);
-    const readers =
-      deps.readers && !run.stopReason ? await deps.readers(part.map((b) => b.sender)) : undefined;
-    await withConcurrency(part, inFlight, async (batch) => {
-      const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
-      await isolate(deps, summary, 'batch', ref, () =>
-        sendBatch(deps, batch, readers?.get(batch.sender), summary, run, waiting),
+  const share = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT * READERS_PER_QUERY : READERS_PER_QUERY;
+  let shares: Promise<{ of: Map<string, number>; senders: string[] }> | undefined;
+  const reads = new Map<number, Promise<Map<string, Reader>>>();
+  const readerOf = async (sender: string): Promise<Reader | undefined> => {
+    if (!deps.readers || run.stopReason) return undefined;
+    shares ??= tenantDomains().then((domains) => {
+      const mayBeTold = senders.filter(
+        (s) => s && domains.isAccepted(s) && senderInScope(s, deps.settings.pilot.allowedSenders),
       );
+      return { of: new Map(mayBeTold.map((s, i) => [s, Math.floor(i / share)])), senders: mayBeTold };
     });
-  }
-  // Batches left for the next run say why, all at once (after a throttled send, that is most of them).
-  await saveDecisions(deps, run, waiting);
+    const known = await shares;
+    const k = known.of.get(sender);
+    if (k === undefined) return (await deps.readers([sender])).get(sender);
+    let read = reads.get(k);
+    if (!read) {
+      read = deps.readers(known.senders.slice(k * share, (k + 1) * share));
+      reads.set(k, read);
+    }
+    return (await read).get(sender);
+  };
+  return {
+    /** Sender groups worked on at once. */
+    inFlight: dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1,
+    /** Sends a group's batches in order; those left for the next run say why, all at once. */
+    async send(batches: readonly SenderBatch[]): Promise<void> {
+      const waiting: RowChange[] = [];
+      for (const batch of batches) {
+        const reader = await readerOf(batch.sender);
+        const ref = `${batch.rows.length} release(s), first message ${batch.rows[0]?.networkMessageId}`;
+        await isolate(deps, summary, 'batch', ref, () =>
+          sendBatch(deps, batch, reader, summary, run, waiting),
+        );
+      }
+      await saveDecisions(deps, run, waiting);
+    },
+  };
 }
 
 async function sendBatch(

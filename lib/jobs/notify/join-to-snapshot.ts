@@ -2,14 +2,17 @@ import { HOUR } from '../../core/clock';
 import type { QuarantinedMessage } from '../../core/domain';
 import { LIMITS } from '../../mail/compose';
 import { SET_ASIDE } from '../isolate';
-import { decideOutbound, senderInScope, senderOf, type SkipReason } from '../outbound';
+import { decideOutbound, senderInScope, senderOf, type SkipReason, type TenantDomains } from '../outbound';
 import {
   graphDomainsNote,
   RELEASED_TO_SOMEONE_ELSE,
   releasedToSomeoneElse,
   skipReasonFor,
 } from '../released-to';
-import { lookUpSnapshot } from './look-up-snapshot';
+import { snapshotLookups } from './look-up-snapshot';
+import { batchSender } from './decide-and-send';
+import type { MessageGate } from './message-gate';
+import { withConcurrency } from '../../core/concurrency';
 import { freeStaleHold, remember, saveDecisions } from './release-rows';
 import {
   unitKey,
@@ -29,18 +32,76 @@ export type PendingFrom =
   /** The rows this run already holds (its first pass and the audit records since): no read at all. */
   | 'run';
 
+/** The pending releases of the messages whose sender is thought to be the same, decided together. */
+interface SenderGroup {
+  sender: string;
+  messages: Map<string, Row[]>;
+  oldest: string;
+  /** Resolves once every message of the group that needs a lookup is looked up. */
+  lookedUp: Promise<void>;
+}
+
 /**
- * Step 3: join each pending release to the snapshot, one partition query per distinct message, each
- * message at most once per run. A row joined by an earlier run and still waiting to be sent (a throttled
- * email service, a failed send retried) carries what the join gave it and is not looked up again.
+ * Steps 3 and 4: joins each pending release to the snapshot, one partition query per distinct message,
+ * each message at most once per run, and sends one email per sender. A row joined by an earlier run and
+ * still waiting to be sent (a throttled email service, a failed send retried) carries what the join gave
+ * it and is not looked up again.
+ *
+ * A release seen early in the quarantine status already names its message's sender, so the lookups go
+ * sender by sender, the oldest release first: each sender's email is decided and sent as soon as that
+ * sender's messages are known, while the next senders' lookups are in flight. Releases that name no
+ * sender yet (from an audit record) are looked up first, as any sender may turn out to be theirs. The
+ * sender told is always the one the snapshot gives; should it differ from the one the release named, that
+ * message gets an email of its own. `gate` hears when the pass is done with each message.
  */
-export async function joinPendingReleases(
+export async function joinAndSend(
   deps: NotifyDependencies,
   summary: NotifySummary,
   run: RunState,
   from: PendingFrom,
-): Promise<SenderBatch[]> {
-  const { settings, clock } = deps;
+  gate?: MessageGate,
+): Promise<void> {
+  let stopped = false;
+  try {
+    const byMessage = await pendingByMessage(deps, summary, run, from);
+    gate?.open(byMessage.keys());
+    if (byMessage.size === 0) return;
+    const lookups = snapshotLookups(deps, summary, run);
+    const groups = await senderGroups(run, byMessage, lookups);
+    const domains = once(deps.tenantDomains);
+    const sending = batchSender(
+      deps,
+      summary,
+      run,
+      groups.map((g) => g.sender),
+      domains,
+    );
+    await withConcurrency(groups, sending.inFlight, async (group) => {
+      if (stopped) return;
+      try {
+        await group.lookedUp;
+        await sending.send(await decide(deps, summary, run, group.messages, domains));
+        gate?.release(group.messages.keys());
+      } catch (error) {
+        stopped = true; // no further group starts; the pass fails with this error
+        throw error;
+      }
+    });
+  } catch (error) {
+    gate?.fail(error);
+    throw error;
+  } finally {
+    gate?.releaseAll();
+  }
+}
+
+/** The pending rows of the pass by message; rows in flight or failed this run are left out. */
+async function pendingByMessage(
+  deps: NotifyDependencies,
+  summary: NotifySummary,
+  run: RunState,
+  from: PendingFrom,
+): Promise<Map<string, Row[]>> {
   const byMessage = new Map<string, Row[]>();
   for await (const row of pendingRows(deps, run, from)) {
     if (run.failedThisRun.has(unitKey(row))) {
@@ -53,14 +114,65 @@ export async function joinPendingReleases(
     rows.push(row);
     byMessage.set(row.networkMessageId, rows);
   }
-  if (byMessage.size === 0) return [];
+  return byMessage;
+}
 
-  const toLookUp = [...byMessage]
-    .filter(([id, rows]) => !run.snapshot.has(id) && rows.some((row) => !joinedBefore(row)))
-    .map(([id]) => id);
-  for (const [id, found] of await lookUpSnapshot(deps, summary, toLookUp)) run.snapshot.set(id, found);
-  let domains: Awaited<ReturnType<NotifyDependencies['tenantDomains']>> | undefined;
+/**
+ * The pending messages by sender, the sender with the oldest release first. The messages that name no
+ * sender are looked up before anything is grouped; every other lookup is started here, in the groups'
+ * order, and each group waits only for its own.
+ */
+async function senderGroups(
+  run: RunState,
+  byMessage: Map<string, Row[]>,
+  lookups: ReturnType<typeof snapshotLookups>,
+): Promise<SenderGroup[]> {
+  const needsLookup = (id: string, rows: Row[]) =>
+    !run.snapshot.has(id) && rows.some((row) => !joinedBefore(row));
+  await lookups.lookUp(
+    [...byMessage]
+      .filter(([id, rows]) => needsLookup(id, rows) && !rows.some((r) => r.sender))
+      .map(([id]) => id),
+  );
+  const groups = new Map<string, SenderGroup>();
+  for (const [id, rows] of byMessage) {
+    const found = run.snapshot.get(id);
+    const sender =
+      Array.isArray(found) && found.length > 0
+        ? joinedSender(found)
+        : (rows.find((r) => r.sender)?.sender ?? '');
+    const group = groups.get(sender) ?? {
+      sender,
+      messages: new Map(),
+      oldest: rows[0].releasedAt,
+      lookedUp: Promise.resolve(),
+    };
+    group.messages.set(id, rows);
+    for (const row of rows) if (row.releasedAt < group.oldest) group.oldest = row.releasedAt;
+    groups.set(sender, group);
+  }
+  const ordered = [...groups.values()].sort((a, b) => a.oldest.localeCompare(b.oldest));
+  for (const group of ordered) {
+    group.lookedUp = lookups.lookUp(
+      [...group.messages].filter(([id, rows]) => needsLookup(id, rows)).map(([id]) => id),
+    );
+    group.lookedUp.catch(() => undefined); // heard when the group is worked on
+  }
+  return ordered;
+}
 
+/**
+ * Decides each release of a sender group's messages (all looked up): a skip or a wait is recorded, the
+ * rest become one email per sender.
+ */
+async function decide(
+  deps: NotifyDependencies,
+  summary: NotifySummary,
+  run: RunState,
+  byMessage: Map<string, Row[]>,
+  tenantDomains: () => Promise<TenantDomains>,
+): Promise<SenderBatch[]> {
+  const { settings, clock } = deps;
   const batches = new Map<string, SenderBatch>();
   const writes: RowChange[] = [];
   const now = clock.now();
@@ -95,7 +207,7 @@ export async function joinPendingReleases(
 
     let outboundReason: SkipReason | undefined;
     if (message) {
-      domains ??= await deps.tenantDomains();
+      const domains = await tenantDomains();
       summary.acceptedDomainsNote = graphDomainsNote(domains);
       const joined = joinFields(message);
       const decision = decideOutbound(message, domains);
@@ -172,12 +284,23 @@ function splitLongBatch(batch: SenderBatch): SenderBatch[] {
   return parts;
 }
 
+/** The one canonical address that was checked is the one sent to; unusable text is kept for the report. */
+function joinedSender(message: QuarantinedMessage[]): string {
+  const first = message.find((m) => m.senderAddress) ?? message[0];
+  return senderOf(message).sender ?? first.senderAddress.toLowerCase();
+}
+
+/** Calls `read` once, when first needed; every caller shares its answer. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let answer: Promise<T> | undefined;
+  return () => (answer ??= read());
+}
+
 function joinFields(message: QuarantinedMessage[]) {
   const first = message.find((m) => m.senderAddress) ?? message[0];
   const recipients = [...new Set(message.flatMap((m) => m.recipients))];
   return {
-    // The one canonical address that was checked is the one sent to; unusable text is kept for the report.
-    sender: senderOf(message).sender ?? first.senderAddress.toLowerCase(),
+    sender: joinedSender(message),
     originalRecipients: recipients,
     subject: first.subject,
     receivedAt: first.receivedAt,

@@ -1,4 +1,4 @@
-import { lookUpSnapshot } from '../../../lib/jobs/notify/look-up-snapshot';
+import { snapshotLookups } from '../../../lib/jobs/notify/look-up-snapshot';
 import { emptySummary } from '../../../lib/jobs/notify/run-state';
 import { SET_ASIDE } from '../../../lib/jobs/isolate';
 import { memoryTenant } from '../../support/memory-notify';
@@ -19,9 +19,13 @@ describe('snapshot lookups in bounded parallel', () => {
       inFlight -= 1;
       return find(id);
     };
-    const found = await lookUpSnapshot(t.deps, emptySummary(), ids, 3);
+    const found = new Map();
+    const lookups = snapshotLookups(t.deps, emptySummary(), { snapshot: found }, 3);
+    // Asked for in two calls, the second overlapping the first: each message is still looked up once,
+    // in the order asked.
+    await Promise.all([lookups.lookUp(ids.slice(0, 12)), lookups.lookUp(ids.slice(8))]);
     expect(most).toBe(3);
-    expect(asked.sort()).toEqual([...ids].sort());
+    expect(asked).toEqual(ids);
     for (const id of ids) expect(found.get(id)).toHaveLength(1);
   });
 
@@ -36,11 +40,16 @@ describe('snapshot lookups in bounded parallel', () => {
       return find(id);
     };
     const summary = emptySummary();
-    const found = await lookUpSnapshot(t.deps, summary, [good, bad]);
+    const found = new Map();
+    await snapshotLookups(t.deps, summary, { snapshot: found }).lookUp([good, bad]);
     expect(found.get(bad)).toBe(SET_ASIDE);
     expect(found.get(good)).toHaveLength(1);
     expect(summary.setAside).toBe(1);
     failure = Object.assign(new Error('service unavailable'), { statusCode: 503 });
-    await expect(lookUpSnapshot(t.deps, emptySummary(), [good, bad])).rejects.toThrow('unavailable');
+    const again = snapshotLookups(t.deps, emptySummary(), { snapshot: new Map() });
+    await expect(again.lookUp([good, bad])).rejects.toThrow('unavailable');
+    // Whoever waits for that message later hears the same failure; the good one was found.
+    await expect(again.lookUp([bad])).rejects.toThrow('unavailable');
+    await expect(again.lookUp([good])).resolves.toBeUndefined();
   });
 });
