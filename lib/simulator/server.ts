@@ -16,7 +16,11 @@ import type {
   SimResponse,
   TokenVerifier,
 } from './contract';
-import { faultResponse, notFound, unauthorized } from './errors';
+import { faultResponse, graphError, notFound, unauthorized } from './errors';
+
+/** Graph's JSON batch endpoint, and the most requests one batch may hold. */
+const GRAPH_BATCH = /^\/(?<version>v1\.0|beta)\/\$batch$/;
+const MAX_BATCH = 20;
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -150,6 +154,9 @@ export class Router {
     if (fault?.kind === 'timeout') return { status: 0, hang: true };
     if (fault) return faultResponse(fault);
 
+    const batch = service === 'graph' ? GRAPH_BATCH.exec(req.url.pathname) : null;
+    if (batch && req.method === 'POST') return this.graphBatch(req, batch.groups!.version);
+
     const tokenTenant = tokens.verify(req)?.tenantId.toLowerCase();
     const routes =
       tokenTenant !== undefined && this.tenantRoutes.has(tokenTenant)
@@ -189,6 +196,71 @@ export class Router {
     return chosen.route.handle(req, params);
   }
 
+  /**
+   * Graph's JSON batching (POST /{version}/$batch): each of at most 20 requests is dispatched as if it had
+   * come on its own (faults, routes, the outer request's token) and logged as such; the answers come back
+   * in one body, in reverse order (Graph promises no order).
+   */
+  private async graphBatch(req: SimRequest, version: string): Promise<SimResponse> {
+    if (!/^bearer\s+\S/i.test(req.headers.authorization ?? '')) return unauthorized('graph', 'missing');
+    if (this.deps.tokens.verify(req)?.audience !== 'graph') return unauthorized('graph', 'invalid');
+    const requests = (parseJson(req.body) as { requests?: unknown } | undefined)?.requests;
+    const valid = (
+      r: unknown,
+    ): r is { id: string; method: string; url: string; headers?: unknown; body?: unknown } =>
+      !!r &&
+      typeof (r as { id?: unknown }).id === 'string' &&
+      typeof (r as { method?: unknown }).method === 'string' &&
+      typeof (r as { url?: unknown }).url === 'string' &&
+      !(r as { url: string }).url.includes('$batch');
+    if (!Array.isArray(requests) || requests.length === 0 || !requests.every(valid))
+      return graphError(400, 'BadRequest', 'Invalid batch payload format.');
+    if (requests.length > MAX_BATCH)
+      return graphError(400, 'BadRequest', `The number of batch requests exceeds ${MAX_BATCH}.`);
+    if (new Set(requests.map((r) => r.id.toLowerCase())).size !== requests.length)
+      return graphError(400, 'BadRequest', 'Batch request ids must be unique.');
+    const responses = [];
+    for (const inner of requests) {
+      const headers: Record<string, string | undefined> = { host: req.headers.host };
+      if (inner.headers && typeof inner.headers === 'object')
+        for (const [k, v] of Object.entries(inner.headers)) headers[k.toLowerCase()] = String(v);
+      headers.authorization = req.headers.authorization;
+      const innerReq: SimRequest = {
+        method: inner.method.toUpperCase(),
+        url: new URL(`/${version}/${inner.url.replace(/^\//, '')}`, req.url),
+        headers,
+        body: inner.body === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(inner.body), 'utf8'),
+      };
+      let answer = await this.dispatch(innerReq);
+      this.logRequest(innerReq, answer);
+      if (answer === 'reset' || answer.hang)
+        answer = graphError(504, 'GatewayTimeout', 'The request timed out.');
+      responses.push({
+        id: inner.id,
+        status: answer.status,
+        headers: answer.headers ?? {},
+        body: answer.body,
+      });
+    }
+    return { status: 200, body: { responses: responses.reverse() } };
+  }
+
+  private logRequest(req: SimRequest, answer: SimResponse | 'reset'): void {
+    const { service, clock, log } = this.deps;
+    const json = parseJson(req.body);
+    log.add({
+      service,
+      method: req.method,
+      path: req.url.pathname,
+      query: Object.fromEntries(req.url.searchParams),
+      body: json,
+      ...(service === 'exchange' ? describeCmdlet(json) : {}),
+      status: answer === 'reset' || answer.hang ? 0 : answer.status,
+      at: clock.now().toISOString(),
+      authorized: req.headers.authorization !== undefined,
+    });
+  }
+
   /** The node:https request listener: reads the body, dispatches, writes the answer, logs it. */
   listener = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     const chunks: Buffer[] = [];
@@ -199,7 +271,6 @@ export class Router {
   };
 
   private async handle(incoming: IncomingMessage, outgoing: ServerResponse, body: Buffer): Promise<void> {
-    const { service, clock, log } = this.deps;
     const headers: Record<string, string | undefined> = {};
     for (const [k, v] of Object.entries(incoming.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
     const host = headers.host ?? `${LOOPBACK}:${(incoming.socket.localPort ?? 0).toString()}`;
@@ -218,19 +289,7 @@ export class Router {
       };
     }
 
-    const json = parseJson(body);
-    log.add({
-      service,
-      method: req.method,
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
-      body: json,
-      ...(service === 'exchange' ? describeCmdlet(json) : {}),
-      status: answer === 'reset' || answer.hang ? 0 : answer.status,
-      at: clock.now().toISOString(),
-      authorized: headers.authorization !== undefined,
-    });
-
+    this.logRequest(req, answer);
     if (answer === 'reset') {
       incoming.socket.destroy();
       return;

@@ -5,7 +5,8 @@
  * Optional by design: without the permission (403), without a mailbox (404), or on any other error, the
  * reader gets the tenant's defaults (EMAIL_DEFAULT_LANGUAGE, EMAIL_DEFAULT_TIME_ZONE) and the email goes
  * out as usual. Answers are cached per sender in the state table for a day (a missing permission for an
- * hour; a failed read not at all), so a sender costs about one Graph call a day; reads run a few at a time.
+ * hour; a failed read not at all), so a sender costs about one Graph read a day; reads go twenty to a request
+ * (Graph's JSON batching), a few requests at a time.
  */
 import { createHash } from 'node:crypto';
 import type { Client } from '@microsoft/microsoft-graph-client';
@@ -29,6 +30,10 @@ export const NO_PERMISSION_CACHE_MS = HOUR;
  * time. Eight keep a dry run over hundreds of senders short without approaching Graph's per-tenant limits.
  */
 export const MAILBOX_SETTINGS_CONCURRENCY = 8;
+/** Graph's JSON batching takes at most 20 requests in one call. */
+export const MAILBOX_SETTINGS_PER_BATCH = 20;
+/** Batches in flight at once: each asks twenty mailboxes once, so no mailbox sees two requests at a time. */
+const MAILBOX_BATCHES_IN_FLIGHT = 2;
 const STATE_JOB = 'mailbox-settings';
 
 /** Why a reader got the tenant's defaults, or 'mailbox' when their own settings were used. */
@@ -74,7 +79,7 @@ const cacheKey = (address: string) => createHash('sha256').update(address.toLowe
 
 /**
  * The settings to write each sender's email with; never throws. The cache is read for every sender at
- * once (a query per 14 senders), Graph is asked for those not cached (a few at a time), and the new
+ * once (a query per 14 senders), Graph is asked for those not cached (twenty a request), and the new
  * answers are cached at once (a transaction per 100).
  */
 export async function readerSettingsFor(
@@ -103,13 +108,12 @@ export async function readerSettingsFor(
   }
 
   const answers: { key: string; value: CachedReader }[] = [];
-  await withConcurrency(uncached, MAILBOX_SETTINGS_CONCURRENCY, async (sender) => {
-    const reader = await fetchReader(deps, sender);
+  for (const [sender, reader] of await fetchReaders(deps, uncached)) {
     result.set(sender, reader);
     // A failed read is not remembered: the next email to this sender asks again.
     if (!reader.sources.includes('error'))
       answers.push({ key: cacheKey(sender), value: { readAt: now.toISOString(), reader } });
-  });
+  }
   if (answers.length > 0) {
     try {
       await deps.state.writeMany(STATE_JOB, answers);
@@ -120,6 +124,85 @@ export async function readerSettingsFor(
     }
   }
   return result;
+}
+
+/**
+ * Each sender's settings from Graph: twenty senders a request through Graph's JSON batching, a few batches
+ * at once. A sender the batch did not answer for good (throttled, a service error, no answer) is read on
+ * its own, through the client's retries; so is every sender where Graph refuses the batch endpoint itself,
+ * and that Graph client is not offered a batch again.
+ */
+async function fetchReaders(
+  deps: MailboxSettingsDependencies,
+  senders: readonly string[],
+): Promise<Map<string, ReaderSettings>> {
+  const result = new Map<string, ReaderSettings>();
+  const batches: string[][] = [];
+  if (senders.length > 1 && !withoutBatching.has(deps.graph))
+    for (let i = 0; i < senders.length; i += MAILBOX_SETTINGS_PER_BATCH)
+      batches.push(senders.slice(i, i + MAILBOX_SETTINGS_PER_BATCH));
+  const alone = batches.length === 0 ? [...senders] : [];
+  await withConcurrency(batches, MAILBOX_BATCHES_IN_FLIGHT, async (batch) => {
+    const answered = await fetchBatch(deps, batch);
+    for (const sender of batch) {
+      const reader = answered.get(sender);
+      if (reader) result.set(sender, reader);
+      else alone.push(sender);
+    }
+  });
+  await withConcurrency(alone, MAILBOX_SETTINGS_CONCURRENCY, async (sender) => {
+    result.set(sender, await fetchReader(deps, sender));
+  });
+  return result;
+}
+
+/** Graph clients whose endpoint refused `$batch` (no JSON batching there): their senders are read one by one. */
+const withoutBatching = new WeakSet<MailboxSettingsDependencies['graph']>();
+
+/** One batch's final answers by sender; a sender without one is left out (read again on its own). */
+async function fetchBatch(
+  deps: MailboxSettingsDependencies,
+  senders: readonly string[],
+): Promise<Map<string, ReaderSettings>> {
+  const answered = new Map<string, ReaderSettings>();
+  let body: unknown;
+  try {
+    body = await deps.graph
+      .api('/$batch')
+      .version('v1.0')
+      .post({
+        requests: senders.map((sender, k) => ({
+          id: String(k),
+          method: 'GET',
+          url: `/users/${encodeURIComponent(sender)}/mailboxSettings`,
+        })),
+      });
+  } catch (error) {
+    const failure = graphFailure(error);
+    const refused = [400, 404, 405, 501].includes(failure.status ?? 0);
+    if (refused) withoutBatching.add(deps.graph);
+    deps.logger.warn(
+      refused
+        ? 'mailbox settings: Graph refused a batch read; senders are read one by one from now on'
+        : 'mailbox settings: a batch read failed; its senders are read one by one',
+      { error: failure.text },
+    );
+    return answered;
+  }
+  const responses = (body as { responses?: unknown } | null)?.responses;
+  for (const response of Array.isArray(responses) ? responses : []) {
+    const {
+      id,
+      status,
+      body: answer,
+    } = (response ?? {}) as { id?: unknown; status?: unknown; body?: unknown };
+    const sender = typeof id === 'string' && /^\d+$/.test(id) ? senders[Number(id)] : undefined;
+    if (!sender || typeof status !== 'number') continue;
+    if (status === 200) answered.set(sender, fromMailbox(deps.defaults, answer as MailboxSettingsBody));
+    else if (status === 401 || status === 403) answered.set(sender, defaultsFor(deps, ['no permission']));
+    else if (status === 404) answered.set(sender, defaultsFor(deps, ['no mailbox']));
+  }
+  return answered;
 }
 
 async function fetchReader(deps: MailboxSettingsDependencies, sender: string): Promise<ReaderSettings> {

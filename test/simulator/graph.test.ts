@@ -319,6 +319,58 @@ describe('simulated Microsoft Graph', () => {
     expect(sim.scenario.requests('graph').every((r) => r.authorized)).toBe(true);
   });
 
+  it('GIVEN a JSON batch THEN each request is answered as on its own, matched by id, faults included; more than 20, a nested batch or no token are refused', async () => {
+    const batch = (requests: unknown, auth = bearer(token)) =>
+      call(`${sim.urls.graph}/v1.0/$batch`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ requests }),
+      });
+    const mailbox = (id: string, user: string) => ({
+      id,
+      method: 'GET',
+      url: `/users/${user}/mailboxSettings`,
+    });
+    sim.scenario.clearRequests();
+    sim.scenario.injectFault({
+      service: 'graph',
+      kind: 'throttle',
+      retryAfterSeconds: 3,
+      count: 1,
+      match: 'throttled.user',
+    });
+    const res = await batch([
+      mailbox('a', 'johanna.lorenz@contoso.com'),
+      mailbox('b', 'nobody@contoso.com'),
+      mailbox('c', 'throttled.user@contoso.com'),
+      { id: 'd', method: 'GET', url: 'domains' },
+    ]);
+    expect(res.status).toBe(200);
+    const byId = Object.fromEntries(
+      (
+        res.json.responses as { id: string; status: number; headers: Record<string, string>; body: unknown }[]
+      ).map((r) => [r.id, r]),
+    );
+    expect(byId.a).toMatchObject({ status: 200, body: { language: { locale: 'de-DE' } } });
+    expect(byId.b).toMatchObject({ status: 404, body: { error: { code: 'ErrorInvalidUser' } } });
+    expect(byId.c).toMatchObject({ status: 429, headers: { 'retry-after': '3' } });
+    expect(byId.d).toMatchObject({ status: 200, body: { value: expect.any(Array) } });
+    // Logged as the batch and each request in it.
+    expect(sim.scenario.requests('graph').map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /v1.0/users/johanna.lorenz@contoso.com/mailboxSettings 200',
+      'GET /v1.0/users/nobody@contoso.com/mailboxSettings 404',
+      'GET /v1.0/users/throttled.user@contoso.com/mailboxSettings 429',
+      'GET /v1.0/domains 200',
+      'POST /v1.0/$batch 200',
+    ]);
+
+    const many = Array.from({ length: 21 }, (_, i) => mailbox(String(i), 'johanna.lorenz@contoso.com'));
+    expect((await batch(many)).status).toBe(400);
+    expect((await batch([{ id: '1', method: 'POST', url: '/$batch' }])).status).toBe(400);
+    expect((await batch([mailbox('1', 'x@contoso.com'), mailbox('1', 'y@contoso.com')])).status).toBe(400);
+    expect((await batch([mailbox('1', 'johanna.lorenz@contoso.com')], {})).status).toBe(401);
+  });
+
   it('GIVEN domains without Domain.Read.All THEN 403', async () => {
     sim.scenario.setPermissions({ domainRead: false });
     const res = await call(`${sim.urls.graph}/v1.0/domains`, { headers: bearer(token) });

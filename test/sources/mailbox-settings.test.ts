@@ -25,6 +25,10 @@ describe("each sender's language and time zone, from their mailbox settings", ()
   });
   const mailboxReads = () =>
     world.simulator.scenario.requests('graph').filter((r) => /\/mailboxSettings$/i.test(r.path));
+  const batches = () =>
+    world.simulator.scenario
+      .requests('graph')
+      .filter((r) => r.method === 'POST' && r.path === '/v1.0/$batch');
 
   it('GIVEN senders with mailboxes, without one, and with an unknown zone THEN each gets what can be used of theirs, the rest from the defaults', async () => {
     world.simulator.scenario.clearRequests();
@@ -67,6 +71,7 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     });
     expect(mailboxReads()).toHaveLength(5);
     expect(mailboxReads().every((r) => r.method === 'GET' && r.path.startsWith('/v1.0/users/'))).toBe(true);
+    expect(batches()).toHaveLength(1); // the five asked in one request, answered in another order
   });
 
   it('GIVEN the same senders within a day THEN the answers come from the state table, and after a day Graph is asked again', async () => {
@@ -98,6 +103,7 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     expect(readers.get('johanna.lorenz@contoso.com')?.language).toBe('de');
     expect(calls).toEqual({ readMany: [30], writeMany: [28] });
     expect(mailboxReads()).toHaveLength(28);
+    expect(batches().map((b) => (b.body as { requests: unknown[] }).requests.length)).toEqual([20, 8]);
   });
 
   it('GIVEN Graph throttling mailbox reads (429, Retry-After) while eight are in flight THEN each read is retried and every sender gets their own settings', async () => {
@@ -117,8 +123,10 @@ describe("each sender's language and time zone, from their mailbox settings", ()
       ['en', ['mailbox']],
       ['ar', ['mailbox']],
     ]);
-    // Three answered 429 and were asked again: six reads, none left unanswered.
+    // All three answered 429 inside the batch and were asked again on their own (the client's retries
+    // behind them): six reads, none left unanswered.
     expect(mailboxReads()).toHaveLength(6);
+    expect(batches()).toHaveLength(1);
   });
 
   it('GIVEN no MailboxSettings.Read permission (403) THEN every sender gets the defaults and nothing fails', async () => {
@@ -149,6 +157,7 @@ describe("each sender's language and time zone, from their mailbox settings", ()
         api: () => ({
           version: () => ({
             get: async () => Promise.reject(Object.assign(new Error('boom'), { statusCode: 503 })),
+            post: async () => Promise.reject(Object.assign(new Error('boom'), { statusCode: 503 })),
           }),
         }),
       },
@@ -162,14 +171,76 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     } as unknown as MailboxSettingsDependencies;
     const readers = await readerSettingsFor(failing, ['a@contoso.com', 'b@contoso.com']);
     expect([...readers.values()].map((r) => r.sources)).toEqual([['error'], ['error']]);
-    // The cache read (one for both senders) and two Graph reads failed; a failed read is not cached, so
-    // nothing was written.
-    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(3);
+    // The cache read (one for both senders), the batch and then each sender's own read failed; a failed
+    // read is not cached, so nothing was written.
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([
+      'mailbox settings: the cache could not be read; asking Graph',
+      'mailbox settings: a batch read failed; its senders are read one by one',
+      "mailbox settings: a sender's settings could not be read; the defaults are used",
+      "mailbox settings: a sender's settings could not be read; the defaults are used",
+    ]);
   });
 
-  it('GIVEN many senders, some named twice THEN at most eight reads are in flight, never two for one mailbox', async () => {
+  it('GIVEN a batch answering each sender differently THEN 200, 403 and 404 are final, and a throttled, failed or missing answer is read again on its own', async () => {
+    const asked: string[] = [];
+    const answers: Record<string, { status: number; body?: unknown }> = {
+      'ok@contoso.com': {
+        status: 200,
+        body: { language: { locale: 'sv-SE' }, timeZone: 'W. Europe Standard Time' },
+      },
+      'denied@contoso.com': { status: 403 },
+      'gone@contoso.com': { status: 404 },
+      'throttled@contoso.com': { status: 429 },
+      'broken@contoso.com': { status: 500 },
+    };
+    const graph = {
+      api: (path: string) => ({
+        version: () => ({
+          post: async (body: { requests: { id: string; url: string }[] }) => {
+            asked.push(`batch of ${body.requests.length}`);
+            // Answers in another order; one sender (missing@) gets none; one id is not ours.
+            const responses = body.requests
+              .map((r) => ({ r, sender: decodeURIComponent(r.url.split('/')[2]) }))
+              .filter(({ sender }) => answers[sender])
+              .map(({ r, sender }) => ({ id: r.id, ...answers[sender] }))
+              .reverse();
+            return { responses: [...responses, { id: '99', status: 200, body: {} }] };
+          },
+          get: async () => {
+            asked.push(`alone ${decodeURIComponent(path.split('/')[2])}`);
+            return { language: { locale: 'nl-NL' }, timeZone: 'W. Europe Standard Time' };
+          },
+        }),
+      }),
+    };
+    const readers = await readerSettingsFor(
+      {
+        ...deps(),
+        graph: graph as unknown as MailboxSettingsDependencies['graph'],
+        state: { readMany: async () => new Map(), writeMany: async () => undefined },
+      },
+      [...Object.keys(answers), 'missing@contoso.com'],
+    );
+    expect(asked.slice(0, 1)).toEqual(['batch of 6']);
+    expect(asked.slice(1).sort()).toEqual([
+      'alone broken@contoso.com',
+      'alone missing@contoso.com',
+      'alone throttled@contoso.com',
+    ]);
+    expect(Object.fromEntries([...readers].map(([s, r]) => [s, [r.language, r.sources]]))).toEqual({
+      'ok@contoso.com': ['sv', ['mailbox']],
+      'denied@contoso.com': ['fr', ['no permission']],
+      'gone@contoso.com': ['fr', ['no mailbox']],
+      'throttled@contoso.com': ['nl', ['mailbox']],
+      'broken@contoso.com': ['nl', ['mailbox']],
+      'missing@contoso.com': ['nl', ['mailbox']],
+    });
+  });
+
+  it('GIVEN many senders, some named twice, and a Graph that refuses batches THEN at most eight reads are in flight, never two for one mailbox, and no batch is offered again', async () => {
     let inFlight = 0;
     let most = 0;
+    let batchesOffered = 0;
     const open = new Map<string, number>();
     let mostForOneMailbox = 0;
     const slow = {
@@ -178,6 +249,12 @@ describe("each sender's language and time zone, from their mailbox settings", ()
       graph: {
         api: (path: string) => ({
           version: () => ({
+            post: async () => {
+              batchesOffered += 1;
+              throw Object.assign(new Error("Resource not found for the segment '$batch'."), {
+                statusCode: 404,
+              });
+            },
             get: async () => {
               inFlight += 1;
               most = Math.max(most, inFlight);
@@ -201,6 +278,9 @@ describe("each sender's language and time zone, from their mailbox settings", ()
     expect(most).toBe(8);
     expect(mostForOneMailbox).toBe(1);
     expect(readers.get('s7@contoso.com')?.language).toBe('nl');
+    expect(batchesOffered).toBe(2); // both batches in flight when the refusal came
+    await readerSettingsFor(slow, ['x1@contoso.com', 'x2@contoso.com']);
+    expect(batchesOffered).toBe(2);
   });
 
   it('GIVEN odd mailbox answers THEN each unusable field falls back on its own', () => {
