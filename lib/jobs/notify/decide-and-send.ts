@@ -39,9 +39,10 @@ const READERS_PER_QUERY = 14;
  * own: one that fails for a reason of its own is set aside, and the rest still go.
  *
  * The readers' settings are read for `senders` (the pass's senders in the join's order) a share at a time,
- * one cache query per 14, when the share's first email is composed: a run stopped by throttling after two
- * emails does not read a thousand. A sender outside the tenant's domains is not read (no email goes to
- * one); one the join did not foresee is read on its own.
+ * one cache query per 14: the first share while the first senders' messages are looked up, each next one
+ * only once an email of the share before is composed (a dry run reads it a share ahead), so a run stopped
+ * by throttling after two emails does not read a thousand. A sender outside the tenant's domains is not read
+ * (no email goes to one); one the join did not foresee is read on its own.
  */
 export function batchSender(
   deps: NotifyDependencies,
@@ -51,27 +52,37 @@ export function batchSender(
   tenantDomains: () => Promise<TenantDomains>,
 ) {
   const dryRun = deps.settings.pilot.dryRun;
-  const share = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT * READERS_PER_QUERY : READERS_PER_QUERY;
+  const size = dryRun ? DRY_RUN_BATCHES_IN_FLIGHT * READERS_PER_QUERY : READERS_PER_QUERY;
   let shares: Promise<{ of: Map<string, number>; senders: string[] }> | undefined;
   const reads = new Map<number, Promise<Map<string, Reader>>>();
-  const readerOf = async (sender: string): Promise<Reader | undefined> => {
-    if (!deps.readers || run.stopReason) return undefined;
+  const share = async (k: number): Promise<Map<string, Reader> | undefined> => {
     shares ??= tenantDomains().then((domains) => {
       const mayBeTold = senders.filter(
         (s) => s && domains.isAccepted(s) && senderInScope(s, deps.settings.pilot.allowedSenders),
       );
-      return { of: new Map(mayBeTold.map((s, i) => [s, Math.floor(i / share)])), senders: mayBeTold };
+      return { of: new Map(mayBeTold.map((s, i) => [s, Math.floor(i / size)])), senders: mayBeTold };
     });
     const known = await shares;
-    const k = known.of.get(sender);
-    if (k === undefined) return (await deps.readers([sender])).get(sender);
+    if (k * size >= known.senders.length) return undefined;
     let read = reads.get(k);
     if (!read) {
-      read = deps.readers(known.senders.slice(k * share, (k + 1) * share));
+      read = deps.readers!(known.senders.slice(k * size, (k + 1) * size));
+      read.catch(() => undefined); // heard by the batches that wait for it
       reads.set(k, read);
     }
-    return (await read).get(sender);
+    return read;
   };
+  const readerOf = async (sender: string): Promise<Reader | undefined> => {
+    if (!deps.readers || run.stopReason) return undefined;
+    await share(0);
+    const k = (await shares!).of.get(sender);
+    if (k === undefined) return (await deps.readers([sender])).get(sender);
+    // A dry run never stops early: the next share is read while this one's emails are composed.
+    if (dryRun) share(k + 1).catch(() => undefined);
+    return (await share(k))?.get(sender);
+  };
+  // The first share is read while the first senders' messages are looked up.
+  if (deps.readers && !run.stopReason && senders.length > 0) share(0).catch(() => undefined);
   return {
     /** Sender groups worked on at once. */
     inFlight: dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1,

@@ -130,6 +130,19 @@ describe('notify, sender by sender', () => {
     expect(asked).toEqual([['a@contoso.com', 'b@contoso.com']]);
   });
 
+  test("GIVEN a dry run over 120 senders THEN the first share of mailbox settings is read before any email is composed, the next one while the first share's are", async () => {
+    const t = memoryTenant({ NOTIFY_DRY_RUN: 'true' });
+    for (let i = 0; i < 120; i++) await releaseSeenEarly(t, `s${i}@contoso.com`, at(i));
+    const log: string[] = [];
+    t.deps.readers = async (senders) => (log.push(`read ${senders.length}`), new Map());
+    const create = t.notifications.create.bind(t.notifications);
+    t.notifications.create = (record) => (log.push('composed'), create(record));
+    expect(await runNotify(t.deps)).toMatchObject({ emailsComposed: 120 });
+    expect(log.filter((l) => l.startsWith('read'))).toEqual(['read 112', 'read 8']);
+    expect(log[0]).toBe('read 112');
+    expect(log.indexOf('read 8')).toBeLessThan(10);
+  });
+
   test('GIVEN audit records for a message the first pass is sending and for one it does not hold THEN the second is recorded at once, the first only after its send', async () => {
     const t = memoryTenant({ RELEASE_SOURCES: 'both' });
     const sending = await releaseSeenEarly(t, 'megan@contoso.com', at(0));
