@@ -37,9 +37,15 @@ interface SenderGroup {
   sender: string;
   messages: Map<string, Row[]>;
   oldest: string;
-  /** Resolves once every message of the group that needs a lookup is looked up. */
-  lookedUp: Promise<void>;
+  /** Starts the lookups of the group's messages that need one (once); resolves when all are known. */
+  lookUp: () => Promise<void>;
 }
+
+/**
+ * Sender groups whose lookups go ahead of the group being decided: enough to keep the lookups in flight,
+ * few enough that the table is still answering lookups while the last emails are composed.
+ */
+const GROUPS_LOOKED_UP_AHEAD = 16;
 
 /**
  * Steps 3 and 4: joins each pending release to the snapshot, one partition query per distinct message,
@@ -76,10 +82,13 @@ export async function joinAndSend(
       groups.map((g) => g.sender),
       domains,
     );
-    await withConcurrency(groups, sending.inFlight, async (group) => {
+    for (const group of groups.slice(0, GROUPS_LOOKED_UP_AHEAD)) void group.lookUp();
+    const inOrder = groups.map((group, index) => ({ group, ahead: groups[index + GROUPS_LOOKED_UP_AHEAD] }));
+    await withConcurrency(inOrder, sending.inFlight, async ({ group, ahead }) => {
       if (stopped) return;
       try {
-        await group.lookedUp;
+        void ahead?.lookUp();
+        await group.lookUp();
         await sending.send(await decide(deps, summary, run, group.messages, domains));
         gate?.release(group.messages.keys());
       } catch (error) {
@@ -119,8 +128,8 @@ async function pendingByMessage(
 
 /**
  * The pending messages by sender, the sender with the oldest release first. The messages that name no
- * sender are looked up before anything is grouped; every other lookup is started here, in the groups'
- * order, and each group waits only for its own.
+ * sender are looked up before anything is grouped; every other message is looked up with its group, a few
+ * groups ahead of the one being decided, and each group waits only for its own.
  */
 async function senderGroups(
   run: RunState,
@@ -145,7 +154,7 @@ async function senderGroups(
       sender,
       messages: new Map(),
       oldest: rows[0].releasedAt,
-      lookedUp: Promise.resolve(),
+      lookUp: async () => undefined,
     };
     group.messages.set(id, rows);
     for (const row of rows) if (row.releasedAt < group.oldest) group.oldest = row.releasedAt;
@@ -153,10 +162,12 @@ async function senderGroups(
   }
   const ordered = [...groups.values()].sort((a, b) => a.oldest.localeCompare(b.oldest));
   for (const group of ordered) {
-    group.lookedUp = lookups.lookUp(
-      [...group.messages].filter(([id, rows]) => needsLookup(id, rows)).map(([id]) => id),
-    );
-    group.lookedUp.catch(() => undefined); // heard when the group is worked on
+    const ids = [...group.messages].filter(([id, rows]) => needsLookup(id, rows)).map(([id]) => id);
+    group.lookUp = once(() => {
+      const lookedUp = lookups.lookUp(ids);
+      lookedUp.catch(() => undefined); // heard when the group is worked on
+      return lookedUp;
+    });
   }
   return ordered;
 }

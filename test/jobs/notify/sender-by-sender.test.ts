@@ -89,6 +89,18 @@ describe('notify, sender by sender', () => {
     expect([...t.channel.delivered().values()].every((n) => n === 1)).toBe(true);
   });
 
+  test('GIVEN forty senders THEN the lookups run at most sixteen senders ahead of the email being sent', async () => {
+    const t = memoryTenant({ MAX_EMAILS_PER_RUN: '50' });
+    for (let i = 0; i < 40; i++) await releaseSeenEarly(t, `s${i}@contoso.com`, at(i));
+    const log = watched(t);
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 40 });
+    const lookedUpBefore = log.flatMap((line, k) =>
+      line.startsWith('sent') ? [log.slice(0, k).filter((l) => l.startsWith('looked up')).length] : [],
+    );
+    lookedUpBefore.forEach((n, k) => expect(n).toBeLessThanOrEqual(Math.min(40, k + 1 + 16)));
+    expect(lookedUpBefore[0]).toBeGreaterThan(1); // ahead of the first email, not one at a time
+  });
+
   test('GIVEN releases naming no sender (audit records) beside ones naming theirs THEN those are looked up first, and a sender with both kinds gets one email for all', async () => {
     const t = memoryTenant();
     const named = await releaseSeenEarly(t, 'megan@contoso.com', at(0));
