@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MINUTE } from '../core/clock';
-import { renewedAtMost } from './notify/lease-renewal';
+import { renewedAtMost } from './lease-renewal';
 import { checkDeliveries } from './delivery-status';
 import { recordSuccessfulRun } from './last-run';
 import { collectAuditReleases } from './notify/collect-audit-releases';

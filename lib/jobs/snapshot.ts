@@ -5,6 +5,7 @@ import type { QuarantinedMessage } from '../core/domain';
 import type { Logger } from '../core/log';
 import type { JobOutcome } from '../core/outcomes';
 import { oneAhead } from '../core/concurrency';
+import { renewedAtMost } from './lease-renewal';
 import type { ExchangeAdminApi } from '../sources/exchange/admin-api';
 import {
   fetchQuarantinePages,
@@ -138,8 +139,9 @@ export async function runSnapshot(
     const pageSizes = await planPageSizes(deps, SNAPSHOT_JOB);
     await seeReleasesEarly(deps, summary, started, pageSizes);
     try {
+      const stillLeased = renewedAtMost(leaseMs / 5, clock, () => lease.renew());
       await snapshotWindow(deps, summary, started, pageSizes, async () => {
-        if (!(await lease.renew()))
+        if (!(await stillLeased()))
           throw new Error('the snapshot lease expired and another run took it over');
       });
       await recordSuccessfulRun(state, SNAPSHOT_JOB, clock.now()); // for GET /api/health

@@ -1,5 +1,5 @@
 import { runNotify } from '../../lib/jobs/notify';
-import { renewedAtMost } from '../../lib/jobs/notify/lease-renewal';
+import { renewedAtMost } from '../../lib/jobs/lease-renewal';
 import { ManualClock, MINUTE } from '../../lib/core/clock';
 import type { AuditSource } from '../../lib/sources/audit/audit-source';
 import { buildReleaseRecord } from '../../lib/simulator/audit';

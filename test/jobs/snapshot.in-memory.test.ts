@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { DAY, HOUR, MINUTE, ManualClock } from '../../lib/core/clock';
 import { MemoryLogger } from '../../lib/core/log';
 import {
@@ -11,6 +12,7 @@ import type { ExchangeAdminApi, InvokeResult } from '../../lib/sources/exchange/
 import * as quarantineSource from '../../lib/sources/exchange/quarantine';
 import { mapQuarantineRow, parseIdentity } from '../../lib/sources/exchange/quarantine';
 import { hashedKey } from '../../lib/store/keys';
+import { PAGE_SIZES_KEY } from '../../lib/jobs/snapshot/page-sizes';
 import { MemoryQuarantine, type MemoryQuarantineOptions } from '../../lib/store/memory/quarantine';
 import { MemoryState } from '../../lib/store/memory/state';
 import type { SetAsideEntry } from '../../lib/store/set-aside';
@@ -110,6 +112,47 @@ describe('snapshot job on in-memory stores', () => {
       expect(new Set(found.map((m) => m.rowId)).size).toBe(found.length);
     }
     expect(retried.rowsWritten).toBe(mappable.length);
+  });
+
+  test('GIVEN a window of six pages, each taking four minutes THEN the lease is renewed every six minutes at most, not after every page; GIVEN the lease lost meanwhile THEN the run stops at the next renewal and leaves the checkpoint', async () => {
+    const t = tenant();
+    let minutesPerPage = 4;
+    let stolenAtPage: number | undefined;
+    // Pages of three rows (a size remembered from an earlier run): five whole pages and a short sixth.
+    const windowPages = [3, 3, 3, 3, 3, 1].map((n) =>
+      mappable.slice(0, n).map((row) => ({ ...row, Identity: `${randomUUID()}\\${randomUUID()}` })),
+    );
+    await t.state.write(SNAPSHOT_JOB, PAGE_SIZES_KEY, {
+      window: { pageSize: 3, askedFullAt: t.clock.now().toISOString() },
+    });
+    t.exchange.invoke = async (_cmdlet, parameters = {}) => {
+      const page = Number(parameters.Page);
+      t.clock.advance(minutesPerPage * MINUTE);
+      if (page === stolenAtPage) await t.state.acquireLease(SNAPSHOT_JOB, 'another-run', 30 * MINUTE);
+      return { rows: windowPages[page - 1], warnings: [] };
+    };
+    let renewals = 0;
+    const acquire = t.state.acquireLease.bind(t.state);
+    t.state.acquireLease = async (job, owner, durationMs) => {
+      const lease = await acquire(job, owner, durationMs);
+      return lease && { ...lease, renew: () => ((renewals += 1), lease.renew()) };
+    };
+    expect(await runSnapshot(t.deps)).toMatchObject({ outcome: 'completed', pages: 6 });
+    expect(renewals).toBe(3); // at 8, 16 and 24 minutes: six pages, three renewals
+
+    // Pages now take 20 minutes: the lease (30 minutes) runs out while page 2 is fetched (page 1 being
+    // written meanwhile), and another run takes it; the renewal after page 1 finds it gone.
+    renewals = 0;
+    minutesPerPage = 20;
+    stolenAtPage = 2;
+    const before = await t.checkpoint();
+    const lost = await runSnapshot(t.deps);
+    expect(lost).toMatchObject({
+      outcome: 'failed',
+      error: 'the snapshot lease expired and another run took it over',
+    });
+    expect(renewals).toBe(1);
+    expect(await t.checkpoint()).toEqual(before);
   });
 
   test('GIVEN the lease held by another run WHEN the snapshot runs THEN it is busy, asks Exchange nothing and leaves the checkpoint', async () => {

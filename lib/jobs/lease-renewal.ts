@@ -1,10 +1,10 @@
-import type { Clock } from '../../core/clock';
+import type { Clock } from '../core/clock';
 
 /**
  * Asks the table whether the run still holds its lease at most once per `interval`. A lease renewed
  * less than `interval` ago cannot have expired (it runs for the full lease time from that renewal), so
- * no other run can have taken it: asking again before each email would only cost a read and a write per
- * sender. Once `interval` has passed it is renewed (and a lease lost meanwhile is found) before the next
+ * no other run can have taken it: asking again before each email or page would only cost a read and a
+ * write each. Once `interval` has passed it is renewed (and a lease lost meanwhile is found) before the next
  * email. Sends in flight at once share one renewal: two renewals racing would see each other's write as
  * a lease lost.
  */
