@@ -117,7 +117,7 @@ describe('snapshot job on in-memory stores', () => {
   test('GIVEN a window of six pages, each taking four minutes THEN the lease is renewed every six minutes at most, not after every page; GIVEN the lease lost meanwhile THEN the run stops at the next renewal and leaves the checkpoint', async () => {
     const t = tenant();
     let minutesPerPage = 4;
-    let stolenAtPage: number | undefined;
+    let stolenAtPage = 0; // none: pages count from 1
     // Pages of three rows (a size remembered from an earlier run): five whole pages and a short sixth.
     const windowPages = [3, 3, 3, 3, 3, 1].map((n) =>
       mappable.slice(0, n).map((row) => ({ ...row, Identity: `${randomUUID()}\\${randomUUID()}` })),
