@@ -42,10 +42,11 @@ interface SenderGroup {
 }
 
 /**
- * Sender groups whose lookups go ahead of the group being decided: enough to keep the lookups in flight,
- * few enough that the table is still answering lookups while the last emails are composed.
+ * Sender groups whose lookups go ahead of the group being decided: enough to keep the lookups in flight
+ * while the first emails wait for their readers' settings, few enough that the table is still answering
+ * lookups while the last emails are composed.
  */
-const GROUPS_LOOKED_UP_AHEAD = 16;
+export const GROUPS_LOOKED_UP_AHEAD = 48;
 
 /**
  * Steps 3 and 4: joins each pending release to the snapshot, one partition query per distinct message,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MINUTE } from '../../../lib/core/clock';
 import { runNotify } from '../../../lib/jobs/notify';
+import { GROUPS_LOOKED_UP_AHEAD } from '../../../lib/jobs/notify/join-to-snapshot';
 import type { AuditSource } from '../../../lib/sources/audit/audit-source';
 import { buildReleaseRecord } from '../../../lib/simulator/audit';
 import type { ReleaseWrite } from '../../../lib/store/releases-store';
@@ -89,15 +90,18 @@ describe('notify, sender by sender', () => {
     expect([...t.channel.delivered().values()].every((n) => n === 1)).toBe(true);
   });
 
-  test('GIVEN forty senders THEN the lookups run at most sixteen senders ahead of the email being sent', async () => {
-    const t = memoryTenant({ MAX_EMAILS_PER_RUN: '50' });
-    for (let i = 0; i < 40; i++) await releaseSeenEarly(t, `s${i}@contoso.com`, at(i));
+  test('GIVEN a hundred senders THEN the lookups run at most GROUPS_LOOKED_UP_AHEAD senders ahead of the email being sent', async () => {
+    const t = memoryTenant({ MAX_EMAILS_PER_RUN: '200' });
+    for (let i = 0; i < 100; i++) await releaseSeenEarly(t, `s${i}@contoso.com`, at(i));
     const log = watched(t);
-    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 40 });
+    expect(await runNotify(t.deps)).toMatchObject({ emailsSent: 100 });
     const lookedUpBefore = log.flatMap((line, k) =>
       line.startsWith('sent') ? [log.slice(0, k).filter((l) => l.startsWith('looked up')).length] : [],
     );
-    lookedUpBefore.forEach((n, k) => expect(n).toBeLessThanOrEqual(Math.min(40, k + 1 + 16)));
+    expect(GROUPS_LOOKED_UP_AHEAD).toBeLessThan(100);
+    lookedUpBefore.forEach((n, k) =>
+      expect(n).toBeLessThanOrEqual(Math.min(100, k + 1 + GROUPS_LOOKED_UP_AHEAD)),
+    );
     expect(lookedUpBefore[0]).toBeGreaterThan(1); // ahead of the first email, not one at a time
   });
 
