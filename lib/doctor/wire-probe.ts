@@ -327,8 +327,9 @@ export async function probeExchange(exchange: Exchange, clock: Clock): Promise<R
 }
 
 /**
- * The Graph part: audit log query versions, /domains, mailbox settings, and which fields naming the calling
- * application release records carry (read-only GETs).
+ * The Graph part: audit log query versions, /domains, mailbox settings (alone and in a JSON batch), and
+ * which fields naming the calling application release records carry (read-only: GETs, and one batch of a
+ * GET).
  */
 export async function probeGraph(graph: Client, settings: Settings): Promise<Record<string, WireFinding>> {
   const status = async (path: string, version: 'v1.0' | 'beta') => {
@@ -343,10 +344,9 @@ export async function probeGraph(graph: Client, settings: Settings): Promise<Rec
   const v1 = await status('/security/auditLog/queries?$top=1', 'v1.0');
   const beta = await status('/security/auditLog/queries?$top=1', 'beta');
   const domains = await status('/domains', 'v1.0');
-  const mailbox = await status(
-    `/users/${encodeURIComponent(mailboxToAsk(settings))}/mailboxSettings`,
-    'v1.0',
-  );
+  const mailboxPath = `/users/${encodeURIComponent(mailboxToAsk(settings))}/mailboxSettings`;
+  const mailbox = await status(mailboxPath, 'v1.0');
+  const batch = await batchStatus(graph, mailboxPath);
   const ok = (s: { status: number | null }) => s.status === 200;
   const recordsVersion = ok(v1) || !ok(beta) ? 'v1.0' : 'beta';
   return {
@@ -381,8 +381,38 @@ export async function probeGraph(graph: Client, settings: Settings): Promise<Rec
           : `no: HTTP ${mailbox.status ?? 'no answer'}`,
       evidence: { status: mailbox.status, ...(mailbox.error ? { error: mailbox.error } : {}) },
     },
+    batchAnswered: {
+      question: 'Does Graph answer a JSON batch (POST /v1.0/$batch holding the same mailbox settings read)?',
+      assumed:
+        'Mailbox settings are read twenty senders to a batch; a refused batch (400, 404, 405, 501) turns the app to one read per sender.',
+      found:
+        batch.status === 200
+          ? `yes (the read inside answered HTTP ${batch.inner ?? 'nothing'})`
+          : `no: HTTP ${batch.status ?? 'no answer'} (mailbox settings are read one by one)`,
+      evidence: batch,
+    },
     releaseRecordApp: await releaseRecordApp(graph, recordsVersion),
   };
+}
+
+/** A JSON batch of one read: whether Graph answers it, and what the read inside answered. */
+async function batchStatus(
+  graph: Client,
+  path: string,
+): Promise<{ status: number | null; inner?: number | null; error?: string }> {
+  try {
+    const body = (await graph
+      .api('/$batch')
+      .version('v1.0')
+      .post({ requests: [{ id: '1', method: 'GET', url: path }] })) as { responses?: unknown };
+    const answer = (Array.isArray(body?.responses) ? body.responses : []).find(
+      (r: unknown) => isFields(r) && r.id === '1',
+    ) as Fields | undefined;
+    return { status: 200, inner: typeof answer?.status === 'number' ? answer.status : null };
+  } catch (error) {
+    const failure = graphFailure(error);
+    return { status: failure.status ?? null, error: scrub(failure.text) };
+  }
 }
 
 /** Fields of a release audit record that may name the application behind an admin API release. */

@@ -150,7 +150,15 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   try {
     for (const service of SERVICES) {
       const listener = await listen(
-        { service, clock, tenantId, tokens: login.tokens, log, faults },
+        {
+          service,
+          clock,
+          tenantId,
+          tokens: login.tokens,
+          log,
+          faults,
+          graphBatchRefused: () => tenant.graphQuirks.batchRefused,
+        },
         options.certificate,
         options.ports?.[service] ?? 0,
       );

@@ -51,6 +51,8 @@
  *   POST   /exchange/quirks         setExchangeQuirks {serverPageSize? (0 clears), honourPrefer?,
  *                                   cutPagesAt? (0 clears), refuseNextLinks?, emptyValue? (list|null|absent),
  *                                   continuationLifetimeMs?, expireNextContinuations?, listHidesReleaseFields?}
+ *   GET    /graph/quirks            graphQuirks()
+ *   POST   /graph/quirks            setGraphQuirks {batchRefused?}
  *   POST   /acs/quirks              acs.setQuirks {failAfterAccept? (none|generic|suppressed),
  *                                   failAfterAcceptRate?, reusedIdAnswersEarlier?}
  *
@@ -72,7 +74,7 @@ import type {
 import type { NewMessage, QuarantineRow } from './quarantine';
 import type { FaultBook, RequestLog } from './server';
 import type { AdminRights, AppRoleAssignment, RoleAssignment, ServicePrincipal } from './directory';
-import type { AcceptedDomain, ExchangeQuirks, Permissions, ReleaseInput, Tenant } from './state';
+import type { AcceptedDomain, ExchangeQuirks, GraphQuirks, Permissions, ReleaseInput, Tenant } from './state';
 
 export interface AuditQuerySummary {
   id: string;
@@ -128,6 +130,9 @@ export interface ScenarioApi {
   acs: AcsScenario;
   /** The Exchange admin API's inconvenient behaviours, each a switch (see ExchangeQuirks). */
   setExchangeQuirks(patch: Partial<ExchangeQuirks>): ExchangeQuirks;
+  /** Graph's inconvenient behaviours (see GraphQuirks). */
+  setGraphQuirks(patch: Partial<GraphQuirks>): GraphQuirks;
+  graphQuirks(): GraphQuirks;
   exchangeQuirks(): ExchangeQuirks;
 }
 
@@ -246,6 +251,13 @@ export function createScenarioApi(deps: ScenarioDeps): ScenarioApi {
       return { ...next };
     },
     exchangeQuirks: () => ({ ...tenant.exchangeQuirks }),
+    setGraphQuirks(patch) {
+      const next = { ...tenant.graphQuirks, ...pickDefined(patch) };
+      if (typeof next.batchRefused !== 'boolean') throw new Error('batchRefused must be true or false');
+      tenant.graphQuirks = next;
+      return { ...next };
+    },
+    graphQuirks: () => ({ ...tenant.graphQuirks }),
   };
 }
 
@@ -390,6 +402,8 @@ export function createScenarioRoutes(api: ScenarioApi, info: () => Record<string
     route('POST', /^\/exchange\/quirks$/, (req) =>
       ok(api.setExchangeQuirks(json(req) as Partial<ExchangeQuirks>)),
     ),
+    route('GET', /^\/graph\/quirks$/, () => ok(api.graphQuirks())),
+    route('POST', /^\/graph\/quirks$/, (req) => ok(api.setGraphQuirks(json(req) as Partial<GraphQuirks>))),
     route('POST', /^\/acs\/quirks$/, (req) => ok(api.acs.setQuirks(json(req) as Partial<AcsQuirks>))),
     route('POST', /^\/acs\/reset$/, () => {
       api.acs.reset();

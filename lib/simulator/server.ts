@@ -100,6 +100,8 @@ export interface RouterDeps {
   tokens: TokenVerifier;
   log: RequestLog;
   faults: FaultBook;
+  /** Graph only: true while the tenant's Graph refuses JSON batches (a scenario switch). */
+  graphBatchRefused?: () => boolean;
 }
 
 /** What the log shows of an Exchange InvokeCommand body. */
@@ -155,7 +157,10 @@ export class Router {
     if (fault) return faultResponse(fault);
 
     const batch = service === 'graph' ? GRAPH_BATCH.exec(req.url.pathname) : null;
-    if (batch && req.method === 'POST') return this.graphBatch(req, batch.groups!.version);
+    if (batch && req.method === 'POST')
+      return this.deps.graphBatchRefused?.()
+        ? graphError(404, 'BadRequest', "Resource not found for the segment '$batch'.")
+        : this.graphBatch(req, batch.groups!.version);
 
     const tokenTenant = tokens.verify(req)?.tenantId.toLowerCase();
     const routes =

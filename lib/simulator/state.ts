@@ -102,6 +102,11 @@ export const ADMIN_API_MAILBOX = 'SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc
  * Ways the real Exchange may be less convenient than the documentation suggests (docs/wire-contract.md,
  * Exchange admin API and Get-QuarantineMessage): each a switch a test, the demo or the chaos run flips.
  */
+export interface GraphQuirks {
+  /** POST /{version}/$batch answers 404 (no JSON batching): the app reads mailbox settings one by one. */
+  batchRefused: boolean;
+}
+
 export interface ExchangeQuirks {
   /**
    * Rows per server-driven page (with an `@odata.nextLink` and a "more results" warning) when the request
@@ -165,6 +170,8 @@ export class Tenant {
   auditLatencyMs = DEFAULT_AUDIT_LATENCY_MS;
   acceptedDomains: AcceptedDomain[] = DEFAULT_ACCEPTED_DOMAINS.map((d) => ({ ...d }));
   exchangeQuirks: ExchangeQuirks = defaultExchangeQuirks();
+  /** Graph's inconvenient behaviours: `batchRefused` answers POST /$batch 404, as a host without JSON batching. */
+  graphQuirks: GraphQuirks = { batchRefused: false };
   readonly queries = new AuditQueryBook(() => this.audit);
   /** Mailboxes by lower-case address; an address not here has no mailbox. */
   readonly mailboxes = new Map<string, MailboxRegionalSettings>(Object.entries(DEFAULT_MAILBOXES));

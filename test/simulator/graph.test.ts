@@ -369,6 +369,19 @@ describe('simulated Microsoft Graph', () => {
     expect((await batch([{ id: '1', method: 'POST', url: '/$batch' }])).status).toBe(400);
     expect((await batch([mailbox('1', 'x@contoso.com'), mailbox('1', 'y@contoso.com')])).status).toBe(400);
     expect((await batch([mailbox('1', 'johanna.lorenz@contoso.com')], {})).status).toBe(401);
+    // A Graph without JSON batching (a scenario switch): 404 for the segment, nothing inside is asked.
+    sim.scenario.setGraphQuirks({ batchRefused: true });
+    try {
+      sim.scenario.clearRequests();
+      const refused = await batch([mailbox('1', 'johanna.lorenz@contoso.com')]);
+      expect(refused.status).toBe(404);
+      expect(sim.scenario.requests('graph').map((r) => r.path)).toEqual(['/v1.0/$batch']);
+    } finally {
+      sim.scenario.setGraphQuirks({ batchRefused: false });
+    }
+    expect(() => sim.scenario.setGraphQuirks({ batchRefused: 'yes' as unknown as boolean })).toThrow(
+      'batchRefused must be true or false',
+    );
   });
 
   it('GIVEN domains without Domain.Read.All THEN 403', async () => {

@@ -1,3 +1,4 @@
+import { Client } from '@microsoft/microsoft-graph-client';
 import { HOUR, ManualClock } from '../../lib/core/clock';
 import { MemoryLogger } from '../../lib/core/log';
 import {
@@ -179,6 +180,39 @@ describe("each sender's language and time zone, from their mailbox settings", ()
       "mailbox settings: a sender's settings could not be read; the defaults are used",
       "mailbox settings: a sender's settings could not be read; the defaults are used",
     ]);
+  });
+
+  it('GIVEN a Graph that refuses JSON batches (the simulator switched so) THEN every sender is read on their own and gets their own settings', async () => {
+    world.clock.advance(25 * HOUR); // past the cache
+    world.simulator.scenario.setGraphQuirks({ batchRefused: true });
+    const logger = new MemoryLogger();
+    try {
+      world.simulator.scenario.clearRequests();
+      // A Graph client of its own: the app's would remember the refusal for the tests after this one.
+      const graph = Client.initWithMiddleware({
+        authProvider: {
+          getAccessToken: async () =>
+            (await world.app.credential.getToken(`${world.simulator.urls.graph}/.default`))!.token,
+        },
+        baseUrl: world.simulator.urls.graph,
+        customHosts: new Set([new URL(world.simulator.urls.graph).hostname]),
+      });
+      const senders = ['johanna.lorenz@contoso.com', 'megan.bowen@contoso.com', 'alex.wilber@contoso.com'];
+      const readers = await readerSettingsFor({ ...deps(), graph, logger }, senders);
+      expect(senders.map((s) => readers.get(s)?.sources)).toEqual([['mailbox'], ['mailbox'], ['no mailbox']]);
+      expect(batches().map((b) => b.status)).toEqual([404]);
+      expect(mailboxReads().map((r) => r.method)).toEqual(['GET', 'GET', 'GET']);
+      expect(logger.lines.map((l) => l.message)).toEqual([
+        'mailbox settings: Graph refused a batch read; senders are read one by one from now on',
+      ]);
+      world.clock.advance(25 * HOUR);
+      world.simulator.scenario.clearRequests();
+      await readerSettingsFor({ ...deps(), graph, logger }, senders);
+      expect(batches()).toEqual([]); // not offered again
+      expect(mailboxReads()).toHaveLength(3);
+    } finally {
+      world.simulator.scenario.setGraphQuirks({ batchRefused: false });
+    }
   });
 
   it('GIVEN a batch answering each sender differently THEN 200, 403 and 404 are final, and a throttled, failed or missing answer is read again on its own', async () => {

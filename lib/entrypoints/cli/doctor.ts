@@ -52,7 +52,7 @@ Runs as the app (its settings and credential) and only reads: it never creates a
 With --tenant: the customer tenant's checks, as its runs sign in (the multi-tenant app, with the
 deployment's identity); a refusal's fix is its administrator's consent link or the directory role line.
 Exit code 0 when every check passed (warnings allowed), 1 when one failed, 2 for bad usage.
-With --wire: about 8 Exchange, 6 Graph and 1 ACS read-only calls; exit 0 once the JSON is printed.`,
+With --wire: about 8 Exchange, 7 Graph (one a JSON batch of a read) and 1 ACS read-only calls; exit 0 once the JSON is printed.`,
     )
     .action(async (options: DoctorOptions) => {
       if (options.wire) {
