@@ -84,6 +84,10 @@ export function batchSender(
   // The first share is read while the first senders' messages are looked up.
   if (deps.readers && !run.stopReason && senders.length > 0) share(0).catch(() => undefined);
   return {
+    /** Resolves once every settings read started has ended, however it ended. */
+    async settled(): Promise<void> {
+      await Promise.allSettled([shares, ...reads.values()]);
+    },
     /** Sender groups worked on at once. */
     inFlight: dryRun ? DRY_RUN_BATCHES_IN_FLIGHT : 1,
     /** Sends a group's batches in order; those left for the next run say why, all at once. */

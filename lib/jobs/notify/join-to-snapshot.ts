@@ -69,28 +69,31 @@ export async function joinAndSend(
   gate?: MessageGate,
 ): Promise<void> {
   let stopped = false;
+  let lookups: ReturnType<typeof snapshotLookups> | undefined;
+  let sending: ReturnType<typeof batchSender> | undefined;
   try {
     const byMessage = await pendingByMessage(deps, summary, run, from);
     gate?.open(byMessage.keys());
     if (byMessage.size === 0) return;
-    const lookups = snapshotLookups(deps, summary, run);
+    lookups = snapshotLookups(deps, summary, run);
     const groups = await senderGroups(run, byMessage, lookups);
     const domains = once(deps.tenantDomains);
-    const sending = batchSender(
+    const sender = batchSender(
       deps,
       summary,
       run,
       groups.map((g) => g.sender),
       domains,
     );
+    sending = sender;
     for (const group of groups.slice(0, GROUPS_LOOKED_UP_AHEAD)) void group.lookUp();
     const inOrder = groups.map((group, index) => ({ group, ahead: groups[index + GROUPS_LOOKED_UP_AHEAD] }));
-    await withConcurrency(inOrder, sending.inFlight, async ({ group, ahead }) => {
+    await withConcurrency(inOrder, sender.inFlight, async ({ group, ahead }) => {
       if (stopped) return;
       try {
         void ahead?.lookUp();
         await group.lookUp();
-        await sending.send(await decide(deps, summary, run, group.messages, domains));
+        await sender.send(await decide(deps, summary, run, group.messages, domains));
         gate?.release(group.messages.keys());
       } catch (error) {
         stopped = true; // no further group starts; the pass fails with this error
@@ -102,6 +105,8 @@ export async function joinAndSend(
     throw error;
   } finally {
     gate?.releaseAll();
+    // Nothing the pass started outlives it: a lookup ahead or a settings read it no longer needs ends first.
+    await Promise.allSettled([lookups?.settled(), sending?.settled()]);
   }
 }
 

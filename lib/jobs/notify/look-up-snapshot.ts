@@ -38,5 +38,9 @@ export function snapshotLookups(
       }
       await Promise.all(waits);
     },
+    /** Resolves once every lookup started has ended, however it ended. */
+    async settled(): Promise<void> {
+      await Promise.allSettled(started.values());
+    },
   };
 }
