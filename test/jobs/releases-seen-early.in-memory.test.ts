@@ -9,17 +9,23 @@ import { memoryWorld } from '../support/memory-notify';
 
 const ADMIN = 'adele.vance@contoso.com';
 
+/** A tenant whose audit records are hours from visible, holding one outbound message already snapshotted. */
+async function heldMessage(sender: string, subject?: string) {
+  const w = memoryWorld();
+  w.m365.auditLatencyMs = 5 * HOUR;
+  const { networkMessageId: id } = w.m365.addMessage({
+    sender,
+    recipients: ['buyer@fabrikam.example'],
+    ...(subject ? { subject } : {}),
+    type: 'TransportRule',
+  });
+  await w.runSnapshot();
+  return { w, id };
+}
+
 describe('releases seen early in the quarantine status, then completed by the audit record', () => {
   test('GIVEN the audit record is hours from visible WHEN the next snapshot sees the release THEN the sender is told, and the later audit record completes the view (exact time, releaser) without a second email', async () => {
-    const w = memoryWorld();
-    w.m365.auditLatencyMs = 5 * HOUR;
-    const { networkMessageId: id } = w.m365.addMessage({
-      sender: 'megan.bowen@contoso.com',
-      recipients: ['buyer@fabrikam.example'],
-      subject: 'Board pack (draft)',
-      type: 'TransportRule',
-    });
-    await w.runSnapshot();
+    const { w, id } = await heldMessage('megan.bowen@contoso.com', 'Board pack (draft)');
     w.m365.release({ networkMessageId: id, by: ADMIN });
     const releasedAt = w.clock.now().getTime();
 
@@ -47,14 +53,7 @@ describe('releases seen early in the quarantine status, then completed by the au
   });
 
   test("GIVEN a release seen early THEN its pending row already names the message's sender, in the form the join gives it", async () => {
-    const w = memoryWorld();
-    w.m365.auditLatencyMs = 5 * HOUR;
-    const { networkMessageId: id } = w.m365.addMessage({
-      sender: 'Megan.Bowen@Contoso.com',
-      recipients: ['buyer@fabrikam.example'],
-      type: 'TransportRule',
-    });
-    await w.runSnapshot();
+    const { w, id } = await heldMessage('Megan.Bowen@Contoso.com');
     w.m365.release({ networkMessageId: id, by: ADMIN });
     await w.runSnapshot();
     const [row] = await w.releases.listForMessage(id);

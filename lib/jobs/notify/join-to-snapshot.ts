@@ -78,14 +78,13 @@ export async function joinAndSend(
     lookups = snapshotLookups(deps, summary, run);
     const groups = await senderGroups(run, byMessage, lookups);
     const domains = once(deps.tenantDomains);
-    const sender = batchSender(
+    const sender = (sending = batchSender(
       deps,
       summary,
       run,
       groups.map((g) => g.sender),
       domains,
-    );
-    sending = sender;
+    ));
     for (const group of groups.slice(0, GROUPS_LOOKED_UP_AHEAD)) void group.lookUp();
     const inOrder = groups.map((group, index) => ({ group, ahead: groups[index + GROUPS_LOOKED_UP_AHEAD] }));
     await withConcurrency(inOrder, sender.inFlight, async ({ group, ahead }) => {
