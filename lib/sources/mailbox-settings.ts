@@ -199,8 +199,7 @@ async function fetchBatch(
     const sender = typeof id === 'string' && /^\d+$/.test(id) ? senders[Number(id)] : undefined;
     if (!sender || typeof status !== 'number') continue;
     if (status === 200) answered.set(sender, fromMailbox(deps.defaults, answer as MailboxSettingsBody));
-    else if (status === 401 || status === 403) answered.set(sender, defaultsFor(deps, ['no permission']));
-    else if (status === 404) answered.set(sender, defaultsFor(deps, ['no mailbox']));
+    else if (refusalOf(status) !== 'error') answered.set(sender, defaultsFor(deps, [refusalOf(status)]));
   }
   return answered;
 }
@@ -214,12 +213,7 @@ async function fetchReader(deps: MailboxSettingsDependencies, sender: string): P
       .get()) as MailboxSettingsBody;
   } catch (error) {
     const failure = graphFailure(error);
-    const source: ReaderSource =
-      failure.status === 403 || failure.status === 401
-        ? 'no permission'
-        : failure.status === 404
-          ? 'no mailbox'
-          : 'error';
+    const source: ReaderSource = refusalOf(failure.status);
     if (source === 'error') {
       deps.logger.warn("mailbox settings: a sender's settings could not be read; the defaults are used", {
         error: failure.text,
@@ -228,6 +222,12 @@ async function fetchReader(deps: MailboxSettingsDependencies, sender: string): P
     return defaultsFor(deps, [source]);
   }
   return fromMailbox(deps.defaults, body);
+}
+
+/** What a read's failure status says: final for a missing permission or mailbox, else an error to retry. */
+function refusalOf(status: number | undefined): 'no permission' | 'no mailbox' | 'error' {
+  if (status === 401 || status === 403) return 'no permission';
+  return status === 404 ? 'no mailbox' : 'error';
 }
 
 function defaultsFor(deps: MailboxSettingsDependencies, sources: ReaderSource[]): ReaderSettings {
